@@ -1,0 +1,9 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package mmap
+
+import "os"
+
+func mapFile(*os.File, int) ([]byte, bool) { return nil, false }
+
+func unmap([]byte) error { return nil }
