@@ -8,6 +8,10 @@ type impls struct {
 	exp, sigmoid, silu, tanh      func(dst, src []float32)
 	gelu, geluTanh                func(dst, src []float32)
 	siluMul, geluMul, geluTanhMul func(dst, a, b []float32)
+	dotsF32                       func(s, q, k []float32, stride int)
+	dotsF16                       func(s, q []float32, k []uint16, stride int)
+	axpysF32                      func(acc, p, v []float32, stride int)
+	axpysF16                      func(acc, p []float32, v []uint16, stride int)
 }
 
 var impl impls
@@ -33,5 +37,9 @@ func genericImpls() impls {
 		siluMul:     siluMulGo,
 		geluMul:     geluMulGo,
 		geluTanhMul: geluTanhMulGo,
+		dotsF32:     dotsF32Go,
+		dotsF16:     dotsF16Go,
+		axpysF32:    axpysF32Go,
+		axpysF16:    axpysF16Go,
 	}
 }

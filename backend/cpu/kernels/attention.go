@@ -1,0 +1,364 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Runner runs fn for tasks 0 ≤ task < n, possibly in parallel, giving each
+// concurrently running task a distinct worker index below Size().
+// *parallel.Pool implements it; a nil Runner runs serially.
+type Runner interface {
+	Run(tasks int, fn func(task, worker int))
+	Size() int
+}
+
+// KV is a key or value tensor [B, H, T, D] given by element strides (the
+// innermost dimension is contiguous). Exactly one of F32 and F16 (IEEE half
+// bit patterns) is set. A KV cache preallocated as [B, Hkv, maxSeq, D] is
+// used directly: RowStride = D, HeadStride = maxSeq·D, BatchStride =
+// Hkv·maxSeq·D, and Attention.Tk says how many rows are filled.
+type KV struct {
+	F32                                []float32
+	F16                                []uint16
+	BatchStride, HeadStride, RowStride int
+}
+
+// Attention describes one fused scaled-dot-product attention call:
+//
+//	out[b,h,i,:] = Σ_j softmax_j(s_ij) · V[b, h/G, j, :]
+//	s_ij = softcap(Scale · q[b,h,i,:]·K[b,h/G,j,:]) + Mask[b,h,i,j]
+//
+// with G = Hq/Hkv query heads per key/value head (GQA; Hkv = 1 is MQA).
+// Query row i has absolute position Past+i and key j position j. With
+// Causal, key j is visible to row i iff j ≤ Past+i; with Window > 0 also iff
+// j > Past+i−Window (Hugging Face's sliding window for Mistral, Gemma 2/3:
+// the row sees itself and the Window−1 keys before it). Keys are processed
+// in tiles with an online softmax; no Tq×Tk matrix is formed.
+//
+// Q and Out are [B, H, T, D]-indexed by strides like KV, so a [B, T, H, D]
+// projection output is read in place (RowStride = H·D, HeadStride = D).
+type Attention struct {
+	B, Hq, Hkv, Tq, Tk int
+	D, Dv              int // query/key and value head sizes; Dv 0 means D
+
+	Q                            []float32
+	QBatch, QHead, QRow          int
+	K, V                         KV
+	Out                          []float32
+	OutBatch, OutHead, OutRow    int
+	Scale                        float32 // 0 means 1/√D
+	Causal                       bool
+	Past                         int
+	Window                       int     // sliding window (requires Causal), 0 = none
+	Softcap                      float32 // tanh logit cap (Gemma 2), 0 = none
+	Mask                         []float32
+	MaskBatch, MaskHead, MaskRow int // element strides of the additive mask (0 broadcasts)
+}
+
+// ErrAttention reports an inconsistent attention description.
+var ErrAttention = errors.New("attention")
+
+const (
+	attnKeyBlock   = 64 // keys per tile
+	attnQueryBlock = 8  // query rows sharing a key tile
+)
+
+func (a *Attention) dv() int {
+	if a.Dv == 0 {
+		return a.D
+	}
+	return a.Dv
+}
+
+// Validate checks shapes, strides and slice lengths.
+func (a *Attention) Validate() error {
+	if a.B <= 0 || a.Hq <= 0 || a.Hkv <= 0 || a.Tq <= 0 || a.Tk < 0 || a.D <= 0 || a.Dv < 0 {
+		return fmt.Errorf("%w: non-positive size (B=%d Hq=%d Hkv=%d Tq=%d Tk=%d D=%d Dv=%d)", ErrAttention, a.B, a.Hq, a.Hkv, a.Tq, a.Tk, a.D, a.Dv)
+	}
+	if a.Hq%a.Hkv != 0 {
+		return fmt.Errorf("%w: %d query heads not a multiple of %d kv heads", ErrAttention, a.Hq, a.Hkv)
+	}
+	if a.Window < 0 || (a.Window > 0 && !a.Causal) {
+		return fmt.Errorf("%w: window %d needs causal attention", ErrAttention, a.Window)
+	}
+	if a.Past < 0 {
+		return fmt.Errorf("%w: negative past %d", ErrAttention, a.Past)
+	}
+	need := func(name string, n, b, h, t, bs, hs, ts, d int) error {
+		last := (b-1)*bs + (h-1)*hs + (t-1)*ts + d
+		if bs < 0 || hs < 0 || ts < 0 || last > n {
+			return fmt.Errorf("%w: %s has %d elements, strides (%d,%d,%d) need %d", ErrAttention, name, n, bs, hs, ts, last)
+		}
+		return nil
+	}
+	if err := need("q", len(a.Q), a.B, a.Hq, a.Tq, a.QBatch, a.QHead, a.QRow, a.D); err != nil {
+		return err
+	}
+	if err := need("out", len(a.Out), a.B, a.Hq, a.Tq, a.OutBatch, a.OutHead, a.OutRow, a.dv()); err != nil {
+		return err
+	}
+	for _, kv := range []struct {
+		name string
+		t    KV
+		d    int
+	}{{"k", a.K, a.D}, {"v", a.V, a.dv()}} {
+		if (kv.t.F32 == nil) == (kv.t.F16 == nil) {
+			return fmt.Errorf("%w: %s must have exactly one of F32 and F16", ErrAttention, kv.name)
+		}
+		if a.Tk == 0 {
+			continue
+		}
+		n := len(kv.t.F32) + len(kv.t.F16)
+		if err := need(kv.name, n, a.B, a.Hkv, a.Tk, kv.t.BatchStride, kv.t.HeadStride, kv.t.RowStride, kv.d); err != nil {
+			return err
+		}
+	}
+	if a.Mask != nil && a.Tk > 0 {
+		if err := need("mask", len(a.Mask), a.B, a.Hq, a.Tq, a.MaskBatch, a.MaskHead, a.MaskRow, a.Tk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attnScratch is one worker's buffers.
+type attnScratch struct {
+	s   []float32 // scores of one tile, per query row
+	acc []float32 // attnQueryBlock × Dv accumulators
+	m   []float32
+	l   []float32
+	q   []float32 // query rows pre-scaled (when no softcap)
+}
+
+// Run computes the attention, in parallel over (batch, head, query block)
+// and, when those are too few for the workers (decode), over key splits
+// merged afterwards.
+func (a *Attention) Run(r Runner) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	dv := a.dv()
+	workers := 1
+	if r != nil {
+		workers = max(r.Size(), 1)
+	}
+	scr := make([]attnScratch, workers)
+	for i := range scr {
+		scr[i] = attnScratch{
+			s:   make([]float32, attnQueryBlock*attnKeyBlock),
+			acc: make([]float32, attnQueryBlock*dv),
+			m:   make([]float32, attnQueryBlock),
+			l:   make([]float32, attnQueryBlock),
+			q:   make([]float32, attnQueryBlock*a.D),
+		}
+	}
+	qBlocks := (a.Tq + attnQueryBlock - 1) / attnQueryBlock
+	units := a.B * a.Hq * qBlocks
+	splits := 1
+	if units < 2*workers && a.Tk >= 4*attnKeyBlock {
+		splits = min((2*workers+units-1)/units, a.Tk/(2*attnKeyBlock))
+	}
+	if splits <= 1 {
+		run(r, units, func(task, w int) {
+			bh, qb := task/qBlocks, task%qBlocks
+			b, h := bh/a.Hq, bh%a.Hq
+			i0 := qb * attnQueryBlock
+			rows := min(attnQueryBlock, a.Tq-i0)
+			sc := &scr[w]
+			a.block(sc, b, h, i0, rows, 0, a.Tk)
+			a.finish(sc, b, h, i0, rows)
+		})
+		return nil
+	}
+	// Split keys: each task leaves (m, l, acc) per row; merge per row.
+	per := (a.Tk + splits - 1) / splits
+	per = (per + attnKeyBlock - 1) / attnKeyBlock * attnKeyBlock
+	splits = (a.Tk + per - 1) / per
+	stride := dv + 2
+	part := make([]float32, units*splits*attnQueryBlock*stride)
+	run(r, units*splits, func(task, w int) {
+		u, sp := task/splits, task%splits
+		bh, qb := u/qBlocks, u%qBlocks
+		b, h := bh/a.Hq, bh%a.Hq
+		i0 := qb * attnQueryBlock
+		rows := min(attnQueryBlock, a.Tq-i0)
+		sc := &scr[w]
+		a.block(sc, b, h, i0, rows, sp*per, min((sp+1)*per, a.Tk))
+		for i := range rows {
+			o := ((u*splits+sp)*attnQueryBlock + i) * stride
+			part[o], part[o+1] = sc.m[i], sc.l[i]
+			copy(part[o+2:o+stride], sc.acc[i*dv:(i+1)*dv])
+		}
+	})
+	run(r, units, func(u, w int) {
+		bh, qb := u/qBlocks, u%qBlocks
+		b, h := bh/a.Hq, bh%a.Hq
+		i0 := qb * attnQueryBlock
+		rows := min(attnQueryBlock, a.Tq-i0)
+		sc := &scr[w]
+		for i := range rows {
+			m := float32(math.Inf(-1))
+			for sp := range splits {
+				m = max(m, part[((u*splits+sp)*attnQueryBlock+i)*stride])
+			}
+			acc := sc.acc[i*dv : (i+1)*dv]
+			clear(acc)
+			var l float32
+			if m != float32(math.Inf(-1)) {
+				for sp := range splits {
+					o := ((u*splits+sp)*attnQueryBlock + i) * stride
+					if part[o+1] == 0 {
+						continue
+					}
+					f := expf(part[o] - m)
+					l += part[o+1] * f
+					axpy(acc, f, part[o+2:o+stride])
+				}
+			}
+			sc.m[i], sc.l[i] = m, l
+		}
+		a.finish(sc, b, h, i0, rows)
+	})
+	return nil
+}
+
+func run(r Runner, n int, fn func(task, worker int)) {
+	if r == nil {
+		for t := range n {
+			fn(t, 0)
+		}
+		return
+	}
+	r.Run(n, fn)
+}
+
+// visible returns the key range [lo, hi) that query row i may attend to.
+func (a *Attention) visible(i int) (int, int) {
+	lo, hi := 0, a.Tk
+	if a.Causal {
+		p := a.Past + i
+		hi = min(hi, p+1)
+		if a.Window > 0 {
+			lo = max(lo, p-a.Window+1)
+		}
+	}
+	return lo, max(hi, lo)
+}
+
+// block runs the online softmax of rows i0..i0+rows-1 of head (b, h) over
+// keys [k0, k1), leaving the unnormalised state in sc.m, sc.l, sc.acc.
+func (a *Attention) block(sc *attnScratch, b, h, i0, rows, k0, k1 int) {
+	dv := a.dv()
+	g := a.Hq / a.Hkv
+	kh := h / g
+	scale := a.Scale
+	if scale == 0 {
+		scale = float32(1 / math.Sqrt(float64(a.D)))
+	}
+	kOff := b*a.K.BatchStride + kh*a.K.HeadStride
+	vOff := b*a.V.BatchStride + kh*a.V.HeadStride
+	clear(sc.acc[:rows*dv])
+	for i := range rows {
+		sc.m[i] = float32(math.Inf(-1))
+		sc.l[i] = 0
+		q := a.Q[b*a.QBatch+h*a.QHead+(i0+i)*a.QRow:][:a.D]
+		if a.Softcap == 0 {
+			// Fold the scale into q once (the product order differs from
+			// scaling each score by at most an ulp, as fused SDPA kernels do).
+			for d, v := range q {
+				sc.q[i*a.D+d] = v * scale
+			}
+		} else {
+			copy(sc.q[i*a.D:(i+1)*a.D], q)
+		}
+	}
+	// The key range any row of the block can see.
+	lo0, _ := a.visible(i0)
+	_, hi1 := a.visible(i0 + rows - 1)
+	k0, k1 = max(k0, lo0), min(k1, hi1)
+	for kb := k0; kb < k1; kb += attnKeyBlock {
+		ke := min(kb+attnKeyBlock, k1)
+		for i := range rows {
+			lo, hi := a.visible(i0 + i)
+			lo, hi = max(lo, kb), min(hi, ke)
+			if lo >= hi {
+				continue
+			}
+			n := hi - lo
+			s := sc.s[:n]
+			q := sc.q[i*a.D : (i+1)*a.D]
+			if a.K.F32 != nil {
+				impl.dotsF32(s, q, a.K.F32[kOff+lo*a.K.RowStride:], a.K.RowStride)
+			} else {
+				impl.dotsF16(s, q, a.K.F16[kOff+lo*a.K.RowStride:], a.K.RowStride)
+			}
+			if a.Softcap != 0 {
+				c := a.Softcap
+				for j := range s {
+					s[j] = s[j] * scale / c
+				}
+				impl.tanh(s, s)
+				for j := range s {
+					s[j] *= c
+				}
+			}
+			if a.Mask != nil {
+				mrow := a.Mask[b*a.MaskBatch+h*a.MaskHead+(i0+i)*a.MaskRow+lo:][:n]
+				for j := range s {
+					s[j] += mrow[j]
+				}
+			}
+			mb := maxOf(s)
+			if mb == float32(math.Inf(-1)) {
+				continue
+			}
+			m := max(sc.m[i], mb)
+			acc := sc.acc[i*dv : (i+1)*dv]
+			if m != sc.m[i] && sc.l[i] != 0 {
+				alpha := expf(sc.m[i] - m)
+				sc.l[i] *= alpha
+				for d := range acc {
+					acc[d] *= alpha
+				}
+			}
+			sc.m[i] = m
+			for j := range s {
+				s[j] -= m
+			}
+			impl.exp(s, s)
+			sc.l[i] += sum8(s)
+			if a.V.F32 != nil {
+				impl.axpysF32(acc, s, a.V.F32[vOff+lo*a.V.RowStride:], a.V.RowStride)
+			} else {
+				impl.axpysF16(acc, s, a.V.F16[vOff+lo*a.V.RowStride:], a.V.RowStride)
+			}
+		}
+	}
+}
+
+// finish normalises the accumulators into the output rows; rows that saw no
+// key (everything masked) become zeros.
+func (a *Attention) finish(sc *attnScratch, b, h, i0, rows int) {
+	dv := a.dv()
+	for i := range rows {
+		out := a.Out[b*a.OutBatch+h*a.OutHead+(i0+i)*a.OutRow:][:dv]
+		acc := sc.acc[i*dv : (i+1)*dv]
+		if sc.l[i] == 0 {
+			clear(out)
+			continue
+		}
+		inv := 1 / sc.l[i]
+		for d := range out {
+			out[d] = acc[d] * inv
+		}
+	}
+}
+
+func axpy(y []float32, a float32, x []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}

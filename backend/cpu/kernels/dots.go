@@ -1,0 +1,57 @@
+package kernels
+
+import "github.com/rlx-go/rlx/tensor"
+
+// dotsF32Go sets s[j] = q·k[j·stride : j·stride+len(q)] for j < len(s).
+func dotsF32Go(s, q, k []float32, stride int) {
+	d := len(q)
+	for j := range s {
+		row := k[j*stride : j*stride+d]
+		var acc [8]float32
+		i := 0
+		for ; i+8 <= d; i += 8 {
+			for l := range 8 {
+				acc[l] += q[i+l] * row[i+l]
+			}
+		}
+		for ; i < d; i++ {
+			acc[i&7] += q[i] * row[i]
+		}
+		s[j] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+	}
+}
+
+// dotsF16Go is dotsF32Go with half-precision keys.
+func dotsF16Go(s, q []float32, k []uint16, stride int) {
+	d := len(q)
+	for j := range s {
+		row := k[j*stride : j*stride+d]
+		var acc [8]float32
+		for i := range d {
+			acc[i&7] += q[i] * tensor.F16ToF32(row[i])
+		}
+		s[j] = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+	}
+}
+
+// axpysF32Go adds Σ_j p[j]·v[j·stride : j·stride+len(acc)] to acc.
+func axpysF32Go(acc, p, v []float32, stride int) {
+	d := len(acc)
+	for j, w := range p {
+		row := v[j*stride : j*stride+d]
+		for i := range acc {
+			acc[i] += w * row[i]
+		}
+	}
+}
+
+// axpysF16Go is axpysF32Go with half-precision values.
+func axpysF16Go(acc, p []float32, v []uint16, stride int) {
+	d := len(acc)
+	for j, w := range p {
+		row := v[j*stride : j*stride+d]
+		for i := range acc {
+			acc[i] += w * tensor.F16ToF32(row[i])
+		}
+	}
+}
