@@ -45,7 +45,10 @@ type attnCase struct {
 	Mask                                            int // 0 none, 1 [B,1,Tq,Tk], 2 [B,H,Tq,Tk]
 }
 
-func (c attnCase) String() string { return fmt.Sprintf("%+v", struct{ attnCase }{c}) }
+func (c attnCase) String() string {
+	type plain attnCase
+	return fmt.Sprintf("%+v", plain(c))
+}
 
 // build makes random inputs for c and the Attention over them, plus the
 // float64 values the reference reads.
