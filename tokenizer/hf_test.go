@@ -1,0 +1,211 @@
+package tokenizer
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+	"unicode/utf8"
+)
+
+func readGz(t testing.TB, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var (
+	hfMu    sync.Mutex
+	hfCache = map[string]*Tokenizer{}
+)
+
+// hfTokenizer loads testdata/hf/<name>.tokenizer.json.gz with its
+// tokenizer_config.json, once per test binary.
+func hfTokenizer(t testing.TB, name string, withConfig bool) *Tokenizer {
+	t.Helper()
+	hfMu.Lock()
+	defer hfMu.Unlock()
+	key := name
+	if withConfig {
+		key += "+cfg"
+	}
+	if tk, ok := hfCache[key]; ok {
+		return tk
+	}
+	tj := readGz(t, filepath.Join("testdata", "hf", name+".tokenizer.json.gz"))
+	var cfg []byte
+	if withConfig {
+		cfg = readGz(t, filepath.Join("testdata", "hf", name+".tokenizer_config.json.gz"))
+	}
+	tk, err := FromJSONWithConfig(tj, cfg)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	hfCache[key] = tk
+	return tk
+}
+
+type hfCase struct {
+	Text               string   `json:"text"`
+	IDs                []int32  `json:"ids"`
+	IDsNoSpecial       []int32  `json:"ids_no_special"`
+	Tokens             []string `json:"tokens_no_special"`
+	Offsets            [][2]int `json:"offsets_no_special"`
+	ByteOffsets        [][2]int `json:"byte_offsets_no_special"`
+	Decoded            string   `json:"decoded"`
+	DecodedWithSpecial string   `json:"decoded_with_special"`
+	DecodedSkipSpecial string   `json:"decoded_skip_special"`
+	DecodedRaw         string   `json:"decoded_raw"`
+}
+
+// TestHFFixtures checks every case HF tokenizers 0.23.2 / transformers
+// 5.17 produced for the real qwen3, llama3 and gemma3 tokenizers.
+func TestHFFixtures(t *testing.T) {
+	for _, name := range []string{"qwen3", "llama3", "gemma3"} {
+		t.Run(name, func(t *testing.T) {
+			var fx struct {
+				Special struct {
+					BOSID *int32 `json:"bos_id"`
+					EOSID *int32 `json:"eos_id"`
+				} `json:"special"`
+				Cases []hfCase `json:"cases"`
+			}
+			if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", name+".expected.json.gz")), &fx); err != nil {
+				t.Fatal(err)
+			}
+			tk := hfTokenizer(t, name, true)
+			if id, ok := tk.BOS(); ok != (fx.Special.BOSID != nil) || (ok && id != *fx.Special.BOSID) {
+				t.Errorf("BOS = %d, %v; want %v", id, ok, fx.Special.BOSID)
+			}
+			if id, ok := tk.EOS(); !ok || fx.Special.EOSID == nil || id != *fx.Special.EOSID {
+				t.Errorf("EOS = %d, %v; want %v", id, ok, fx.Special.EOSID)
+			}
+			for _, c := range fx.Cases {
+				checkCase(t, tk, c)
+			}
+		})
+	}
+}
+
+func checkCase(t *testing.T, tk *Tokenizer, c hfCase) {
+	t.Helper()
+	ids, err := tk.Encode(c.Text, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eqIDs(ids, c.IDs) {
+		t.Errorf("%q: ids\n got %v\nwant %v", c.Text, ids, c.IDs)
+	}
+	enc, err := tk.EncodeFull(c.Text, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !eqIDs(enc.IDs, c.IDsNoSpecial) {
+		t.Errorf("%q: ids without specials\n got %v\nwant %v", c.Text, enc.IDs, c.IDsNoSpecial)
+	}
+	if c.Tokens != nil && (len(enc.Tokens) != 0 || len(c.Tokens) != 0) && !reflect.DeepEqual(enc.Tokens, c.Tokens) {
+		t.Errorf("%q: tokens\n got %q\nwant %q", c.Text, enc.Tokens, c.Tokens)
+	}
+	if c.ByteOffsets != nil && !eqOffsets(enc.Offsets, c.ByteOffsets) {
+		t.Errorf("%q: byte offsets\n got %v\nwant %v", c.Text, enc.Offsets, c.ByteOffsets)
+	}
+	if c.Offsets != nil && !eqOffsets(charOffsets(c.Text, enc.Offsets), c.Offsets) {
+		t.Errorf("%q: char offsets\n got %v\nwant %v", c.Text, charOffsets(c.Text, enc.Offsets), c.Offsets)
+	}
+	for _, d := range []struct {
+		ids  []int32
+		skip bool
+		want string
+	}{{c.IDsNoSpecial, false, c.Decoded}, {c.IDs, false, c.DecodedWithSpecial}, {c.IDs, true, c.DecodedSkipSpecial}} {
+		got, err := tk.Decode(d.ids, d.skip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != d.want {
+			t.Errorf("%q: decode(%v, skip=%v) = %q, want %q", c.Text, d.ids, d.skip, got, d.want)
+		}
+	}
+}
+
+func eqIDs(a, b []int32) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func eqOffsets(a, b [][2]int) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// charOffsets converts byte offsets to code point offsets.
+func charOffsets(s string, offs [][2]int) [][2]int {
+	idx := make([]int, len(s)+1)
+	n := 0
+	for i := range len(s) + 1 {
+		idx[i] = n
+		if i < len(s) && utf8.RuneStart(s[i]) {
+			n++
+		}
+	}
+	// idx[i] counts rune starts before i; a boundary at i has index idx[i].
+	out := make([][2]int, len(offs))
+	for k, o := range offs {
+		out[k] = [2]int{idx[o[0]], idx[o[1]]}
+	}
+	return out
+}
+
+// TestTransformersJS checks the transformers.js fixtures, a second
+// reference on the same tokenizers.
+func TestTransformersJS(t *testing.T) {
+	for _, name := range []string{"qwen3", "llama3", "gemma3"} {
+		t.Run(name, func(t *testing.T) {
+			var fx struct {
+				Cases []struct {
+					Text               string  `json:"text"`
+					IDs                []int32 `json:"ids"`
+					IDsNoSpecial       []int32 `json:"ids_no_special"`
+					Decoded            string  `json:"decoded"`
+					DecodedSkipSpecial string  `json:"decoded_skip_special"`
+				} `json:"cases"`
+			}
+			if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", name+".transformersjs.json.gz")), &fx); err != nil {
+				t.Fatal(err)
+			}
+			tk := hfTokenizer(t, name, true)
+			for _, c := range fx.Cases {
+				ids, _ := tk.Encode(c.Text, true)
+				if !eqIDs(ids, c.IDs) {
+					t.Errorf("%q: ids %v, want %v", c.Text, ids, c.IDs)
+				}
+				ids, _ = tk.Encode(c.Text, false)
+				if !eqIDs(ids, c.IDsNoSpecial) {
+					t.Errorf("%q: ids without specials %v, want %v", c.Text, ids, c.IDsNoSpecial)
+				}
+			}
+		})
+	}
+}
+
+var _ = bytes.Equal

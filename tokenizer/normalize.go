@@ -1,0 +1,203 @@
+package tokenizer
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// A normalizer rewrites text before it is split, keeping the alignment of
+// every output byte with the input.
+type normalizer interface {
+	normalize(p piece) piece
+}
+
+type normalizerSeq []normalizer
+
+func (s normalizerSeq) normalize(p piece) piece {
+	for _, n := range s {
+		p = n.normalize(p)
+	}
+	return p
+}
+
+// unicodeNorm applies one of the four Unicode normalization forms.
+type unicodeNorm struct{ form norm.Form }
+
+func (u unicodeNorm) normalize(p piece) piece {
+	if u.form.IsNormalString(p.text) {
+		return p
+	}
+	rb := newRebuilder(p)
+	var it norm.Iter
+	it.InitString(u.form, p.text)
+	for !it.Done() {
+		start := it.Pos()
+		seg := it.Next()
+		end := it.Pos()
+		in := p.text[start:end]
+		// Map characters one to one when the counts agree; otherwise each
+		// output character takes the span of the whole input segment.
+		if utf8.RuneCountInString(in) == utf8.RuneCount(seg) {
+			j := start
+			for _, c := range string(seg) {
+				_, m := utf8.DecodeRuneInString(p.text[j:])
+				rb.emitRune(c, p.charSpan(j, m))
+				j += m
+			}
+			continue
+		}
+		_, fw := utf8.DecodeRuneInString(in)
+		first := p.charSpan(start, fw)
+		_, lastW := utf8.DecodeLastRuneInString(in)
+		last := p.charSpan(end-lastW, lastW)
+		rb.emit(string(seg), span{first.start, last.end})
+	}
+	return rb.piece()
+}
+
+type lowercase struct{}
+
+func (lowercase) normalize(p piece) piece {
+	return mapRunes(p, func(r rune) (string, bool) {
+		if r == 'İ' { // full case mapping: i + combining dot above
+			return "i\u0307", true
+		}
+		l := unicode.ToLower(r)
+		if l == r {
+			return "", false
+		}
+		return string(l), true
+	})
+}
+
+// stripAccents removes combining marks (General_Category M; use after NFD).
+type stripAccents struct{}
+
+func (stripAccents) normalize(p piece) piece {
+	return mapRunes(p, func(r rune) (string, bool) {
+		if r >= 0x300 && unicode.Is(unicode.M, r) {
+			return "", true
+		}
+		return "", false
+	})
+}
+
+// replaceNorm replaces every match of a pattern with fixed content.
+type replaceNorm struct {
+	pattern matcher
+	content string
+}
+
+func (r replaceNorm) normalize(p piece) piece {
+	var rb *rebuilder
+	last := 0
+	r.pattern.findAll(p.text, func(a, b int) {
+		if rb == nil {
+			rb = newRebuilder(p)
+		}
+		copyAligned(rb, p, last, a)
+		sp := p.origSpan(a, b)
+		rb.emit(r.content, sp)
+		last = b
+	})
+	if rb == nil {
+		return p
+	}
+	copyAligned(rb, p, last, len(p.text))
+	return rb.piece()
+}
+
+// copyAligned copies bytes [a, b) of p, character by character.
+func copyAligned(rb *rebuilder, p piece, a, b int) {
+	for a < b {
+		_, m := utf8.DecodeRuneInString(p.text[a:b])
+		rb.emit(p.text[a:a+m], p.charSpan(a, m))
+		a += m
+	}
+}
+
+// prependNorm puts fixed text in front of non-empty input.
+type prependNorm string
+
+func (s prependNorm) normalize(p piece) piece {
+	if p.text == "" {
+		return p
+	}
+	rb := newRebuilder(p)
+	_, m := utf8.DecodeRuneInString(p.text)
+	rb.emit(string(s), p.charSpan(0, m))
+	copyAligned(rb, p, 0, len(p.text))
+	return rb.piece()
+}
+
+// stripNorm removes white space at either end.
+type stripNorm struct{ left, right bool }
+
+func (s stripNorm) normalize(p piece) piece {
+	a, b := 0, len(p.text)
+	if s.left {
+		a = len(p.text) - len(strings.TrimLeftFunc(p.text, unicode.IsSpace))
+	}
+	if s.right {
+		b = len(strings.TrimRightFunc(p.text, unicode.IsSpace))
+	}
+	if a >= b {
+		return p.sub(0, 0)
+	}
+	return p.sub(a, b)
+}
+
+// bertNorm is BERT's clean-up: control characters dropped, white space
+// made plain, CJK characters set apart, accents and case optionally removed.
+type bertNorm struct {
+	cleanText, chineseChars, stripAccents, lowercase bool
+}
+
+func (b bertNorm) normalize(p piece) piece {
+	if b.cleanText {
+		p = mapRunes(p, func(r rune) (string, bool) {
+			switch {
+			case r == 0 || r == 0xFFFD || isBertControl(r):
+				return "", true
+			case r == ' ':
+				return "", false
+			case r == '\t' || r == '\n' || r == '\r' || unicode.IsSpace(r):
+				return " ", true
+			}
+			return "", false
+		})
+	}
+	if b.chineseChars {
+		p = mapRunes(p, func(r rune) (string, bool) {
+			if isCJK(r) {
+				return " " + string(r) + " ", true
+			}
+			return "", false
+		})
+	}
+	if b.stripAccents {
+		p = unicodeNorm{norm.NFD}.normalize(p)
+		p = stripAccents{}.normalize(p)
+	}
+	if b.lowercase {
+		p = lowercase{}.normalize(p)
+	}
+	return p
+}
+
+func isBertControl(r rune) bool {
+	if r == '\t' || r == '\n' || r == '\r' {
+		return false
+	}
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
+}
+
+func isCJK(r rune) bool {
+	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x3400 && r <= 0x4DBF) ||
+		(r >= 0x20000 && r <= 0x2A6DF) || (r >= 0x2A700 && r <= 0x2B73F) ||
+		(r >= 0x2B740 && r <= 0x2B81F) || (r >= 0x2B820 && r <= 0x2CEAF) ||
+		(r >= 0xF900 && r <= 0xFAFF) || (r >= 0x2F800 && r <= 0x2FA1F)
+}
