@@ -143,8 +143,11 @@ func ggufPre(name string) (preTokenizer, bool, error) {
 		return preSeq{punctuationPre{splitContiguous}, byteLevelPre{useRegex: true, mapped: true},
 			digitsPre{}, split("[0-9][0-9][0-9]"), unmapPre{}}, false, nil
 	case "deepseek-llm":
+		// Some code points of this class are written as escapes: they have
+		// canonical singleton decompositions, and an editor's NFC would
+		// silently turn them into other characters.
 		return preSeq{split(`[\r\n]`),
-			split(`\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+`),
+			split(`\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\x{1F7D}ᾀ-ᾴᾶ-ᾼ\x{1FBE}ῂ-ῄῆ-ῌῐ-\x{1FD3}ῖ-\x{1FDB}ῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\x{2126}ℨ\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+`),
 			split(`\s?[!-/:-~！-／：-～‘-‟　-。]+`), split(`\s+$`), split(`[一-龥ࠀ-一가-퟿]+`), split(`\p{N}+`), bl}, false, nil
 	case "deepseek-coder":
 		return preSeq{split(`[\r\n]`), split(`\s?\p{L}+`), split(`\s?\p{P}+`), split(`[一-龥ࠀ-一가-퟿]+`), split(`\p{N}`), bl}, false, nil
@@ -256,8 +259,25 @@ func FromGGUF(v *GGUFVocab) (*Tokenizer, error) {
 			}
 			unk = id
 		}
-		t.model = &wordPiece{vocabTable: newVocabTable(vocab), unk: unk, prefix: "##", maxChars: 100}
-		cased := isCased(v.Tokens)
+		// llama.cpp's converter marks word starts with ▁ and strips the
+		// ## of continuations; undo that to get HF's WordPiece vocabulary.
+		wp := make(map[string]int32, n)
+		hfTokens := make([]string, n)
+		for i, s := range v.Tokens {
+			switch {
+			case typ(i) == ggufControl || typ(i) == ggufUnknown:
+			case strings.HasPrefix(s, "▁"):
+				s = s[len("▁"):]
+			default:
+				s = "##" + s
+			}
+			hfTokens[i] = s
+			if _, dup := wp[s]; !dup {
+				wp[s] = int32(i)
+			}
+		}
+		t.model = &wordPiece{vocabTable: newVocabTable(wp), unk: unk, prefix: "##", maxChars: 100}
+		cased := isCased(hfTokens)
 		t.normalizer = bertNorm{cleanText: true, chineseChars: true, stripAccents: !cased, lowercase: !cased}
 		t.pre = bertPre{}
 		t.dec = wordPieceDec{prefix: "##", cleanup: true}
