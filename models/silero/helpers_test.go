@@ -1,0 +1,5 @@
+package silero
+
+import "fmt"
+
+func fmtI(format string, i int) string { return fmt.Sprintf(format, i) }
