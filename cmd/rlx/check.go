@@ -204,7 +204,6 @@ func checkPath(path string, opts inspectOptions) (checkResult, error) {
 	return checkMap(m), nil
 }
 
-
 func init() {
 	var opts inspectOptions
 	var asJSON bool

@@ -342,4 +342,3 @@ Shapes are printed outermost first (PyTorch order), GGUF tensors included.`,
 	cmd.Flags().BoolVar(&allTensors, "tensors", false, "list every tensor in the text output")
 	rootCmd.AddCommand(cmd)
 }
-
