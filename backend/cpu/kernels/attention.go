@@ -144,31 +144,33 @@ func (a *Attention) Run(r Runner) error {
 	if r != nil {
 		workers = max(r.Size(), 1)
 	}
+	// A unit is (batch, kv head, query block): the G query heads that share
+	// a kv head run together so each key/value tile is read once per group.
+	g := a.Hq / a.Hkv
+	qb := max(1, attnQueryBlock/g)
+	slots := g * qb
 	scr := make([]attnScratch, workers)
 	for i := range scr {
 		scr[i] = attnScratch{
-			s:   make([]float32, attnQueryBlock*attnKeyBlock),
-			acc: make([]float32, attnQueryBlock*dv),
-			m:   make([]float32, attnQueryBlock),
-			l:   make([]float32, attnQueryBlock),
-			q:   make([]float32, attnQueryBlock*a.D),
+			s:   make([]float32, attnKeyBlock),
+			acc: make([]float32, slots*dv),
+			m:   make([]float32, slots),
+			l:   make([]float32, slots),
+			q:   make([]float32, slots*a.D),
 		}
 	}
-	qBlocks := (a.Tq + attnQueryBlock - 1) / attnQueryBlock
-	units := a.B * a.Hq * qBlocks
+	qBlocks := (a.Tq + qb - 1) / qb
+	units := a.B * a.Hkv * qBlocks
 	splits := 1
 	if units < 2*workers && a.Tk >= 4*attnKeyBlock {
 		splits = min((2*workers+units-1)/units, a.Tk/(2*attnKeyBlock))
 	}
 	if splits <= 1 {
 		run(r, units, func(task, w int) {
-			bh, qb := task/qBlocks, task%qBlocks
-			b, h := bh/a.Hq, bh%a.Hq
-			i0 := qb * attnQueryBlock
-			rows := min(attnQueryBlock, a.Tq-i0)
+			b, kh, i0, rows := a.unit(task, qBlocks, qb)
 			sc := &scr[w]
-			a.block(sc, b, h, i0, rows, 0, a.Tk)
-			a.finish(sc, b, h, i0, rows)
+			a.block(sc, b, kh, i0, rows, 0, a.Tk)
+			a.finish(sc, b, kh, i0, rows)
 		})
 		return nil
 	}
@@ -177,38 +179,32 @@ func (a *Attention) Run(r Runner) error {
 	per = (per + attnKeyBlock - 1) / attnKeyBlock * attnKeyBlock
 	splits = (a.Tk + per - 1) / per
 	stride := dv + 2
-	part := make([]float32, units*splits*attnQueryBlock*stride)
+	part := make([]float32, units*splits*slots*stride)
 	run(r, units*splits, func(task, w int) {
 		u, sp := task/splits, task%splits
-		bh, qb := u/qBlocks, u%qBlocks
-		b, h := bh/a.Hq, bh%a.Hq
-		i0 := qb * attnQueryBlock
-		rows := min(attnQueryBlock, a.Tq-i0)
+		b, kh, i0, rows := a.unit(u, qBlocks, qb)
 		sc := &scr[w]
-		a.block(sc, b, h, i0, rows, sp*per, min((sp+1)*per, a.Tk))
-		for i := range rows {
-			o := ((u*splits+sp)*attnQueryBlock + i) * stride
+		a.block(sc, b, kh, i0, rows, sp*per, min((sp+1)*per, a.Tk))
+		for i := range g * rows {
+			o := ((u*splits+sp)*slots + i) * stride
 			part[o], part[o+1] = sc.m[i], sc.l[i]
 			copy(part[o+2:o+stride], sc.acc[i*dv:(i+1)*dv])
 		}
 	})
 	run(r, units, func(u, w int) {
-		bh, qb := u/qBlocks, u%qBlocks
-		b, h := bh/a.Hq, bh%a.Hq
-		i0 := qb * attnQueryBlock
-		rows := min(attnQueryBlock, a.Tq-i0)
+		b, kh, i0, rows := a.unit(u, qBlocks, qb)
 		sc := &scr[w]
-		for i := range rows {
+		for i := range g * rows {
 			m := float32(math.Inf(-1))
 			for sp := range splits {
-				m = max(m, part[((u*splits+sp)*attnQueryBlock+i)*stride])
+				m = max(m, part[((u*splits+sp)*slots+i)*stride])
 			}
 			acc := sc.acc[i*dv : (i+1)*dv]
 			clear(acc)
 			var l float32
 			if m != float32(math.Inf(-1)) {
 				for sp := range splits {
-					o := ((u*splits+sp)*attnQueryBlock + i) * stride
+					o := ((u*splits+sp)*slots + i) * stride
 					if part[o+1] == 0 {
 						continue
 					}
@@ -219,9 +215,17 @@ func (a *Attention) Run(r Runner) error {
 			}
 			sc.m[i], sc.l[i] = m, l
 		}
-		a.finish(sc, b, h, i0, rows)
+		a.finish(sc, b, kh, i0, rows)
 	})
 	return nil
+}
+
+// unit decodes a unit index into batch, kv head and the query rows [i0, i0+rows).
+func (a *Attention) unit(u, qBlocks, qb int) (b, kh, i0, rows int) {
+	bk, blk := u/qBlocks, u%qBlocks
+	b, kh = bk/a.Hkv, bk%a.Hkv
+	i0 = blk * qb
+	return b, kh, i0, min(qb, a.Tq-i0)
 }
 
 func run(r Runner, n int, fn func(task, worker int)) {
@@ -247,31 +251,37 @@ func (a *Attention) visible(i int) (int, int) {
 	return lo, max(hi, lo)
 }
 
-// block runs the online softmax of rows i0..i0+rows-1 of head (b, h) over
-// keys [k0, k1), leaving the unnormalised state in sc.m, sc.l, sc.acc.
-func (a *Attention) block(sc *attnScratch, b, h, i0, rows, k0, k1 int) {
+// block runs the online softmax of query rows i0..i0+rows-1 of every query
+// head sharing kv head kh of batch b, over keys [k0, k1), leaving the
+// unnormalised state in sc.m, sc.l, sc.acc (slot gh·rows+i for group head gh).
+func (a *Attention) block(sc *attnScratch, b, kh, i0, rows, k0, k1 int) {
 	dv := a.dv()
 	g := a.Hq / a.Hkv
-	kh := h / g
 	scale := a.Scale
 	if scale == 0 {
 		scale = float32(1 / math.Sqrt(float64(a.D)))
 	}
 	kOff := b*a.K.BatchStride + kh*a.K.HeadStride
 	vOff := b*a.V.BatchStride + kh*a.V.HeadStride
-	clear(sc.acc[:rows*dv])
-	for i := range rows {
-		sc.m[i] = float32(math.Inf(-1))
-		sc.l[i] = 0
-		q := a.Q[b*a.QBatch+h*a.QHead+(i0+i)*a.QRow:][:a.D]
-		if a.Softcap == 0 {
-			// Fold the scale into q once (the product order differs from
-			// scaling each score by at most an ulp, as fused SDPA kernels do).
-			for d, v := range q {
-				sc.q[i*a.D+d] = v * scale
+	slots := g * rows
+	clear(sc.acc[:slots*dv])
+	for gh := range g {
+		h := kh*g + gh
+		for i := range rows {
+			sl := gh*rows + i
+			sc.m[sl] = float32(math.Inf(-1))
+			sc.l[sl] = 0
+			q := a.Q[b*a.QBatch+h*a.QHead+(i0+i)*a.QRow:][:a.D]
+			dq := sc.q[sl*a.D : (sl+1)*a.D]
+			if a.Softcap == 0 {
+				// Fold the scale into q once (this rounds differently from
+				// scaling each score by at most an ulp, as fused SDPA does).
+				for d, v := range q {
+					dq[d] = v * scale
+				}
+			} else {
+				copy(dq, q)
 			}
-		} else {
-			copy(sc.q[i*a.D:(i+1)*a.D], q)
 		}
 	}
 	// The key range any row of the block can see.
@@ -286,72 +296,82 @@ func (a *Attention) block(sc *attnScratch, b, h, i0, rows, k0, k1 int) {
 			if lo >= hi {
 				continue
 			}
-			n := hi - lo
-			s := sc.s[:n]
-			q := sc.q[i*a.D : (i+1)*a.D]
-			if a.K.F32 != nil {
-				impl.dotsF32(s, q, a.K.F32[kOff+lo*a.K.RowStride:], a.K.RowStride)
-			} else {
-				impl.dotsF16(s, q, a.K.F16[kOff+lo*a.K.RowStride:], a.K.RowStride)
-			}
-			if a.Softcap != 0 {
-				c := a.Softcap
-				for j := range s {
-					s[j] = s[j] * scale / c
-				}
-				impl.tanh(s, s)
-				for j := range s {
-					s[j] *= c
-				}
-			}
-			if a.Mask != nil {
-				mrow := a.Mask[b*a.MaskBatch+h*a.MaskHead+(i0+i)*a.MaskRow+lo:][:n]
-				for j := range s {
-					s[j] += mrow[j]
-				}
-			}
-			mb := maxOf(s)
-			if mb == float32(math.Inf(-1)) {
-				continue
-			}
-			m := max(sc.m[i], mb)
-			acc := sc.acc[i*dv : (i+1)*dv]
-			if m != sc.m[i] && sc.l[i] != 0 {
-				alpha := expf(sc.m[i] - m)
-				sc.l[i] *= alpha
-				for d := range acc {
-					acc[d] *= alpha
-				}
-			}
-			sc.m[i] = m
-			for j := range s {
-				s[j] -= m
-			}
-			impl.exp(s, s)
-			sc.l[i] += sum8(s)
-			if a.V.F32 != nil {
-				impl.axpysF32(acc, s, a.V.F32[vOff+lo*a.V.RowStride:], a.V.RowStride)
-			} else {
-				impl.axpysF16(acc, s, a.V.F16[vOff+lo*a.V.RowStride:], a.V.RowStride)
+			for gh := range g {
+				a.tile(sc, b, kh*g+gh, i0+i, gh*rows+i, lo, hi, kOff, vOff, scale)
 			}
 		}
 	}
 }
 
+// tile folds keys [lo, hi) into the online-softmax state of one query row
+// (head h, query index i, scratch slot sl).
+func (a *Attention) tile(sc *attnScratch, b, h, i, sl, lo, hi, kOff, vOff int, scale float32) {
+	dv := a.dv()
+	n := hi - lo
+	s := sc.s[:n]
+	q := sc.q[sl*a.D : (sl+1)*a.D]
+	if a.K.F32 != nil {
+		impl.dotsF32(s, q, a.K.F32[kOff+lo*a.K.RowStride:], a.K.RowStride)
+	} else {
+		impl.dotsF16(s, q, a.K.F16[kOff+lo*a.K.RowStride:], a.K.RowStride)
+	}
+	if a.Softcap != 0 {
+		c := a.Softcap
+		for j := range s {
+			s[j] = s[j] * scale / c
+		}
+		impl.tanh(s, s)
+		for j := range s {
+			s[j] *= c
+		}
+	}
+	if a.Mask != nil {
+		mrow := a.Mask[b*a.MaskBatch+h*a.MaskHead+i*a.MaskRow+lo:][:n]
+		for j := range s {
+			s[j] += mrow[j]
+		}
+	}
+	mb := impl.maxv(s)
+	if mb == float32(math.Inf(-1)) {
+		return
+	}
+	m := max(sc.m[sl], mb)
+	acc := sc.acc[sl*dv : (sl+1)*dv]
+	if m != sc.m[sl] && sc.l[sl] != 0 {
+		alpha := expf(sc.m[sl] - m)
+		sc.l[sl] *= alpha
+		for d := range acc {
+			acc[d] *= alpha
+		}
+	}
+	sc.m[sl] = m
+	sc.l[sl] += impl.expSubSum(s, m)
+	if a.V.F32 != nil {
+		impl.axpysF32(acc, s, a.V.F32[vOff+lo*a.V.RowStride:], a.V.RowStride)
+	} else {
+		impl.axpysF16(acc, s, a.V.F16[vOff+lo*a.V.RowStride:], a.V.RowStride)
+	}
+}
+
 // finish normalises the accumulators into the output rows; rows that saw no
 // key (everything masked) become zeros.
-func (a *Attention) finish(sc *attnScratch, b, h, i0, rows int) {
+func (a *Attention) finish(sc *attnScratch, b, kh, i0, rows int) {
 	dv := a.dv()
-	for i := range rows {
-		out := a.Out[b*a.OutBatch+h*a.OutHead+(i0+i)*a.OutRow:][:dv]
-		acc := sc.acc[i*dv : (i+1)*dv]
-		if sc.l[i] == 0 {
-			clear(out)
-			continue
-		}
-		inv := 1 / sc.l[i]
-		for d := range out {
-			out[d] = acc[d] * inv
+	g := a.Hq / a.Hkv
+	for gh := range g {
+		h := kh*g + gh
+		for i := range rows {
+			sl := gh*rows + i
+			out := a.Out[b*a.OutBatch+h*a.OutHead+(i0+i)*a.OutRow:][:dv]
+			acc := sc.acc[sl*dv : (sl+1)*dv]
+			if sc.l[sl] == 0 {
+				clear(out)
+				continue
+			}
+			inv := 1 / sc.l[sl]
+			for d := range out {
+				out[d] = acc[d] * inv
+			}
 		}
 	}
 }

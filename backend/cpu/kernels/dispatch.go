@@ -12,6 +12,8 @@ type impls struct {
 	dotsF16                       func(s, q []float32, k []uint16, stride int)
 	axpysF32                      func(acc, p, v []float32, stride int)
 	axpysF16                      func(acc, p []float32, v []uint16, stride int)
+	maxv                          func(x []float32) float32
+	expSubSum                     func(x []float32, m float32) float32
 }
 
 var impl impls
@@ -41,5 +43,7 @@ func genericImpls() impls {
 		dotsF16:     dotsF16Go,
 		axpysF32:    axpysF32Go,
 		axpysF16:    axpysF16Go,
+		maxv:        maxOf,
+		expSubSum:   expSubSumGo,
 	}
 }

@@ -2,9 +2,179 @@
 
 package kernels
 
-import "github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+import (
+	"unsafe"
 
+	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+)
+
+//go:generate go run ./internal/gen
+
+// archImpls installs the assembly kernels of tier l (capped by the host).
+// Each wrapper runs the assembly on the whole vectors and the pure-Go twin on
+// the tail, so results do not depend on where a caller splits a slice.
 func archImpls(im *impls, l cpuinfo.Level) {
 	l = min(l, cpuinfo.Host.MaxLevel())
-	_ = im
+	switch l {
+	case cpuinfo.AVX512:
+		im.level = l
+		im.exp = unaryAsm(expAVX512, expGo, 16)
+		im.sigmoid = unaryAsm(sigmoidAVX512, sigmoidGo, 16)
+		im.silu = unaryAsm(siluAVX512, siluGo, 16)
+		im.tanh = unaryAsm(tanhAVX512, tanhGo, 16)
+		im.gelu = unaryAsm(geluAVX512, geluGo, 16)
+		im.geluTanh = unaryAsm(geluTanhAVX512, geluTanhGo, 16)
+		im.siluMul = gluAsm(siluMulAVX512, siluMulGo, 16)
+		im.geluMul = gluAsm(geluMulAVX512, geluMulGo, 16)
+		im.geluTanhMul = gluAsm(geluTanhMulAVX512, geluTanhMulGo, 16)
+		im.dotsF32 = dotsF32Asm(dotsF32AVX512, dotsF32AVX2)
+		im.dotsF16 = dotsF16Asm(dotsF16AVX512, dotsF16AVX2)
+		im.axpysF32 = axpysF32Asm(axpysF32AVX512, axpysF32AVX2)
+		im.axpysF16 = axpysF16Asm(axpysF16AVX512, axpysF16AVX2)
+		im.maxv = maxAsm(maxvAVX512, 16)
+		im.expSubSum = expSubSumAsm(expSubSumAVX512, 16)
+	case cpuinfo.AVX2:
+		if !cpuinfo.Host.F16C {
+			return
+		}
+		im.level = l
+		im.exp = unaryAsm(expAVX2, expGo, 8)
+		im.sigmoid = unaryAsm(sigmoidAVX2, sigmoidGo, 8)
+		im.silu = unaryAsm(siluAVX2, siluGo, 8)
+		im.tanh = unaryAsm(tanhAVX2, tanhGo, 8)
+		im.gelu = unaryAsm(geluAVX2, geluGo, 8)
+		im.geluTanh = unaryAsm(geluTanhAVX2, geluTanhGo, 8)
+		im.siluMul = gluAsm(siluMulAVX2, siluMulGo, 8)
+		im.geluMul = gluAsm(geluMulAVX2, geluMulGo, 8)
+		im.geluTanhMul = gluAsm(geluTanhMulAVX2, geluTanhMulGo, 8)
+		im.dotsF32 = dotsF32Asm(nil, dotsF32AVX2)
+		im.dotsF16 = dotsF16Asm(nil, dotsF16AVX2)
+		im.axpysF32 = axpysF32Asm(nil, axpysF32AVX2)
+		im.axpysF16 = axpysF16Asm(nil, axpysF16AVX2)
+		im.maxv = maxAsm(maxvAVX2, 8)
+		im.expSubSum = expSubSumAsm(expSubSumAVX2, 8)
+	}
+}
+
+func unaryAsm(f func(dst, src *float32, n int), twin func(dst, src []float32), lanes int) func(dst, src []float32) {
+	return func(dst, src []float32) {
+		n := len(dst)
+		src = src[:n]
+		v := n &^ (lanes - 1)
+		if v > 0 {
+			f(&dst[0], &src[0], v)
+		}
+		if v < n {
+			twin(dst[v:], src[v:])
+		}
+	}
+}
+
+func gluAsm(f func(dst, a, b *float32, n int), twin func(dst, a, b []float32), lanes int) func(dst, a, b []float32) {
+	return func(dst, a, b []float32) {
+		n := len(dst)
+		a, b = a[:n], b[:n]
+		v := n &^ (lanes - 1)
+		if v > 0 {
+			f(&dst[0], &a[0], &b[0], v)
+		}
+		if v < n {
+			twin(dst[v:], a[v:], b[v:])
+		}
+	}
+}
+
+type dotsFn func(s *float32, n int, q *float32, d int, k unsafe.Pointer, stride int)
+type axpysFn func(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)
+
+// pick returns the widest kernel whose lane count divides d.
+func pick[F any](z, y F, zOK bool, d int) (F, bool) {
+	if zOK && d%16 == 0 {
+		return z, true
+	}
+	if d%8 == 0 {
+		return y, true
+	}
+	var none F
+	return none, false
+}
+
+func dotsF32Asm(z, y dotsFn) func(s, q, k []float32, stride int) {
+	return func(s, q, k []float32, stride int) {
+		n, d := len(s), len(q)
+		f, ok := pick(z, y, z != nil, d)
+		if !ok || n == 0 {
+			dotsF32Go(s, q, k, stride)
+			return
+		}
+		_ = k[(n-1)*stride+d-1]
+		f(&s[0], n, &q[0], d, unsafe.Pointer(&k[0]), stride)
+	}
+}
+
+func dotsF16Asm(z, y dotsFn) func(s, q []float32, k []uint16, stride int) {
+	return func(s, q []float32, k []uint16, stride int) {
+		n, d := len(s), len(q)
+		f, ok := pick(z, y, z != nil, d)
+		if !ok || n == 0 {
+			dotsF16Go(s, q, k, stride)
+			return
+		}
+		_ = k[(n-1)*stride+d-1]
+		f(&s[0], n, &q[0], d, unsafe.Pointer(&k[0]), stride)
+	}
+}
+
+func axpysF32Asm(z, y axpysFn) func(acc, p, v []float32, stride int) {
+	return func(acc, p, v []float32, stride int) {
+		n, d := len(p), len(acc)
+		f, ok := pick(z, y, z != nil, d)
+		if !ok || n == 0 {
+			axpysF32Go(acc, p, v, stride)
+			return
+		}
+		_ = v[(n-1)*stride+d-1]
+		f(&acc[0], d, &p[0], n, unsafe.Pointer(&v[0]), stride)
+	}
+}
+
+func axpysF16Asm(z, y axpysFn) func(acc, p []float32, v []uint16, stride int) {
+	return func(acc, p []float32, v []uint16, stride int) {
+		n, d := len(p), len(acc)
+		f, ok := pick(z, y, z != nil, d)
+		if !ok || n == 0 {
+			axpysF16Go(acc, p, v, stride)
+			return
+		}
+		_ = v[(n-1)*stride+d-1]
+		f(&acc[0], d, &p[0], n, unsafe.Pointer(&v[0]), stride)
+	}
+}
+
+func maxAsm(f func(x *float32, n int) float32, lanes int) func(x []float32) float32 {
+	return func(x []float32) float32 {
+		v := len(x) &^ (lanes - 1)
+		if v == 0 {
+			return maxOf(x)
+		}
+		m := f(&x[0], v)
+		if t := maxOf(x[v:]); t > m || t != t {
+			m = t
+		}
+		return m
+	}
+}
+
+func expSubSumAsm(f func(x *float32, n int, m float32) float32, lanes int) func(x []float32, m float32) float32 {
+	return func(x []float32, m float32) float32 {
+		v := len(x) &^ (lanes - 1)
+		var s float32
+		if v > 0 {
+			s = f(&x[0], v, m)
+		}
+		if v < len(x) {
+			s += expSubSumGo(x[v:], m)
+		}
+		return s
+	}
 }

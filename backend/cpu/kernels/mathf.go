@@ -8,45 +8,8 @@ import "math"
 // within one ulp (exactly, except for rare double roundings in fmaf).
 //
 // Polynomial coefficients come from internal/gen/fit.go (Lawson's weighted
-// least squares towards the minimax fit, float64).
-
-const (
-	log2e = 1.44269504088896341
-	// ln2 split so that n*ln2Hi is exact for the |n| <= 150 we meet.
-	ln2Hi = 0.693145751953125
-	ln2Lo = 1.4286068203094173e-06
-
-	expClampLo = -104.0 // below: result is 0 (exp(-104) < half the least denormal)
-	expClampHi = 88.8   // above: result overflows to +Inf (n = 128)
-
-	// exp(r) = 1 + r + r²·(e0 + e1 r + e2 r² + e3 r³ + e4 r⁴), |r| ≤ ln2/2.
-	e0 = 0.49999994
-	e1 = 0.16666521
-	e2 = 0.04166839
-	e3 = 0.008368711
-	e4 = 0.001381461
-
-	// tanh(x) = x + x³·(t0 + t1 u + t2 u² + t3 u³ + t4 u⁴), u = x², |x| < tanhSmall.
-	tanhSmall = 0.55
-	t0        = -0.33333316
-	t1        = 0.13332586
-	t2        = -0.05385231
-	t3        = 0.021071678
-	t4        = -0.006274239
-
-	// erfc(z) = t·exp(-z² + P(s)), t = 1/(1+z/2), s = 2t-1, z ≥ 0; P of degree 10.
-	erfcZMax = 20.0
-
-	sqrt2OverPi = 0.7978845608028654 // √(2/π), for gelu-tanh
-	geluTanhK   = 0.044715
-	invSqrt2    = 0.7071067811865476
-)
-
-var erfcP = [11]float32{
-	-0.67179406, 0.6726432, 0.04734275, -0.046895046, -0.009863979,
-	0.008815903, 0.0017117013, -0.002286791, -4.7929756e-05, 0.00050923624,
-	-0.00013497194,
-}
+// least squares towards the minimax fit, float64); internal/gen writes them
+// to polyconst.go and into the assembly.
 
 func fmaf(a, b, c float32) float32 {
 	return float32(math.FMA(float64(a), float64(b), float64(c)))
@@ -127,7 +90,7 @@ func geluf(x float32) float32 {
 // geluTanhf is PyTorch's gelu(approximate="tanh"), using the identity
 // 0.5(1+tanh(u)) = sigmoid(2u) which avoids cancellation for negative x.
 func geluTanhf(x float32) float32 {
-	u := x * fmaf(x*x, sqrt2OverPi*geluTanhK, sqrt2OverPi)
+	u := x * fmaf(x*x, geluTanhK, sqrt2OverPi)
 	return x * sigmoidf(2*u)
 }
 

@@ -34,7 +34,7 @@ func Softmax(dst, src []float32, cols, lo, hi int, o *SoftmaxOpts) {
 		out := dst[r*cols : (r+1)*cols]
 		n := logits(out, src[r*cols:(r+1)*cols], r, o)
 		row := out[:n]
-		m := maxOf(row)
+		m := impl.maxv(row)
 		if m == float32(math.Inf(-1)) || m != m {
 			fill := float32(0)
 			if m != m {
@@ -45,12 +45,11 @@ func Softmax(dst, src []float32, cols, lo, hi int, o *SoftmaxOpts) {
 			}
 			continue
 		}
-		for j := range row {
-			row[j] -= m
+		var s float64
+		for k := 0; k < len(row); k += sumChunk {
+			s += float64(impl.expSubSum(row[k:min(k+sumChunk, len(row))], m))
 		}
-		impl.exp(row, row)
-		s := sum(row)
-		inv := 1 / s
+		inv := float32(1 / s)
 		for j := range row {
 			row[j] *= inv
 		}
@@ -116,6 +115,14 @@ func logits(out, in []float32, r int, o *SoftmaxOpts) int {
 		copy(out[:n], in[:n])
 	}
 	return n
+}
+
+// expSubSumGo sets x[i] = exp(x[i]-m) and returns the sum.
+func expSubSumGo(x []float32, m float32) float32 {
+	for i, v := range x {
+		x[i] = expf(v - m)
+	}
+	return sum8(x)
 }
 
 func maxOf(x []float32) float32 {

@@ -1,0 +1,91 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+)
+
+// benchLevels runs b once per tier, named after it.
+func benchLevels(b *testing.B, f func(b *testing.B)) {
+	defer setLevel(cpuinfo.Active)
+	for _, l := range levels() {
+		setLevel(l)
+		b.Run(l.String(), f)
+	}
+}
+
+func BenchmarkUnary(b *testing.B) {
+	const n = 4096
+	src := randSlice(rng(1), n, 3)
+	dst := make([]float32, n)
+	for _, op := range []UnaryOp{Exp, Sigmoid, SiLU, Tanh, GELU, GELUTanh} {
+		b.Run(op.String(), func(b *testing.B) {
+			benchLevels(b, func(b *testing.B) {
+				b.SetBytes(4 * n)
+				for b.Loop() {
+					Unary(op, dst, src)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkSiLUMul(b *testing.B) {
+	for _, n := range []int{3072, 8192} {
+		a, c := randSlice(rng(1), n, 3), randSlice(rng(2), n, 1)
+		dst := make([]float32, n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			benchLevels(b, func(b *testing.B) {
+				b.SetBytes(8 * int64(n))
+				for b.Loop() {
+					SiLUMul(dst, a, c)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkRMSNorm(b *testing.B) {
+	for _, n := range []int{1024, 2048} {
+		x, w := randSlice(rng(1), n, 1), randSlice(rng(2), n, 1)
+		dst := make([]float32, n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.SetBytes(4 * int64(n))
+			for b.Loop() {
+				RMSNorm(dst, x, w, n, 1e-6, false)
+			}
+		})
+	}
+}
+
+func BenchmarkRoPE(b *testing.B) {
+	// Qwen3-0.6B query heads for one decode token: 16 heads × 128.
+	inv, _, _ := InvFreq(RoPEScaling{Theta: 1e6, Dim: 128}, 0)
+	r := &RoPE{InvFreq: inv}
+	x := randSlice(rng(1), 16*128, 1)
+	b.SetBytes(4 * int64(len(x)))
+	for b.Loop() {
+		r.Apply(x, x, 1, 16, 128, 16*128, 128, nil, 1000)
+	}
+}
+
+// BenchmarkAttentionDecode is one decode step of a Llama-3.2-1B layer
+// (32 query heads, 8 kv heads, head dim 64) over an f16 KV cache.
+func BenchmarkAttentionDecode(b *testing.B) {
+	for _, ctx := range []int{512, 4096} {
+		c := attnCase{B: 1, Hq: 32, Hkv: 8, Tq: 1, Tk: ctx, D: 64, Past: ctx - 1, Causal: true, F16: true}
+		a, _ := c.build(rng(1))
+		b.Run(fmt.Sprint(ctx), func(b *testing.B) {
+			benchLevels(b, func(b *testing.B) {
+				b.SetBytes(int64(2 * 2 * c.Hkv * ctx * c.D)) // K and V bytes read
+				for b.Loop() {
+					if err := a.Run(goRunner{2}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}

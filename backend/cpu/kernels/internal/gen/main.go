@@ -1,0 +1,630 @@
+// Command gen writes the amd64 assembly of package kernels (vec_amd64.s),
+// its Go declarations (vec_amd64.go) and the polynomial constants shared
+// with the pure-Go twins (polyconst.go). One description of each kernel is
+// expanded for AVX-512 (16 lanes, Z registers, opmasks) and AVX2+FMA (8 lanes,
+// Y registers, blends), so the two tiers cannot drift apart.
+//
+//	cd backend/cpu/kernels && go run ./internal/gen
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"math"
+	"os"
+	"strings"
+)
+
+// Constants (float32 values). Polynomial coefficients from fit.go.
+var consts = []struct {
+	name string
+	val  float32
+	doc  string
+}{
+	{"log2e", 1.44269504088896341, ""},
+	{"ln2Hi", 0.693145751953125, "ln2 split so that n·ln2Hi is exact for |n| ≤ 150"},
+	{"ln2Lo", 1.4286068203094173e-06, ""},
+	{"expClampLo", -104.0, "below: exp is 0 (exp(-104) < half the least denormal)"},
+	{"expClampHi", 88.8, "above: exp overflows to +Inf (n = 128)"},
+	{"e0", 0.49999994, "exp(r) = 1 + r + r²·(e0 + e1 r + e2 r² + e3 r³ + e4 r⁴), |r| ≤ ln2/2"},
+	{"e1", 0.16666521, ""},
+	{"e2", 0.04166839, ""},
+	{"e3", 0.008368711, ""},
+	{"e4", 0.001381461, ""},
+	{"tanhSmall", 0.55, "tanh(x) = x + x³·(t0 + t1 u + … + t4 u⁴), u = x², for |x| < tanhSmall"},
+	{"t0", -0.33333316, ""},
+	{"t1", 0.13332586, ""},
+	{"t2", -0.05385231, ""},
+	{"t3", 0.021071678, ""},
+	{"t4", -0.006274239, ""},
+	{"erfcZMax", 20.0, "|x| clamp for gelu: erfc(20/√2) is 0 in float32"},
+	{"sqrt2OverPi", 0.7978845608028654, "√(2/π), gelu-tanh"},
+	{"geluTanhK", 0.044715 * 0.7978845608028654, "0.044715·√(2/π)"},
+	{"invSqrt2", 0.7071067811865476, ""},
+}
+
+// erfc(z) = t·exp(-z² + P(s)), t = 1/(1+z/2), s = 2t-1.
+var erfcP = []float32{
+	-0.67179406, 0.6726432, 0.04734275, -0.046895046, -0.009863979,
+	0.008815903, 0.0017117013, -0.002286791, -4.7929756e-05, 0.00050923624,
+	-0.00013497194,
+}
+
+func cval(name string) float32 {
+	for _, c := range consts {
+		if c.name == name {
+			return c.val
+		}
+	}
+	for i, v := range erfcP {
+		if name == fmt.Sprintf("erfcP%d", i) {
+			return v
+		}
+	}
+	switch name {
+	case "one":
+		return 1
+	case "half":
+		return 0.5
+	case "two":
+		return 2
+	case "minus2":
+		return -2
+	case "zero":
+		return 0
+	}
+	panic(name)
+}
+
+type arch struct {
+	name  string // suffix: AVX512, AVX2
+	lanes int
+	v     string // register prefix
+	z     bool   // AVX-512
+}
+
+var archs = []arch{{"AVX512", 16, "Z", true}, {"AVX2", 8, "Y", false}}
+
+type asm struct {
+	b    bytes.Buffer
+	a    arch
+	used map[string]bool // constants referenced
+	bits map[string]uint32
+}
+
+func (g *asm) r(i int) string { return fmt.Sprintf("%s%d", g.a.v, i) }
+
+func (g *asm) op(format string, args ...any) {
+	fmt.Fprintf(&g.b, "\t"+format+"\n", args...)
+}
+
+// c names a 64-byte constant vector in memory (usable as the memory operand).
+func (g *asm) c(name string) string {
+	g.used[name] = true
+	return fmt.Sprintf("c_%s<>(SB)", name)
+}
+
+// cbits names a 64-byte integer/bit-pattern constant.
+func (g *asm) cbits(name string, v uint32) string {
+	g.bits[name] = v
+	return fmt.Sprintf("c_%s<>(SB)", name)
+}
+
+// blend sets dst = mask ? a : b where mask was produced by cmp (K1 on
+// AVX-512, register m on AVX2). a may be a memory operand on AVX2 only via
+// register; we keep a and b registers.
+func (g *asm) blend(m, a, b, dst string) {
+	if g.a.z {
+		g.op("VBLENDMPS %s, %s, K1, %s", a, b, dst)
+	} else {
+		g.op("VBLENDVPS %s, %s, %s, %s", m, a, b, dst)
+	}
+}
+
+// cmp sets the mask (K1, or register m on AVX2) to x PRED y (y may be memory).
+func (g *asm) cmp(pred int, y, x, m string) {
+	if g.a.z {
+		g.op("VCMPPS $%d, %s, %s, K1", pred, y, x)
+	} else {
+		g.op("VCMPPS $%d, %s, %s, %s", pred, y, x, m)
+	}
+}
+
+const (
+	cmpLT    = 1  // LT_OS
+	cmpUnord = 3  // UNORD_Q
+	cmpGE    = 13 // GE_OS
+)
+
+// exp computes out = exp(in) (in preserved) using temporaries t1..t3.
+func (g *asm) exp(in, out, t1, t2, t3 string) {
+	g.op("VMINPS %s, %s, %s", g.c("expClampHi"), in, t1)
+	g.op("VMAXPS %s, %s, %s", g.c("expClampLo"), t1, t1)
+	g.op("VMULPS %s, %s, %s", g.c("log2e"), t1, t2)
+	if g.a.z {
+		g.op("VRNDSCALEPS $0, %s, %s", t2, t2)
+	} else {
+		g.op("VROUNDPS $0, %s, %s", t2, t2)
+	}
+	g.op("VFNMADD231PS %s, %s, %s", g.c("ln2Hi"), t2, t1)
+	g.op("VFNMADD231PS %s, %s, %s", g.c("ln2Lo"), t2, t1)
+	g.op("VMOVUPS %s, %s", g.c("e4"), t3)
+	for _, e := range []string{"e3", "e2", "e1", "e0"} {
+		g.op("VFMADD213PS %s, %s, %s", g.c(e), t1, t3)
+	}
+	g.op("VMULPS %s, %s, %s", t1, t1, out)
+	g.op("VFMADD213PS %s, %s, %s", t1, t3, out)
+	g.op("VADDPS %s, %s, %s", g.c("one"), out, out)
+	if g.a.z {
+		g.op("VSCALEFPS %s, %s, %s", t2, out, out)
+	} else {
+		// 2^n as 2^n1·2^n2 with n1 = n>>1, so each factor is a normal float
+		// and only the last product rounds (into the denormals if needed).
+		g.op("VCVTPS2DQ %s, %s", t2, t2)
+		g.op("VPSRAD $1, %s, %s", t2, t1)
+		g.op("VPSUBD %s, %s, %s", t1, t2, t2)
+		g.op("VPADDD %s, %s, %s", g.cbits("bias127", 127), t1, t1)
+		g.op("VPSLLD $23, %s, %s", t1, t1)
+		g.op("VPADDD %s, %s, %s", g.cbits("bias127", 127), t2, t2)
+		g.op("VPSLLD $23, %s, %s", t2, t2)
+		g.op("VMULPS %s, %s, %s", t1, out, out)
+		g.op("VMULPS %s, %s, %s", t2, out, out)
+	}
+	// NaN in, NaN out (the clamps replaced it).
+	g.cmp(cmpUnord, in, in, t1)
+	g.blend(t1, in, out, out)
+}
+
+// sigmoid: out = sigmoid(in); temporaries t1..t5. ONE must hold 1.0.
+func (g *asm) sigmoid(in, out, t1, t2, t3, t4, t5, one string) {
+	g.op("VORPS %s, %s, %s", g.cbits("sign", 0x80000000), in, t4) // -|x|
+	g.exp(t4, t5, t1, t2, t3)                                     // e
+	g.op("VADDPS %s, %s, %s", one, t5, t4)                        // 1+e
+	g.cmp(cmpGE, g.c("zero"), in, t1)
+	g.blend(t1, one, t5, t5) // x>=0 ? 1 : e
+	g.op("VDIVPS %s, %s, %s", t4, t5, out)
+}
+
+func (g *asm) tanh(in, out, t1, t2, t3, t4, t5, t6, one string) {
+	g.op("VANDPS %s, %s, %s", g.cbits("abs", 0x7fffffff), in, t4)
+	g.op("VMULPS %s, %s, %s", g.c("minus2"), t4, t4)
+	g.exp(t4, t5, t1, t2, t3) // e = exp(-2|x|)
+	g.op("VSUBPS %s, %s, %s", t5, one, t4)
+	g.op("VADDPS %s, %s, %s", one, t5, t5)
+	g.op("VDIVPS %s, %s, %s", t5, t4, t4) // (1-e)/(1+e)
+	g.op("VANDPS %s, %s, %s", g.cbits("sign", 0x80000000), in, t5)
+	g.op("VORPS %s, %s, %s", t5, t4, t4) // big-|x| result with x's sign
+	// small |x|: x + x·u·Q(u)
+	g.op("VMULPS %s, %s, %s", in, in, t1) // u
+	g.op("VMOVUPS %s, %s", g.c("t4"), t2)
+	for _, c := range []string{"t3", "t2", "t1", "t0"} {
+		g.op("VFMADD213PS %s, %s, %s", g.c(c), t1, t2)
+	}
+	g.op("VMULPS %s, %s, %s", t1, in, t3)      // x·u
+	g.op("VFMADD213PS %s, %s, %s", in, t2, t3) // x·u·q + x
+	g.op("VANDPS %s, %s, %s", g.cbits("abs", 0x7fffffff), in, t1)
+	g.cmp(cmpLT, g.c("tanhSmall"), t1, t6)
+	g.blend(t6, t3, t4, out)
+}
+
+// gelu: out = x·Φ(x); needs t1..t9 and ONE.
+func (g *asm) gelu(in, out string, t []string, one string) {
+	a, hh, hl, tt, s, p, e1 := t[0], t[1], t[2], t[3], t[4], t[5], t[6]
+	x1, x2, x3 := t[7], t[8], out
+	g.op("VANDPS %s, %s, %s", g.cbits("abs", 0x7fffffff), in, a)
+	g.op("VMINPS %s, %s, %s", g.c("erfcZMax"), a, a)
+	g.op("VMULPS %s, %s, %s", a, a, hh)
+	g.op("VMOVAPS %s, %s", a, hl)
+	g.op("VFMSUB213PS %s, %s, %s", hh, a, hl) // a·a - hh exactly
+	g.op("VMULPS %s, %s, %s", g.c("half"), hh, hh)
+	g.op("VMULPS %s, %s, %s", g.c("half"), hl, hl)
+	g.op("VMULPS %s, %s, %s", g.c("invSqrt2"), a, tt)    // z
+	g.op("VFMADD132PS %s, %s, %s", g.c("half"), one, tt) // z/2 + 1
+	g.op("VDIVPS %s, %s, %s", tt, one, tt)               // t
+	g.op("VMOVAPS %s, %s", tt, s)
+	g.op("VFMSUB132PS %s, %s, %s", g.c("two"), one, s) // s = 2t - 1
+	g.op("VMOVUPS %s, %s", g.c("erfcP10"), p)
+	for i := 9; i >= 0; i-- {
+		g.op("VFMADD213PS %s, %s, %s", g.c(fmt.Sprintf("erfcP%d", i)), s, p)
+	}
+	g.op("VSUBPS %s, %s, %s", hl, p, p) // P - hl
+	g.op("VXORPS %s, %s, %s", g.cbits("sign", 0x80000000), hh, hh)
+	g.exp(hh, e1, x1, x2, x3) // exp(-hh)
+	g.exp(p, hl, x1, x2, x3)  // exp(P - hl)
+	g.op("VMULPS %s, %s, %s", hl, e1, e1)
+	g.op("VMULPS %s, %s, %s", e1, tt, e1)          // erfc
+	g.op("VMULPS %s, %s, %s", g.c("half"), e1, x1) // x<0: c/2
+	g.op("VMOVAPS %s, %s", e1, x2)
+	g.op("VFNMADD132PS %s, %s, %s", g.c("half"), one, x2) // x>=0: 1 - c/2
+	g.cmp(cmpGE, g.c("zero"), in, x3)
+	g.blend(x3, x2, x1, x1)
+	g.op("VMULPS %s, %s, %s", x1, in, out)
+}
+
+func (g *asm) geluTanh(in, out string, t []string, one string) {
+	g.op("VMULPS %s, %s, %s", in, in, t[0])
+	g.op("VMOVUPS %s, %s", g.c("sqrt2OverPi"), t[1])
+	g.op("VFMADD132PS %s, %s, %s", g.c("geluTanhK"), t[1], t[0]) // x²·k + k0
+	g.op("VMULPS %s, %s, %s", t[0], in, t[0])                    // u
+	g.op("VADDPS %s, %s, %s", t[0], t[0], t[0])                  // 2u
+	g.sigmoid(t[0], t[1], t[2], t[3], t[4], t[5], t[6], one)
+	g.op("VMULPS %s, %s, %s", t[1], in, out)
+}
+
+// unary emits func name(dst, src *float32, n int) for n a multiple of lanes.
+func (g *asm) unary(name string, body func(in, out string)) {
+	fmt.Fprintf(&g.b, "\n// func %s%s(dst, src *float32, n int)\nTEXT ·%s%s(SB), NOSPLIT, $0-24\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ src+8(FP), SI")
+	g.op("MOVQ n+16(FP), CX")
+	g.op("VMOVUPS %s, %s", g.c("one"), g.r(15))
+	fmt.Fprintf(&g.b, "loop_%s:\n", name)
+	g.op("CMPQ CX, $%d", g.a.lanes)
+	g.op("JLT done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	body(g.r(0), g.r(1))
+	g.op("VMOVUPS %s, (DI)", g.r(1))
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("ADDQ $%d, DI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// glu emits func name(dst, a, b *float32, n int): dst = f(a)·b.
+func (g *asm) glu(name string, body func(in, out string)) {
+	fmt.Fprintf(&g.b, "\n// func %s%s(dst, a, b *float32, n int)\nTEXT ·%s%s(SB), NOSPLIT, $0-32\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ a+8(FP), SI")
+	g.op("MOVQ b+16(FP), DX")
+	g.op("MOVQ n+24(FP), CX")
+	g.op("VMOVUPS %s, %s", g.c("one"), g.r(15))
+	fmt.Fprintf(&g.b, "loop_%s:\n", name)
+	g.op("CMPQ CX, $%d", g.a.lanes)
+	g.op("JLT done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	body(g.r(0), g.r(1))
+	g.op("VMULPS (DX), %s, %s", g.r(1), g.r(1))
+	g.op("VMOVUPS %s, (DI)", g.r(1))
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("ADDQ $%d, DX", 4*g.a.lanes)
+	g.op("ADDQ $%d, DI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// hsum reduces vector register v (index i) into its lowest lane (X i).
+func (g *asm) hsum(i, tmp int) {
+	x := func(k int) string { return fmt.Sprintf("X%d", k) }
+	y := func(k int) string { return fmt.Sprintf("Y%d", k) }
+	if g.a.z {
+		g.op("VEXTRACTF64X4 $1, Z%d, %s", i, y(tmp))
+		g.op("VADDPS %s, %s, %s", y(tmp), y(i), y(i))
+	}
+	g.op("VEXTRACTF128 $1, %s, %s", y(i), x(tmp))
+	g.op("VADDPS %s, %s, %s", x(tmp), x(i), x(i))
+	g.op("VMOVHLPS %s, %s, %s", x(i), x(i), x(tmp))
+	g.op("VADDPS %s, %s, %s", x(tmp), x(i), x(i))
+	g.op("VMOVSHDUP %s, %s", x(i), x(tmp))
+	g.op("VADDSS %s, %s, %s", x(tmp), x(i), x(i))
+}
+
+// load emits a load of lanes values at mem (float32, or half floats
+// converted) into register reg.
+func (g *asm) load(half bool, mem, reg string) {
+	if half {
+		g.op("VCVTPH2PS %s, %s", mem, reg)
+	} else {
+		g.op("VMOVUPS %s, %s", mem, reg)
+	}
+}
+
+// dots emits func name(s *float32, n int, q *float32, d int, k *T, stride int):
+// s[j] = q·k[j·stride:], d a multiple of lanes (stride in elements).
+func (g *asm) dots(name string, half bool) {
+	es := 4
+	if half {
+		es = 2
+	}
+	fmt.Fprintf(&g.b, "\n// func %s%s(s *float32, n int, q *float32, d int, k unsafe.Pointer, stride int)\nTEXT ·%s%s(SB), NOSPLIT, $0-48\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ s+0(FP), DI")
+	g.op("MOVQ n+8(FP), CX")
+	g.op("MOVQ q+16(FP), SI")
+	g.op("MOVQ d+24(FP), BX")
+	g.op("MOVQ k+32(FP), DX")
+	g.op("MOVQ stride+40(FP), R8")
+	g.op("SHLQ $%d, R8", map[int]int{4: 2, 2: 1}[es])
+	fmt.Fprintf(&g.b, "key_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	g.op("VXORPS %s, %s, %s", g.r(0), g.r(0), g.r(0))
+	g.op("VXORPS %s, %s, %s", g.r(1), g.r(1), g.r(1))
+	g.op("XORQ AX, AX") // element index
+	g.op("MOVQ BX, R9")
+	// two vectors per step while possible
+	fmt.Fprintf(&g.b, "pair_%s:\n", name)
+	g.op("CMPQ R9, $%d", 2*g.a.lanes)
+	g.op("JLT one_%s", name)
+	g.load(half, fmt.Sprintf("(DX)(AX*%d)", es), g.r(2))
+	g.load(half, fmt.Sprintf("%d(DX)(AX*%d)", es*g.a.lanes, es), g.r(3))
+	g.op("VFMADD231PS (SI)(AX*4), %s, %s", g.r(2), g.r(0))
+	g.op("VFMADD231PS %d(SI)(AX*4), %s, %s", 4*g.a.lanes, g.r(3), g.r(1))
+	g.op("ADDQ $%d, AX", 2*g.a.lanes)
+	g.op("SUBQ $%d, R9", 2*g.a.lanes)
+	g.op("JMP pair_%s", name)
+	fmt.Fprintf(&g.b, "one_%s:\n", name)
+	g.op("TESTQ R9, R9")
+	g.op("JEQ red_%s", name)
+	g.load(half, fmt.Sprintf("(DX)(AX*%d)", es), g.r(2))
+	g.op("VFMADD231PS (SI)(AX*4), %s, %s", g.r(2), g.r(0))
+	fmt.Fprintf(&g.b, "red_%s:\n", name)
+	g.op("VADDPS %s, %s, %s", g.r(1), g.r(0), g.r(0))
+	g.hsum(0, 1)
+	g.op("VMOVSS X0, (DI)")
+	g.op("ADDQ $4, DI")
+	g.op("ADDQ R8, DX")
+	g.op("DECQ CX")
+	g.op("JMP key_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// axpys emits func name(acc *float32, d int, p *float32, n int, v *T, stride int):
+// acc[:d] += Σ_j p[j]·v[j·stride:], d a multiple of lanes. Accumulators for
+// up to 4 vectors stay in registers across the keys.
+func (g *asm) axpys(name string, half bool) {
+	es := 4
+	if half {
+		es = 2
+	}
+	fmt.Fprintf(&g.b, "\n// func %s%s(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)\nTEXT ·%s%s(SB), NOSPLIT, $0-48\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ acc+0(FP), DI")
+	g.op("MOVQ d+8(FP), BX")
+	g.op("MOVQ p+16(FP), SI")
+	g.op("MOVQ n+24(FP), CX")
+	g.op("MOVQ v+32(FP), DX")
+	g.op("MOVQ stride+40(FP), R8")
+	g.op("SHLQ $%d, R8", map[int]int{4: 2, 2: 1}[es])
+	for _, w := range []int{4, 1} {
+		lbl := fmt.Sprintf("%s_%d", name, w)
+		fmt.Fprintf(&g.b, "chunk_%s:\n", lbl)
+		g.op("CMPQ BX, $%d", w*g.a.lanes)
+		g.op("JLT end_%s", lbl)
+		for i := range w {
+			g.op("VMOVUPS %d(DI), %s", 4*g.a.lanes*i, g.r(i))
+		}
+		g.op("MOVQ SI, R10") // p
+		g.op("MOVQ DX, R11") // v row
+		g.op("MOVQ CX, R9")
+		fmt.Fprintf(&g.b, "key_%s:\n", lbl)
+		g.op("TESTQ R9, R9")
+		g.op("JEQ store_%s", lbl)
+		g.op("VBROADCASTSS (R10), %s", g.r(8))
+		for i := range w {
+			if half {
+				g.load(true, fmt.Sprintf("%d(R11)", es*g.a.lanes*i), g.r(4+i))
+				g.op("VFMADD231PS %s, %s, %s", g.r(4+i), g.r(8), g.r(i))
+			} else {
+				g.op("VFMADD231PS %d(R11), %s, %s", 4*g.a.lanes*i, g.r(8), g.r(i))
+			}
+		}
+		g.op("ADDQ $4, R10")
+		g.op("ADDQ R8, R11")
+		g.op("DECQ R9")
+		g.op("JMP key_%s", lbl)
+		fmt.Fprintf(&g.b, "store_%s:\n", lbl)
+		for i := range w {
+			g.op("VMOVUPS %s, %d(DI)", g.r(i), 4*g.a.lanes*i)
+		}
+		g.op("ADDQ $%d, DI", 4*g.a.lanes*w)
+		g.op("ADDQ $%d, DX", es*g.a.lanes*w)
+		g.op("SUBQ $%d, BX", g.a.lanes*w)
+		g.op("JMP chunk_%s", lbl)
+		fmt.Fprintf(&g.b, "end_%s:\n", lbl)
+	}
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// hmax reduces register i to its maximum in lane 0 (X i).
+func (g *asm) hmax(i, tmp int) {
+	x := func(k int) string { return fmt.Sprintf("X%d", k) }
+	y := func(k int) string { return fmt.Sprintf("Y%d", k) }
+	if g.a.z {
+		g.op("VEXTRACTF64X4 $1, Z%d, %s", i, y(tmp))
+		g.op("VMAXPS %s, %s, %s", y(tmp), y(i), y(i))
+	}
+	g.op("VEXTRACTF128 $1, %s, %s", y(i), x(tmp))
+	g.op("VMAXPS %s, %s, %s", x(tmp), x(i), x(i))
+	g.op("VMOVHLPS %s, %s, %s", x(i), x(i), x(tmp))
+	g.op("VMAXPS %s, %s, %s", x(tmp), x(i), x(i))
+	g.op("VMOVSHDUP %s, %s", x(i), x(tmp))
+	g.op("VMAXSS %s, %s, %s", x(tmp), x(i), x(i))
+}
+
+// maxv emits func maxv(x *float32, n int) float32 for n a positive multiple of lanes.
+func (g *asm) maxv() {
+	name := "maxv"
+	fmt.Fprintf(&g.b, "\n// func %s%s(x *float32, n int) float32\nTEXT ·%s%s(SB), NOSPLIT, $0-20\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ x+0(FP), SI")
+	g.op("MOVQ n+8(FP), CX")
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	fmt.Fprintf(&g.b, "loop_%s:\n", name)
+	g.op("CMPQ CX, $%d", g.a.lanes)
+	g.op("JLT done_%s", name)
+	g.op("VMAXPS (SI), %s, %s", g.r(0), g.r(0))
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.hmax(0, 1)
+	g.op("VMOVSS X0, ret+16(FP)")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// expSubSum emits func expSubSum(x *float32, n int, m float32) float32:
+// x[i] = exp(x[i]-m) for n a multiple of lanes, returning Σ x[i].
+func (g *asm) expSubSum() {
+	name := "expSubSum"
+	fmt.Fprintf(&g.b, "\n// func %s%s(x *float32, n int, m float32) float32\nTEXT ·%s%s(SB), NOSPLIT, $0-28\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ x+0(FP), SI")
+	g.op("MOVQ n+8(FP), CX")
+	g.op("VBROADCASTSS m+16(FP), %s", g.r(14))
+	g.op("VXORPS %s, %s, %s", g.r(13), g.r(13), g.r(13))
+	fmt.Fprintf(&g.b, "loop_%s:\n", name)
+	g.op("CMPQ CX, $%d", g.a.lanes)
+	g.op("JLT done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	g.op("VSUBPS %s, %s, %s", g.r(14), g.r(0), g.r(0))
+	g.exp(g.r(0), g.r(1), g.r(2), g.r(3), g.r(4))
+	g.op("VMOVUPS %s, (SI)", g.r(1))
+	g.op("VADDPS %s, %s, %s", g.r(1), g.r(13), g.r(13))
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.hsum(13, 1)
+	g.op("VMOVSS X13, ret+24(FP)")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+func tmps(g *asm, from, n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, g.r(from+i))
+	}
+	return out
+}
+
+func main() {
+	var text bytes.Buffer
+	text.WriteString("// Code generated by internal/gen; DO NOT EDIT.\n\n//go:build amd64 && !purego\n\n#include \"textflag.h\"\n")
+	used := map[string]bool{}
+	bits := map[string]uint32{}
+	var decls []string
+	for _, a := range archs {
+		g := &asm{a: a, used: used, bits: bits}
+		one := g.r(15)
+		g.unary("exp", func(in, out string) { g.exp(in, out, g.r(2), g.r(3), g.r(4)) })
+		g.unary("sigmoid", func(in, out string) { g.sigmoid(in, out, g.r(2), g.r(3), g.r(4), g.r(5), g.r(6), one) })
+		g.unary("silu", func(in, out string) {
+			g.sigmoid(in, out, g.r(2), g.r(3), g.r(4), g.r(5), g.r(6), one)
+			g.op("VMULPS %s, %s, %s", in, out, out)
+		})
+		g.unary("tanh", func(in, out string) { g.tanh(in, out, g.r(2), g.r(3), g.r(4), g.r(5), g.r(6), g.r(7), one) })
+		g.unary("gelu", func(in, out string) { g.gelu(in, out, tmps(g, 2, 9), one) })
+		g.unary("geluTanh", func(in, out string) { g.geluTanh(in, out, tmps(g, 2, 7), one) })
+		g.glu("siluMul", func(in, out string) {
+			g.sigmoid(in, out, g.r(2), g.r(3), g.r(4), g.r(5), g.r(6), one)
+			g.op("VMULPS %s, %s, %s", in, out, out)
+		})
+		g.glu("geluMul", func(in, out string) { g.gelu(in, out, tmps(g, 2, 9), one) })
+		g.glu("geluTanhMul", func(in, out string) { g.geluTanh(in, out, tmps(g, 2, 7), one) })
+		g.dots("dotsF32", false)
+		g.dots("dotsF16", true)
+		g.axpys("axpysF32", false)
+		g.axpys("axpysF16", true)
+		g.maxv()
+		g.expSubSum()
+		text.Write(g.b.Bytes())
+		for _, n := range []string{"exp", "sigmoid", "silu", "tanh", "gelu", "geluTanh"} {
+			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(dst, src *float32, n int)\n", n, a.name))
+		}
+		for _, n := range []string{"siluMul", "geluMul", "geluTanhMul"} {
+			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(dst, a, b *float32, n int)\n", n, a.name))
+		}
+		for _, n := range []string{"dotsF32", "dotsF16"} {
+			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(s *float32, n int, q *float32, d int, k unsafe.Pointer, stride int)\n", n, a.name))
+		}
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc maxv%s(x *float32, n int) float32\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc expSubSum%s(x *float32, n int, m float32) float32\n", a.name))
+		for _, n := range []string{"axpysF32", "axpysF16"} {
+			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)\n", n, a.name))
+		}
+	}
+	// Data: every constant replicated over 64 bytes.
+	names := sortedKeys(used)
+	for _, n := range names {
+		v := math.Float32bits(cval(n))
+		emitData(&text, n, v)
+	}
+	for _, n := range sortedKeys(bitsKeys(bits)) {
+		emitData(&text, n, bits[n])
+	}
+	must(os.WriteFile("vec_amd64.s", text.Bytes(), 0o644))
+
+	var d bytes.Buffer
+	d.WriteString("// Code generated by internal/gen; DO NOT EDIT.\n\n//go:build amd64 && !purego\n\npackage kernels\n\nimport \"unsafe\"\n\n")
+	d.WriteString(strings.Join(decls, "\n"))
+	src, err := format.Source(d.Bytes())
+	must(err)
+	must(os.WriteFile("vec_amd64.go", src, 0o644))
+
+	var c bytes.Buffer
+	c.WriteString("// Code generated by internal/gen; DO NOT EDIT.\n\npackage kernels\n\n// Constants shared by the assembly and the pure-Go twins.\nconst (\n")
+	for _, k := range consts {
+		if k.doc != "" {
+			fmt.Fprintf(&c, "\t// %s\n", k.doc)
+		}
+		fmt.Fprintf(&c, "\t%s float32 = %v\n", k.name, k.val)
+	}
+	c.WriteString(")\n\n// erfcP: erfc(z) = t·exp(−z² + P(s)), t = 1/(1+z/2), s = 2t−1 (z ≥ 0).\nvar erfcP = [...]float32{")
+	for i, v := range erfcP {
+		if i > 0 {
+			c.WriteString(", ")
+		}
+		fmt.Fprintf(&c, "%v", v)
+	}
+	c.WriteString("}\n")
+	src, err = format.Source(c.Bytes())
+	must(err)
+	must(os.WriteFile("polyconst.go", src, 0o644))
+}
+
+func bitsKeys(m map[string]uint32) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func emitData(b *bytes.Buffer, name string, v uint32) {
+	for i := range 16 {
+		fmt.Fprintf(b, "DATA c_%s<>+%d(SB)/4, $0x%08x\n", name, 4*i, v)
+	}
+	fmt.Fprintf(b, "GLOBL c_%s<>(SB), RODATA|NOPTR, $64\n", name)
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
