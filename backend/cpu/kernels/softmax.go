@@ -143,18 +143,7 @@ func maxOf(x []float32) float32 {
 // long rows (a softmax over a vocabulary) at about chunk/8 ulps.
 const sumChunk = 512
 
-// sum adds x: eight float32 lanes per chunk (the vector code's order), chunks
-// added in float64.
-func sum(x []float32) float32 {
-	var tot float64
-	for len(x) > 0 {
-		n := min(len(x), sumChunk)
-		tot += float64(sum8(x[:n]))
-		x = x[n:]
-	}
-	return float32(tot)
-}
-
+// sum8 adds x with eight float32 lanes (the vector code's order).
 func sum8(x []float32) float32 {
 	var s [8]float32
 	i := 0
