@@ -319,7 +319,16 @@ func getAttr(obj Value, name string) (Value, error) {
 		if v, ok := o.Get(name); ok {
 			return v, nil
 		}
-	case string, *List:
+	case string:
+		if isMethod(obj, name) {
+			return &boundMethod{recv: obj, name: name}, nil
+		}
+	case *List:
+		for i, f := range o.fields {
+			if f == name {
+				return o.Items[i], nil
+			}
+		}
 		if isMethod(obj, name) {
 			return &boundMethod{recv: obj, name: name}, nil
 		}

@@ -480,7 +480,7 @@ func filterGroupby(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, e
 				grouper = g
 			}
 		}
-		out = append(out, &List{Items: []Value{grouper, &List{Items: []Value{it}}}, Tuple: true})
+		out = append(out, &List{Items: []Value{grouper, &List{Items: []Value{it}}}, Tuple: true, fields: []string{"grouper", "list"}})
 	}
 	return &List{Items: out}, nil
 }
@@ -818,7 +818,7 @@ func filterRound(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, err
 	if err != nil {
 		return nil, err
 	}
-	_, f, _, ok := number(v)
+	iv, f, isFloat, ok := number(v)
 	if !ok {
 		return nil, rtErrorf("round() expects a number, got %s", typeName(v))
 	}
@@ -828,6 +828,18 @@ func filterRound(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, err
 	}
 	switch a[1] {
 	case "common":
+		if !isFloat {
+			// Python's round(int, n) stays an int.
+			if p >= 0 {
+				return iv, nil
+			}
+			scale := int64(1)
+			for k := int64(0); k < -p && scale < 1e18; k++ {
+				scale *= 10
+			}
+			q := float64(iv) / float64(scale)
+			return int64(math.RoundToEven(q)) * scale, nil
+		}
 		if math.IsInf(f, 0) || math.IsNaN(f) {
 			return f, nil
 		}
@@ -889,19 +901,32 @@ func filterSort(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, erro
 		return nil, err
 	}
 	items = append([]Value(nil), items...)
-	get := func(x Value) (Value, error) { return x, nil }
-	if a[2] != nil {
-		get = attrGetter(a[2], nil)
+	// attribute may name several comma-separated keys ("age,name").
+	getters := []func(Value) (Value, error){func(x Value) (Value, error) { return x, nil }}
+	if attr, ok := a[2].(string); ok && strings.Contains(attr, ",") {
+		getters = nil
+		for _, part := range strings.Split(attr, ",") {
+			getters = append(getters, attrGetter(part, nil))
+		}
+	} else if a[2] != nil {
+		getters = []func(Value) (Value, error){attrGetter(a[2], nil)}
 	}
 	err = sortValues(items, truthy(a[0]), func(x Value) (Value, error) {
-		k, err := get(x)
-		if err != nil {
-			return nil, err
+		keys := make([]Value, len(getters))
+		for i, get := range getters {
+			k, err := get(x)
+			if err != nil {
+				return nil, err
+			}
+			if !truthy(a[1]) {
+				k = lowerIfString(k)
+			}
+			keys[i] = k
 		}
-		if !truthy(a[1]) {
-			k = lowerIfString(k)
+		if len(keys) == 1 {
+			return keys[0], nil
 		}
-		return k, nil
+		return &List{Items: keys, Tuple: true}, nil
 	})
 	return &List{Items: items}, err
 }

@@ -53,6 +53,8 @@ func (u Undefined) message() string {
 type List struct {
 	Items []Value
 	Tuple bool
+	// fields names the items of a named tuple (groupby's grouper, list).
+	fields []string
 }
 
 // NewList returns a list holding items.
