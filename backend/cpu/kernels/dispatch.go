@@ -14,6 +14,8 @@ type impls struct {
 	axpysF16                      func(acc, p []float32, v []uint16, stride int)
 	maxv                          func(x []float32) float32
 	expSubSum                     func(x []float32, m float32) float32
+	f16ToF32                      func(dst []float32, src []uint16)
+	f32ToF16                      func(dst []uint16, src []float32)
 }
 
 var impl impls
@@ -45,5 +47,7 @@ func genericImpls() impls {
 		axpysF16:    axpysF16Go,
 		maxv:        maxOf,
 		expSubSum:   expSubSumGo,
+		f16ToF32:    f16ToF32Go,
+		f32ToF16:    f32ToF16Go,
 	}
 }
