@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -25,6 +26,14 @@ type bpe struct {
 	ignoreMerges bool
 	prefix       string // continuing_subword_prefix
 	suffix       string // end_of_word_suffix
+
+	// glue holds the characters that some token has right before a ▁
+	// (e.g. '>' for ">▁</"). Long SentencePiece-style words are cut before
+	// every ▁ not preceded by a glue character or another ▁: no token can
+	// span such a cut, so merging the parts alone gives the same tokens,
+	// and the parts hit the word cache.
+	glue     map[rune]bool
+	hasSpace bool
 
 	cache wordCache
 }
@@ -52,6 +61,22 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpe, e
 		m.fallbackIDs[i] = -1
 		if id, ok := vocab[fmt.Sprintf("<0x%02X>", i)]; ok {
 			m.fallbackIDs[i] = id
+		}
+	}
+	if !byteLevel {
+		m.glue = map[rune]bool{}
+		for s := range vocab {
+			if !strings.Contains(s, spaceMark) {
+				continue
+			}
+			m.hasSpace = true
+			prev := rune(-1)
+			for _, r := range s {
+				if r == '▁' && prev >= 0 && prev != '▁' {
+					m.glue[prev] = true
+				}
+				prev = r
+			}
 		}
 	}
 	if byteLevel {
@@ -88,7 +113,44 @@ type bpeScratch struct {
 	heap []mergeCand
 }
 
+const spaceMark = "▁"
+
+// chunkMin is the word length above which SentencePiece-style words are
+// cut into parts.
+const chunkMin = 64
+
 func (m *bpe) tokenize(word string, dst []tok) []tok {
+	if len(word) > chunkMin && m.hasSpace && m.suffix == "" && m.prefix == "" {
+		return m.tokenizeChunks(word, dst)
+	}
+	return m.tokenizeWord(word, dst)
+}
+
+// tokenizeChunks cuts word before each ▁ that no token can span and
+// tokenizes the parts.
+func (m *bpe) tokenizeChunks(word string, dst []tok) []tok {
+	start := 0
+	prev := rune(-1)
+	flush := func(end int) {
+		n0 := len(dst)
+		dst = m.tokenizeWord(word[start:end], dst)
+		for k := n0; k < len(dst); k++ {
+			dst[k].start += int32(start)
+			dst[k].end += int32(start)
+		}
+		start = end
+	}
+	for i, r := range word {
+		if r == '▁' && i > start && prev != '▁' && !m.glue[prev] {
+			flush(i)
+		}
+		prev = r
+	}
+	flush(len(word))
+	return dst
+}
+
+func (m *bpe) tokenizeWord(word string, dst []tok) []tok {
 	if word == "" {
 		return dst
 	}

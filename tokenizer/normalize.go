@@ -61,6 +61,9 @@ func (u unicodeNorm) normalize(p piece) piece {
 type lowercase struct{}
 
 func (lowercase) normalize(p piece) piece {
+	if p.plain {
+		return plainLower(p)
+	}
 	return mapRunes(p, func(r rune) (string, bool) {
 		if r == 'İ' { // full case mapping: i + combining dot above
 			return "i\u0307", true
@@ -157,6 +160,9 @@ type bertNorm struct {
 }
 
 func (b bertNorm) normalize(p piece) piece {
+	if p.plain {
+		return b.plainNormalize(p)
+	}
 	if b.cleanText {
 		p = mapRunes(p, func(r rune) (string, bool) {
 			switch {
@@ -188,6 +194,75 @@ func (b bertNorm) normalize(p piece) piece {
 	return p
 }
 
+// plainNormalize does all of bertNorm in one pass over a plain piece.
+// Doing it per character is exact: NFD only reorders combining marks,
+// which are either all removed (strip accents) or not decomposed at all.
+func (b bertNorm) plainNormalize(p piece) piece {
+	s := p.text
+	out := make([]byte, 0, len(s)+len(s)/8)
+	var tmp [32]byte
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == '\t' || c == '\n' || c == '\r':
+				if b.cleanText {
+					c = ' '
+				}
+			case c < 0x20 || c == 0x7F:
+				if b.cleanText {
+					continue
+				}
+			case c >= 'A' && c <= 'Z':
+				if b.lowercase {
+					c += 'a' - 'A'
+				}
+			}
+			out = append(out, c)
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		if b.cleanText {
+			if r == 0xFFFD || isBertControl(r) {
+				continue
+			}
+			if unicode.IsSpace(r) {
+				out = append(out, ' ')
+				continue
+			}
+		}
+		if b.chineseChars && isCJK(r) {
+			out = append(out, ' ')
+			out = utf8.AppendRune(out, r)
+			out = append(out, ' ')
+			continue
+		}
+		if !b.stripAccents {
+			if b.lowercase {
+				if r == 'İ' {
+					out = append(out, "i\u0307"...)
+					continue
+				}
+				r = unicode.ToLower(r)
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		}
+		for _, d := range string(norm.NFD.AppendString(tmp[:0], s[i-n:i])) {
+			if unicode.Is(unicode.M, d) {
+				continue
+			}
+			if b.lowercase {
+				d = unicode.ToLower(d)
+			}
+			out = utf8.AppendRune(out, d)
+		}
+	}
+	return piece{text: string(out), added: p.added, plain: true}
+}
+
 func isBertControl(r rune) bool {
 	if r == '\t' || r == '\n' || r == '\r' {
 		return false
@@ -200,4 +275,37 @@ func isCJK(r rune) bool {
 		(r >= 0x20000 && r <= 0x2A6DF) || (r >= 0x2A700 && r <= 0x2B73F) ||
 		(r >= 0x2B740 && r <= 0x2B81F) || (r >= 0x2B820 && r <= 0x2CEAF) ||
 		(r >= 0xF900 && r <= 0xFAFF) || (r >= 0x2F800 && r <= 0x2FA1F)
+}
+
+// plainLower lower-cases a plain piece in one pass, ASCII inline.
+func plainLower(p piece) piece {
+	s := p.text
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return p
+	}
+	b := make([]byte, i, len(s)+8)
+	copy(b, s[:i])
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 'İ' {
+			b = append(b, "i\u0307"...)
+		} else {
+			b = utf8.AppendRune(b, unicode.ToLower(r))
+		}
+		i += n
+	}
+	return piece{text: string(b), added: p.added, plain: true}
 }

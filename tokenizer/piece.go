@@ -18,10 +18,14 @@ type piece struct {
 	align []span
 	// added is the id of the added token this piece is, or -1.
 	added int32
+	// plain pieces carry no alignment at all (ids-only encoding, where
+	// offsets are not needed and building them would cost more than the
+	// tokenization itself).
+	plain bool
 }
 
 func (p piece) sub(a, b int) piece {
-	q := piece{text: p.text[a:b], base: p.base + a, added: -1}
+	q := piece{text: p.text[a:b], base: p.base + a, added: -1, plain: p.plain}
 	if p.align != nil {
 		q.align = p.align[a:b]
 	}
@@ -30,7 +34,7 @@ func (p piece) sub(a, b int) piece {
 
 // charSpan is the input span of the character of width n at byte i.
 func (p piece) charSpan(i, n int) span {
-	if p.align != nil {
+	if p.align != nil && !p.plain {
 		return p.align[i]
 	}
 	return span{p.base + i, p.base + i + n}
@@ -66,12 +70,19 @@ type rebuilder struct {
 }
 
 func newRebuilder(src piece) *rebuilder {
-	return &rebuilder{src: src, buf: make([]byte, 0, len(src.text)+8), align: make([]span, 0, len(src.text)+8)}
+	r := &rebuilder{src: src, buf: make([]byte, 0, len(src.text)+8)}
+	if !src.plain {
+		r.align = make([]span, 0, len(src.text)+8)
+	}
+	return r
 }
 
 // emit appends s, every byte of it mapped to input span sp.
 func (r *rebuilder) emit(s string, sp span) {
 	r.buf = append(r.buf, s...)
+	if r.src.plain {
+		return
+	}
 	for range len(s) {
 		r.align = append(r.align, sp)
 	}
@@ -80,13 +91,16 @@ func (r *rebuilder) emit(s string, sp span) {
 func (r *rebuilder) emitRune(c rune, sp span) {
 	n := len(r.buf)
 	r.buf = utf8.AppendRune(r.buf, c)
+	if r.src.plain {
+		return
+	}
 	for range len(r.buf) - n {
 		r.align = append(r.align, sp)
 	}
 }
 
 func (r *rebuilder) piece() piece {
-	return piece{text: string(r.buf), align: r.align, added: r.src.added}
+	return piece{text: string(r.buf), align: r.align, added: r.src.added, plain: r.src.plain}
 }
 
 // mapRunes rewrites p one character at a time: f returns the replacement

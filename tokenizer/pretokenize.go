@@ -266,9 +266,37 @@ func isPunct(r rune) bool {
 type bertPre struct{}
 
 func (bertPre) split(p piece, emit func(piece)) {
-	splitBy(p, funcMatcher{f: unicode.IsSpace}, splitRemoved, false, func(q piece) {
-		splitBy(q, funcMatcher{f: isPunct, single: true}, splitIsolated, false, emit)
-	})
+	s := p.text
+	start := -1 // start of the current word
+	for i := 0; i < len(s); {
+		c := s[i]
+		n := 1
+		var space, punct bool
+		if c < utf8.RuneSelf {
+			space = asciiClass[c] == clsSpace
+			punct = !space && isPunct(rune(c))
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
+			punct = !space && isPunct(r)
+		}
+		if space || punct {
+			if start >= 0 {
+				emit(p.sub(start, i))
+				start = -1
+			}
+			if punct {
+				emit(p.sub(i, i+n))
+			}
+		} else if start < 0 {
+			start = i
+		}
+		i += n
+	}
+	if start >= 0 {
+		emit(p.sub(start, len(s)))
+	}
 }
 
 // unmapPre turns byte-level characters back into the raw bytes they stand
@@ -283,7 +311,9 @@ func (unmapPre) split(p piece, emit func(piece)) {
 		sp := p.charSpan(i, n)
 		if b, ok := runeToByte[r]; ok {
 			rb.buf = append(rb.buf, b)
-			rb.align = append(rb.align, sp)
+			if !p.plain {
+				rb.align = append(rb.align, sp)
+			}
 		} else {
 			rb.emit(p.text[i:i+n], sp)
 		}

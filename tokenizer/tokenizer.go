@@ -162,7 +162,7 @@ func (t *Tokenizer) SetPadding(p *Padding) { t.padding = p }
 
 // words runs the pipeline up to the model and calls fn with every word and
 // its tokens (positions relative to the word).
-func (t *Tokenizer) words(text string, fn func(w piece, toks []tok)) {
+func (t *Tokenizer) words(text string, plain bool, fn func(w piece, toks []tok)) {
 	var buf []tok
 	one := make([]tok, 1)
 	emitAdded := func(q piece) {
@@ -189,7 +189,7 @@ func (t *Tokenizer) words(text string, fn func(w piece, toks []tok)) {
 		}
 		t.pre.split(r, word)
 	}
-	t.rawAdded.split(piece{text: text, added: -1}, func(q piece) {
+	t.rawAdded.split(piece{text: text, added: -1, plain: plain}, func(q piece) {
 		if q.added >= 0 {
 			emitAdded(q)
 			return
@@ -216,7 +216,7 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) ([]int32, error) {
 		return nil, ErrInvalidUTF8
 	}
 	ids := make([]int32, 0, len(text)/3+4)
-	t.words(text, func(_ piece, toks []tok) {
+	t.words(text, true, func(_ piece, toks []tok) {
 		for _, k := range toks {
 			ids = append(ids, k.id)
 		}
@@ -236,7 +236,7 @@ func (t *Tokenizer) EncodeFull(text string, addSpecial bool) (*Encoding, error) 
 		return nil, ErrInvalidUTF8
 	}
 	e := &Encoding{}
-	t.words(text, func(w piece, toks []tok) {
+	t.words(text, false, func(w piece, toks []tok) {
 		for _, k := range toks {
 			sp := w.origSpan(int(k.start), int(k.end))
 			s, _ := t.IDToToken(k.id)
