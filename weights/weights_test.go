@@ -388,3 +388,50 @@ func ExampleOpen() {
 	fmt.Println(q.Name, q.DType, q.Shape, "ggml ne:", q.GGUFDims())
 	// Output: blk.0.attn_q.weight Q4_K [256 256] ggml ne: [256 256]
 }
+
+// Every scalar dtype converts to float32 exactly as torch's .to(float32)
+// does (../format/safetensors/testdata/make_reference.py wrote both files).
+func TestFloat32AgainstTorch(t *testing.T) {
+	m, err := Open("../format/safetensors/testdata/torch-reference.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	raw, err := os.ReadFile("../format/safetensors/testdata/torch-reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &ref); err != nil {
+		t.Fatal(err)
+	}
+	for name, r := range ref {
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		var want struct {
+			Shape   []int64   `json:"shape"`
+			Float32 []float64 `json:"float32"`
+		}
+		if err := json.Unmarshal(r, &want); err != nil {
+			t.Fatal(err)
+		}
+		tn, err := m.Tensor(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tn.Float32()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(tn.Shape) != fmt.Sprint(want.Shape) || len(got) != len(want.Float32) {
+			t.Fatalf("%s: shape %v, torch %v", name, tn.Shape, want.Shape)
+		}
+		for i := range got {
+			w := float32(want.Float32[i])
+			if got[i] != w || math.Signbit(float64(got[i])) != math.Signbit(float64(w)) {
+				t.Errorf("%s[%d] (%v) = %v, torch %v", name, i, tn.DType, got[i], w)
+			}
+		}
+	}
+}

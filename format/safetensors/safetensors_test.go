@@ -273,3 +273,48 @@ func ExampleNewWriter() {
 	fmt.Printf("%q\n", buf.Bytes()[8:8+n])
 	// Output: "{\"__metadata__\":{\"format\":\"pt\"},\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}"
 }
+
+// torch-reference.safetensors was written by the Python safetensors library
+// from torch tensors of every dtype (testdata/make_reference.py).
+func TestTorchReference(t *testing.T) {
+	path := "testdata/torch-reference.safetensors"
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if len(f.Tensors) != 14 || f.Metadata["made_by"] != "make_reference.py" {
+		t.Fatalf("%d tensors, metadata %v", len(f.Tensors), f.Metadata)
+	}
+	seen := map[tensor.DType]bool{}
+	for _, ti := range f.Tensors {
+		seen[ti.DType] = true
+	}
+	if len(seen) != 12 {
+		t.Errorf("%d dtypes", len(seen))
+	}
+	// Our writer, in the reference's order, writes the same bytes.
+	ts := append([]TensorInfo(nil), f.Tensors...)
+	for i, j := 0, len(ts)-1; i < j; i, j = i+1, j-1 {
+		ts[i], ts[j] = ts[j], ts[i] // scramble before sorting
+	}
+	SortReference(ts)
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, ts, f.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range ts {
+		d, _ := f.Data(ti)
+		if err := w.WriteTensor(ti.Name, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile(path)
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("rewrite differs:\n%q\n%q", buf.Bytes()[:200], want[:200])
+	}
+}

@@ -12,6 +12,9 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/rlx-go/rlx/tensor"
 )
 
 // Writer streams a safetensors file. NewWriter writes the header at once,
@@ -186,4 +189,25 @@ func (w *Writer) raw(p []byte) {
 	if w.err == nil {
 		_, w.err = w.bw.Write(p)
 	}
+}
+
+// referenceRank is the position of each dtype in the reference
+// implementation's dtype enumeration, which its writer sorts by.
+var referenceRank = map[tensor.DType]int{
+	tensor.Bool: 0, tensor.U8: 4, tensor.I8: 5, tensor.F8E5M2: 6, tensor.F8E4M3: 7,
+	tensor.I16: 9, tensor.F16: 11, tensor.BF16: 12, tensor.I32: 13, tensor.F32: 15,
+	tensor.F64: 16, tensor.I64: 17,
+}
+
+// SortReference orders tensors as the reference (Python/Rust) writer lays
+// them out — by dtype, widest first in its enumeration order, then by name —
+// so that writing them in this order reproduces its files byte for byte.
+// It also keeps every tensor aligned to its element size.
+func SortReference(ts []TensorInfo) {
+	slices.SortStableFunc(ts, func(a, b TensorInfo) int {
+		if ra, rb := referenceRank[a.DType], referenceRank[b.DType]; ra != rb {
+			return rb - ra
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 }
