@@ -16,6 +16,8 @@ type impls struct {
 	expSubSum                     func(x []float32, m float32) float32
 	f16ToF32                      func(dst []float32, src []uint16)
 	f32ToF16                      func(dst []uint16, src []float32)
+	sumSq                         func(x []float32) float32
+	scaleRow                      func(dst, x, w []float32, s float32, plusOne bool)
 }
 
 var impl impls
@@ -49,5 +51,7 @@ func genericImpls() impls {
 		expSubSum:   expSubSumGo,
 		f16ToF32:    f16ToF32Go,
 		f32ToF16:    f32ToF16Go,
+		sumSq:       sumSquares8,
+		scaleRow:    scaleRowGo,
 	}
 }

@@ -33,6 +33,10 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.axpysF16 = axpysF16Asm(axpysF16AVX512, axpysF16AVX2)
 		im.maxv = maxAsm(maxvAVX512, 16)
 		im.expSubSum = expSubSumAsm(expSubSumAVX512, 16)
+		im.f16ToF32 = cvtAsm(f16ToF32AVX512, f16ToF32Go, 16)
+		im.f32ToF16 = cvtAsm(f32ToF16AVX512, f32ToF16Go, 16)
+		im.sumSq = sumSqAsm(sumSqAVX512, 16)
+		im.scaleRow = scaleRowAsm(scaleRowAVX512, 16)
 	case cpuinfo.AVX2:
 		if !cpuinfo.Host.F16C {
 			return
@@ -53,6 +57,10 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.axpysF16 = axpysF16Asm(nil, axpysF16AVX2)
 		im.maxv = maxAsm(maxvAVX2, 8)
 		im.expSubSum = expSubSumAsm(expSubSumAVX2, 8)
+		im.f16ToF32 = cvtAsm(f16ToF32AVX2, f16ToF32Go, 8)
+		im.f32ToF16 = cvtAsm(f32ToF16AVX2, f32ToF16Go, 8)
+		im.sumSq = sumSqAsm(sumSqAVX2, 8)
+		im.scaleRow = scaleRowAsm(scaleRowAVX2, 8)
 	}
 }
 
@@ -176,5 +184,60 @@ func expSubSumAsm(f func(x *float32, n int, m float32) float32, lanes int) func(
 			s += expSubSumGo(x[v:], m)
 		}
 		return s
+	}
+}
+
+func cvtAsm[D, S any](f func(dst *D, src *S, n int), twin func(dst []D, src []S), lanes int) func(dst []D, src []S) {
+	return func(dst []D, src []S) {
+		n := len(dst)
+		src = src[:n]
+		v := n &^ (lanes - 1)
+		if v > 0 {
+			f(&dst[0], &src[0], v)
+		}
+		if v < n {
+			twin(dst[v:], src[v:])
+		}
+	}
+}
+
+func sumSqAsm(f func(x *float32, n int) float32, lanes int) func(x []float32) float32 {
+	return func(x []float32) float32 {
+		v := len(x) &^ (lanes - 1)
+		var s float32
+		if v > 0 {
+			s = f(&x[0], v)
+		}
+		if v < len(x) {
+			s += sumSquares8(x[v:])
+		}
+		return s
+	}
+}
+
+func scaleRowAsm(f func(dst, x, w *float32, n int, s float32, mode int), lanes int) func(dst, x, w []float32, s float32, plusOne bool) {
+	return func(dst, x, w []float32, s float32, plusOne bool) {
+		n := len(x)
+		dst = dst[:n]
+		v := n &^ (lanes - 1)
+		if v > 0 {
+			mode, wp := 0, (*float32)(nil)
+			if w != nil {
+				w = w[:n]
+				wp = &w[0]
+				mode = 1
+				if plusOne {
+					mode = 2
+				}
+			}
+			f(&dst[0], &x[0], wp, v, s, mode)
+		}
+		if v < n {
+			var wt []float32
+			if w != nil {
+				wt = w[v:]
+			}
+			scaleRowGo(dst[v:], x[v:], wt, s, plusOne)
+		}
 	}
 }

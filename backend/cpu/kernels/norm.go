@@ -12,7 +12,7 @@ func RMSNorm(dst, x, w []float32, n int, eps float32, plusOne bool) {
 		xr := x[r*n : (r+1)*n]
 		ss := sumSquares(xr)
 		inv := float32(1 / math.Sqrt(float64(ss/float32(n)+eps)))
-		scaleRow(dst[r*n:(r+1)*n], xr, w, inv, plusOne)
+		impl.scaleRow(dst[r*n:(r+1)*n], xr, w, inv, plusOne)
 	}
 }
 
@@ -23,7 +23,7 @@ func AddRMSNorm(dst, sum, x, res, w []float32, n int, eps float32, plusOne bool)
 	RMSNorm(dst, sum[:len(x)], w, n, eps, plusOne)
 }
 
-func scaleRow(dst, x, w []float32, inv float32, plusOne bool) {
+func scaleRowGo(dst, x, w []float32, inv float32, plusOne bool) {
 	dst = dst[:len(x)]
 	switch {
 	case w == nil:
@@ -89,7 +89,7 @@ func sumSquares(x []float32) float32 {
 	var tot float64
 	for len(x) > 0 {
 		n := min(len(x), sumChunk)
-		tot += float64(sumSquares8(x[:n]))
+		tot += float64(impl.sumSq(x[:n]))
 		x = x[n:]
 	}
 	return float32(tot)

@@ -43,6 +43,18 @@ func dotsF16AVX512(s *float32, n int, q *float32, d int, k unsafe.Pointer, strid
 func maxvAVX512(x *float32, n int) float32
 
 //go:noescape
+func sumSqAVX512(x *float32, n int) float32
+
+//go:noescape
+func f16ToF32AVX512(dst *float32, src *uint16, n int)
+
+//go:noescape
+func f32ToF16AVX512(dst *uint16, src *float32, n int)
+
+//go:noescape
+func scaleRowAVX512(dst, x, w *float32, n int, s float32, mode int)
+
+//go:noescape
 func expSubSumAVX512(x *float32, n int, m float32) float32
 
 //go:noescape
@@ -86,6 +98,18 @@ func dotsF16AVX2(s *float32, n int, q *float32, d int, k unsafe.Pointer, stride 
 
 //go:noescape
 func maxvAVX2(x *float32, n int) float32
+
+//go:noescape
+func sumSqAVX2(x *float32, n int) float32
+
+//go:noescape
+func f16ToF32AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func f32ToF16AVX2(dst *uint16, src *float32, n int)
+
+//go:noescape
+func scaleRowAVX2(dst, x, w *float32, n int, s float32, mode int)
 
 //go:noescape
 func expSubSumAVX2(x *float32, n int, m float32) float32

@@ -326,7 +326,8 @@ func (g *asm) load(half bool, mem, reg string) {
 }
 
 // dots emits func name(s *float32, n int, q *float32, d int, k *T, stride int):
-// s[j] = q·k[j·stride:], d a multiple of lanes (stride in elements).
+// s[j] = q·k[j·stride:], d a multiple of lanes (stride in elements). Keys go
+// four at a time (four accumulators sharing each load of q), then singly.
 func (g *asm) dots(name string, half bool) {
 	es := 4
 	if half {
@@ -340,37 +341,166 @@ func (g *asm) dots(name string, half bool) {
 	g.op("MOVQ k+32(FP), DX")
 	g.op("MOVQ stride+40(FP), R8")
 	g.op("SHLQ $%d, R8", map[int]int{4: 2, 2: 1}[es])
+	g.op("LEAQ (R8)(R8*2), R12") // 3·stride bytes
+	fmt.Fprintf(&g.b, "quad_%s:\n", name)
+	g.op("CMPQ CX, $4")
+	g.op("JLT key_%s", name)
+	for i := range 4 {
+		g.op("VXORPS %s, %s, %s", g.r(i), g.r(i), g.r(i))
+	}
+	g.op("XORQ AX, AX")
+	g.op("MOVQ BX, R9")
+	fmt.Fprintf(&g.b, "qloop_%s:\n", name)
+	g.op("VMOVUPS (SI)(AX*4), %s", g.r(4))
+	g.op("LEAQ (DX)(AX*%d), R10", es)
+	rows := []string{"(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R10)(R12*1)"}
+	for i, m := range rows {
+		if half {
+			g.load(true, m, g.r(5+i))
+			g.op("VFMADD231PS %s, %s, %s", g.r(5+i), g.r(4), g.r(i))
+		} else {
+			g.op("VFMADD231PS %s, %s, %s", m, g.r(4), g.r(i))
+		}
+	}
+	g.op("ADDQ $%d, AX", g.a.lanes)
+	g.op("SUBQ $%d, R9", g.a.lanes)
+	g.op("JNE qloop_%s", name)
+	for i := range 4 {
+		g.hsum(i, 8)
+		g.op("VMOVSS X%d, %d(DI)", i, 4*i)
+	}
+	g.op("ADDQ $16, DI")
+	g.op("LEAQ (DX)(R8*4), DX")
+	g.op("SUBQ $4, CX")
+	g.op("JMP quad_%s", name)
 	fmt.Fprintf(&g.b, "key_%s:\n", name)
 	g.op("TESTQ CX, CX")
 	g.op("JEQ done_%s", name)
 	g.op("VXORPS %s, %s, %s", g.r(0), g.r(0), g.r(0))
-	g.op("VXORPS %s, %s, %s", g.r(1), g.r(1), g.r(1))
-	g.op("XORQ AX, AX") // element index
+	g.op("XORQ AX, AX")
 	g.op("MOVQ BX, R9")
-	// two vectors per step while possible
-	fmt.Fprintf(&g.b, "pair_%s:\n", name)
-	g.op("CMPQ R9, $%d", 2*g.a.lanes)
-	g.op("JLT one_%s", name)
-	g.load(half, fmt.Sprintf("(DX)(AX*%d)", es), g.r(2))
-	g.load(half, fmt.Sprintf("%d(DX)(AX*%d)", es*g.a.lanes, es), g.r(3))
-	g.op("VFMADD231PS (SI)(AX*4), %s, %s", g.r(2), g.r(0))
-	g.op("VFMADD231PS %d(SI)(AX*4), %s, %s", 4*g.a.lanes, g.r(3), g.r(1))
-	g.op("ADDQ $%d, AX", 2*g.a.lanes)
-	g.op("SUBQ $%d, R9", 2*g.a.lanes)
-	g.op("JMP pair_%s", name)
 	fmt.Fprintf(&g.b, "one_%s:\n", name)
-	g.op("TESTQ R9, R9")
-	g.op("JEQ red_%s", name)
 	g.load(half, fmt.Sprintf("(DX)(AX*%d)", es), g.r(2))
 	g.op("VFMADD231PS (SI)(AX*4), %s, %s", g.r(2), g.r(0))
-	fmt.Fprintf(&g.b, "red_%s:\n", name)
-	g.op("VADDPS %s, %s, %s", g.r(1), g.r(0), g.r(0))
+	g.op("ADDQ $%d, AX", g.a.lanes)
+	g.op("SUBQ $%d, R9", g.a.lanes)
+	g.op("JNE one_%s", name)
 	g.hsum(0, 1)
 	g.op("VMOVSS X0, (DI)")
 	g.op("ADDQ $4, DI")
 	g.op("ADDQ R8, DX")
 	g.op("DECQ CX")
 	g.op("JMP key_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// cvt emits the half/single conversions over n (a multiple of lanes) values.
+func (g *asm) cvt() {
+	fmt.Fprintf(&g.b, "\n// func f16ToF32%s(dst *float32, src *uint16, n int)\nTEXT ·f16ToF32%s(SB), NOSPLIT, $0-24\n", g.a.name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ src+8(FP), SI")
+	g.op("MOVQ n+16(FP), CX")
+	fmt.Fprintf(&g.b, "loop_f16ToF32:\n")
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_f16ToF32")
+	g.op("VCVTPH2PS (SI), %s", g.r(0))
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	g.op("ADDQ $%d, SI", 2*g.a.lanes)
+	g.op("ADDQ $%d, DI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_f16ToF32")
+	fmt.Fprintf(&g.b, "done_f16ToF32:\n")
+	g.op("VZEROUPPER")
+	g.op("RET")
+	half := "X1"
+	if g.a.z {
+		half = "Y1"
+	}
+	fmt.Fprintf(&g.b, "\n// func f32ToF16%s(dst *uint16, src *float32, n int)\nTEXT ·f32ToF16%s(SB), NOSPLIT, $0-24\n", g.a.name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ src+8(FP), SI")
+	g.op("MOVQ n+16(FP), CX")
+	fmt.Fprintf(&g.b, "loop_f32ToF16:\n")
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_f32ToF16")
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	g.op("VCVTPS2PH $0, %s, %s", g.r(0), half)
+	g.op("VMOVUPS %s, (DI)", half)
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("ADDQ $%d, DI", 2*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_f32ToF16")
+	fmt.Fprintf(&g.b, "done_f32ToF16:\n")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// sumSq emits func sumSq(x *float32, n int) float32 (n a multiple of lanes)
+// with two accumulators.
+func (g *asm) sumSq() {
+	name := "sumSq"
+	fmt.Fprintf(&g.b, "\n// func %s%s(x *float32, n int) float32\nTEXT ·%s%s(SB), NOSPLIT, $0-20\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ x+0(FP), SI")
+	g.op("MOVQ n+8(FP), CX")
+	g.op("VXORPS %s, %s, %s", g.r(0), g.r(0), g.r(0))
+	g.op("VXORPS %s, %s, %s", g.r(1), g.r(1), g.r(1))
+	fmt.Fprintf(&g.b, "pair_%s:\n", name)
+	g.op("CMPQ CX, $%d", 2*g.a.lanes)
+	g.op("JLT one_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(2))
+	g.op("VMOVUPS %d(SI), %s", 4*g.a.lanes, g.r(3))
+	g.op("VFMADD231PS %s, %s, %s", g.r(2), g.r(2), g.r(0))
+	g.op("VFMADD231PS %s, %s, %s", g.r(3), g.r(3), g.r(1))
+	g.op("ADDQ $%d, SI", 8*g.a.lanes)
+	g.op("SUBQ $%d, CX", 2*g.a.lanes)
+	g.op("JMP pair_%s", name)
+	fmt.Fprintf(&g.b, "one_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(2))
+	g.op("VFMADD231PS %s, %s, %s", g.r(2), g.r(2), g.r(0))
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VADDPS %s, %s, %s", g.r(1), g.r(0), g.r(0))
+	g.hsum(0, 1)
+	g.op("VMOVSS X0, ret+16(FP)")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// scaleRow emits func scaleRow(dst, x, w *float32, n int, s float32, mode int):
+// dst = x·s (mode 0), (x·s)·w (mode 1), (x·s)·(1+w) (mode 2).
+func (g *asm) scaleRow() {
+	name := "scaleRow"
+	fmt.Fprintf(&g.b, "\n// func %s%s(dst, x, w *float32, n int, s float32, mode int)\nTEXT ·%s%s(SB), NOSPLIT, $0-48\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ x+8(FP), SI")
+	g.op("MOVQ w+16(FP), DX")
+	g.op("MOVQ n+24(FP), CX")
+	g.op("VBROADCASTSS s+32(FP), %s", g.r(14))
+	g.op("MOVQ mode+40(FP), BX")
+	g.op("VMOVUPS %s, %s", g.c("one"), g.r(15))
+	fmt.Fprintf(&g.b, "loop_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	g.op("VMULPS (SI), %s, %s", g.r(14), g.r(0))
+	g.op("CMPQ BX, $1")
+	g.op("JLT store_%s", name)
+	g.op("JEQ plain_%s", name)
+	g.op("VADDPS (DX), %s, %s", g.r(15), g.r(1))
+	g.op("VMULPS %s, %s, %s", g.r(1), g.r(0), g.r(0))
+	g.op("JMP next_%s", name)
+	fmt.Fprintf(&g.b, "plain_%s:\n", name)
+	g.op("VMULPS (DX), %s, %s", g.r(0), g.r(0))
+	fmt.Fprintf(&g.b, "next_%s:\n", name)
+	g.op("ADDQ $%d, DX", 4*g.a.lanes)
+	fmt.Fprintf(&g.b, "store_%s:\n", name)
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("ADDQ $%d, DI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_%s", name)
 	fmt.Fprintf(&g.b, "done_%s:\n", name)
 	g.op("VZEROUPPER")
 	g.op("RET")
@@ -537,6 +667,9 @@ func main() {
 		g.axpys("axpysF16", true)
 		g.maxv()
 		g.expSubSum()
+		g.cvt()
+		g.sumSq()
+		g.scaleRow()
 		text.Write(g.b.Bytes())
 		for _, n := range []string{"exp", "sigmoid", "silu", "tanh", "gelu", "geluTanh"} {
 			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(dst, src *float32, n int)\n", n, a.name))
@@ -548,6 +681,10 @@ func main() {
 			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(s *float32, n int, q *float32, d int, k unsafe.Pointer, stride int)\n", n, a.name))
 		}
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc maxv%s(x *float32, n int) float32\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc sumSq%s(x *float32, n int) float32\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc f16ToF32%s(dst *float32, src *uint16, n int)\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc f32ToF16%s(dst *uint16, src *float32, n int)\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc scaleRow%s(dst, x, w *float32, n int, s float32, mode int)\n", a.name))
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc expSubSum%s(x *float32, n int, m float32) float32\n", a.name))
 		for _, n := range []string{"axpysF32", "axpysF16"} {
 			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)\n", n, a.name))
