@@ -1,0 +1,93 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestUnigramTiny checks Viterbi segmentation on a tiny vocabulary whose
+// best paths were worked out by hand (scores are log-probabilities; the
+// unknown score is the lowest piece score, -7, minus 10). The ▁ that
+// Metaspace prepends takes the offsets of the first character, as an
+// inserted character does in HF's alignment rules.
+func TestUnigramTiny(t *testing.T) {
+	tk, err := Load(filepath.Join("testdata", "unigram", "tiny.tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text    string
+		ids     []int32
+		offsets [][2]int
+		why     string
+	}{
+		{"ab", []int32{5}, [][2]int{{0, 2}}, "▁ab -4.5 beats ▁+ab -6, ▁a+b -6.5"},
+		{"abc", []int32{1, 7}, [][2]int{{0, 1}, {0, 3}}, "▁+abc -9 beats ▁ab+c -9.5"},
+		{"abd", []int32{5, 0}, [][2]int{{0, 2}, {2, 3}}, "d is unknown (-17)"},
+		{"dd", []int32{1, 0}, [][2]int{{0, 1}, {0, 2}}, "consecutive unknowns fuse into one"},
+		{"ca b", []int32{1, 10, 1, 3}, [][2]int{{0, 1}, {0, 2}, {2, 3}, {3, 4}}, "▁+ca -6.2 beats ▁c+a -7; ▁+b -5"},
+		{"", nil, nil, "empty"},
+	} {
+		_ = c.why
+		enc, err := tk.EncodeFull(c.text, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !eqIDs(enc.IDs, c.ids) {
+			t.Errorf("%q: ids %v, want %v (%s)", c.text, enc.IDs, c.ids, c.why)
+		}
+		if !eqOffsets(enc.Offsets, c.offsets) {
+			t.Errorf("%q: offsets %v, want %v", c.text, enc.Offsets, c.offsets)
+		}
+	}
+	got, err := tk.Decode([]int32{5, 0, 1, 7}, false)
+	if err != nil || got != "ab<unk> abc" {
+		t.Errorf("decode = %q, %v; want %q", got, err, "ab<unk> abc")
+	}
+}
+
+// TestUnigramHFReference checks testdata/unigram/reference.json when it
+// exists: HF tokenizers' output for tiny.tokenizer.json, made by
+// scripts/refgen/unigram_ref.py.
+func TestUnigramHFReference(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "unigram", "reference.json"))
+	if os.IsNotExist(err) {
+		t.Skip("no HF reference yet: run scripts/refgen/unigram_ref.py")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Tokenizer json.RawMessage `json:"tokenizer"`
+		Cases     []struct {
+			Text    string   `json:"text"`
+			IDs     []int32  `json:"ids"`
+			Offsets [][2]int `json:"offsets"`
+			Decoded string   `json:"decoded"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := FromJSON(ref.Tokenizer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ref.Cases {
+		enc, err := tk.EncodeFull(c.Text, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !eqIDs(enc.IDs, c.IDs) {
+			t.Errorf("%q: ids %v, want %v", c.Text, enc.IDs, c.IDs)
+		}
+		if c.Offsets != nil && !eqOffsets(charOffsets(c.Text, enc.Offsets), c.Offsets) {
+			t.Errorf("%q: offsets %v, want %v", c.Text, charOffsets(c.Text, enc.Offsets), c.Offsets)
+		}
+		if d, _ := tk.Decode(c.IDs, false); d != c.Decoded {
+			t.Errorf("%q: decoded %q, want %q", c.Text, d, c.Decoded)
+		}
+	}
+}
