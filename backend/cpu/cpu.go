@@ -1,0 +1,332 @@
+// Package cpu is the CPU backend: host buffers, a kernel for every op of
+// the IR catalog (dispatched on op and dtypes when a program is compiled),
+// and an executor that runs a program's launches on the persistent worker
+// pool, checking for cancellation between launches.
+//
+// Heavy kernels (matmul, attention, norms, rope, elementwise, softmax) come
+// from backend/cpu/kernels, backend/cpu/gemm and quant; data movement and
+// the rarer ops are written here directly.
+package cpu
+
+import (
+	"context"
+	"fmt"
+	"unsafe"
+
+	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// Options configures a CPU backend.
+type Options struct {
+	// Pool runs the kernels; nil means parallel.Default().
+	Pool *parallel.Pool
+	// Poison overwrites every activation buffer with NaN bytes (0xFF) right
+	// after its last use, so a memory plan that lets a later kernel read a
+	// dead buffer produces NaNs instead of plausible numbers. For tests.
+	Poison bool
+}
+
+// Backend runs programs on the host CPU.
+type Backend struct {
+	pool   *parallel.Pool
+	poison bool
+}
+
+// New returns a CPU backend.
+func New(o Options) *Backend {
+	p := o.Pool
+	if p == nil {
+		p = parallel.Default()
+	}
+	return &Backend{pool: p, poison: o.Poison}
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// Name implements backend.Backend.
+func (b *Backend) Name() string { return "cpu" }
+
+// Pool is the worker pool kernels run on.
+func (b *Backend) Pool() *parallel.Pool { return b.pool }
+
+// Buffer is host memory.
+type Buffer struct{ data []byte }
+
+// Size implements backend.Buffer.
+func (b *Buffer) Size() int64 { return int64(len(b.data)) }
+
+// Bytes exposes the memory.
+func (b *Buffer) Bytes() []byte { return b.data }
+
+// Alloc implements backend.Backend: zeroed memory aligned to 64 bytes.
+func (b *Backend) Alloc(n int64) (backend.Buffer, error) {
+	if n < 0 || n > 1<<46 {
+		return nil, fmt.Errorf("cpu: cannot allocate %d bytes", n)
+	}
+	return &Buffer{data: alignedBytes(int(n))}, nil
+}
+
+func alignedBytes(n int) []byte {
+	raw := make([]byte, n+64)
+	off := 0
+	if n > 0 {
+		off = int(-uintptr(unsafe.Pointer(&raw[0])) & 63)
+	}
+	return raw[off : off+n : off+n]
+}
+
+// Wrap implements backend.Backend: data is used in place when it is
+// 8-byte aligned (mmapped weights stay zero-copy), copied otherwise.
+func (b *Backend) Wrap(data []byte) (backend.Buffer, error) {
+	if len(data) == 0 || uintptr(unsafe.Pointer(&data[0]))&7 == 0 {
+		return &Buffer{data: data}, nil
+	}
+	c := alignedBytes(len(data))
+	copy(c, data)
+	return &Buffer{data: c}, nil
+}
+
+// Free implements backend.Backend (the garbage collector reclaims memory).
+func (b *Backend) Free(backend.Buffer) {}
+
+// Sync implements backend.Backend; CPU kernels are synchronous.
+func (b *Backend) Sync() error { return nil }
+
+// Write implements backend.Backend.
+func (b *Backend) Write(dst backend.Tensor, src []byte) error {
+	d, err := bytesOf(dst)
+	if err != nil {
+		return err
+	}
+	if len(src) != len(d) {
+		return fmt.Errorf("cpu: write of %d bytes into %v%v (%d bytes)", len(src), dst.DType, dst.Shape, len(d))
+	}
+	copy(d, src)
+	return nil
+}
+
+// Read implements backend.Backend.
+func (b *Backend) Read(src backend.Tensor, dst []byte) error {
+	s, err := bytesOf(src)
+	if err != nil {
+		return err
+	}
+	if len(s) != len(dst) {
+		return fmt.Errorf("cpu: read of %v%v (%d bytes) into %d bytes", src.DType, src.Shape, len(s), len(dst))
+	}
+	copy(dst, s)
+	return nil
+}
+
+// Execute implements backend.Backend.
+func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.Launch) error {
+	done := ctx.Done()
+	for i := range ls {
+		l := &ls[i]
+		if done != nil {
+			select {
+			case <-done:
+				return ctx.Err()
+			default:
+			}
+		}
+		if err := l.Kernel.Run(env, l.Ins, l.Out); err != nil {
+			return fmt.Errorf("cpu: %v: %w", l.Node, err)
+		}
+		if b.poison {
+			for _, r := range l.Release {
+				d, _ := bytesOf(r)
+				for j := range d {
+					d[j] = 0xFF
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// bytesOf returns the bytes of a view.
+func bytesOf(t backend.Tensor) ([]byte, error) {
+	buf, ok := t.Buf.(*Buffer)
+	if !ok {
+		return nil, fmt.Errorf("cpu: buffer %T is not a CPU buffer", t.Buf)
+	}
+	n, err := tensor.Bytes(t.DType, t.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if t.Off < 0 || t.Off+n > int64(len(buf.data)) {
+		return nil, fmt.Errorf("cpu: view [%d, +%d) outside a buffer of %d bytes", t.Off, n, len(buf.data))
+	}
+	return buf.data[t.Off : t.Off+n : t.Off+n], nil
+}
+
+// view helpers for kernels; the compiler guarantees dtypes and sizes, so
+// they do not return errors (a mismatch would be a compiler bug).
+
+func raw(t backend.Tensor) []byte {
+	d, err := bytesOf(t)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func f32(t backend.Tensor) []float32 {
+	d := raw(t)
+	if len(d) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&d[0])), len(d)/4)
+}
+
+func u16(t backend.Tensor) []uint16 {
+	d := raw(t)
+	if len(d) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&d[0])), len(d)/2)
+}
+
+func i32(t backend.Tensor) []int32 {
+	d := raw(t)
+	if len(d) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(&d[0])), len(d)/4)
+}
+
+func i64(t backend.Tensor) []int64 {
+	d := raw(t)
+	if len(d) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int64)(unsafe.Pointer(&d[0])), len(d)/8)
+}
+
+// kernelFunc adapts a function to backend.Kernel.
+type kernelFunc func(env *backend.Env, ins []backend.Tensor, out backend.Tensor) error
+
+func (f kernelFunc) Run(env *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	return f(env, ins, out)
+}
+
+// Supports implements backend.Backend.
+func (b *Backend) Supports(n *ir.Node) error {
+	why := supports(n)
+	if why == "" {
+		return nil
+	}
+	return backend.Unsupported("cpu", n, why)
+}
+
+func scalarType(dt tensor.DType) bool {
+	return dt.Valid() && !dt.Quantized() && dt != tensor.F8E4M3 && dt != tensor.F8E5M2
+}
+
+// supports returns "" when a kernel exists for n, or the reason.
+func supports(n *ir.Node) string {
+	in := func(i int) tensor.DType { return n.Inputs[i].DType }
+	switch k := n.Op.Kind(); {
+	case k == ir.KindUnary:
+		if n.DType != tensor.F32 {
+			return "unary ops compute in F32 only"
+		}
+		return ""
+	case k == ir.KindBinary || k == ir.KindCompare:
+		switch in(0) {
+		case tensor.F32, tensor.I32, tensor.I64:
+			return ""
+		}
+		return "binary ops take F32, I32 or I64"
+	}
+	switch n.Op {
+	case ir.OpWhere:
+		if !scalarType(n.DType) {
+			return "where of this dtype"
+		}
+	case ir.OpCast:
+		if !scalarType(in(0)) || !scalarType(n.DType) {
+			return "cast between these types"
+		}
+	case ir.OpFused:
+		if n.DType != tensor.F32 {
+			return "fused chains compute in F32 only"
+		}
+		for _, x := range n.Inputs {
+			if !scalarType(x.DType) {
+				return "fused input type"
+			}
+		}
+	case ir.OpMatMul:
+		if in(0) != tensor.F32 || !(in(1) == tensor.F32 || in(1) == tensor.F16 || in(1) == tensor.BF16) {
+			return "matmul needs F32 activations and F32/F16/BF16 weights"
+		}
+	case ir.OpDequantMatMul:
+		if in(0) != tensor.F32 || !canDequant(in(1)) || n.Attr.(*ir.MatMulAttr).TransA {
+			return "no dequantizer for this weight type"
+		}
+	case ir.OpSoftmax, ir.OpReduceSum, ir.OpReduceMean, ir.OpReduceMax, ir.OpArgMax, ir.OpConv1D, ir.OpConv2D:
+		for i := range n.Inputs {
+			if in(i) != tensor.F32 {
+				return "F32 only"
+			}
+		}
+	case ir.OpLayerNorm, ir.OpRMSNorm:
+		if in(0) != tensor.F32 {
+			return "F32 activations only"
+		}
+		for i := 1; i < len(n.Inputs); i++ {
+			if in(i) != tensor.F32 && n.Inputs[i].Op != ir.OpParam && n.Inputs[i].Op != ir.OpConst {
+				return "non-constant norm weights must be F32"
+			}
+		}
+	case ir.OpRoPE:
+		if in(0) != tensor.F32 {
+			return "F32 only"
+		}
+	case ir.OpAttention:
+		a := n.Attr.(*ir.AttentionAttr)
+		if in(0) != tensor.F32 {
+			return "F32 queries only"
+		}
+		if a.Window > 0 && !a.Causal {
+			return "a sliding window needs causal attention"
+		}
+		if a.Cached {
+			for _, c := range n.Inputs[len(n.Inputs)-2:] {
+				if c.DType != tensor.F32 && c.DType != tensor.F16 {
+					return "KV caches are F32 or F16"
+				}
+			}
+		}
+		if a.Masked {
+			m := n.Inputs[3].Shape
+			if c, ok := m[len(m)-1].Const(); ok && c == 1 {
+				if s, ok := n.Inputs[1].Shape[1].Const(); !a.Cached && ok && s == 1 {
+					return ""
+				}
+				return "a mask broadcast along the key axis"
+			}
+		}
+	case ir.OpGather:
+		t := in(0)
+		if !(t == tensor.F32 || t == tensor.F16 || t == tensor.BF16 || t == tensor.I32 || t == tensor.I64 || canDequant(t)) {
+			return "gather from this table type"
+		}
+	case ir.OpConcat, ir.OpSlice, ir.OpPermute, ir.OpExpand, ir.OpPad, ir.OpAssign, ir.OpReshape:
+		if !scalarType(n.DType) {
+			return "data movement of this dtype"
+		}
+	case ir.OpRange:
+		if n.DType != tensor.I32 && n.DType != tensor.I64 && n.DType != tensor.F32 {
+			return "range of this dtype"
+		}
+	default:
+		return "no kernel"
+	}
+	return ""
+}

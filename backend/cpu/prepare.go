@@ -1,0 +1,90 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// Prepare implements backend.Backend: it picks the kernel for n's op and
+// dtypes and pre-packs constant operands (weights) for it.
+func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
+	if why := supports(n); why != "" {
+		return nil, backend.Unsupported("cpu", n, why)
+	}
+	switch k := n.Op.Kind(); {
+	case k == ir.KindUnary || k == ir.KindBinary:
+		if n.DType == tensor.F32 {
+			return b.fusedKernel(n, singleInstr(n))
+		}
+		return b.genericElementwise(n), nil
+	case k == ir.KindCompare:
+		return b.genericElementwise(n), nil
+	}
+	switch n.Op {
+	case ir.OpWhere, ir.OpCast:
+		if n.DType == tensor.F32 {
+			return b.fusedKernel(n, singleInstr(n))
+		}
+		if n.Op == ir.OpCast {
+			if k := fastCast(n.Inputs[0].DType, n.DType); k != nil {
+				return b.parallelCast(k), nil
+			}
+		}
+		return b.genericElementwise(n), nil
+	case ir.OpFused:
+		return b.fusedKernel(n, n.Attr.(*ir.FusedAttr).Code)
+	case ir.OpMatMul:
+		return b.matmulKernel(n, consts)
+	case ir.OpDequantMatMul:
+		return b.dequantMatMulKernel(n, consts)
+	case ir.OpSoftmax:
+		return b.softmaxKernel(n), nil
+	case ir.OpLayerNorm, ir.OpRMSNorm:
+		return b.normKernel(n, consts)
+	case ir.OpRoPE:
+		return b.ropeKernel(n, consts)
+	case ir.OpAttention:
+		return b.attentionKernel(n), nil
+	case ir.OpGather:
+		return b.gatherKernel(n), nil
+	case ir.OpConcat:
+		return concatKernel(n), nil
+	case ir.OpSlice:
+		return sliceKernel(n), nil
+	case ir.OpPermute:
+		return b.permuteKernel(n), nil
+	case ir.OpExpand:
+		return expandKernel(n), nil
+	case ir.OpPad:
+		return padKernel(n)
+	case ir.OpRange:
+		return rangeKernel(n), nil
+	case ir.OpAssign:
+		return kernelFunc(func(_ *backend.Env, ins []backend.Tensor, _ backend.Tensor) error {
+			copy(raw(ins[0]), raw(ins[1]))
+			return nil
+		}), nil
+	case ir.OpReshape:
+		return kernelFunc(func(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+			copy(raw(out), raw(ins[0]))
+			return nil
+		}), nil
+	case ir.OpReduceSum, ir.OpReduceMean, ir.OpReduceMax, ir.OpArgMax:
+		return b.reduceKernel(n), nil
+	case ir.OpConv1D, ir.OpConv2D:
+		return b.convKernel(n), nil
+	}
+	return nil, fmt.Errorf("cpu: no kernel for %v", n.Op)
+}
+
+// singleInstr expresses one elementwise node as a one-instruction chain.
+func singleInstr(n *ir.Node) []ir.Instr {
+	args := make([]int, len(n.Inputs))
+	for i := range args {
+		args[i] = i
+	}
+	return []ir.Instr{{Op: n.Op, Args: args, DType: n.DType, Attr: n.Attr}}
+}

@@ -1,0 +1,436 @@
+package compile
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/ir/interp"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// graph is the mutable form the passes work on: a topologically ordered
+// node list and the named outputs.
+type graph struct {
+	nodes   []*ir.Node
+	outputs []ir.Output
+	stats   *Stats
+}
+
+// cloneGraph copies every node so passes never mutate the caller's graph.
+func cloneGraph(g *ir.Graph) *graph {
+	m := make(map[*ir.Node]*ir.Node, len(g.Nodes))
+	out := &graph{}
+	for _, n := range g.Nodes {
+		c := *n
+		c.Inputs = make([]*ir.Node, len(n.Inputs))
+		for i, in := range n.Inputs {
+			c.Inputs[i] = m[in]
+		}
+		m[n] = &c
+		out.nodes = append(out.nodes, &c)
+	}
+	for _, o := range g.Outputs {
+		out.outputs = append(out.outputs, ir.Output{Name: o.Name, Node: m[o.Node]})
+	}
+	return out
+}
+
+func (g *graph) toIR() *ir.Graph {
+	for i, n := range g.nodes {
+		n.ID = i
+	}
+	return &ir.Graph{Nodes: slices.Clone(g.nodes), Outputs: slices.Clone(g.outputs)}
+}
+
+// replace redirects every use of old (inputs and outputs) to nw.
+func (g *graph) replace(old, nw *ir.Node) {
+	for _, n := range g.nodes {
+		for i, in := range n.Inputs {
+			if in == old {
+				n.Inputs[i] = nw
+			}
+		}
+	}
+	for i := range g.outputs {
+		if g.outputs[i].Node == old {
+			g.outputs[i].Node = nw
+		}
+	}
+}
+
+// insertBefore places n just before at (keeping topological order when
+// n's inputs precede at).
+func (g *graph) insertBefore(at, n *ir.Node) {
+	i := slices.Index(g.nodes, at)
+	g.nodes = slices.Insert(g.nodes, i, n)
+}
+
+// uses counts the consumers of every node (outputs count as uses).
+func (g *graph) uses() map[*ir.Node]int {
+	u := make(map[*ir.Node]int, len(g.nodes))
+	for _, n := range g.nodes {
+		for _, in := range n.Inputs {
+			u[in]++
+		}
+	}
+	for _, o := range g.outputs {
+		u[o.Node]++
+	}
+	return u
+}
+
+// sideEffect reports nodes that must run even when their value is unused.
+func sideEffect(n *ir.Node) bool {
+	if n.Op == ir.OpAssign {
+		return true
+	}
+	if a, ok := n.Attr.(*ir.AttentionAttr); ok && a.Cached {
+		return true
+	}
+	return false
+}
+
+// dce removes nodes that no output or side effect needs.
+func (g *graph) dce() {
+	live := map[*ir.Node]bool{}
+	var mark func(n *ir.Node)
+	mark = func(n *ir.Node) {
+		if live[n] {
+			return
+		}
+		live[n] = true
+		for _, in := range n.Inputs {
+			mark(in)
+		}
+	}
+	for _, o := range g.outputs {
+		mark(o.Node)
+	}
+	for _, n := range g.nodes {
+		if sideEffect(n) {
+			mark(n)
+		}
+	}
+	kept := g.nodes[:0]
+	for _, n := range g.nodes {
+		if live[n] {
+			kept = append(kept, n)
+		} else {
+			g.stats.Removed++
+		}
+	}
+	g.nodes = kept
+}
+
+// cse merges nodes that compute the same thing from the same inputs.
+func (g *graph) cse() {
+	seen := map[string]*ir.Node{}
+	for _, n := range g.nodes {
+		switch n.Op {
+		case ir.OpInput, ir.OpParam, ir.OpState, ir.OpAssign:
+			continue
+		}
+		if sideEffect(n) {
+			continue
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%d|%v|%v|%s|", n.Op, n.DType, n.Shape, ir.AttrKey(n.Attr))
+		for _, in := range n.Inputs {
+			fmt.Fprintf(&sb, "%p,", in)
+		}
+		k := sb.String()
+		if prev, ok := seen[k]; ok {
+			g.replace(n, prev)
+			g.stats.CSE++
+			continue
+		}
+		seen[k] = n
+	}
+}
+
+// maxFold bounds the size of a constant the folder will materialise.
+const maxFold = 1 << 16
+
+// fold evaluates nodes whose inputs are all constants with the reference
+// interpreter, replacing them by constants.
+func (g *graph) fold() error {
+	for _, n := range g.nodes {
+		if n.Op.Kind() == ir.KindSource && n.Op != ir.OpRange || sideEffect(n) {
+			continue
+		}
+		allConst := true
+		for _, in := range n.Inputs {
+			if in.Op != ir.OpConst {
+				allConst = false
+				break
+			}
+		}
+		shape, err := n.Shape.Eval(nil)
+		if !allConst || err != nil || tensor.NumElements(shape) > maxFold || n.DType.Quantized() {
+			continue
+		}
+		if a, ok := n.Attr.(*ir.RangeAttr); ok && !a.Start.IsConst() {
+			continue
+		}
+		if s, ok := n.Attr.(*ir.SliceAttr); ok && !s.Start.IsConst() {
+			continue
+		}
+		ins := make([]*interp.Value, len(n.Inputs))
+		for i, in := range n.Inputs {
+			v, err := interp.FromTensor(in.Attr.(*ir.ConstAttr).Value)
+			if err != nil {
+				return err
+			}
+			ins[i] = v
+		}
+		v, err := interp.Eval(n, ins, nil)
+		if err != nil {
+			// Symbolic attributes or bad constants: leave it to run time,
+			// which reports errors with the binding in hand.
+			continue
+		}
+		// The reference computes in float64; store what the kernel would
+		// produce in the node's dtype.
+		t, err := v.Tensor()
+		if err != nil {
+			return err
+		}
+		n.Op, n.Inputs, n.Attr = ir.OpConst, nil, &ir.ConstAttr{Value: t}
+		g.stats.Folded++
+	}
+	return nil
+}
+
+// ---- pattern recognition ----
+
+func isConstScalar(n *ir.Node) (float64, bool) {
+	if n.Op != ir.OpConst {
+		return 0, false
+	}
+	t := n.Attr.(*ir.ConstAttr).Value
+	if t.NumElements() != 1 {
+		return 0, false
+	}
+	v, err := t.DType.LoadFloat64(t.Data, 0)
+	return v, err == nil
+}
+
+func lastAxisReduce(n *ir.Node, op ir.Op) bool {
+	a, ok := n.Attr.(*ir.ReduceAttr)
+	return ok && n.Op == op && a.KeepDims && len(a.Axes) == 1 && a.Axes[0] == len(n.Shape)-1
+}
+
+// squareOf returns x when n is x², x·x or pow(x, 2).
+func squareOf(n *ir.Node) *ir.Node {
+	switch n.Op {
+	case ir.OpSquare:
+		return n.Inputs[0]
+	case ir.OpMul:
+		if n.Inputs[0] == n.Inputs[1] {
+			return n.Inputs[0]
+		}
+	case ir.OpPow:
+		if v, ok := isConstScalar(n.Inputs[1]); ok && v == 2 {
+			return n.Inputs[0]
+		}
+	}
+	return nil
+}
+
+// rmsScale matches 1/√(mean(x²)+eps) (as rsqrt, recip∘sqrt) and returns x
+// and eps; sqrtOnly matches √(mean(x²)+eps) instead.
+func rmsScale(n *ir.Node, sqrtOnly bool) (*ir.Node, float64) {
+	var inner *ir.Node
+	switch {
+	case sqrtOnly && n.Op == ir.OpSqrt:
+		inner = n.Inputs[0]
+	case !sqrtOnly && n.Op == ir.OpRsqrt:
+		inner = n.Inputs[0]
+	case !sqrtOnly && n.Op == ir.OpRecip && n.Inputs[0].Op == ir.OpSqrt:
+		inner = n.Inputs[0].Inputs[0]
+	default:
+		return nil, 0
+	}
+	if inner.Op != ir.OpAdd {
+		return nil, 0
+	}
+	mean, epsN := inner.Inputs[0], inner.Inputs[1]
+	if _, ok := isConstScalar(mean); ok {
+		mean, epsN = epsN, mean
+	}
+	eps, ok := isConstScalar(epsN)
+	if !ok || !lastAxisReduce(mean, ir.OpReduceMean) {
+		return nil, 0
+	}
+	x := squareOf(mean.Inputs[0])
+	return x, eps
+}
+
+// patterns rewrites hand-written norms and softmaxes into fused ops:
+//
+//	x·rsqrt(mean(x²)+eps) [·w]      → RMSNorm
+//	x/sqrt(mean(x²)+eps)            → RMSNorm
+//	exp(x-max(x)) / sum(exp(x-max)) → Softmax
+//	RMSNorm(x)·w / LayerNorm(x)·w   → norm with weight
+func (g *graph) patterns() {
+	for _, n := range slices.Clone(g.nodes) {
+		var x *ir.Node
+		var eps float64
+		switch n.Op {
+		case ir.OpMul:
+			for i := range 2 {
+				if xx, e := rmsScale(n.Inputs[1-i], false); xx != nil && xx == n.Inputs[i] {
+					x, eps = xx, e
+				}
+			}
+		case ir.OpDiv:
+			if xx, e := rmsScale(n.Inputs[1], true); xx != nil && xx == n.Inputs[0] {
+				x, eps = xx, e
+			}
+			if sm := softmaxOf(n); sm != nil {
+				nn := &ir.Node{Op: ir.OpSoftmax, Inputs: []*ir.Node{sm}, DType: n.DType, Shape: n.Shape,
+					Attr: &ir.SoftmaxAttr{Axis: len(n.Shape) - 1, Scale: 1}, Name: n.Name}
+				g.insertBefore(n, nn)
+				g.replace(n, nn)
+				g.stats.Patterns = append(g.stats.Patterns, "softmax")
+				continue
+			}
+		}
+		if x != nil && x.DType.Float() && n.Shape.Equal(x.Shape) {
+			nn := &ir.Node{Op: ir.OpRMSNorm, Inputs: []*ir.Node{x}, DType: n.DType, Shape: n.Shape,
+				Attr: &ir.NormAttr{Eps: eps}, Name: n.Name}
+			g.insertBefore(n, nn)
+			g.replace(n, nn)
+			g.stats.Patterns = append(g.stats.Patterns, "rmsnorm")
+		}
+	}
+	g.dce()
+	// Absorb a following weight multiply into an unweighted norm.
+	u := g.uses()
+	for _, n := range slices.Clone(g.nodes) {
+		if n.Op != ir.OpMul {
+			continue
+		}
+		for i := range 2 {
+			nm, w := n.Inputs[i], n.Inputs[1-i]
+			a, ok := nm.Attr.(*ir.NormAttr)
+			if !ok || a.HasWeight || a.HasBias || u[nm] != 1 || len(w.Shape) != 1 ||
+				!w.Shape[0].Equal(nm.Shape[len(nm.Shape)-1]) || w.DType != nm.DType || !n.Shape.Equal(nm.Shape) {
+				continue
+			}
+			na := *a
+			na.HasWeight = true
+			nn := &ir.Node{Op: nm.Op, Inputs: []*ir.Node{nm.Inputs[0], w}, DType: n.DType, Shape: n.Shape, Attr: &na, Name: n.Name}
+			g.insertBefore(n, nn)
+			g.replace(n, nn)
+			g.stats.Patterns = append(g.stats.Patterns, "norm-weight")
+			break
+		}
+	}
+	g.dce()
+}
+
+// softmaxOf matches exp(x - max(x)) / sum(exp(x - max(x))) over the last
+// axis and returns x.
+func softmaxOf(div *ir.Node) *ir.Node {
+	e, s := div.Inputs[0], div.Inputs[1]
+	if e.Op != ir.OpExp || !lastAxisReduce(s, ir.OpReduceSum) || s.Inputs[0] != e {
+		return nil
+	}
+	sub := e.Inputs[0]
+	if sub.Op != ir.OpSub || !lastAxisReduce(sub.Inputs[1], ir.OpReduceMax) || sub.Inputs[1].Inputs[0] != sub.Inputs[0] {
+		return nil
+	}
+	return sub.Inputs[0]
+}
+
+// lower replaces ops by the internal forms the kernels implement.
+func (g *graph) lower() {
+	for _, n := range g.nodes {
+		if n.Op == ir.OpMatMul && n.Inputs[1].DType.Quantized() {
+			n.Op = ir.OpDequantMatMul
+		}
+	}
+}
+
+// fusable reports whether n can be part of a fused elementwise chain: an
+// F32 result of a unary, binary or where op (casts into F32 included).
+func fusable(n *ir.Node) bool {
+	if n.DType != tensor.F32 {
+		return false
+	}
+	switch n.Op.Kind() {
+	case ir.KindUnary, ir.KindBinary:
+		return true
+	}
+	return n.Op == ir.OpWhere || n.Op == ir.OpCast && !n.Inputs[0].DType.Quantized()
+}
+
+// fuse collapses chains of elementwise ops into single Fused nodes. A
+// producer joins its consumer's chain when the consumer is its only user
+// and it is not a graph output; a chain's inputs broadcast to its result.
+func (g *graph) fuse() {
+	u := g.uses()
+	isOut := map[*ir.Node]bool{}
+	for _, o := range g.outputs {
+		isOut[o.Node] = true
+	}
+	done := map[*ir.Node]bool{}
+	for i := len(g.nodes) - 1; i >= 0; i-- {
+		root := g.nodes[i]
+		if done[root] || !fusable(root) {
+			continue
+		}
+		// Collect the chain: members in topological order.
+		member := map[*ir.Node]bool{root: true}
+		var grow func(n *ir.Node)
+		grow = func(n *ir.Node) {
+			for _, in := range n.Inputs {
+				if !member[in] && fusable(in) && u[in] == 1 && !isOut[in] && !done[in] {
+					member[in] = true
+					grow(in)
+				}
+			}
+		}
+		grow(root)
+		if len(member) < 2 {
+			continue
+		}
+		var order []*ir.Node
+		for _, n := range g.nodes {
+			if member[n] {
+				order = append(order, n)
+			}
+		}
+		reg := map[*ir.Node]int{}
+		var ext []*ir.Node
+		for _, n := range order {
+			for _, in := range n.Inputs {
+				if _, ok := reg[in]; !ok && !member[in] {
+					reg[in] = len(ext)
+					ext = append(ext, in)
+				}
+			}
+		}
+		code := make([]ir.Instr, len(order))
+		for j, n := range order {
+			args := make([]int, len(n.Inputs))
+			for k, in := range n.Inputs {
+				args[k] = reg[in]
+			}
+			code[j] = ir.Instr{Op: n.Op, Args: args, DType: n.DType, Attr: n.Attr}
+			reg[n] = len(ext) + j
+		}
+		for _, n := range order {
+			done[n] = true
+		}
+		f := &ir.Node{Op: ir.OpFused, Inputs: ext, DType: root.DType, Shape: root.Shape,
+			Attr: &ir.FusedAttr{Code: code}, Name: root.Name}
+		g.insertBefore(root, f)
+		g.replace(root, f)
+		g.stats.Fused = append(g.stats.Fused, len(order))
+	}
+	g.dce()
+}

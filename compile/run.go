@@ -1,0 +1,345 @@
+package compile
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// align is the byte alignment of every planned buffer (a cache line, and
+// enough for the widest vector loads).
+const align = 64
+
+// Plan is the memory plan for one set of concrete shapes.
+type Plan struct {
+	// ArenaBytes is the activation memory the plan uses (after reuse).
+	ArenaBytes int64
+	// PeakLiveBytes is the most activation memory live at one time: the
+	// lower bound any plan needs.
+	PeakLiveBytes int64
+	// TotalBytes is what the activations would take without reuse.
+	TotalBytes int64
+	offsets    []int64 // per slot id (arena roots)
+	shapes     [][]int // per slot id
+}
+
+// Session runs a Program and owns its state (KV caches, recurrent state)
+// and activation memory. A Session is not safe for concurrent use; make one
+// per concurrent stream.
+type Session struct {
+	p      *Program
+	env    backend.Env
+	arena  backend.Buffer
+	states map[*slot]backend.Buffer
+	sshape map[*slot][]int
+	cache  map[string]*runPlan
+	last   *Plan
+}
+
+type runPlan struct {
+	plan     *Plan
+	launches []backend.Launch
+	ins      map[string]backend.Tensor
+	outs     []backend.Tensor
+}
+
+// NewSession starts a session with zeroed state.
+func (p *Program) NewSession() *Session {
+	return &Session{p: p, states: map[*slot]backend.Buffer{}, sshape: map[*slot][]int{}, cache: map[string]*runPlan{}}
+}
+
+// Run is a one-shot run in a fresh session (states start at zero).
+func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dims map[string]int) (map[string]*tensor.Tensor, error) {
+	s := p.NewSession()
+	defer s.Close()
+	return s.Run(ctx, inputs, dims)
+}
+
+// Close frees the session's memory.
+func (s *Session) Close() {
+	if s.arena != nil {
+		s.p.be.Free(s.arena)
+		s.arena = nil
+	}
+	for k, b := range s.states {
+		s.p.be.Free(b)
+		delete(s.states, k)
+	}
+	s.cache = map[string]*runPlan{}
+}
+
+// Reset zeroes the state buffers (a new conversation, a new audio stream).
+func (s *Session) Reset() {
+	for k, b := range s.states {
+		s.p.be.Free(b)
+		delete(s.states, k)
+	}
+	s.cache = map[string]*runPlan{}
+}
+
+// LastPlan is the memory plan of the most recent run.
+func (s *Session) LastPlan() *Plan { return s.last }
+
+// State returns a copy of a state buffer's current contents (nil when the
+// state was not allocated yet).
+func (s *Session) State(name string) (*tensor.Tensor, error) {
+	for _, st := range s.p.states {
+		if st.node.Name != name {
+			continue
+		}
+		buf, ok := s.states[st]
+		if !ok {
+			return nil, nil
+		}
+		t, err := tensor.New(st.node.DType, s.sshape[st]...)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.p.be.Read(backend.Tensor{Buf: buf, DType: t.DType, Shape: t.Shape}, t.Data); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
+	return nil, fmt.Errorf("compile: no state %q", name)
+}
+
+// Run binds inputs and symbol sizes, executes the program and returns the
+// named outputs as host tensors. dims gives the sizes of symbols that no
+// input shape determines (past, for one).
+func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dims map[string]int) (map[string]*tensor.Tensor, error) {
+	p := s.p
+	shapes := make(map[string][]int, len(inputs))
+	for name, t := range inputs {
+		if _, ok := p.ins[name]; !ok {
+			return nil, fmt.Errorf("compile: unknown input %q (inputs: %v)", name, p.inputNames())
+		}
+		if t == nil {
+			return nil, fmt.Errorf("compile: input %q is nil", name)
+		}
+		shapes[name] = t.Shape
+	}
+	bind, err := ir.Bind(p.graph, shapes, dims)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	for name, t := range inputs {
+		sl := p.ins[name]
+		if t.DType != sl.node.DType {
+			return nil, fmt.Errorf("compile: input %q is %v, the graph declares %v", name, t.DType, sl.node.DType)
+		}
+		nb, err := tensor.Bytes(t.DType, t.Shape)
+		if err != nil || int64(len(t.Data)) != nb {
+			return nil, fmt.Errorf("compile: input %q: %d bytes of data for %v", name, len(t.Data), t)
+		}
+	}
+	rp, err := s.prepare(bind)
+	if err != nil {
+		return nil, err
+	}
+	s.env.Bind = bind
+	for name, v := range rp.ins {
+		if err := p.be.Write(v, inputs[name].Data); err != nil {
+			return nil, fmt.Errorf("compile: input %q: %w", name, err)
+		}
+	}
+	if err := p.be.Execute(ctx, &s.env, rp.launches); err != nil {
+		return nil, err
+	}
+	if err := p.be.Sync(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]*tensor.Tensor, len(p.outs))
+	for i, o := range p.outs {
+		v := rp.outs[i]
+		t, err := tensor.New(v.DType, v.Shape...)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.be.Read(v, t.Data); err != nil {
+			return nil, fmt.Errorf("compile: output %q: %w", o.name, err)
+		}
+		out[o.name] = t
+	}
+	return out, nil
+}
+
+// prepare finds or makes the launches for the binding's shapes.
+func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
+	p := s.p
+	shapes := make([][]int, len(p.slots))
+	var key strings.Builder
+	for i, sl := range p.slots {
+		sh, err := sl.shape.Eval(bind)
+		if err != nil {
+			return nil, fmt.Errorf("compile: %v: %w", sl.node, err)
+		}
+		shapes[i] = sh
+		for _, d := range sh {
+			key.WriteString(strconv.Itoa(d))
+			key.WriteByte(',')
+		}
+		key.WriteByte(';')
+	}
+	k := key.String()
+	if rp, ok := s.cache[k]; ok {
+		s.last = rp.plan
+		return rp, nil
+	}
+	// States are allocated once per session, at their first bound size.
+	for _, st := range p.states {
+		sh := shapes[st.id]
+		if buf, ok := s.states[st]; ok {
+			if !slices.Equal(s.sshape[st], sh) {
+				return nil, fmt.Errorf("compile: state %q is %v in this session, the binding asks for %v (Reset the session)", st.node.Name, s.sshape[st], sh)
+			}
+			_ = buf
+			continue
+		}
+		nb, err := tensor.Bytes(st.node.DType, sh)
+		if err != nil {
+			return nil, fmt.Errorf("compile: state %q: %w", st.node.Name, err)
+		}
+		buf, err := p.be.Alloc(nb)
+		if err != nil {
+			return nil, fmt.Errorf("compile: state %q: %w", st.node.Name, err)
+		}
+		s.states[st] = buf
+		s.sshape[st] = sh
+	}
+	plan, err := p.plan(shapes)
+	if err != nil {
+		return nil, err
+	}
+	if s.arena == nil || s.arena.Size() < plan.ArenaBytes {
+		if s.arena != nil {
+			p.be.Free(s.arena)
+		}
+		s.arena, err = p.be.Alloc(max(plan.ArenaBytes, align))
+		if err != nil {
+			return nil, fmt.Errorf("compile: activations (%d bytes): %w", plan.ArenaBytes, err)
+		}
+		s.cache = map[string]*runPlan{} // old launches point at the old arena
+	}
+	view := func(sl *slot) backend.Tensor {
+		r := sl.root
+		t := backend.Tensor{DType: sl.node.DType, Shape: shapes[sl.id]}
+		switch r.kind {
+		case slotArena:
+			t.Buf, t.Off = s.arena, plan.offsets[r.id]
+		case slotFixed:
+			t.Buf = r.buf
+		case slotState:
+			t.Buf = s.states[r]
+		}
+		return t
+	}
+	rp := &runPlan{plan: plan, ins: map[string]backend.Tensor{}}
+	for name, sl := range p.ins {
+		rp.ins[name] = view(sl)
+	}
+	for _, st := range p.steps {
+		l := backend.Launch{Node: st.node, Kernel: st.kernel, Ins: make([]backend.Tensor, len(st.ins))}
+		for i, in := range st.ins {
+			l.Ins[i] = view(in)
+		}
+		if st.out != nil {
+			l.Out = view(st.out)
+		}
+		for _, r := range st.release {
+			l.Release = append(l.Release, view(r))
+		}
+		rp.launches = append(rp.launches, l)
+	}
+	for _, o := range p.outs {
+		rp.outs = append(rp.outs, view(o.s))
+	}
+	if len(s.cache) > 64 {
+		s.cache = map[string]*runPlan{}
+	}
+	s.cache[k] = rp
+	s.last = plan
+	if p.dump != nil {
+		fmt.Fprintf(p.dump, "== rlx memory plan %v: arena %d bytes, peak live %d, without reuse %d\n",
+			bind, plan.ArenaBytes, plan.PeakLiveBytes, plan.TotalBytes)
+	}
+	return rp, nil
+}
+
+// plan assigns arena offsets to every activation root so that values whose
+// lifetimes overlap never share bytes. Greedy by size: the largest buffers
+// are placed first, each at the lowest offset free during its lifetime.
+func (p *Program) plan(shapes [][]int) (*Plan, error) {
+	type item struct {
+		s          *slot
+		size       int64
+		start, end int
+	}
+	var items []item
+	pl := &Plan{offsets: make([]int64, len(p.slots)), shapes: shapes}
+	for _, sl := range p.slots {
+		if sl.root != sl || sl.kind != slotArena {
+			continue
+		}
+		nb, err := tensor.Bytes(sl.node.DType, shapes[sl.id])
+		if err != nil {
+			return nil, fmt.Errorf("compile: %v: %w", sl.node, err)
+		}
+		nb = (nb + align - 1) / align * align
+		items = append(items, item{sl, nb, sl.def, max(sl.last, sl.def)})
+		pl.TotalBytes += nb
+	}
+	// Peak live bytes: sweep over steps.
+	delta := make([]int64, len(p.steps)+3)
+	for _, it := range items {
+		delta[it.start+1] += it.size
+		delta[it.end+2] -= it.size
+	}
+	var cur int64
+	for _, d := range delta {
+		cur += d
+		pl.PeakLiveBytes = max(pl.PeakLiveBytes, cur)
+	}
+	if p.noReu {
+		var off int64
+		for _, it := range items {
+			pl.offsets[it.s.id] = off
+			off += it.size
+		}
+		pl.ArenaBytes = off
+		return pl, nil
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].size > items[j].size })
+	type placed struct {
+		off, size  int64
+		start, end int
+	}
+	var done []placed
+	for _, it := range items {
+		// Candidate offsets: 0 and the end of every overlapping placement.
+		var over []placed
+		for _, d := range done {
+			if d.start <= it.end && it.start <= d.end {
+				over = append(over, d)
+			}
+		}
+		sort.Slice(over, func(i, j int) bool { return over[i].off < over[j].off })
+		off := int64(0)
+		for _, d := range over {
+			if off+it.size <= d.off {
+				break
+			}
+			off = max(off, d.off+d.size)
+		}
+		pl.offsets[it.s.id] = off
+		pl.ArenaBytes = max(pl.ArenaBytes, off+it.size)
+		done = append(done, placed{off, it.size, it.start, it.end})
+	}
+	return pl, nil
+}
