@@ -172,7 +172,11 @@ func (c *Config) Template(name string) (*Template, error) {
 	if !ok {
 		return nil, fmt.Errorf("chat: %s has no chat template named %q (it has %q)", c.source(), name, c.Names())
 	}
-	return parseNamed(name, src, time.Now)
+	label := c.source()
+	if name != "default" {
+		label += " [" + name + "]"
+	}
+	return parseNamed(label, src, time.Now)
 }
 
 func (c *Config) source() string {
