@@ -3,8 +3,8 @@ package chat
 import (
 	"compress/gzip"
 	"encoding/json"
-	"io"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -20,9 +20,9 @@ type jinja2Case struct {
 	Name         string          `json:"name"`
 	Template     string          `json:"template"`
 	TemplateFile string          `json:"template_file"`
-	Vars     json.RawMessage `json:"vars"`
-	Rendered *string         `json:"rendered"`
-	Error    *string         `json:"error"`
+	Vars         json.RawMessage `json:"vars"`
+	Rendered     *string         `json:"rendered"`
+	Error        *string         `json:"error"`
 }
 
 func loadJinja2Cases(t testing.TB, path string) []jinja2Case {
