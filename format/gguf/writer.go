@@ -29,7 +29,8 @@ type Writer struct {
 	err     error
 }
 
-// NewWriter writes the header of a GGUF file holding md and tensors to w.
+// NewWriter writes (and flushes) the header of a GGUF file holding md and
+// tensors to w.
 // Each tensor needs Name, Type and Dims (ggml order, innermost first);
 // Offset and Size are computed and can be read back with Tensors. The
 // alignment is md's general.alignment (a power-of-two uint32) or 32.
@@ -98,6 +99,10 @@ func NewWriter(w io.Writer, md *Metadata, tensors []TensorInfo) (*Writer, error)
 	// the same bytes.
 	if len(tensors) > 0 {
 		gw.pad(hdr)
+	}
+	// Flush, so that w holds the whole header even if no tensor follows.
+	if gw.err == nil {
+		gw.err = gw.bw.Flush()
 	}
 	if gw.err != nil {
 		return nil, gw.err
