@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
 )
 
 // benchLevels runs b once per tier, named after it.
@@ -81,7 +82,7 @@ func BenchmarkAttentionDecode(b *testing.B) {
 			benchLevels(b, func(b *testing.B) {
 				b.SetBytes(int64(2 * 2 * c.Hkv * ctx * c.D)) // K and V bytes read
 				for b.Loop() {
-					if err := a.Run(goRunner{2}); err != nil {
+					if err := a.Run(parallel.Default()); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -30,27 +30,36 @@ func (op BinaryOp) String() string {
 func Binary(op BinaryOp, dst, a, b []float32) {
 	n := len(dst)
 	a, b = a[:n], b[:n]
-	switch op {
-	case Add:
-		for i := range dst {
-			dst[i] = a[i] + b[i]
-		}
-	case Sub:
-		for i := range dst {
-			dst[i] = a[i] - b[i]
-		}
-	case Mul:
-		for i := range dst {
-			dst[i] = a[i] * b[i]
-		}
-	case Div:
-		for i := range dst {
-			dst[i] = a[i] / b[i]
-		}
-	default:
-		for i := range dst {
-			dst[i] = binaryScalar(op, a[i], b[i])
-		}
+	if op >= Add && op <= Div {
+		impl.binary[op](dst, a, b)
+		return
+	}
+	for i := range dst {
+		dst[i] = binaryScalar(op, a[i], b[i])
+	}
+}
+
+func addGo(dst, a, b []float32) {
+	for i := range dst {
+		dst[i] = a[i] + b[i]
+	}
+}
+
+func subGo(dst, a, b []float32) {
+	for i := range dst {
+		dst[i] = a[i] - b[i]
+	}
+}
+
+func mulGo(dst, a, b []float32) {
+	for i := range dst {
+		dst[i] = a[i] * b[i]
+	}
+}
+
+func divGo(dst, a, b []float32) {
+	for i := range dst {
+		dst[i] = a[i] / b[i]
 	}
 }
 

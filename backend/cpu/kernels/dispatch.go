@@ -17,6 +17,7 @@ type impls struct {
 	f16ToF32                      func(dst []float32, src []uint16)
 	f32ToF16                      func(dst []uint16, src []float32)
 	sumSq                         func(x []float32) float32
+	binary                        [4]func(dst, a, b []float32)
 	scaleRow                      func(dst, x, w []float32, s float32, plusOne bool)
 }
 
@@ -53,5 +54,6 @@ func genericImpls() impls {
 		f32ToF16:    f32ToF16Go,
 		sumSq:       sumSquares8,
 		scaleRow:    scaleRowGo,
+		binary:      [4]func(dst, a, b []float32){addGo, subGo, mulGo, divGo},
 	}
 }

@@ -37,6 +37,9 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.f32ToF16 = cvtAsm(f32ToF16AVX512, f32ToF16Go, 16)
 		im.sumSq = sumSqAsm(sumSqAVX512, 16)
 		im.scaleRow = scaleRowAsm(scaleRowAVX512, 16)
+		im.binary = [4]func(dst, a, b []float32){
+			gluAsm(addvAVX512, addGo, 16), gluAsm(subvAVX512, subGo, 16),
+			gluAsm(mulvAVX512, mulGo, 16), gluAsm(divvAVX512, divGo, 16)}
 	case cpuinfo.AVX2:
 		if !cpuinfo.Host.F16C {
 			return
@@ -61,6 +64,9 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.f32ToF16 = cvtAsm(f32ToF16AVX2, f32ToF16Go, 8)
 		im.sumSq = sumSqAsm(sumSqAVX2, 8)
 		im.scaleRow = scaleRowAsm(scaleRowAVX2, 8)
+		im.binary = [4]func(dst, a, b []float32){
+			gluAsm(addvAVX2, addGo, 8), gluAsm(subvAVX2, subGo, 8),
+			gluAsm(mulvAVX2, mulGo, 8), gluAsm(divvAVX2, divGo, 8)}
 	}
 }
 

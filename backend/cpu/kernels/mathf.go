@@ -30,7 +30,13 @@ func expf(x float32) float32 {
 	q = fmaf(q, r, e0)
 	r2 := r * r
 	p := fmaf(r2, q, r) + 1
-	return float32(math.Ldexp(float64(p), int(n)))
+	// p·2ⁿ as p·2^(n>>1)·2^(n−n>>1): both factors are normal floats and only
+	// the last product rounds, exactly as the AVX2 code does.
+	k := int32(n)
+	k1 := k >> 1
+	k2 := k - k1
+	p *= math.Float32frombits(uint32(k1+127) << 23)
+	return p * math.Float32frombits(uint32(k2+127)<<23)
 }
 
 // sigmoidf is 1/(1+exp(-x)) without overflow: for x < 0 it is e/(1+e), e = exp(x).

@@ -435,3 +435,31 @@ func TestInvFreqFormulas(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryTiers: the vector add/sub/mul/div are exact IEEE operations, so
+// every tier must match the scalar result bit for bit, tails included.
+func TestBinaryTiers(t *testing.T) {
+	r := rng(14)
+	forLevels(t, func(t *testing.T) {
+		for _, n := range awkward {
+			a, b := randSlice(r, n, 3), randSlice(r, n, 3)
+			for _, op := range []BinaryOp{Add, Sub, Mul, Div} {
+				got := make([]float32, n)
+				Binary(op, got, a, b)
+				for i := range got {
+					if w := binaryScalar(op, a[i], b[i]); math.Float32bits(got[i]) != math.Float32bits(w) {
+						t.Fatalf("%v n=%d i=%d: %g want %g", op, n, i, got[i], w)
+					}
+				}
+				// In place (dst aliasing a).
+				c := append([]float32(nil), a...)
+				Binary(op, c, c, b)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(got[i]) {
+						t.Fatalf("%v in place differs", op)
+					}
+				}
+			}
+		}
+	})
+}

@@ -7,6 +7,18 @@ package kernels
 import "unsafe"
 
 //go:noescape
+func addvAVX512(dst, a, b *float32, n int)
+
+//go:noescape
+func subvAVX512(dst, a, b *float32, n int)
+
+//go:noescape
+func mulvAVX512(dst, a, b *float32, n int)
+
+//go:noescape
+func divvAVX512(dst, a, b *float32, n int)
+
+//go:noescape
 func expAVX512(dst, src *float32, n int)
 
 //go:noescape
@@ -62,6 +74,18 @@ func axpysF32AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, st
 
 //go:noescape
 func axpysF16AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)
+
+//go:noescape
+func addvAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func subvAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func mulvAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func divvAVX2(dst, a, b *float32, n int)
 
 //go:noescape
 func expAVX2(dst, src *float32, n int)

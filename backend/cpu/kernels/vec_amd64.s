@@ -1011,6 +1011,126 @@ done_scaleRow:
 	VZEROUPPER
 	RET
 
+// func addvAVX512(dst, a, b *float32, n int)
+TEXT ·addvAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+pair_addv:
+	CMPQ CX, $32
+	JLT one_addv
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VADDPS (DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP pair_addv
+one_addv:
+	TESTQ CX, CX
+	JEQ done_addv
+	VMOVUPS (SI), Z0
+	VADDPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+done_addv:
+	VZEROUPPER
+	RET
+
+// func subvAVX512(dst, a, b *float32, n int)
+TEXT ·subvAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+pair_subv:
+	CMPQ CX, $32
+	JLT one_subv
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VSUBPS (DX), Z0, Z0
+	VSUBPS 64(DX), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP pair_subv
+one_subv:
+	TESTQ CX, CX
+	JEQ done_subv
+	VMOVUPS (SI), Z0
+	VSUBPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+done_subv:
+	VZEROUPPER
+	RET
+
+// func mulvAVX512(dst, a, b *float32, n int)
+TEXT ·mulvAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+pair_mulv:
+	CMPQ CX, $32
+	JLT one_mulv
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMULPS (DX), Z0, Z0
+	VMULPS 64(DX), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP pair_mulv
+one_mulv:
+	TESTQ CX, CX
+	JEQ done_mulv
+	VMOVUPS (SI), Z0
+	VMULPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+done_mulv:
+	VZEROUPPER
+	RET
+
+// func divvAVX512(dst, a, b *float32, n int)
+TEXT ·divvAVX512(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+pair_divv:
+	CMPQ CX, $32
+	JLT one_divv
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VDIVPS (DX), Z0, Z0
+	VDIVPS 64(DX), Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP pair_divv
+one_divv:
+	TESTQ CX, CX
+	JEQ done_divv
+	VMOVUPS (SI), Z0
+	VDIVPS (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+done_divv:
+	VZEROUPPER
+	RET
+
 // func expAVX2(dst, src *float32, n int)
 TEXT ·expAVX2(SB), NOSPLIT, $0-24
 	MOVQ dst+0(FP), DI
@@ -2085,6 +2205,126 @@ store_scaleRow:
 	SUBQ $8, CX
 	JMP loop_scaleRow
 done_scaleRow:
+	VZEROUPPER
+	RET
+
+// func addvAVX2(dst, a, b *float32, n int)
+TEXT ·addvAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+pair_addv:
+	CMPQ CX, $16
+	JLT one_addv
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP pair_addv
+one_addv:
+	TESTQ CX, CX
+	JEQ done_addv
+	VMOVUPS (SI), Y0
+	VADDPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+done_addv:
+	VZEROUPPER
+	RET
+
+// func subvAVX2(dst, a, b *float32, n int)
+TEXT ·subvAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+pair_subv:
+	CMPQ CX, $16
+	JLT one_subv
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSUBPS (DX), Y0, Y0
+	VSUBPS 32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP pair_subv
+one_subv:
+	TESTQ CX, CX
+	JEQ done_subv
+	VMOVUPS (SI), Y0
+	VSUBPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+done_subv:
+	VZEROUPPER
+	RET
+
+// func mulvAVX2(dst, a, b *float32, n int)
+TEXT ·mulvAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+pair_mulv:
+	CMPQ CX, $16
+	JLT one_mulv
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMULPS (DX), Y0, Y0
+	VMULPS 32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP pair_mulv
+one_mulv:
+	TESTQ CX, CX
+	JEQ done_mulv
+	VMOVUPS (SI), Y0
+	VMULPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+done_mulv:
+	VZEROUPPER
+	RET
+
+// func divvAVX2(dst, a, b *float32, n int)
+TEXT ·divvAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+pair_divv:
+	CMPQ CX, $16
+	JLT one_divv
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VDIVPS (DX), Y0, Y0
+	VDIVPS 32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP pair_divv
+one_divv:
+	TESTQ CX, CX
+	JEQ done_divv
+	VMOVUPS (SI), Y0
+	VDIVPS (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+done_divv:
 	VZEROUPPER
 	RET
 DATA c_e0<>+0(SB)/4, $0x3efffffe

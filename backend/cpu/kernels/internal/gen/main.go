@@ -629,6 +629,39 @@ func (g *asm) expSubSum() {
 	g.op("RET")
 }
 
+// binary emits func name(dst, a, b *float32, n int) for n a multiple of
+// lanes, two vectors per step.
+func (g *asm) binary(name, ins string) {
+	fmt.Fprintf(&g.b, "\n// func %s%s(dst, a, b *float32, n int)\nTEXT ·%s%s(SB), NOSPLIT, $0-32\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ a+8(FP), SI")
+	g.op("MOVQ b+16(FP), DX")
+	g.op("MOVQ n+24(FP), CX")
+	fmt.Fprintf(&g.b, "pair_%s:\n", name)
+	g.op("CMPQ CX, $%d", 2*g.a.lanes)
+	g.op("JLT one_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	g.op("VMOVUPS %d(SI), %s", 4*g.a.lanes, g.r(1))
+	g.op("%s (DX), %s, %s", ins, g.r(0), g.r(0))
+	g.op("%s %d(DX), %s, %s", ins, 4*g.a.lanes, g.r(1), g.r(1))
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	g.op("VMOVUPS %s, %d(DI)", g.r(1), 4*g.a.lanes)
+	for _, r := range []string{"SI", "DX", "DI"} {
+		g.op("ADDQ $%d, %s", 8*g.a.lanes, r)
+	}
+	g.op("SUBQ $%d, CX", 2*g.a.lanes)
+	g.op("JMP pair_%s", name)
+	fmt.Fprintf(&g.b, "one_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	g.op("%s (DX), %s, %s", ins, g.r(0), g.r(0))
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
 func tmps(g *asm, from, n int) []string {
 	var out []string
 	for i := range n {
@@ -670,6 +703,10 @@ func main() {
 		g.cvt()
 		g.sumSq()
 		g.scaleRow()
+		for _, b := range [][2]string{{"addv", "VADDPS"}, {"subv", "VSUBPS"}, {"mulv", "VMULPS"}, {"divv", "VDIVPS"}} {
+			g.binary(b[0], b[1])
+			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(dst, a, b *float32, n int)\n", b[0], a.name))
+		}
 		text.Write(g.b.Bytes())
 		for _, n := range []string{"exp", "sigmoid", "silu", "tanh", "gelu", "geluTanh"} {
 			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(dst, src *float32, n int)\n", n, a.name))

@@ -1,0 +1,51 @@
+package kernels_test
+
+import (
+	"fmt"
+
+	"github.com/rlx-go/rlx/backend/cpu/kernels"
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
+)
+
+// The pool of the CPU backend runs attention in parallel.
+var _ kernels.Runner = (*parallel.Pool)(nil)
+
+func ExampleInvFreq() {
+	// Llama 3.2: rope_theta 500000, head_dim 64, llama3 scaling.
+	inv, att, err := kernels.InvFreq(kernels.RoPEScaling{
+		Type: "llama3", Theta: 500000, Dim: 64, Factor: 32,
+		LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPos: 8192,
+	}, 0)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(inv), inv[0], att)
+	// Output: 32 1 1
+}
+
+func ExampleRoPE_Apply() {
+	inv, _, _ := kernels.InvFreq(kernels.RoPEScaling{Theta: 10000, Dim: 4}, 0)
+	r := &kernels.RoPE{InvFreq: inv, Layout: kernels.RotateHalf}
+	// One token, one head of 4 values, at position 0: unchanged.
+	x := []float32{1, 2, 3, 4}
+	r.Apply(x, x, 1, 1, 4, 4, 4, nil, 0)
+	fmt.Println(x)
+	// Output: [1 2 3 4]
+}
+
+func ExampleAttention_Run() {
+	// One query attending to two keys with equal scores: the mean of V.
+	a := &kernels.Attention{
+		B: 1, Hq: 1, Hkv: 1, Tq: 1, Tk: 2, D: 2,
+		Q: []float32{0, 0}, QRow: 2, QHead: 2, QBatch: 2,
+		K:   kernels.KV{F32: []float32{1, 0, 0, 1}, RowStride: 2, HeadStride: 4, BatchStride: 4},
+		V:   kernels.KV{F32: []float32{1, 2, 3, 4}, RowStride: 2, HeadStride: 4, BatchStride: 4},
+		Out: make([]float32, 2), OutRow: 2, OutHead: 2, OutBatch: 2,
+		Causal: true, Past: 1,
+	}
+	if err := a.Run(parallel.Default()); err != nil {
+		panic(err)
+	}
+	fmt.Println(a.Out)
+	// Output: [2 3]
+}
