@@ -1,0 +1,182 @@
+package gemm
+
+import (
+	"sync"
+
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
+)
+
+// Blocking parameters (see doc.go). kc is the depth of one packed block:
+// a kc×nr B micro-panel plus an mr×kc A micro-panel stay in L1/L2 while a
+// tile is computed; mc rows of packed A (mc×kc floats) stay in L2 while a
+// task walks its B strips; nc columns of packed B (kc×nc floats) stay in L3.
+const (
+	kc       = 256
+	mcTarget = 128
+	ncTarget = 4096
+	// aRowsMax bounds how many rows of A are packed at once (shared by the
+	// workers), so the packed copy of a tall A stays in L3.
+	aRowsMax = 2048
+)
+
+// smallItem is the work (M·N·K) under which the items of a batched call
+// are spread across the workers whole instead of each using all of them.
+const smallItem = 1 << 21
+
+func (pr *problem) run(p *parallel.Pool, t *tier) {
+	if pr.m == 0 || pr.n == 0 || pr.batch == 0 {
+		return
+	}
+	if pr.batch > 1 && pr.m*pr.n*pr.k < smallItem && p.Size() > 1 {
+		// Nested calls on a busy pool run inline, so each item runs
+		// single-threaded on whichever worker claimed it.
+		p.Run(pr.batch, func(i, _ int) { pr.item(p, t, i) })
+		return
+	}
+	for i := range pr.batch {
+		pr.item(p, t, i)
+	}
+}
+
+// item computes batch item i.
+func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
+	c := pr.c[i*pr.strideC:]
+	a := pr.a[i*pr.strideA:]
+	if pr.k == 0 {
+		if !pr.accumulate {
+			for r := range pr.m {
+				clear(c[r*pr.ldc : r*pr.ldc+pr.n])
+			}
+		}
+		return
+	}
+	b := pr.b
+	if pr.packed == nil {
+		b = pr.b.offset(i * pr.strideB)
+	}
+	if pr.m <= gemvMaxM && b.Layout == NK {
+		gemv(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)
+		return
+	}
+	if pr.packed != nil {
+		pr.packed.mul(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
+		return
+	}
+	blocked(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)
+}
+
+// offset returns b advanced by off elements.
+func (b B) offset(off int) B {
+	if off == 0 {
+		return b
+	}
+	if b.F32 != nil {
+		b.F32 = b.F32[off:]
+	}
+	if b.U16 != nil {
+		b.U16 = b.U16[off:]
+	}
+	return b
+}
+
+// bufPool recycles packing buffers between calls.
+var bufPool sync.Pool
+
+func getBuf(n int) *[]float32 {
+	if v, ok := bufPool.Get().(*[]float32); ok && cap(*v) >= n {
+		*v = (*v)[:n]
+		return v
+	}
+	s := make([]float32, n, n+n/4)
+	return &s
+}
+
+func putBuf(b *[]float32) { bufPool.Put(b) }
+
+// blocked is the packed, cache-blocked product for one item with B packed
+// per call.
+func blocked(p *parallel.Pool, t *tier, c []float32, ldc int, a []float32, lda int, b *B, ldb, m, n, k int, accumulate bool) {
+	nr, mr := t.nr, t.mr
+	nc := max(nr, ncTarget/nr*nr)
+	nc = min(nc, roundUp(n, nr))
+	mAll := min(m, aRowsMax)
+	bbuf := getBuf(kc * nc)
+	abuf := getBuf(kc * roundUp(mAll, mr))
+	defer putBuf(bbuf)
+	defer putBuf(abuf)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		strips := (nb + nr - 1) / nr
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			for ic := 0; ic < m; ic += aRowsMax {
+				mb := min(aRowsMax, m-ic)
+				panels := (mb + mr - 1) / mr
+				// One pass packs the A rows and the B strips of this block,
+				// shared by all workers.
+				p.For(panels+strips, 1, func(lo, hi int) {
+					for x := lo; x < hi; x++ {
+						if x < panels {
+							packA((*abuf)[x*mr*kb:], a[(ic+x*mr)*lda+pc:], lda, min(mr, mb-x*mr), kb)
+							continue
+						}
+						s := x - panels
+						n0 := jc + s*nr
+						packB(t, (*bbuf)[s*kb*nr:], b, ldb, n0, min(nr, n-n0), pc, kb, nr)
+					}
+				})
+				acc := accumulate || pc > 0
+				compute(p, t, c[ic*ldc+jc:], ldc, *abuf, mb, *bbuf, nb, kb, acc)
+			}
+		}
+	}
+}
+
+func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// compute multiplies packed A (mb rows, panels of mr×kb) by packed B (nb
+// columns, strips of kb×nr) into C, splitting row blocks × strip chunks
+// across the workers.
+func compute(p *parallel.Pool, t *tier, c []float32, ldc int, ap []float32, mb int, bp []float32, nb, kb int, accumulate bool) {
+	mr, nr := t.mr, t.nr
+	mc := max(mr, mcTarget/mr*mr)
+	rowBlocks := (mb + mc - 1) / mc
+	strips := (nb + nr - 1) / nr
+	chunks := 1
+	if want := 4 * p.Size(); rowBlocks < want {
+		chunks = min(strips, (want+rowBlocks-1)/rowBlocks)
+	}
+	per := (strips + chunks - 1) / chunks
+	chunks = (strips + per - 1) / per
+	p.Run(rowBlocks*chunks, func(task, _ int) {
+		var scratch [maxMR * 64]float32
+		rb, ch := task/chunks, task%chunks
+		r0, r1 := rb*mc, min(mb, rb*mc+mc)
+		s0, s1 := ch*per, min(strips, ch*per+per)
+		for s := s0; s < s1; s++ {
+			j := s * nr
+			cols := min(nr, nb-j)
+			bs := bp[s*kb*nr : (s+1)*kb*nr]
+			for r := r0; r < r1; r += mr {
+				rows := min(mr, r1-r)
+				as := ap[r*kb : r*kb+rows*kb]
+				if cols == nr {
+					t.micro(rows, kb, as, bs, c[r*ldc+j:], ldc, accumulate)
+					continue
+				}
+				t.micro(rows, kb, as, bs, scratch[:], nr, false)
+				for i := range rows {
+					dst := c[(r+i)*ldc+j : (r+i)*ldc+j+cols]
+					src := scratch[i*nr : i*nr+cols]
+					if accumulate {
+						for x, v := range src {
+							dst[x] += v
+						}
+					} else {
+						copy(dst, src)
+					}
+				}
+			}
+		}
+	})
+}

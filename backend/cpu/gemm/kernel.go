@@ -1,0 +1,94 @@
+package gemm
+
+import (
+	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+)
+
+// tier is one instruction-set level's micro-kernels and tile shape.
+type tier struct {
+	level cpuinfo.Level
+	// mr×nr is the register tile: the kernels compute an mr×nr block of
+	// C from an mr-row micro-panel of packed A and an nr-column
+	// micro-panel of packed B.
+	mr, nr int
+	// kernel computes the tile for rows ≤ mr of A (kernels[rows]); nil
+	// entries fall back to the pure-Go twin. The kernel always computes
+	// nr columns; callers route partial column tiles through scratch.
+	kernels [maxMR + 1]microKernel
+	// packNK packs one nr-column strip of an NK-layout B; nil means Go.
+	packNK func(dst []float32, b *B, ldb, n0, nw, k0, kb, nr int)
+	// gemv computes y[i, n0:n1] = x_i · B_nᵀ for m ≤ gemvMaxM rows over an
+	// NK-layout B; nil means Go.
+	gemv func(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1, k int, accumulate bool)
+}
+
+// microKernel computes C[0:rows, 0:nr] (+)= Ap·Bp over k steps, where Ap
+// holds k groups of mr floats (rows used) and Bp k groups of nr floats.
+type microKernel func(k int, a, b []float32, c []float32, ldc int, accumulate bool)
+
+// maxMR bounds the register tile height of every tier.
+const maxMR = 16
+
+// gemvMaxM is the largest M that takes the streaming GEMV path for NK
+// weights instead of packing B.
+const gemvMaxM = 4
+
+// goTier is the portable tier: the pure-Go twin of every kernel.
+var goTier = &tier{level: cpuinfo.Generic, mr: 4, nr: 16}
+
+// tiers maps each level to its tier; levels the hardware lacks map to the
+// best one below. Filled by the architecture files' init.
+var tiers = map[cpuinfo.Level]*tier{cpuinfo.Generic: goTier}
+
+// tierFor returns the tier for level l, or the best one below it.
+func tierFor(l cpuinfo.Level) *tier {
+	for ; l > cpuinfo.Generic; l-- {
+		if t, ok := tiers[l]; ok {
+			return t
+		}
+	}
+	return goTier
+}
+
+// activeTier is the tier cpuinfo.Active selects.
+func activeTier() *tier { return tierFor(cpuinfo.Active) }
+
+// micro runs the tier's kernel for a tile of rows ≤ t.mr rows; the packed
+// A panel uses a stride of rows floats per k step.
+func (t *tier) micro(rows, k int, a, b, c []float32, ldc int, accumulate bool) {
+	if kern := t.kernels[rows]; kern != nil {
+		kern(k, a, b, c, ldc, accumulate)
+		return
+	}
+	microGo(rows, t.nr, k, a, b, c, ldc, accumulate)
+}
+
+// microGo is the pure-Go micro-kernel: C[0:mr, 0:nr] (+)= Ap·Bp, with Ap
+// k-major groups of mr floats and Bp k-major groups of nr floats.
+func microGo(mr, nr, k int, a, b, c []float32, ldc int, accumulate bool) {
+	var acc [maxMR * 64]float32
+	t := acc[:mr*nr]
+	a = a[:k*mr]
+	b = b[:k*nr]
+	for p := range k {
+		bp := b[p*nr : p*nr+nr]
+		ap := a[p*mr : p*mr+mr]
+		for i, av := range ap {
+			row := t[i*nr : i*nr+nr]
+			for j, bv := range bp {
+				row[j] += av * bv
+			}
+		}
+	}
+	for i := range mr {
+		dst := c[i*ldc : i*ldc+nr]
+		src := t[i*nr : i*nr+nr]
+		if accumulate {
+			for j, v := range src {
+				dst[j] += v
+			}
+		} else {
+			copy(dst, src)
+		}
+	}
+}
