@@ -1,0 +1,288 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Horizontal sum of the 16 floats of Z<n> into the low lane of X<n>
+// (clobbers Y8/X8; the VEX adds clear the upper halves, which is fine here).
+#define HSUM512(Z, Y, X) \
+	VEXTRACTF64X4 $1, Z, Y8 \
+	VADDPS        Y8, Y, Y \
+	VEXTRACTF128  $1, Y, X8 \
+	VADDPS        X8, X, X \
+	VPERMILPS     $0x4E, X, X8 \
+	VADDPS        X8, X, X \
+	VPERMILPS     $0xB1, X, X8 \
+	VADDPS        X8, X, X
+
+#define HSUM256(Y, X) \
+	VEXTRACTF128 $1, Y, X8 \
+	VADDPS       X8, X, X \
+	VPERMILPS    $0x4E, X, X8 \
+	VADDPS       X8, X, X \
+	VPERMILPS    $0xB1, X, X8 \
+	VADDPS       X8, X, X
+
+// func mv4AVX512(w *float32, ldw, rows int, x *float32, ldx, nv int, out *float32, ldo int)
+TEXT ·mv4AVX512(SB), NOSPLIT, $0-64
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R13
+	MOVQ x+24(FP), DI
+	MOVQ ldx+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (DI)(R9*1), R10
+	LEAQ (R10)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	MOVQ nv+40(FP), BX
+	MOVQ BX, CX
+	ANDQ $-32, CX
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), R9
+	SHLQ $2, R9
+	TESTQ R13, R13
+	JZ   done4z
+
+row4z:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	XORQ AX, AX
+
+loop4z32:
+	CMPQ AX, CX
+	JGE  rem4z16
+	VMOVUPS     (SI)(AX*4), Z8
+	VMOVUPS     64(SI)(AX*4), Z9
+	VFMADD231PS (DI)(AX*4), Z8, Z0
+	VFMADD231PS 64(DI)(AX*4), Z9, Z4
+	VFMADD231PS (R10)(AX*4), Z8, Z1
+	VFMADD231PS 64(R10)(AX*4), Z9, Z5
+	VFMADD231PS (R11)(AX*4), Z8, Z2
+	VFMADD231PS 64(R11)(AX*4), Z9, Z6
+	VFMADD231PS (R12)(AX*4), Z8, Z3
+	VFMADD231PS 64(R12)(AX*4), Z9, Z7
+	ADDQ $32, AX
+	JMP  loop4z32
+
+rem4z16:
+	CMPQ AX, BX
+	JGE  red4z
+	VMOVUPS     (SI)(AX*4), Z8
+	VFMADD231PS (DI)(AX*4), Z8, Z0
+	VFMADD231PS (R10)(AX*4), Z8, Z1
+	VFMADD231PS (R11)(AX*4), Z8, Z2
+	VFMADD231PS (R12)(AX*4), Z8, Z3
+
+red4z:
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+	HSUM512(Z0, Y0, X0)
+	HSUM512(Z1, Y1, X1)
+	HSUM512(Z2, Y2, X2)
+	HSUM512(Z3, Y3, X3)
+	VMOVSS X0, (DX)
+	VMOVSS X1, (DX)(R9*1)
+	VMOVSS X2, (DX)(R9*2)
+	LEAQ   (R9)(R9*2), AX
+	VMOVSS X3, (DX)(AX*1)
+	ADDQ   R8, SI
+	ADDQ   $4, DX
+	DECQ   R13
+	JNZ    row4z
+
+done4z:
+	VZEROUPPER
+	RET
+
+// func mv1AVX512(w *float32, ldw, rows int, x *float32, nv int, out *float32)
+TEXT ·mv1AVX512(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R13
+	MOVQ x+24(FP), DI
+	MOVQ nv+32(FP), BX
+	MOVQ BX, CX
+	ANDQ $-64, CX
+	MOVQ out+40(FP), DX
+	TESTQ R13, R13
+	JZ   done1z
+
+row1z:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORQ AX, AX
+
+loop1z64:
+	CMPQ AX, CX
+	JGE  loop1z16
+	VMOVUPS     (SI)(AX*4), Z8
+	VMOVUPS     64(SI)(AX*4), Z9
+	VMOVUPS     128(SI)(AX*4), Z10
+	VMOVUPS     192(SI)(AX*4), Z11
+	VFMADD231PS (DI)(AX*4), Z8, Z0
+	VFMADD231PS 64(DI)(AX*4), Z9, Z1
+	VFMADD231PS 128(DI)(AX*4), Z10, Z2
+	VFMADD231PS 192(DI)(AX*4), Z11, Z3
+	ADDQ $64, AX
+	JMP  loop1z64
+
+loop1z16:
+	CMPQ AX, BX
+	JGE  red1z
+	VMOVUPS     (SI)(AX*4), Z8
+	VFMADD231PS (DI)(AX*4), Z8, Z0
+	ADDQ $16, AX
+	JMP  loop1z16
+
+red1z:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM512(Z0, Y0, X0)
+	VMOVSS X0, (DX)
+	ADDQ   R8, SI
+	ADDQ   $4, DX
+	DECQ   R13
+	JNZ    row1z
+
+done1z:
+	VZEROUPPER
+	RET
+
+// func mv4AVX2(w *float32, ldw, rows int, x *float32, ldx, nv int, out *float32, ldo int)
+TEXT ·mv4AVX2(SB), NOSPLIT, $0-64
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R13
+	MOVQ x+24(FP), DI
+	MOVQ ldx+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (DI)(R9*1), R10
+	LEAQ (R10)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	MOVQ nv+40(FP), BX
+	MOVQ out+48(FP), DX
+	MOVQ ldo+56(FP), R9
+	SHLQ $2, R9
+	TESTQ R13, R13
+	JZ   done4y
+
+row4y:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ AX, AX
+
+loop4y:
+	CMPQ AX, BX
+	JGE  red4y
+	VMOVUPS     (SI)(AX*4), Y8
+	VMOVUPS     32(SI)(AX*4), Y9
+	VFMADD231PS (DI)(AX*4), Y8, Y0
+	VFMADD231PS 32(DI)(AX*4), Y9, Y4
+	VFMADD231PS (R10)(AX*4), Y8, Y1
+	VFMADD231PS 32(R10)(AX*4), Y9, Y5
+	VFMADD231PS (R11)(AX*4), Y8, Y2
+	VFMADD231PS 32(R11)(AX*4), Y9, Y6
+	VFMADD231PS (R12)(AX*4), Y8, Y3
+	VFMADD231PS 32(R12)(AX*4), Y9, Y7
+	ADDQ $16, AX
+	JMP  loop4y
+
+red4y:
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	HSUM256(Y0, X0)
+	HSUM256(Y1, X1)
+	HSUM256(Y2, X2)
+	HSUM256(Y3, X3)
+	VMOVSS X0, (DX)
+	VMOVSS X1, (DX)(R9*1)
+	VMOVSS X2, (DX)(R9*2)
+	LEAQ   (R9)(R9*2), AX
+	VMOVSS X3, (DX)(AX*1)
+	ADDQ   R8, SI
+	ADDQ   $4, DX
+	DECQ   R13
+	JNZ    row4y
+
+done4y:
+	VZEROUPPER
+	RET
+
+// func mv1AVX2(w *float32, ldw, rows int, x *float32, nv int, out *float32)
+TEXT ·mv1AVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ ldw+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R13
+	MOVQ x+24(FP), DI
+	MOVQ nv+32(FP), BX
+	MOVQ BX, CX
+	ANDQ $-32, CX
+	MOVQ out+40(FP), DX
+	TESTQ R13, R13
+	JZ   done1y
+
+row1y:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ AX, AX
+
+loop1y32:
+	CMPQ AX, CX
+	JGE  rem1y16
+	VMOVUPS     (SI)(AX*4), Y8
+	VMOVUPS     32(SI)(AX*4), Y9
+	VMOVUPS     64(SI)(AX*4), Y10
+	VMOVUPS     96(SI)(AX*4), Y11
+	VFMADD231PS (DI)(AX*4), Y8, Y0
+	VFMADD231PS 32(DI)(AX*4), Y9, Y1
+	VFMADD231PS 64(DI)(AX*4), Y10, Y2
+	VFMADD231PS 96(DI)(AX*4), Y11, Y3
+	ADDQ $32, AX
+	JMP  loop1y32
+
+rem1y16:
+	CMPQ AX, BX
+	JGE  red1y
+	VMOVUPS     (SI)(AX*4), Y8
+	VMOVUPS     32(SI)(AX*4), Y9
+	VFMADD231PS (DI)(AX*4), Y8, Y0
+	VFMADD231PS 32(DI)(AX*4), Y9, Y1
+
+red1y:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM256(Y0, X0)
+	VMOVSS X0, (DX)
+	ADDQ   R8, SI
+	ADDQ   $4, DX
+	DECQ   R13
+	JNZ    row1y
+
+done1y:
+	VZEROUPPER
+	RET
