@@ -90,6 +90,15 @@ func geluf(x float32) float32 {
 	if x >= 0 {
 		phi = fmaf(-0.5, c, 1)
 	}
+	if a < geluSmall {
+		u := 0.5 * hh
+		r := fmaf(erfR5, u, erfR4)
+		r = fmaf(r, u, erfR3)
+		r = fmaf(r, u, erfR2)
+		r = fmaf(r, u, erfR1)
+		r = fmaf(r, u, erfR0)
+		phi = fmaf(x*halfInvSqrt2, r, 0.5)
+	}
 	return x * phi
 }
 

@@ -32,6 +32,17 @@ const (
 	// 0.044715·√(2/π)
 	geluTanhK float32 = 0.035677407
 	invSqrt2  float32 = 0.70710677
+	// gelu uses Φ = 1/2 + (z/2)·R(z²), z = x/√2, for |x| < geluSmall
+	geluSmall float32 = 1
+	// 1/(2√2)
+	halfInvSqrt2 float32 = 0.35355338
+	// erf(z) = z·(erfR0 + erfR1 u + … + erfR5 u⁵), u = z² ≤ 1/2
+	erfR0 float32 = 1.1283792
+	erfR1 float32 = -0.3761263
+	erfR2 float32 = 0.11283537
+	erfR3 float32 = -0.026844105
+	erfR4 float32 = 0.0051369965
+	erfR5 float32 = -0.0006937276
 )
 
 // erfcP: erfc(z) = t·exp(−z² + P(s)), t = 1/(1+z/2), s = 2t−1 (z ≥ 0).

@@ -253,6 +253,17 @@ loop_gelu:
 	VFNMADD132PS c_half<>(SB), Z15, Z10
 	VCMPPS $13, c_zero<>(SB), Z0, K1
 	VBLENDMPS Z10, Z9, K1, Z9
+	VXORPS c_sign<>(SB), Z3, Z3
+	VMOVUPS c_erfR5<>(SB), Z7
+	VFMADD213PS c_erfR4<>(SB), Z3, Z7
+	VFMADD213PS c_erfR3<>(SB), Z3, Z7
+	VFMADD213PS c_erfR2<>(SB), Z3, Z7
+	VFMADD213PS c_erfR1<>(SB), Z3, Z7
+	VFMADD213PS c_erfR0<>(SB), Z3, Z7
+	VMULPS c_halfInvSqrt2<>(SB), Z0, Z6
+	VFMADD213PS c_half<>(SB), Z7, Z6
+	VCMPPS $1, c_geluSmall<>(SB), Z2, K1
+	VBLENDMPS Z6, Z9, K1, Z9
 	VMULPS Z9, Z0, Z1
 	VMOVUPS Z1, (DI)
 	ADDQ $64, SI
@@ -432,6 +443,17 @@ loop_geluMul:
 	VFNMADD132PS c_half<>(SB), Z15, Z10
 	VCMPPS $13, c_zero<>(SB), Z0, K1
 	VBLENDMPS Z10, Z9, K1, Z9
+	VXORPS c_sign<>(SB), Z3, Z3
+	VMOVUPS c_erfR5<>(SB), Z7
+	VFMADD213PS c_erfR4<>(SB), Z3, Z7
+	VFMADD213PS c_erfR3<>(SB), Z3, Z7
+	VFMADD213PS c_erfR2<>(SB), Z3, Z7
+	VFMADD213PS c_erfR1<>(SB), Z3, Z7
+	VFMADD213PS c_erfR0<>(SB), Z3, Z7
+	VMULPS c_halfInvSqrt2<>(SB), Z0, Z6
+	VFMADD213PS c_half<>(SB), Z7, Z6
+	VCMPPS $1, c_geluSmall<>(SB), Z2, K1
+	VBLENDMPS Z6, Z9, K1, Z9
 	VMULPS Z9, Z0, Z1
 	VMULPS (DX), Z1, Z1
 	VMOVUPS Z1, (DI)
@@ -1428,6 +1450,17 @@ loop_gelu:
 	VFNMADD132PS c_half<>(SB), Y15, Y10
 	VCMPPS $13, c_zero<>(SB), Y0, Y1
 	VBLENDVPS Y1, Y10, Y9, Y9
+	VXORPS c_sign<>(SB), Y3, Y3
+	VMOVUPS c_erfR5<>(SB), Y7
+	VFMADD213PS c_erfR4<>(SB), Y3, Y7
+	VFMADD213PS c_erfR3<>(SB), Y3, Y7
+	VFMADD213PS c_erfR2<>(SB), Y3, Y7
+	VFMADD213PS c_erfR1<>(SB), Y3, Y7
+	VFMADD213PS c_erfR0<>(SB), Y3, Y7
+	VMULPS c_halfInvSqrt2<>(SB), Y0, Y6
+	VFMADD213PS c_half<>(SB), Y7, Y6
+	VCMPPS $1, c_geluSmall<>(SB), Y2, Y10
+	VBLENDVPS Y10, Y6, Y9, Y9
 	VMULPS Y9, Y0, Y1
 	VMOVUPS Y1, (DI)
 	ADDQ $32, SI
@@ -1639,6 +1672,17 @@ loop_geluMul:
 	VFNMADD132PS c_half<>(SB), Y15, Y10
 	VCMPPS $13, c_zero<>(SB), Y0, Y1
 	VBLENDVPS Y1, Y10, Y9, Y9
+	VXORPS c_sign<>(SB), Y3, Y3
+	VMOVUPS c_erfR5<>(SB), Y7
+	VFMADD213PS c_erfR4<>(SB), Y3, Y7
+	VFMADD213PS c_erfR3<>(SB), Y3, Y7
+	VFMADD213PS c_erfR2<>(SB), Y3, Y7
+	VFMADD213PS c_erfR1<>(SB), Y3, Y7
+	VFMADD213PS c_erfR0<>(SB), Y3, Y7
+	VMULPS c_halfInvSqrt2<>(SB), Y0, Y6
+	VFMADD213PS c_half<>(SB), Y7, Y6
+	VCMPPS $1, c_geluSmall<>(SB), Y2, Y10
+	VBLENDVPS Y10, Y6, Y9, Y9
 	VMULPS Y9, Y0, Y1
 	VMULPS (DX), Y1, Y1
 	VMOVUPS Y1, (DI)
@@ -2412,6 +2456,108 @@ DATA c_e4<>+52(SB)/4, $0x3ab51224
 DATA c_e4<>+56(SB)/4, $0x3ab51224
 DATA c_e4<>+60(SB)/4, $0x3ab51224
 GLOBL c_e4<>(SB), RODATA|NOPTR, $64
+DATA c_erfR0<>+0(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+4(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+8(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+12(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+16(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+20(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+24(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+28(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+32(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+36(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+40(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+44(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+48(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+52(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+56(SB)/4, $0x3f906ebb
+DATA c_erfR0<>+60(SB)/4, $0x3f906ebb
+GLOBL c_erfR0<>(SB), RODATA|NOPTR, $64
+DATA c_erfR1<>+0(SB)/4, $0xbec093a0
+DATA c_erfR1<>+4(SB)/4, $0xbec093a0
+DATA c_erfR1<>+8(SB)/4, $0xbec093a0
+DATA c_erfR1<>+12(SB)/4, $0xbec093a0
+DATA c_erfR1<>+16(SB)/4, $0xbec093a0
+DATA c_erfR1<>+20(SB)/4, $0xbec093a0
+DATA c_erfR1<>+24(SB)/4, $0xbec093a0
+DATA c_erfR1<>+28(SB)/4, $0xbec093a0
+DATA c_erfR1<>+32(SB)/4, $0xbec093a0
+DATA c_erfR1<>+36(SB)/4, $0xbec093a0
+DATA c_erfR1<>+40(SB)/4, $0xbec093a0
+DATA c_erfR1<>+44(SB)/4, $0xbec093a0
+DATA c_erfR1<>+48(SB)/4, $0xbec093a0
+DATA c_erfR1<>+52(SB)/4, $0xbec093a0
+DATA c_erfR1<>+56(SB)/4, $0xbec093a0
+DATA c_erfR1<>+60(SB)/4, $0xbec093a0
+GLOBL c_erfR1<>(SB), RODATA|NOPTR, $64
+DATA c_erfR2<>+0(SB)/4, $0x3de7163b
+DATA c_erfR2<>+4(SB)/4, $0x3de7163b
+DATA c_erfR2<>+8(SB)/4, $0x3de7163b
+DATA c_erfR2<>+12(SB)/4, $0x3de7163b
+DATA c_erfR2<>+16(SB)/4, $0x3de7163b
+DATA c_erfR2<>+20(SB)/4, $0x3de7163b
+DATA c_erfR2<>+24(SB)/4, $0x3de7163b
+DATA c_erfR2<>+28(SB)/4, $0x3de7163b
+DATA c_erfR2<>+32(SB)/4, $0x3de7163b
+DATA c_erfR2<>+36(SB)/4, $0x3de7163b
+DATA c_erfR2<>+40(SB)/4, $0x3de7163b
+DATA c_erfR2<>+44(SB)/4, $0x3de7163b
+DATA c_erfR2<>+48(SB)/4, $0x3de7163b
+DATA c_erfR2<>+52(SB)/4, $0x3de7163b
+DATA c_erfR2<>+56(SB)/4, $0x3de7163b
+DATA c_erfR2<>+60(SB)/4, $0x3de7163b
+GLOBL c_erfR2<>(SB), RODATA|NOPTR, $64
+DATA c_erfR3<>+0(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+4(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+8(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+12(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+16(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+20(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+24(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+28(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+32(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+36(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+40(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+44(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+48(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+52(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+56(SB)/4, $0xbcdbe82b
+DATA c_erfR3<>+60(SB)/4, $0xbcdbe82b
+GLOBL c_erfR3<>(SB), RODATA|NOPTR, $64
+DATA c_erfR4<>+0(SB)/4, $0x3ba85440
+DATA c_erfR4<>+4(SB)/4, $0x3ba85440
+DATA c_erfR4<>+8(SB)/4, $0x3ba85440
+DATA c_erfR4<>+12(SB)/4, $0x3ba85440
+DATA c_erfR4<>+16(SB)/4, $0x3ba85440
+DATA c_erfR4<>+20(SB)/4, $0x3ba85440
+DATA c_erfR4<>+24(SB)/4, $0x3ba85440
+DATA c_erfR4<>+28(SB)/4, $0x3ba85440
+DATA c_erfR4<>+32(SB)/4, $0x3ba85440
+DATA c_erfR4<>+36(SB)/4, $0x3ba85440
+DATA c_erfR4<>+40(SB)/4, $0x3ba85440
+DATA c_erfR4<>+44(SB)/4, $0x3ba85440
+DATA c_erfR4<>+48(SB)/4, $0x3ba85440
+DATA c_erfR4<>+52(SB)/4, $0x3ba85440
+DATA c_erfR4<>+56(SB)/4, $0x3ba85440
+DATA c_erfR4<>+60(SB)/4, $0x3ba85440
+GLOBL c_erfR4<>(SB), RODATA|NOPTR, $64
+DATA c_erfR5<>+0(SB)/4, $0xba35db45
+DATA c_erfR5<>+4(SB)/4, $0xba35db45
+DATA c_erfR5<>+8(SB)/4, $0xba35db45
+DATA c_erfR5<>+12(SB)/4, $0xba35db45
+DATA c_erfR5<>+16(SB)/4, $0xba35db45
+DATA c_erfR5<>+20(SB)/4, $0xba35db45
+DATA c_erfR5<>+24(SB)/4, $0xba35db45
+DATA c_erfR5<>+28(SB)/4, $0xba35db45
+DATA c_erfR5<>+32(SB)/4, $0xba35db45
+DATA c_erfR5<>+36(SB)/4, $0xba35db45
+DATA c_erfR5<>+40(SB)/4, $0xba35db45
+DATA c_erfR5<>+44(SB)/4, $0xba35db45
+DATA c_erfR5<>+48(SB)/4, $0xba35db45
+DATA c_erfR5<>+52(SB)/4, $0xba35db45
+DATA c_erfR5<>+56(SB)/4, $0xba35db45
+DATA c_erfR5<>+60(SB)/4, $0xba35db45
+GLOBL c_erfR5<>(SB), RODATA|NOPTR, $64
 DATA c_erfcP0<>+0(SB)/4, $0xbf2bfab2
 DATA c_erfcP0<>+4(SB)/4, $0xbf2bfab2
 DATA c_erfcP0<>+8(SB)/4, $0xbf2bfab2
@@ -2650,6 +2796,23 @@ DATA c_expClampLo<>+52(SB)/4, $0xc2d00000
 DATA c_expClampLo<>+56(SB)/4, $0xc2d00000
 DATA c_expClampLo<>+60(SB)/4, $0xc2d00000
 GLOBL c_expClampLo<>(SB), RODATA|NOPTR, $64
+DATA c_geluSmall<>+0(SB)/4, $0x3f800000
+DATA c_geluSmall<>+4(SB)/4, $0x3f800000
+DATA c_geluSmall<>+8(SB)/4, $0x3f800000
+DATA c_geluSmall<>+12(SB)/4, $0x3f800000
+DATA c_geluSmall<>+16(SB)/4, $0x3f800000
+DATA c_geluSmall<>+20(SB)/4, $0x3f800000
+DATA c_geluSmall<>+24(SB)/4, $0x3f800000
+DATA c_geluSmall<>+28(SB)/4, $0x3f800000
+DATA c_geluSmall<>+32(SB)/4, $0x3f800000
+DATA c_geluSmall<>+36(SB)/4, $0x3f800000
+DATA c_geluSmall<>+40(SB)/4, $0x3f800000
+DATA c_geluSmall<>+44(SB)/4, $0x3f800000
+DATA c_geluSmall<>+48(SB)/4, $0x3f800000
+DATA c_geluSmall<>+52(SB)/4, $0x3f800000
+DATA c_geluSmall<>+56(SB)/4, $0x3f800000
+DATA c_geluSmall<>+60(SB)/4, $0x3f800000
+GLOBL c_geluSmall<>(SB), RODATA|NOPTR, $64
 DATA c_geluTanhK<>+0(SB)/4, $0x3d122279
 DATA c_geluTanhK<>+4(SB)/4, $0x3d122279
 DATA c_geluTanhK<>+8(SB)/4, $0x3d122279
@@ -2684,6 +2847,23 @@ DATA c_half<>+52(SB)/4, $0x3f000000
 DATA c_half<>+56(SB)/4, $0x3f000000
 DATA c_half<>+60(SB)/4, $0x3f000000
 GLOBL c_half<>(SB), RODATA|NOPTR, $64
+DATA c_halfInvSqrt2<>+0(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+4(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+8(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+12(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+16(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+20(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+24(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+28(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+32(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+36(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+40(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+44(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+48(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+52(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+56(SB)/4, $0x3eb504f3
+DATA c_halfInvSqrt2<>+60(SB)/4, $0x3eb504f3
+GLOBL c_halfInvSqrt2<>(SB), RODATA|NOPTR, $64
 DATA c_invSqrt2<>+0(SB)/4, $0x3f3504f3
 DATA c_invSqrt2<>+4(SB)/4, $0x3f3504f3
 DATA c_invSqrt2<>+8(SB)/4, $0x3f3504f3

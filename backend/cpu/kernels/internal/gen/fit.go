@@ -154,6 +154,17 @@ func main() {
 		}, func(u float64) float64 { x := math.Sqrt(u); return x * u / math.Max(math.Tanh(x), 1e-300) })
 		show(fmt.Sprintf("tanh Q deg %d", d), c, e)
 	}
+	// erf(z) = z*R(u), u = z², z in [0, 1/√2] (gelu for |x| < 1).
+	for _, d := range []int{4, 5, 6} {
+		c, e := fit(0, 0.5, d, func(u float64) float64 {
+			if u == 0 {
+				return 2 / math.Sqrt(math.Pi)
+			}
+			z := math.Sqrt(u)
+			return math.Erf(z) / z
+		}, func(u float64) float64 { return 1 })
+		show(fmt.Sprintf("erf R deg %d", d), c, e)
+	}
 	// erfc(z) = t*exp(-z^2 + P(s)), t = 1/(1+z/2), s = 2t-1, z in [0, 10].
 	for _, d := range []int{8, 9, 10, 11, 12} {
 		c, e := fit(2.0/6-1, 1, d, func(s float64) float64 {

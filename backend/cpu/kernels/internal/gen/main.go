@@ -42,6 +42,14 @@ var consts = []struct {
 	{"sqrt2OverPi", 0.7978845608028654, "√(2/π), gelu-tanh"},
 	{"geluTanhK", 0.044715 * 0.7978845608028654, "0.044715·√(2/π)"},
 	{"invSqrt2", 0.7071067811865476, ""},
+	{"geluSmall", 1, "gelu uses Φ = 1/2 + (z/2)·R(z²), z = x/√2, for |x| < geluSmall"},
+	{"halfInvSqrt2", 0.35355339059327373, "1/(2√2)"},
+	{"erfR0", 1.1283792, "erf(z) = z·(erfR0 + erfR1 u + … + erfR5 u⁵), u = z² ≤ 1/2"},
+	{"erfR1", -0.3761263, ""},
+	{"erfR2", 0.11283537, ""},
+	{"erfR3", -0.026844105, ""},
+	{"erfR4", 0.0051369965, ""},
+	{"erfR5", -0.0006937276, ""},
 }
 
 // erfc(z) = t·exp(-z² + P(s)), t = 1/(1+z/2), s = 2t-1.
@@ -239,6 +247,16 @@ func (g *asm) gelu(in, out string, t []string, one string) {
 	g.op("VFNMADD132PS %s, %s, %s", g.c("half"), one, x2) // x>=0: 1 - c/2
 	g.cmp(cmpGE, g.c("zero"), in, x3)
 	g.blend(x3, x2, x1, x1)
+	// |x| < 1: Φ = 1/2 + (z/2)·R(z²) keeps full relative accuracy near 0.
+	g.op("VXORPS %s, %s, %s", g.cbits("sign", 0x80000000), hh, hh) // z²
+	g.op("VMOVUPS %s, %s", g.c("erfR5"), p)
+	for i := 4; i >= 0; i-- {
+		g.op("VFMADD213PS %s, %s, %s", g.c(fmt.Sprintf("erfR%d", i)), hh, p)
+	}
+	g.op("VMULPS %s, %s, %s", g.c("halfInvSqrt2"), in, s)
+	g.op("VFMADD213PS %s, %s, %s", g.c("half"), p, s)
+	g.cmp(cmpLT, g.c("geluSmall"), a, x2)
+	g.blend(x2, s, x1, x1)
 	g.op("VMULPS %s, %s, %s", x1, in, out)
 }
 
