@@ -170,6 +170,7 @@ type Error struct {
 	Err    error
 }
 
+// Error formats the problem as "weights: PATH: tensor "NAME": cause".
 func (e *Error) Error() string {
 	s := "weights: " + e.Path
 	if e.Tensor != "" {

@@ -435,3 +435,14 @@ func TestFloat32AgainstTorch(t *testing.T) {
 		}
 	}
 }
+
+func ExampleNames() {
+	names := DecoderNames.With(Rule{HF: "model.layers.{N}.pre_feedforward_layernorm", GGUF: "blk.{N}.ffn_norm"})
+	g, _ := names.ToGGUF("model.layers.3.mlp.down_proj.weight")
+	h, _ := names.ToHF("blk.0.attn_k.bias")
+	fmt.Println(g)
+	fmt.Println(h)
+	// Output:
+	// blk.3.ffn_down.weight
+	// model.layers.0.self_attn.k_proj.bias
+}

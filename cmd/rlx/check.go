@@ -53,6 +53,8 @@ func (c checkResult) runner() string {
 	return "none: " + c.String()
 }
 
+// verdict sets c's status and the matching exit code; other formats'
+// checkers (see inspector.Check) use it too.
 func verdict(c checkResult, status string) checkResult {
 	c.Status = status
 	c.ExitCode = map[string]int{statusSupported: 0, statusKnownUnimplemented: 2, statusMissingMetadata: 3, statusUnknown: 4}[status]
@@ -196,6 +198,11 @@ func readConfig(path string) (*hfConfig, error) {
 }
 
 func checkPath(path string, opts inspectOptions) (checkResult, error) {
+	for _, in := range inspectors {
+		if in.Check != nil && in.Match(path) {
+			return in.Check(path, opts)
+		}
+	}
 	m, err := weights.Open(path, weightOptions(opts)...)
 	if err != nil {
 		return checkResult{}, err

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/rlx-go/rlx/format/gguf"
@@ -61,6 +63,8 @@ type inspector struct {
 	// Match reports whether the inspector takes path (a file or a folder).
 	Match   func(path string) bool
 	Inspect func(path string, opts inspectOptions) (*inspectReport, error)
+	// Check, when set, gives `rlx check`'s verdict for the paths Match takes.
+	Check func(path string, opts inspectOptions) (checkResult, error)
 }
 
 var inspectors []inspector
@@ -213,9 +217,16 @@ const arraySummaryLimit = 16
 // long array by its element type, length and first few elements.
 func summarizeValue(v gguf.Value) any {
 	if v.Type() != gguf.Array {
-		return v.Interface()
+		return finite(v)
 	}
 	if v.Len() <= arraySummaryLimit && v.Elem() != gguf.Array {
+		if v.Elem() == gguf.Float32 || v.Elem() == gguf.Float64 {
+			out := make([]any, v.Len())
+			for i := range out {
+				out[i] = finite(v.Index(i))
+			}
+			return out
+		}
 		return v.Interface()
 	}
 	first := make([]any, 0, 8)
@@ -223,6 +234,17 @@ func summarizeValue(v gguf.Value) any {
 		first = append(first, summarizeValue(v.Index(i)))
 	}
 	return map[string]any{"type": "array[" + v.Elem().String() + "]", "length": v.Len(), "first": first}
+}
+
+// finite returns a scalar for JSON, spelling NaN and infinities as strings
+// (JSON has no numbers for them).
+func finite(v gguf.Value) any {
+	if v.Type() == gguf.Float32 || v.Type() == gguf.Float64 {
+		if f, _ := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return strconv.FormatFloat(f, 'g', -1, 64)
+		}
+	}
+	return v.Interface()
 }
 
 func printInspect(w io.Writer, r *inspectReport, allTensors bool) {

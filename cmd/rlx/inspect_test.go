@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,7 +83,7 @@ func TestInspectSummarisesLongArrays(t *testing.T) {
 		toks[i] = strings.Repeat("x", i%7)
 	}
 	p := filepath.Join(dir, "v.gguf")
-	writeTestGGUF(t, p, map[string]any{"tokenizer.ggml.tokens": toks, "short": []int32{1, 2}}, nil)
+	writeTestGGUF(t, p, map[string]any{"tokenizer.ggml.tokens": toks, "short": []int32{1, 2}, "nan": float32(math.NaN()), "infs": []float64{math.Inf(1), 1}}, nil)
 	r, err := inspectPath(p, inspectOptions{GGUFIndex: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -93,6 +94,9 @@ func TestInspectSummarisesLongArrays(t *testing.T) {
 	}
 	if s, ok := r.Metadata["short"].([]int32); !ok || len(s) != 2 {
 		t.Errorf("short array %v", r.Metadata["short"])
+	}
+	if _, err := json.Marshal(r); err != nil {
+		t.Errorf("JSON with NaN metadata: %v", err)
 	}
 	var buf bytes.Buffer
 	printInspect(&buf, r, false)
@@ -283,6 +287,12 @@ func TestInspectorHook(t *testing.T) {
 	r, err := inspectPath("model.fake", inspectOptions{})
 	if err != nil || r.Format != "fake" {
 		t.Errorf("%v %v", r, err)
+	}
+	inspectors[len(inspectors)-1].Check = func(string, inspectOptions) (checkResult, error) {
+		return verdict(checkResult{Format: "fake", Family: "fakenet"}, statusKnownUnimplemented), nil
+	}
+	if c, err := checkPath("model.fake", inspectOptions{}); err != nil || c.String() != "KnownUnimplemented(fakenet)" || c.ExitCode != 2 {
+		t.Errorf("check hook: %v %v", c, err)
 	}
 	if r, err := inspectPath(qwen3GGUF, inspectOptions{GGUFIndex: -1}); err != nil || r.Format != "gguf" {
 		t.Errorf("fallback: %v", err)

@@ -24,6 +24,7 @@ type Error struct {
 	Err    error
 }
 
+// Error formats the problem as "gguf: FILE: FIELD (at byte N): cause".
 func (e *Error) Error() string {
 	s := "gguf: " + e.File
 	if e.Field != "" {

@@ -364,6 +364,19 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
+// Version 2 has the same layout as version 3 (which added big-endian files).
+func TestVersion2(t *testing.T) {
+	b := small(t)
+	binary.LittleEndian.PutUint32(b[4:], 2)
+	f, err := Parse("v2", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Version != 2 || len(f.Tensors) != 2 || f.Metadata.Arch() != "llama" {
+		t.Errorf("v2: %+v", f)
+	}
+}
+
 func TestUnsupportedTypeNamesTensor(t *testing.T) {
 	ti := []TensorInfo{{Name: "blk.0.ffn_up.weight", Type: TypeIQ2_XXS, Dims: []uint64{256}}}
 	var buf bytes.Buffer

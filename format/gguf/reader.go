@@ -242,8 +242,10 @@ func (d *decoder) file_() (*File, error) {
 		return nil, d.errAt("tensor_count", 8, "%d tensors cannot fit in the %d bytes left", nTensors, d.left())
 	}
 
-	f.Metadata.keys = make([]string, 0, nKV)
-	f.Metadata.kv = make(map[string]Value, nKV)
+	// Counts only bound the loops: storage grows with what is actually
+	// read, so a lying count cannot make a large allocation.
+	f.Metadata.keys = make([]string, 0, min(nKV, 1024))
+	f.Metadata.kv = make(map[string]Value, min(nKV, 1024))
 	for i := uint64(0); i < nKV; i++ {
 		at := d.off
 		key, err := d.str(fmt.Sprintf("metadata key #%d", i))
@@ -277,8 +279,8 @@ func (d *decoder) file_() (*File, error) {
 		f.Alignment = a
 	}
 
-	f.Tensors = make([]TensorInfo, 0, nTensors)
-	f.index = make(map[string]int, nTensors)
+	f.Tensors = make([]TensorInfo, 0, min(nTensors, 4096))
+	f.index = make(map[string]int, min(nTensors, 4096))
 	for i := uint64(0); i < nTensors; i++ {
 		t, err := d.tensorInfo(i)
 		if err != nil {
@@ -488,11 +490,16 @@ func (d *decoder) array(field string, depth int) (Value, error) {
 	case String:
 		v.arr, err = d.strings(field, int(n))
 	case Array:
-		a := make([]Value, n)
-		for i := range a {
-			if a[i], err = d.array(field, depth+1); err != nil {
+		var a []Value // grown as elements are read: a Value is larger than its 12-byte minimum encoding
+		for i := uint64(0); i < n; i++ {
+			e, err := d.array(field, depth+1)
+			if err != nil {
 				return Value{}, err
 			}
+			a = append(a, e)
+		}
+		if a == nil {
+			a = []Value{}
 		}
 		v.arr = a
 	default:

@@ -156,6 +156,7 @@ type rawEntry struct {
 // maxRank elements before allocating.
 type shape []int64
 
+// UnmarshalJSON decodes the array after counting its elements.
 func (s *shape) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {

@@ -67,6 +67,7 @@ type Error struct {
 	Err   error
 }
 
+// Error formats the problem as "safetensors: FILE: FIELD: cause".
 func (e *Error) Error() string {
 	s := "safetensors: " + e.File
 	if e.Field != "" {
