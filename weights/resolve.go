@@ -112,6 +112,11 @@ func Resolve(path string, opts ...Option) (*Resolved, error) {
 		return resolveIndex(filepath.Join(path, safetensors.IndexName))
 	case len(sts) > 0:
 		slices.Sort(sts)
+		// Folders may hold other safetensors beside the model (Mistral's
+		// consolidated.safetensors, adapters): model.safetensors wins.
+		if single := filepath.Join(path, "model.safetensors"); slices.Contains(sts, single) {
+			sts = []string{single}
+		}
 		r := &Resolved{Path: path, Format: Safetensors, Files: sts}
 		r.ConfigPath = configBeside(path)
 		return r, nil

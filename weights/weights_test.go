@@ -133,6 +133,17 @@ func TestOpenSafetensorsFolder(t *testing.T) {
 		t.Fatal(err, emb.Shape)
 	}
 
+	// Another safetensors file beside model.safetensors is not part of the model.
+	extra := t.TempDir()
+	for _, n := range []string{"model.safetensors", "config.json"} {
+		b, _ := os.ReadFile(filepath.Join(qwen3HF, n))
+		_ = os.WriteFile(filepath.Join(extra, n), b, 0o644)
+	}
+	writeShard(t, filepath.Join(extra, "consolidated.safetensors"), m, m.Names()[:3])
+	if r, err := Resolve(extra); err != nil || len(r.Files) != 1 || filepath.Base(r.Files[0]) != "model.safetensors" {
+		t.Errorf("model.safetensors beside another file: %v %v", r, err)
+	}
+
 	// The same checkpoint split into two shards with an index opens to the
 	// same tensors.
 	dir := t.TempDir()

@@ -139,10 +139,11 @@ func (f *File) Data(t TensorInfo) ([]byte, error) {
 	if f.data == nil && t.End > t.Begin {
 		return nil, errorf(f.Path, "tensor "+strconv.Quote(t.Name), "file is closed or was opened with ReadHeader")
 	}
-	s, e := f.DataOffset+t.Begin, f.DataOffset+t.End
-	if t.Begin < 0 || t.Begin > t.End || e > int64(len(f.data)) || s < f.DataOffset {
+	dataLen := int64(len(f.data)) - f.DataOffset
+	if t.Begin < 0 || t.Begin > t.End || t.End > dataLen {
 		return nil, errorf(f.Path, "tensor "+strconv.Quote(t.Name), "byte range [%d, %d) lies outside the data section", t.Begin, t.End)
 	}
+	s, e := f.DataOffset+t.Begin, f.DataOffset+t.End
 	return f.data[s:e:e], nil
 }
 

@@ -92,6 +92,11 @@ func TestOpenQwen3(t *testing.T) {
 	if err != nil || len(data) != 64*64*4 {
 		t.Fatal(err, len(data))
 	}
+	for _, bogus := range []TensorInfo{{Name: "x", Begin: 0, End: 1 << 62}, {Name: "y", Begin: -4, End: 4}, {Name: "z", Begin: 8, End: 4}} {
+		if _, err := f.Data(bogus); err == nil {
+			t.Errorf("Data(%+v) succeeded", bogus)
+		}
+	}
 	// The data must be the bytes the header points at, read independently.
 	raw, _ := os.ReadFile("testdata/hf-qwen3/model.safetensors")
 	hl := binary.LittleEndian.Uint64(raw)
