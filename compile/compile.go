@@ -55,6 +55,7 @@ type Program struct {
 	steps  []step
 	outs   []outSlot
 	ins    map[string]*slot
+	dead   map[string]bool // inputs of the source graph that no output needs
 	states []*slot
 	dump   io.Writer
 	noReu  bool
@@ -161,7 +162,13 @@ func Compile(g *ir.Graph, be backend.Backend, params ir.ParamSource, opt Options
 		fmt.Fprintf(dump, "== rlx IR after passes (%d nodes; folded %d, cse %d, removed %d, patterns %v, fused chains %v)\n%s",
 			len(out.Nodes), wg.stats.Folded, wg.stats.CSE, wg.stats.Removed, wg.stats.Patterns, wg.stats.Fused, out.Dump())
 	}
-	p := &Program{be: be, graph: out, stats: *wg.stats, ins: map[string]*slot{}, dump: dump, noReu: opt.NoReuse}
+	p := &Program{be: be, graph: out, stats: *wg.stats, ins: map[string]*slot{}, dead: map[string]bool{}, dump: dump, noReu: opt.NoReuse}
+	for _, in := range g.Inputs() {
+		p.dead[in.Name] = true
+	}
+	for _, in := range out.Inputs() {
+		delete(p.dead, in.Name)
+	}
 	if err := p.build(params); err != nil {
 		p.Close()
 		return nil, err

@@ -116,6 +116,20 @@ func (s *Session) State(name string) (*tensor.Tensor, error) {
 func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dims map[string]int) (map[string]*tensor.Tensor, error) {
 	p := s.p
 	shapes := make(map[string][]int, len(inputs))
+	live := inputs
+	for name := range inputs {
+		if p.dead[name] {
+			// Accepted and ignored: the passes found no output needs it.
+			live = make(map[string]*tensor.Tensor, len(inputs))
+			for k, v := range inputs {
+				if !p.dead[k] {
+					live[k] = v
+				}
+			}
+			break
+		}
+	}
+	inputs = live
 	for name, t := range inputs {
 		if _, ok := p.ins[name]; !ok {
 			return nil, fmt.Errorf("compile: unknown input %q (inputs: %v)", name, p.inputNames())
