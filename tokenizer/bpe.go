@@ -46,12 +46,18 @@ type mergeRule struct {
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
 // newBPE builds the model from a vocabulary and merges given as pairs.
-func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool) (*bpe, error) {
-	m := &bpe{vocabTable: newVocabTable(vocab), merges: make(map[uint64]mergeRule, len(merges)), unk: -1, byteLevel: byteLevel}
+// A continuing-subword prefix on the right part is dropped when merging
+// ("##e" + "##s" makes "##es").
+func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool, prefix string) (*bpe, error) {
+	m := &bpe{vocabTable: newVocabTable(vocab), merges: make(map[uint64]mergeRule, len(merges)), unk: -1, byteLevel: byteLevel, prefix: prefix}
 	for i, mg := range merges {
 		a, okA := vocab[mg[0]]
 		b, okB := vocab[mg[1]]
-		c, okC := vocab[mg[0]+mg[1]]
+		right := mg[1]
+		if prefix != "" {
+			right = strings.TrimPrefix(right, prefix)
+		}
+		c, okC := vocab[mg[0]+right]
 		if !okA || !okB || !okC {
 			return nil, fmt.Errorf("merge %d (%q %q): token not in vocabulary", i, mg[0], mg[1])
 		}

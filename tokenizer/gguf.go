@@ -220,7 +220,7 @@ func FromGGUF(v *GGUFVocab) (*Tokenizer, error) {
 			}
 			merges[i] = [2]string{a, b}
 		}
-		m, err := newBPE(vocab, merges, true)
+		m, err := newBPE(vocab, merges, true, "")
 		if err != nil {
 			return nil, fmt.Errorf("tokenizer.ggml.merges: %w", err)
 		}
@@ -366,7 +366,7 @@ func spmBPE(v *GGUFVocab, vocab map[string]int32, typ func(int) int32) (*bpe, er
 	for i, c := range cands {
 		merges[i] = [2]string{c.a, c.b}
 	}
-	m, err := newBPE(vocab, merges, false)
+	m, err := newBPE(vocab, merges, false, "")
 	if err != nil {
 		return nil, err
 	}

@@ -409,11 +409,11 @@ func parseModel(raw json.RawMessage, byteLevel bool) (model, error) {
 		if err := checkVocab(vocab); err != nil {
 			return nil, err
 		}
-		b, err := newBPE(vocab, merges, byteLevel)
+		b, err := newBPE(vocab, merges, byteLevel, prefix)
 		if err != nil {
 			return nil, err
 		}
-		b.fuseUnk, b.byteFallback, b.ignoreMerges, b.prefix, b.suffix = fuse, fallback, ignore, prefix, suffix
+		b.fuseUnk, b.byteFallback, b.ignoreMerges, b.suffix = fuse, fallback, ignore, suffix
 		if unk != "" {
 			if id, ok := vocab[unk]; ok {
 				b.unk = id
@@ -538,8 +538,8 @@ func parsePost(raw json.RawMessage, t *Tokenizer) (postProcessor, error) {
 	}
 	switch typ {
 	case "ByteLevel":
-		var b byteLevelPost
-		if err := field(m, "trim_offsets", &b.trimOffsets); err != nil {
+		b := byteLevelPost{addPrefixSpace: true}
+		if err := fields(m, "trim_offsets", &b.trimOffsets, "add_prefix_space", &b.addPrefixSpace); err != nil {
 			return nil, err
 		}
 		return b, nil
@@ -594,8 +594,8 @@ func parsePost(raw json.RawMessage, t *Tokenizer) (postProcessor, error) {
 			return nil, err
 		}
 		if typ == "RobertaProcessing" {
-			w.trimOffsets = true
-			if err := field(m, "trim_offsets", &w.trimOffsets); err != nil {
+			w.trimOffsets, w.addPrefixSpace = true, true
+			if err := fields(m, "trim_offsets", &w.trimOffsets, "add_prefix_space", &w.addPrefixSpace); err != nil {
 				return nil, err
 			}
 		}

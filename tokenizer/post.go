@@ -1,6 +1,6 @@
 package tokenizer
 
-import "strings"
+import "unicode"
 
 // Encoding is the full result of encoding one text.
 type Encoding struct {
@@ -91,15 +91,15 @@ func (t *templatePost) added() int {
 
 // wrapPost is BERT's [CLS] A [SEP] and RoBERTa's <s> A </s>.
 type wrapPost struct {
-	cls, sep         int32
-	clsTok, sepTok   string
-	trimOffsets      bool // RoBERTa: drop white space from offsets
-	byteLevelOffsets bool
+	cls, sep       int32
+	clsTok, sepTok string
+	trimOffsets    bool // RoBERTa: drop white space from offsets
+	addPrefixSpace bool
 }
 
 func (w *wrapPost) process(e *Encoding, addSpecial bool) *Encoding {
 	if w.trimOffsets {
-		trimByteLevelOffsets(e)
+		trimByteLevelOffsets(e, w.addPrefixSpace)
 	}
 	if !addSpecial {
 		return e
@@ -116,34 +116,46 @@ func (w *wrapPost) process(e *Encoding, addSpecial bool) *Encoding {
 func (w *wrapPost) added() int { return 2 }
 
 // byteLevelPost only trims white space off offsets when asked.
-type byteLevelPost struct{ trimOffsets bool }
+type byteLevelPost struct{ trimOffsets, addPrefixSpace bool }
 
 func (b byteLevelPost) process(e *Encoding, _ bool) *Encoding {
 	if b.trimOffsets {
-		trimByteLevelOffsets(e)
+		trimByteLevelOffsets(e, b.addPrefixSpace)
 	}
 	return e
 }
 
 func (byteLevelPost) added() int { return 0 }
 
-// trimByteLevelOffsets moves offsets past the leading and trailing spaces
-// (Ġ) of byte-level tokens, as HF's trim_offsets does.
-func trimByteLevelOffsets(e *Encoding) {
-	const g = "\u0120"
+// trimByteLevelOffsets moves offsets past the leading and trailing white
+// space (Ġ) of byte-level tokens, as HF's trim_offsets does. With
+// addPrefixSpace, the single space of the first token is kept.
+func trimByteLevelOffsets(e *Encoding, addPrefixSpace bool) {
+	isSpace := func(r rune) bool { return r == 'Ġ' || unicode.IsSpace(r) }
 	for i, t := range e.Tokens {
+		lead, trail := 0, 0
+		for _, r := range t {
+			if !isSpace(r) {
+				break
+			}
+			lead++
+		}
+		rs := []rune(t)
+		for k := len(rs) - 1; k >= 0 && isSpace(rs[k]); k-- {
+			trail++
+		}
+		if lead == 0 && trail == 0 {
+			continue
+		}
 		o := e.Offsets[i]
-		lead := len(t) - len(strings.TrimLeft(t, g))
-		trail := len(t) - len(strings.TrimRight(t, g))
-		ls, ts := lead/len(g), trail/len(g)
-		if lead == len(t) {
-			ts = 0
+		if lead > 0 {
+			if (i == 0 || o[0] == 0) && addPrefixSpace && lead == 1 {
+				lead = 0
+			}
+			o[0] = min(o[0]+lead, o[1])
 		}
-		if ls > 0 && o[1]-o[0] > ls {
-			o[0] += ls
-		}
-		if ts > 0 && o[1]-o[0] > ts {
-			o[1] -= ts
+		if trail > 0 && o[1] >= trail {
+			o[1] = max(o[1]-trail, o[0])
 		}
 		e.Offsets[i] = o
 	}

@@ -210,10 +210,18 @@ func (t *Tokenizer) words(text string, plain bool, fn func(w piece, toks []tok))
 
 // Encode returns the token ids of text. With addSpecial the
 // post-processor's special tokens (BOS, EOS, …) are added. Special tokens
-// written in the text are always recognized.
+// written in the text are always recognized. Truncation and padding apply
+// when set.
 func (t *Tokenizer) Encode(text string, addSpecial bool) ([]int32, error) {
 	if !utf8.ValidString(text) {
 		return nil, ErrInvalidUTF8
+	}
+	if t.truncation != nil || t.padding != nil {
+		e, err := t.EncodeFull(text, addSpecial)
+		if err != nil {
+			return nil, err
+		}
+		return e.IDs, nil
 	}
 	ids := make([]int32, 0, len(text)/3+4)
 	t.words(text, true, func(_ piece, toks []tok) {
@@ -240,6 +248,9 @@ func (t *Tokenizer) EncodeFull(text string, addSpecial bool) (*Encoding, error) 
 		for _, k := range toks {
 			sp := w.origSpan(int(k.start), int(k.end))
 			s, _ := t.IDToToken(k.id)
+			if w.added >= 0 {
+				s = w.text // with the white space lstrip/rstrip took, as HF reports it
+			}
 			e.push(k.id, s, 0, [2]int{sp.start, sp.end}, false)
 		}
 	})

@@ -103,14 +103,6 @@ func (u *unigram) tokenize(word string, dst []tok) []tok {
 	}
 	for k := len(rev) - 1; k >= 0; k-- {
 		t := rev[k]
-		if t.id == u.unk && u.byteFallback {
-			if u.allFallback(word[t.start:t.end]) {
-				for b := t.start; b < t.end; b++ {
-					dst = append(dst, tok{u.fallbackIDs[word[b]], b, b + 1})
-				}
-				continue
-			}
-		}
 		if t.id < 0 {
 			continue // no unknown token to stand for it
 		}
@@ -119,6 +111,24 @@ func (u *unigram) tokenize(word string, dst []tok) []tok {
 			continue
 		}
 		dst = append(dst, t)
+	}
+	if !u.byteFallback {
+		return dst
+	}
+	// Unknown runs become their bytes, each byte token keeping the span
+	// of the whole run (as HF does).
+	for k := n0; k < len(dst); k++ {
+		t := dst[k]
+		if t.id != u.unk || !u.allFallback(word[t.start:t.end]) {
+			continue
+		}
+		n := int(t.end - t.start)
+		bytesToks := make([]tok, n)
+		for b := range n {
+			bytesToks[b] = tok{u.fallbackIDs[word[int(t.start)+b]], t.start, t.end}
+		}
+		dst = append(dst[:k], append(bytesToks, dst[k+1:]...)...)
+		k += n - 1
 	}
 	return dst
 }

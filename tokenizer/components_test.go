@@ -1,0 +1,99 @@
+package tokenizer
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestComponents checks small tokenizers built and trained with HF
+// tokenizers 0.23.2 (scripts/refgen/tokenizer_components_ref.py) that use
+// the components the real tokenizers do not: WordPiece with BertNormalizer,
+// BertPreTokenizer, BertProcessing, truncation and padding; BPE with
+// NFKC/Lowercase/NFD/StripAccents/Replace, Whitespace, Digits, a
+// continuing-subword prefix and TemplateProcessing; byte-level BPE with
+// add_prefix_space and RobertaProcessing; Prepend/Replace with byte
+// fallback and the Strip decoder; WordLevel with Strip, Punctuation,
+// Split behaviours and CharDelimiterSplit; Metaspace "first"; and added
+// tokens with lstrip, rstrip, single_word and normalized flags.
+func TestComponents(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "components", "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct {
+		Tokenizers []struct {
+			Name      string          `json:"name"`
+			Tokenizer json.RawMessage `json:"tokenizer"`
+			Cases     []struct {
+				Text               string   `json:"text"`
+				IDs                []int32  `json:"ids"`
+				Tokens             []string `json:"tokens"`
+				Offsets            [][2]int `json:"offsets"`
+				TypeIDs            []int32  `json:"type_ids"`
+				SpecialMask        []int8   `json:"special_tokens_mask"`
+				AttentionMask      []int8   `json:"attention_mask"`
+				IDsNoSpecial       []int32  `json:"ids_no_special"`
+				Decoded            string   `json:"decoded"`
+				DecodedSkipSpecial string   `json:"decoded_skip_special"`
+			} `json:"cases"`
+		} `json:"tokenizers"`
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Tokenizers) == 0 {
+		t.Fatal("no tokenizers in reference")
+	}
+	for _, r := range ref.Tokenizers {
+		t.Run(r.Name, func(t *testing.T) {
+			tk, err := FromJSON(r.Tokenizer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range r.Cases {
+				e, err := tk.EncodeFull(c.Text, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !eqIDs(e.IDs, c.IDs) {
+					t.Errorf("%q: ids\n got %v\nwant %v", c.Text, e.IDs, c.IDs)
+					continue
+				}
+				if !reflect.DeepEqual(e.Tokens, c.Tokens) && len(c.Tokens) > 0 {
+					t.Errorf("%q: tokens\n got %q\nwant %q", c.Text, e.Tokens, c.Tokens)
+				}
+				if got := charOffsets(c.Text, e.Offsets); !eqOffsets(got, c.Offsets) {
+					t.Errorf("%q: offsets\n got %v\nwant %v", c.Text, got, c.Offsets)
+				}
+				if len(c.IDs) > 0 {
+					if !reflect.DeepEqual(e.TypeIDs, c.TypeIDs) {
+						t.Errorf("%q: type ids %v, want %v", c.Text, e.TypeIDs, c.TypeIDs)
+					}
+					if !reflect.DeepEqual(e.SpecialTokensMask, c.SpecialMask) {
+						t.Errorf("%q: special mask %v, want %v", c.Text, e.SpecialTokensMask, c.SpecialMask)
+					}
+					if !reflect.DeepEqual(e.AttentionMask, c.AttentionMask) {
+						t.Errorf("%q: attention mask %v, want %v", c.Text, e.AttentionMask, c.AttentionMask)
+					}
+				}
+				ids, err := tk.Encode(c.Text, true)
+				if err != nil || !eqIDs(ids, c.IDs) {
+					t.Errorf("%q: Encode ids %v, want %v", c.Text, ids, c.IDs)
+				}
+				ids, err = tk.Encode(c.Text, false)
+				if err != nil || !eqIDs(ids, c.IDsNoSpecial) {
+					t.Errorf("%q: ids without specials\n got %v\nwant %v", c.Text, ids, c.IDsNoSpecial)
+				}
+				if d, err := tk.Decode(c.IDsNoSpecial, false); err != nil || d != c.Decoded {
+					t.Errorf("%q: decoded %q (%v), want %q", c.Text, d, err, c.Decoded)
+				}
+				if d, err := tk.Decode(c.IDs, true); err != nil || d != c.DecodedSkipSpecial {
+					t.Errorf("%q: decoded skipping specials %q (%v), want %q", c.Text, d, err, c.DecodedSkipSpecial)
+				}
+			}
+		})
+	}
+}
