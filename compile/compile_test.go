@@ -284,9 +284,17 @@ func TestRunErrors(t *testing.T) {
 		{qkv(2), nil, `"past" is not bound`},
 		{qkv(3), map[string]int{"past": 2}, "exceed the KV cache"},
 		{map[string]*tensor.Tensor{"q": qkv(1)["q"]}, map[string]int{"past": 0}, "missing"},
-		{func() map[string]*tensor.Tensor { m := qkv(2); m["x"] = tensor.FromF32(make([]float32, 6), 3, 2); return m }(), map[string]int{"past": 0}, "declares"},
+		{func() map[string]*tensor.Tensor {
+			m := qkv(2)
+			m["x"] = tensor.FromF32(make([]float32, 6), 3, 2)
+			return m
+		}(), map[string]int{"past": 0}, "declares"},
 		{func() map[string]*tensor.Tensor { m := qkv(2); m["zzz"] = m["x"]; return m }(), map[string]int{"past": 0}, "unknown input"},
-		{func() map[string]*tensor.Tensor { m := qkv(2); m["x"] = tensor.FromI32([]int32{1, 2, 3, 4}, 2, 2); return m }(), map[string]int{"past": 0}, "I32"},
+		{func() map[string]*tensor.Tensor {
+			m := qkv(2)
+			m["x"] = tensor.FromI32([]int32{1, 2, 3, 4}, 2, 2)
+			return m
+		}(), map[string]int{"past": 0}, "I32"},
 	}
 	for i, c := range cases {
 		_, err := p.Run(ctx, c.in, c.dims)
@@ -379,5 +387,3 @@ func randomGraph(r *rand.Rand, nodes int) (*ir.Graph, map[string]*tensor.Tensor)
 	}
 	return g, map[string]*tensor.Tensor{"x": randF32(r, -2, 2, T, D), "y": randF32(r, -2, 2, T, D)}
 }
-
-

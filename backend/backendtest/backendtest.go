@@ -170,9 +170,9 @@ func Suite(t *testing.T, be backend.Backend, seed uint64) {
 // ---- case construction ----
 
 type gen struct {
-	rng    *rand.Rand
-	cases  []Case
-	err    error
+	rng   *rand.Rand
+	cases []Case
+	err   error
 }
 
 // F32 returns a random float32 tensor with values in [lo, hi).
