@@ -273,6 +273,11 @@ func (r *renderer) loop(n *forNode, seq Value, s *scope, depth int) error {
 	lp := &loopObj{items: items, depth0: depth}
 	if n.recursive {
 		lp.recurse = func(v Value) (string, error) {
+			if r.depth >= maxCallDepth {
+				return "", rtErrorf("maximum recursion depth exceeded in a recursive loop")
+			}
+			r.depth++
+			defer func() { r.depth-- }()
 			saved := r.out
 			r.out = &strings.Builder{}
 			err := r.loop(n, v, s, depth+1)

@@ -371,7 +371,7 @@ func getItem(obj, key Value) (Value, error) {
 	if name, ok := key.(string); ok {
 		return getAttr(obj, name)
 	}
-	return Undefined{hint: fmt.Sprintf("%s has no element %s", objDesc(obj), repr(key))}, nil
+	return Undefined{hint: fmt.Sprintf("%s has no element %s", objTypeRepr(obj), repr(key))}, nil
 }
 
 func listIndex(key Value, n int) (int, bool) {
@@ -432,6 +432,10 @@ func (r *renderer) call(fn Value, args []Value, kwargs []Kwarg, caller *macro) (
 	}
 	return nil, rtErrorf("'%s' object is not callable", typeName(fn))
 }
+
+// maxListLen bounds lists built by + and *, so a template cannot
+// allocate without limit.
+const maxListLen = 1 << 22
 
 // Numbers.
 
@@ -517,7 +521,7 @@ func binary(op string, l, r Value, maxLen int) (Value, error) {
 			}
 		case *List:
 			if b, ok := r.(*List); ok && a.Tuple == b.Tuple {
-				if len(a.Items)+len(b.Items) > maxLen {
+				if len(a.Items)+len(b.Items) > maxListLen {
 					return nil, rtErrorf("list exceeds %d items", maxLen)
 				}
 				items := make([]Value, 0, len(a.Items)+len(b.Items))
@@ -542,7 +546,7 @@ func binary(op string, l, r Value, maxLen int) (Value, error) {
 				}
 				return strings.Repeat(a, int(n)), nil
 			case *List:
-				if n > 0 && int64(len(a.Items)) > int64(maxLen)/n {
+				if n > 0 && int64(len(a.Items)) > maxListLen/n {
 					return nil, rtErrorf("list exceeds %d items", maxLen)
 				}
 				items := make([]Value, 0, len(a.Items)*int(n))

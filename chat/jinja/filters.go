@@ -573,7 +573,7 @@ func filterItems(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {
 	return nil, rtErrorf("Can only get item pairs from a mapping.")
 }
 
-func filterJoin(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error) {
+func filterJoin(r *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error) {
 	a, err := bindArgs("join", args, kwargs, []string{"d", "attribute"}, []Value{"", nil}, 0)
 	if err != nil {
 		return nil, err
@@ -593,10 +593,16 @@ func filterJoin(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, erro
 		items = mapped
 	}
 	parts := make([]string, len(items))
+	sep := toStr(a[0])
+	total := 0
 	for i, it := range items {
 		parts[i] = toStr(it)
+		total += len(parts[i]) + len(sep)
+		if total > r.maxOut {
+			return nil, rtErrorf("join() result exceeds %d bytes", r.maxOut)
+		}
 	}
-	return strings.Join(parts, toStr(a[0])), nil
+	return strings.Join(parts, sep), nil
 }
 
 func filterLength(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {

@@ -157,6 +157,7 @@ func (lx *lexer) run() error {
 		start := lx.nextTag(lx.pos)
 		if start < 0 {
 			lx.data(lx.src[lx.pos:])
+			lx.line += strings.Count(lx.src[lx.pos:], "\n")
 			lx.pos = len(lx.src)
 			break
 		}

@@ -569,12 +569,16 @@ func strMethod(s, name string, args []Value, kwargs []Kwarg) (Value, error) {
 			return nil, err
 		}
 		parts := make([]string, len(items))
+		total := 0
 		for i, it := range items {
 			p, ok := it.(string)
 			if !ok {
 				return nil, rtErrorf("sequence item %d: expected str instance, %s found", i, typeName(it))
 			}
 			parts[i] = p
+			if total += len(p) + len(s); total > DefaultMaxOutput {
+				return nil, rtErrorf("join() result too large")
+			}
 		}
 		return strings.Join(parts, s), nil
 	case "center", "ljust", "rjust":

@@ -604,6 +604,10 @@ func (p *parser) parseExpression(withCond bool) (expr, error) {
 }
 
 func (p *parser) parseCondExpr() (expr, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
 	ln := p.cur().line
 	x, err := p.parseOr()
 	if err != nil {

@@ -201,10 +201,14 @@ func typeName(v Value) string {
 
 // objDesc names an object the way jinja2's undefined messages do.
 func objDesc(v Value) string {
+	return "'" + objTypeRepr(v) + "'"
+}
+
+func objTypeRepr(v Value) string {
 	if v == nil {
 		return "None"
 	}
-	return "'" + typeName(v) + " object'"
+	return typeName(v) + " object"
 }
 
 // truthy is Python's bool(v).
@@ -237,18 +241,26 @@ func toStr(v Value) string {
 		return ""
 	}
 	var b strings.Builder
-	writeRepr(&b, v, false)
+	writeRepr(&b, v, false, 0)
 	return b.String()
 }
 
 // repr is Python's repr(v).
 func repr(v Value) string {
 	var b strings.Builder
-	writeRepr(&b, v, true)
+	writeRepr(&b, v, true, 0)
 	return b.String()
 }
 
-func writeRepr(b *strings.Builder, v Value, quote bool) {
+// maxReprDepth stops repr of values nested through namespaces that refer
+// to themselves (Python prints "..." there too).
+const maxReprDepth = 200
+
+func writeRepr(b *strings.Builder, v Value, quote bool, depth int) {
+	if depth > maxReprDepth || b.Len() > DefaultMaxOutput {
+		b.WriteString("...")
+		return
+	}
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("None")
@@ -282,7 +294,7 @@ func writeRepr(b *strings.Builder, v Value, quote bool) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeRepr(b, it, true)
+			writeRepr(b, it, true, depth+1)
 		}
 		if x.Tuple {
 			if len(x.Items) == 1 {
@@ -298,14 +310,14 @@ func writeRepr(b *strings.Builder, v Value, quote bool) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeRepr(b, k, true)
+			writeRepr(b, k, true, depth+1)
 			b.WriteString(": ")
-			writeRepr(b, x.vals[i], true)
+			writeRepr(b, x.vals[i], true, depth+1)
 		}
 		b.WriteByte('}')
 	case *Namespace:
 		b.WriteString("<Namespace ")
-		writeRepr(b, x.attrs, true)
+		writeRepr(b, x.attrs, true, depth+1)
 		b.WriteString(">")
 	case *macro:
 		fmt.Fprintf(b, "<Macro '%s'>", x.def.name)
