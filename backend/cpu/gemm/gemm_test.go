@@ -165,9 +165,6 @@ func TestAgainstFloat64(t *testing.T) {
 		shapes = append(shapes, shape{m, awkward[(m*7)%len(awkward)], awkward[(m*3+1)%len(awkward)]})
 	}
 	shapes = append(shapes, shape{2, 5, 300}, shape{4, 129, 513}, shape{5, 1000, 33}, shape{130, 67, 1031}, shape{9, 49, 257})
-	if !testing.Short() {
-		shapes = append(shapes, shape{300, 1100, 600}) // B block > L2
-	}
 	for _, tr := range allTiers() {
 		for _, s := range shapes {
 			for _, layout := range []Layout{KN, NK} {
@@ -185,6 +182,20 @@ func TestAgainstFloat64(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestLarge runs one shape whose packed B block exceeds L2 and whose K
+// spans several kc blocks, once per tier and layout.
+func TestLarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	p := parallel.New(2)
+	defer p.Close()
+	for _, tr := range allTiers() {
+		for _, layout := range []Layout{KN, NK} {
+			o := newOperands(r, 150, 1100, 600, layout, tensor.F32, layout == NK)
+			o.check(t, fmt.Sprintf("%v/%v/large", tr.level, layout), o.run(t, p, tr, false))
 		}
 	}
 }

@@ -1,0 +1,174 @@
+//go:build amd64
+
+package gemm
+
+import (
+	"unsafe"
+
+	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+//go:generate go run ./internal/gen
+
+func init() {
+	if cpuinfo.Host.MaxLevel() >= cpuinfo.AVX2 {
+		t := &tier{level: cpuinfo.AVX2, mr: 6, nr: 16}
+		asmKernels := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
+			nil, microAVX2R1, microAVX2R2, microAVX2R3, microAVX2R4, microAVX2R5, microAVX2R6,
+		}
+		for r := 1; r <= t.mr; r++ {
+			t.kernels[r] = wrapMicro(asmKernels[r], r, t.nr)
+		}
+		tiers[cpuinfo.AVX2] = t
+	}
+	if cpuinfo.Host.MaxLevel() >= cpuinfo.AVX512 {
+		t := &tier{level: cpuinfo.AVX512, mr: 8, nr: 48, packNK: packNKAVX512, gemv: gemvAVX512}
+		asmKernels := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
+			nil, microAVX512R1, microAVX512R2, microAVX512R3, microAVX512R4,
+			microAVX512R5, microAVX512R6, microAVX512R7, microAVX512R8,
+		}
+		for r := 1; r <= t.mr; r++ {
+			t.kernels[r] = wrapMicro(asmKernels[r], r, t.nr)
+		}
+		tiers[cpuinfo.AVX512] = t
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// wrapMicro bounds-checks the slices once and calls the assembly kernel.
+func wrapMicro(f func(k int, a, b, c *float32, ldc int, accumulate int), rows, nr int) microKernel {
+	return func(k int, a, b, c []float32, ldc int, accumulate bool) {
+		if k == 0 {
+			microGo(rows, nr, 0, a, b, c, ldc, accumulate)
+			return
+		}
+		_ = a[k*rows-1]
+		_ = b[k*nr-1]
+		_ = c[(rows-1)*ldc+nr-1]
+		f(k, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
+	}
+}
+
+// u16 views float32 or 16-bit weights as the assembly's *uint16 argument.
+func wptr(b *B, off int) *uint16 {
+	if b.DType == tensor.F32 {
+		return (*uint16)(unsafe.Pointer(&b.F32[off]))
+	}
+	return &b.U16[off]
+}
+
+var transposers = map[tensor.DType]func(dst *float32, ldd int, src *uint16, lds int, kblocks int){
+	tensor.F32:  transpose16AVX512F32,
+	tensor.F16:  transpose16AVX512F16,
+	tensor.BF16: transpose16AVX512BF16,
+}
+
+// packNKAVX512 packs an NK strip with 16×16 register transposes; the
+// ragged edges (a partial group of 16 rows, k%16) go through Go.
+func packNKAVX512(dst []float32, b *B, ldb, n0, nw, k0, kb, nr int) {
+	dst = dst[:kb*nr]
+	kfull := kb / 16 * 16
+	tr := transposers[b.DType]
+	groups := nw / 16
+	if kfull == 0 || tr == nil {
+		packNKGo(dst, b, ldb, n0, nw, k0, kb, nr)
+		return
+	}
+	for g := range groups {
+		j := n0 + g*16
+		// Bounds: the last element the transposer reads.
+		last := (j+15)*ldb + k0 + kfull - 1
+		if b.DType == tensor.F32 {
+			_ = b.F32[last]
+		} else {
+			_ = b.U16[last]
+		}
+		tr(&dst[g*16], nr, wptr(b, j*ldb+k0), ldb, kfull/16)
+	}
+	if groups*16 < nr || kfull < kb {
+		packNKEdges(dst, b, ldb, n0, nw, k0, kb, nr, groups*16, kfull)
+	}
+}
+
+// packNKEdges fills what packNKAVX512's full blocks left: columns from
+// jdone on (zero past nw) for every k, and depths from kdone on for the
+// columns before jdone.
+func packNKEdges(dst []float32, b *B, ldb, n0, nw, k0, kb, nr, jdone, kdone int) {
+	conv := func(idx int) float32 {
+		switch b.DType {
+		case tensor.F16:
+			return tensor.F16ToF32(b.U16[idx])
+		case tensor.BF16:
+			return tensor.BF16ToF32(b.U16[idx])
+		}
+		return b.F32[idx]
+	}
+	for j := jdone; j < nr; j++ {
+		if j >= nw {
+			for p := range kb {
+				dst[p*nr+j] = 0
+			}
+			continue
+		}
+		off := (n0+j)*ldb + k0
+		for p := range kb {
+			dst[p*nr+j] = conv(off + p)
+		}
+	}
+	for j := range jdone {
+		off := (n0+j)*ldb + k0
+		for p := kdone; p < kb; p++ {
+			dst[p*nr+j] = conv(off + p)
+		}
+	}
+}
+
+type gemvFunc func(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+
+var gemvKernels = map[tensor.DType][gemvMaxM + 1][2]gemvFunc{
+	tensor.F32: {
+		{}, {gemvAVX512F32M1R4, gemvAVX512F32M1R1}, {gemvAVX512F32M2R4, gemvAVX512F32M2R1},
+		{gemvAVX512F32M3R4, gemvAVX512F32M3R1}, {gemvAVX512F32M4R4, gemvAVX512F32M4R1},
+	},
+	tensor.F16: {
+		{}, {gemvAVX512F16M1R4, gemvAVX512F16M1R1}, {gemvAVX512F16M2R4, gemvAVX512F16M2R1},
+		{gemvAVX512F16M3R4, gemvAVX512F16M3R1}, {gemvAVX512F16M4R4, gemvAVX512F16M4R1},
+	},
+	tensor.BF16: {
+		{}, {gemvAVX512BF16M1R4, gemvAVX512BF16M1R1}, {gemvAVX512BF16M2R4, gemvAVX512BF16M2R1},
+		{gemvAVX512BF16M3R4, gemvAVX512BF16M3R1}, {gemvAVX512BF16M4R4, gemvAVX512BF16M4R1},
+	},
+}
+
+// gemvAVX512 runs weight rows [n0, n1) four at a time, then one at a time.
+func gemvAVX512(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1, k int, accumulate bool) {
+	ks, ok := gemvKernels[b.DType]
+	if !ok || m < 1 || m > gemvMaxM || k == 0 || n1 <= n0 {
+		gemvGo(y, ldy, x, ldx, b, ldb, m, n0, n1, k, accumulate)
+		return
+	}
+	// Bounds of everything the kernels touch.
+	_ = x[(m-1)*ldx+k-1]
+	_ = y[(m-1)*ldy+n1-1]
+	if b.DType == tensor.F32 {
+		_ = b.F32[(n1-1)*ldb+k-1]
+	} else {
+		_ = b.U16[(n1-1)*ldb+k-1]
+	}
+	acc := b2i(accumulate)
+	j := n0
+	if n4 := (n1 - n0) / 4 * 4; n4 > 0 {
+		ks[m][0](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n4, k, acc)
+		j += n4
+	}
+	if j < n1 {
+		ks[m][1](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n1-j, k, acc)
+	}
+}

@@ -1,0 +1,94 @@
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// closeTo compares an assembly result with its Go twin: they differ only
+// by FMA rounding and summation order.
+func closeTo(t *testing.T, what string, got, want []float32, mag float64) {
+	t.Helper()
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*mag || math.IsNaN(float64(got[i])) {
+			t.Fatalf("%s: [%d] = %g, Go twin %g", what, i, got[i], want[i])
+		}
+	}
+}
+
+func TestMicroKernelsMatchGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tr := range allTiers() {
+		for rows := 1; rows <= tr.mr; rows++ {
+			if tr.kernels[rows] == nil {
+				continue
+			}
+			for _, k := range []int{1, 2, 3, 4, 5, 17, 256} {
+				for _, acc := range []bool{false, true} {
+					a := randF32(r, k*rows)
+					b := randF32(r, k*tr.nr)
+					ldc := tr.nr + 3
+					c0 := randF32(r, rows*ldc)
+					got := append([]float32(nil), c0...)
+					want := append([]float32(nil), c0...)
+					tr.kernels[rows](k, a, b, got, ldc, acc)
+					microGo(rows, tr.nr, k, a, b, want, ldc, acc)
+					closeTo(t, fmt.Sprintf("%v %dx%d k=%d acc=%v", tr.level, rows, tr.nr, k, acc), got, want, float64(k)+1)
+				}
+			}
+		}
+	}
+}
+
+func TestPackNKMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, tr := range allTiers() {
+		if tr.packNK == nil {
+			continue
+		}
+		for _, dt := range []tensor.DType{tensor.F32, tensor.F16, tensor.BF16} {
+			for _, s := range []struct{ nw, kb int }{{tr.nr, 256}, {tr.nr, 37}, {17, 16}, {5, 100}, {tr.nr - 1, 15}, {33, 64}} {
+				o := newOperands(r, 1, 64, 300, NK, dt, false)
+				got := make([]float32, s.kb*tr.nr)
+				want := make([]float32, s.kb*tr.nr)
+				for i := range got {
+					got[i] = float32(math.NaN()) // every element must be written
+				}
+				tr.packNK(got, &o.b, o.b.Stride, 3, s.nw, 7, s.kb, tr.nr)
+				packNKGo(want, &o.b, o.b.Stride, 3, s.nw, 7, s.kb, tr.nr)
+				for i := range want {
+					if got[i] != want[i] {
+						t.Fatalf("%v %v nw=%d kb=%d: [%d] = %g, Go twin %g", tr.level, dt, s.nw, s.kb, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGEMVMatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tr := range allTiers() {
+		if tr.gemv == nil {
+			continue
+		}
+		for _, dt := range []tensor.DType{tensor.F32, tensor.F16, tensor.BF16} {
+			for m := 1; m <= gemvMaxM; m++ {
+				for _, k := range []int{1, 15, 16, 17, 100, 2048} {
+					for _, acc := range []bool{false, true} {
+						o := newOperands(r, m, 23, k, NK, dt, acc)
+						got := append([]float32(nil), o.c0...)
+						want := append([]float32(nil), o.c0...)
+						tr.gemv(got, o.ldc, o.a, o.lda, &o.b, o.b.Stride, m, 2, 23, k, acc)
+						gemvGo(want, o.ldc, o.a, o.lda, &o.b, o.b.Stride, m, 2, 23, k, acc)
+						closeTo(t, fmt.Sprintf("%v %v m=%d k=%d acc=%v", tr.level, dt, m, k, acc), got, want, 4*math.Sqrt(float64(k))+1)
+					}
+				}
+			}
+		}
+	}
+}
