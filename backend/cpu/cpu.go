@@ -27,12 +27,17 @@ type Options struct {
 	// after its last use, so a memory plan that lets a later kernel read a
 	// dead buffer produces NaNs instead of plausible numbers. For tests.
 	Poison bool
+	// PackHalfWeights packs F16/BF16 matmul weights into float32 panels
+	// at compile time: faster prefill, twice the weight memory of an F16
+	// file. By default they stay as stored and decode streams them.
+	PackHalfWeights bool
 }
 
 // Backend runs programs on the host CPU.
 type Backend struct {
-	pool   *parallel.Pool
-	poison bool
+	pool     *parallel.Pool
+	poison   bool
+	packHalf bool
 }
 
 // New returns a CPU backend.
@@ -41,7 +46,7 @@ func New(o Options) *Backend {
 	if p == nil {
 		p = parallel.Default()
 	}
-	return &Backend{pool: p, poison: o.Poison}
+	return &Backend{pool: p, poison: o.Poison, packHalf: o.PackHalfWeights}
 }
 
 var _ backend.Backend = (*Backend)(nil)

@@ -12,3 +12,9 @@ import (
 func TestConformance(t *testing.T) {
 	backendtest.Suite(t, cpu.New(cpu.Options{Poison: true}), 1)
 }
+
+// TestConformancePackedHalf repeats the suite with 16-bit weights packed
+// into float32 panels (the other matmul path) and another seed.
+func TestConformancePackedHalf(t *testing.T) {
+	backendtest.Suite(t, cpu.New(cpu.Options{Poison: true, PackHalfWeights: true}), 2)
+}

@@ -2,8 +2,10 @@ package cpu
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cpu/gemm"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/quant"
 	"github.com/rlx-go/rlx/tensor"
@@ -27,34 +29,73 @@ func toF32(dt tensor.DType, data []byte, n int) ([]float32, error) {
 
 func canDequant(dt tensor.DType) bool { return dt.Quantized() && quant.CanDequantize(dt) }
 
-// matmul multiplies batched operands as y = a·b with optional transposes.
-// Constant right operands (weights) are packed once into float32 rows of K
-// ([batch…, N, K]); the inner loop is then a dot product of two contiguous
-// rows for every layout.
+// matmul multiplies batched operands as y = a·b with optional transposes,
+// through the gemm package. A constant rank-2 right operand (a weight) is
+// prepared once: float32 weights are packed into the micro-kernel's panel
+// order; 16-bit weights are kept as stored (zero-copy, half the memory of a
+// packed copy) and streamed by gemm's GEMV path when decoding, unless
+// Options.PackHalfWeights asks for packing them too.
 type matmul struct {
-	b          *Backend
-	transA     bool
-	transB     bool
-	packed     []float32 // constant right operand as [batch…, N, K]
-	packedDims []int     // its batch dims
+	b      *Backend
+	transA bool
+	transB bool
+	packed *gemm.PackedB // constant weight, packed
+	weight *gemm.B       // constant 16-bit weight, as stored
+	n, k   int           // of the constant weight
 }
 
 func (b *Backend) matmulKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
 	a := n.Attr.(*ir.MatMulAttr)
 	m := &matmul{b: b, transA: a.TransA, transB: a.TransB}
-	if w := consts[1]; w != nil {
-		r := len(w.Shape)
-		vals, err := toF32(w.DType, w.Data, w.NumElements())
+	w := consts[1]
+	if w == nil || len(w.Shape) != 2 {
+		return m, nil
+	}
+	m.k, m.n = w.Shape[0], w.Shape[1]
+	if a.TransB {
+		m.n, m.k = m.k, m.n
+	}
+	gb, err := gemmB(backend.Tensor{}, w, a.TransB)
+	if err != nil {
+		return nil, fmt.Errorf("cpu: weight %q: %w", n.Inputs[1].Name, err)
+	}
+	if gb.DType == tensor.F32 || b.packHalf {
+		pb, err := gemm.Pack(b.pool, gb, m.n, m.k)
 		if err != nil {
 			return nil, fmt.Errorf("cpu: packing %q: %w", n.Inputs[1].Name, err)
 		}
-		if !a.TransB {
-			vals = transposeLast2(vals, w.Shape)
-		}
-		m.packed = vals
-		m.packedDims = append([]int(nil), w.Shape[:r-2]...)
+		m.packed = pb
+	} else {
+		m.weight = &gb
 	}
 	return m, nil
+}
+
+// gemmB describes a right operand (a view, or a host tensor when h is set)
+// for gemm. 16-bit operands must be in the NK layout; KN ones are converted
+// to float32.
+func gemmB(v backend.Tensor, h *tensor.Tensor, transB bool) (gemm.B, error) {
+	dt, data, shape := v.DType, []byte(nil), v.Shape
+	if h != nil {
+		dt, data, shape = h.DType, h.Data, h.Shape
+	} else {
+		data = raw(v)
+	}
+	layout := gemm.KN
+	if transB {
+		layout = gemm.NK
+	}
+	switch {
+	case dt == tensor.F32:
+		return gemm.B{Layout: layout, DType: tensor.F32, F32: bytesF32(data)}, nil
+	case (dt == tensor.F16 || dt == tensor.BF16) && transB:
+		return gemm.B{Layout: layout, DType: dt, U16: bytesU16(data)}, nil
+	}
+	vals, err := toF32(dt, data, tensor.NumElements(shape))
+	if err != nil {
+		return gemm.B{}, err
+	}
+	return gemm.B{Layout: layout, DType: tensor.F32, F32: vals}, nil
 }
 
 // transposeLast2 swaps the last two axes of a row-major f32 tensor.
@@ -82,36 +123,44 @@ func (m *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 	if m.transA {
 		K = a.Shape[ra-2]
 	}
+	y := f32(out)
+	if len(y) == 0 {
+		return nil
+	}
 	x := f32(a)
 	if m.transA {
 		x = transposeLast2(x, a.Shape)
 	}
-	wt := m.packed
-	wDims := m.packedDims
-	if wt == nil {
-		var err error
-		wt, err = toF32(w.DType, raw(w), tensor.NumElements(w.Shape))
-		if err != nil {
-			return err
-		}
-		if !m.transB {
-			wt = transposeLast2(wt, w.Shape)
-		}
-		wDims = w.Shape[:rw-2]
+	if K == 0 {
+		clear(y)
+		return nil
 	}
-	y := f32(out)
+	if m.packed != nil || m.weight != nil {
+		// A 2-D weight applies to every row of every batch item.
+		rows := len(y) / N
+		if m.packed != nil {
+			return m.packed.MatMul(m.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: x}, rows, false)
+		}
+		return gemm.MatMul(m.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: x}, *m.weight, rows, N, K, false)
+	}
+	gb, err := gemmB(w, nil, m.transB)
+	if err != nil {
+		return err
+	}
 	batch := out.Shape[:ro-2]
 	nb := tensor.NumElements(batch)
 	xs := bstrides(a.Shape[:ra-2], batch)
-	ws := bstrides(wDims, batch)
+	ws := bstrides(w.Shape[:rw-2], batch)
 	xOff := make([]int, nb)
 	wOff := make([]int, nb)
 	idx := make([]int, len(batch))
+	regular := true
 	for bi := range nb {
 		for k, v := range idx {
 			xOff[bi] += v * xs[k] * M * K
 			wOff[bi] += v * ws[k] * N * K
 		}
+		regular = regular && xOff[bi] == bi*xOff[min(1, nb-1)] && wOff[bi] == bi*wOff[min(1, nb-1)]
 		for k := len(idx) - 1; k >= 0; k-- {
 			idx[k]++
 			if idx[k] < batch[k] {
@@ -120,90 +169,48 @@ func (m *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 			idx[k] = 0
 		}
 	}
-	gemmNT(m.b, nb, M, N, K, x, xOff, wt, wOff, y)
+	if regular {
+		sx, sw := 0, 0
+		if nb > 1 {
+			sx, sw = xOff[1], wOff[1]
+		}
+		return gemm.BatchedMatMul(m.b.pool, nb, gemm.Matrix{Data: y}, M*N, gemm.Matrix{Data: x}, sx, gb, sw, M, N, K, false)
+	}
+	for bi := range nb {
+		bb := gb
+		if bb.F32 != nil {
+			bb.F32 = bb.F32[wOff[bi]:]
+		} else {
+			bb.U16 = bb.U16[wOff[bi]:]
+		}
+		if err := gemm.MatMul(m.b.pool, gemm.Matrix{Data: y[bi*M*N:]}, gemm.Matrix{Data: x[xOff[bi]:]}, bb, M, N, K, false); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// gemmNT computes, for every batch b, y_b[M,N] = x_b[M,K] · w_b[N,K]ᵀ,
-// splitting (batch, row block, column block) tiles across the pool.
-func gemmNT(be *Backend, nb, M, N, K int, x []float32, xOff []int, w []float32, wOff []int, y []float32) {
-	const mb = 4
-	nbk := 64
-	if M == 1 {
-		// Decode GEMV: split the weight rows evenly.
-		nbk = max(16, (N+4*be.pool.Size()-1)/(4*be.pool.Size()))
+func bytesF32(d []byte) []float32 {
+	if len(d) < 4 {
+		return nil
 	}
-	mt, nt := (M+mb-1)/mb, (N+nbk-1)/nbk
-	be.pool.Run(nb*mt*nt, func(task, _ int) {
-		b := task / (mt * nt)
-		r := task % (mt * nt)
-		i0, j0 := (r/nt)*mb, (r%nt)*nbk
-		i1, j1 := min(i0+mb, M), min(j0+nbk, N)
-		xb, wb, yb := x[xOff[b]:], w[wOff[b]:], y[b*M*N:]
-		for i := i0; i < i1; i++ {
-			xr := xb[i*K : i*K+K]
-			yr := yb[i*N : i*N+N]
-			j := j0
-			for ; j+4 <= j1; j += 4 {
-				yr[j], yr[j+1], yr[j+2], yr[j+3] = dot4(xr, wb[j*K:j*K+K], wb[(j+1)*K:(j+1)*K+K], wb[(j+2)*K:(j+2)*K+K], wb[(j+3)*K:(j+3)*K+K])
-			}
-			for ; j < j1; j++ {
-				yr[j] = dot(xr, wb[j*K:j*K+K])
-			}
-		}
-	})
+	return unsafe.Slice((*float32)(unsafe.Pointer(&d[0])), len(d)/4)
 }
 
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+func bytesU16(d []byte) []uint16 {
+	if len(d) < 2 {
+		return nil
 	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-func dot4(x, w0, w1, w2, w3 []float32) (float32, float32, float32, float32) {
-	n := len(x)
-	w0, w1, w2, w3 = w0[:n], w1[:n], w2[:n], w3[:n]
-	var s0, s1, s2, s3 float32
-	var t0, t1, t2, t3 float32
-	i := 0
-	for ; i+2 <= n; i += 2 {
-		a, c := x[i], x[i+1]
-		s0 += a * w0[i]
-		s1 += a * w1[i]
-		s2 += a * w2[i]
-		s3 += a * w3[i]
-		t0 += c * w0[i+1]
-		t1 += c * w1[i+1]
-		t2 += c * w2[i+1]
-		t3 += c * w3[i+1]
-	}
-	if i < n {
-		a := x[i]
-		s0 += a * w0[i]
-		s1 += a * w1[i]
-		s2 += a * w2[i]
-		s3 += a * w3[i]
-	}
-	return s0 + t0, s1 + t1, s2 + t2, s3 + t3
+	return unsafe.Slice((*uint16)(unsafe.Pointer(&d[0])), len(d)/2)
 }
 
 // dequantMatMul multiplies by a block-quantized weight [N, K]. Until the
 // packed quant.Matrix kernels are committed, the weight is dequantized to
-// float32 rows once, at compile time.
+// float32 once, at compile time, and packed for gemm (four bytes a weight:
+// correct, not yet memory-lean).
 type dequantMatMul struct {
-	b    *Backend
-	w    []float32
-	n, k int
+	b  *Backend
+	pb *gemm.PackedB
 }
 
 func (b *Backend) dequantMatMulKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
@@ -215,7 +222,11 @@ func (b *Backend) dequantMatMulKernel(n *ir.Node, consts []*tensor.Tensor) (back
 	if err != nil {
 		return nil, fmt.Errorf("cpu: weight %q: %w", n.Inputs[1].Name, err)
 	}
-	return &dequantMatMul{b: b, w: vals, n: w.Shape[0], k: w.Shape[1]}, nil
+	pb, err := gemm.Pack(b.pool, gemm.B{Layout: gemm.NK, DType: tensor.F32, F32: vals}, w.Shape[0], w.Shape[1])
+	if err != nil {
+		return nil, fmt.Errorf("cpu: weight %q: %w", n.Inputs[1].Name, err)
+	}
+	return &dequantMatMul{b: b, pb: pb}, nil
 }
 
 func (d *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
@@ -223,6 +234,5 @@ func (d *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Te
 	if len(y) == 0 {
 		return nil
 	}
-	gemmNT(d.b, 1, len(y)/d.n, d.n, d.k, f32(ins[0]), []int{0}, d.w, []int{0}, y)
-	return nil
+	return d.pb.MatMul(d.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: f32(ins[0])}, len(y)/d.pb.N(), false)
 }
