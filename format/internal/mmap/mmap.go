@@ -1,7 +1,8 @@
 // Package mmap maps whole files read-only into memory for the format
 // readers. Where the platform has no mmap (or mapping fails for a reason
 // other than a bad file) it falls back to reading the file into memory, so
-// callers always get one []byte for the whole file.
+// callers always get one []byte for the whole file. The purego build tag
+// selects the fallback everywhere (tests use it to exercise that path).
 package mmap
 
 import (
