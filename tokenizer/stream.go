@@ -10,10 +10,12 @@ import "strings"
 type StreamDecoder struct {
 	t           *Tokenizer
 	skipSpecial bool
-	ids         []int32
-	prefix      int    // ids[prefix:] are decoded together for context
-	read        int    // ids[:read] have been emitted
-	prefixText  string // Decode(ids[prefix:read])
+	// ids holds the last emitted chunk of ids (context, so that decoders
+	// that treat the first token specially see the same start every time)
+	// followed by ids not emitted yet.
+	ids        []int32
+	prefixLen  int    // ids[:prefixLen] is the context
+	prefixText string // Decode(ids[:prefixLen])
 }
 
 // NewStreamDecoder returns a decoder for a stream of ids. With skipSpecial,
@@ -25,10 +27,11 @@ func (t *Tokenizer) NewStreamDecoder(skipSpecial bool) *StreamDecoder {
 // Add takes the next id and returns the text that became final, possibly "".
 func (d *StreamDecoder) Add(id int32) (string, error) {
 	if _, ok := d.t.IDToToken(id); !ok {
-		return "", d.errRange(id)
+		_, err := d.t.Decode([]int32{id}, false)
+		return "", err
 	}
 	d.ids = append(d.ids, id)
-	text, err := d.t.Decode(d.ids[d.prefix:], d.skipSpecial)
+	text, err := d.t.Decode(d.ids, d.skipSpecial)
 	if err != nil {
 		return "", err
 	}
@@ -36,18 +39,13 @@ func (d *StreamDecoder) Add(id int32) (string, error) {
 		return "", nil
 	}
 	out := text[len(d.prefixText):]
-	// Keep a little context (decoders such as Metaspace treat the first
-	// token differently), but not the whole history.
-	d.read = len(d.ids)
-	d.prefix = d.read - 1
-	d.prefixText, err = d.t.Decode(d.ids[d.prefix:d.read], d.skipSpecial)
-	if err != nil {
+	// The chunk just emitted becomes the context. It starts where the
+	// previous chunk's complete characters ended, so byte tokens in it
+	// never begin in the middle of a character.
+	d.ids = append(d.ids[:0], d.ids[d.prefixLen:]...)
+	d.prefixLen = len(d.ids)
+	if d.prefixText, err = d.t.Decode(d.ids, d.skipSpecial); err != nil {
 		return "", err
-	}
-	if d.prefix > 0 {
-		d.ids = append(d.ids[:0], d.ids[d.prefix:]...)
-		d.read -= d.prefix
-		d.prefix = 0
 	}
 	return out, nil
 }
@@ -56,18 +54,13 @@ func (d *StreamDecoder) Add(id int32) (string, error) {
 // becomes U+FFFD) and resets the decoder.
 func (d *StreamDecoder) Flush() (string, error) {
 	var out string
-	if d.read < len(d.ids) {
-		text, err := d.t.Decode(d.ids[d.prefix:], d.skipSpecial)
+	if d.prefixLen < len(d.ids) {
+		text, err := d.t.Decode(d.ids, d.skipSpecial)
 		if err != nil {
 			return "", err
 		}
 		out = strings.TrimPrefix(text, d.prefixText)
 	}
-	d.ids, d.prefix, d.read, d.prefixText = d.ids[:0], 0, 0, ""
+	d.ids, d.prefixLen, d.prefixText = d.ids[:0], 0, ""
 	return out, nil
-}
-
-func (d *StreamDecoder) errRange(id int32) error {
-	_, err := d.t.Decode([]int32{id}, false)
-	return err
 }
