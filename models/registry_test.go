@@ -18,7 +18,7 @@ func TestRegistry(t *testing.T) {
 	if k, ok := KnownByHF("qwen3_moe", nil); !ok || k.Family != "qwen3moe" {
 		t.Fatalf("known qwen3_moe: %+v", k)
 	}
-	for _, arch := range []string{"qwen3", "qwen3moe", "llama", "qwen2", "gemma", "gemma2", "gemma3", "bert", "nomic-bert", "mamba", "qwen35", "qwen3next", "whisper"} {
+	for _, arch := range []string{"qwen3", "qwen3moe", "llama", "qwen2", "gemma", "gemma2", "gemma3", "bert", "nomic-bert", "mamba", "qwen35", "qwen3next", "whisper", "gpt2", "starcoder", "falcon"} {
 		if _, ok := KnownByGGUF(arch); !ok {
 			t.Errorf("GGUF arch %s not known", arch)
 		}
