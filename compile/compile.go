@@ -59,6 +59,7 @@ type Program struct {
 	states []*slot
 	dump   io.Writer
 	noReu  bool
+	binder *ir.Binder
 	fixed  []backend.Buffer
 }
 
@@ -169,6 +170,7 @@ func Compile(g *ir.Graph, be backend.Backend, params ir.ParamSource, opt Options
 	for _, in := range out.Inputs() {
 		delete(p.dead, in.Name)
 	}
+	p.binder = ir.NewBinder(out)
 	if err := p.build(params); err != nil {
 		p.Close()
 		return nil, err

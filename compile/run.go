@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/rlx-go/rlx/backend"
-	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -41,6 +40,10 @@ type Session struct {
 	sshape map[*slot][]int
 	cache  map[string]*runPlan
 	last   *Plan
+	// The previous run's concrete shapes (flattened) and plan: consecutive
+	// runs with the same shapes (decode steps) skip the cache key.
+	prevShapes []int
+	prevRun    *runPlan
 }
 
 type runPlan struct {
@@ -73,6 +76,7 @@ func (s *Session) Close() {
 		delete(s.states, k)
 	}
 	s.cache = map[string]*runPlan{}
+	s.prevRun = nil
 }
 
 // Reset zeroes the state buffers (a new conversation, a new audio stream).
@@ -82,6 +86,7 @@ func (s *Session) Reset() {
 		delete(s.states, k)
 	}
 	s.cache = map[string]*runPlan{}
+	s.prevRun = nil
 }
 
 // LastPlan is the memory plan of the most recent run.
@@ -139,7 +144,7 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dim
 		}
 		shapes[name] = t.Shape
 	}
-	bind, err := ir.Bind(p.graph, shapes, dims)
+	bind, err := p.binder.Bind(shapes, dims)
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
@@ -188,22 +193,29 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dim
 func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 	p := s.p
 	shapes := make([][]int, len(p.slots))
-	var key strings.Builder
+	flat := make([]int, 0, len(s.prevShapes))
 	for i, sl := range p.slots {
 		sh, err := sl.shape.Eval(bind)
 		if err != nil {
 			return nil, fmt.Errorf("compile: %v: %w", sl.node, err)
 		}
 		shapes[i] = sh
-		for _, d := range sh {
-			key.WriteString(strconv.Itoa(d))
-			key.WriteByte(',')
-		}
-		key.WriteByte(';')
+		flat = append(flat, sh...)
+		flat = append(flat, -1)
+	}
+	if s.prevRun != nil && slices.Equal(flat, s.prevShapes) {
+		s.last = s.prevRun.plan
+		return s.prevRun, nil
+	}
+	var key strings.Builder
+	for _, d := range flat {
+		key.WriteString(strconv.Itoa(d))
+		key.WriteByte(',')
 	}
 	k := key.String()
 	if rp, ok := s.cache[k]; ok {
 		s.last = rp.plan
+		s.prevShapes, s.prevRun = flat, rp
 		return rp, nil
 	}
 	// States are allocated once per session, at their first bound size.
@@ -240,6 +252,7 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 			return nil, fmt.Errorf("compile: activations (%d bytes): %w", plan.ArenaBytes, err)
 		}
 		s.cache = map[string]*runPlan{} // old launches point at the old arena
+		s.prevRun = nil
 	}
 	view := func(sl *slot) backend.Tensor {
 		r := sl.root
@@ -279,6 +292,7 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 	}
 	s.cache[k] = rp
 	s.last = plan
+	s.prevShapes, s.prevRun = flat, rp
 	if p.dump != nil {
 		fmt.Fprintf(p.dump, "== rlx memory plan %v: arena %d bytes, peak live %d, without reuse %d\n",
 			bind, plan.ArenaBytes, plan.PeakLiveBytes, plan.TotalBytes)

@@ -59,6 +59,21 @@ func LookupParam(src ParamSource, n *Node) (*tensor.Tensor, error) {
 // in no input, such as past). Every input dimension must agree with the
 // solution, and every symbol of the graph must end up bound.
 func Bind(g *Graph, inputs map[string][]int, dims map[string]int) (map[string]int, error) {
+	return NewBinder(g).Bind(inputs, dims)
+}
+
+// Binder solves symbol sizes for one graph repeatedly (it caches what Bind
+// would recompute on every call).
+type Binder struct {
+	ins  []*Node
+	syms []string
+}
+
+// NewBinder prepares binding for g.
+func NewBinder(g *Graph) *Binder { return &Binder{ins: g.Inputs(), syms: g.Symbols()} }
+
+// Bind is the package-level Bind for the binder's graph.
+func (bd *Binder) Bind(inputs map[string][]int, dims map[string]int) (map[string]int, error) {
 	bind := make(map[string]int, len(dims)+4)
 	for k, v := range dims {
 		if v < 0 {
@@ -66,7 +81,7 @@ func Bind(g *Graph, inputs map[string][]int, dims map[string]int) (map[string]in
 		}
 		bind[k] = v
 	}
-	ins := g.Inputs()
+	ins := bd.ins
 	for _, n := range ins {
 		shape, ok := inputs[n.Name]
 		if !ok {
@@ -109,7 +124,7 @@ func Bind(g *Graph, inputs map[string][]int, dims map[string]int) (map[string]in
 			}
 		}
 	}
-	for _, s := range g.Symbols() {
+	for _, s := range bd.syms {
 		if _, ok := bind[s]; !ok {
 			return nil, fmt.Errorf("ir: symbol %q is not bound: pass its size explicitly", s)
 		}

@@ -159,9 +159,17 @@ func bytesOf(t backend.Tensor) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("cpu: buffer %T is not a CPU buffer", t.Buf)
 	}
-	n, err := tensor.Bytes(t.DType, t.Shape)
-	if err != nil {
-		return nil, err
+	var n int64
+	if bs := t.DType.BlockSize(); bs == 1 {
+		n = int64(t.DType.BlockBytes())
+		for _, d := range t.Shape {
+			n *= int64(d)
+		}
+	} else {
+		var err error
+		if n, err = tensor.Bytes(t.DType, t.Shape); err != nil {
+			return nil, err
+		}
 	}
 	if t.Off < 0 || t.Off+n > int64(len(buf.data)) {
 		return nil, fmt.Errorf("cpu: view [%d, +%d) outside a buffer of %d bytes", t.Off, n, len(buf.data))

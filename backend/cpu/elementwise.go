@@ -17,6 +17,23 @@ import (
 // its working set in L1/L2.
 const tile = 512
 
+// opKernel maps IR ops to the kernels package's unary (kind 1) and binary
+// (kind 2) functions; arrays, not maps, because the lookup is per launch.
+var (
+	unaryOf, binaryOf = func() (u [256]int8, b [256]int8) {
+		for i := range u {
+			u[i], b[i] = -1, -1
+		}
+		for op, k := range unaryKernel {
+			u[op] = int8(k)
+		}
+		for op, k := range binaryKernel {
+			b[op] = int8(k)
+		}
+		return
+	}()
+)
+
 var unaryKernel = map[ir.Op]kernels.UnaryOp{
 	ir.OpNeg: kernels.Neg, ir.OpExp: kernels.Exp, ir.OpLog: kernels.Log, ir.OpSqrt: kernels.Sqrt,
 	ir.OpRsqrt: kernels.Rsqrt, ir.OpTanh: kernels.Tanh, ir.OpSigmoid: kernels.Sigmoid, ir.OpSilu: kernels.SiLU,
@@ -37,9 +54,25 @@ type fused struct {
 	scratch sync.Pool // *fusedScratch
 }
 
+// loader says how one input of a fused chain is read for a tile.
+type loader struct {
+	full    []float32 // same shape, F32: read in place
+	scalar  float32
+	isConst bool
+	data    []byte
+	dt      tensor.DType
+	str     []int // broadcast strides aligned to the output
+}
+
+// fusedScratch is the per-call state of a fused kernel, reused through a
+// sync.Pool so that a launch allocates nothing in the steady state.
 type fusedScratch struct {
-	regs [][]float32 // per worker: nIn+len(code) registers of one tile
-	idx  [][]int
+	lds   []loader
+	store [][]float32   // per worker: nregs tiles
+	regs  [][][]float32 // per worker: register views
+	idx   [][]int       // per worker: multi-index
+	dst   []float32
+	shape []int
 }
 
 func (b *Backend) fusedKernel(n *ir.Node, code []ir.Instr) (backend.Kernel, error) {
@@ -64,18 +97,21 @@ func (f *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) er
 	if total == 0 {
 		return nil
 	}
-	// Per input: how to load a tile.
-	type loader struct {
-		full    []float32 // same shape, F32: read in place
-		scalar  float32
-		isConst bool
-		data    []byte
-		dt      tensor.DType
-		str     []int // broadcast strides aligned to out
+	workers := f.b.pool.Size()
+	sc, _ := f.scratch.Get().(*fusedScratch)
+	if sc == nil {
+		nregs := f.nIn + len(f.code)
+		sc = &fusedScratch{lds: make([]loader, f.nIn), store: make([][]float32, workers),
+			regs: make([][][]float32, workers), idx: make([][]int, workers)}
+		for w := range workers {
+			sc.store[w] = make([]float32, nregs*tile)
+			sc.regs[w] = make([][]float32, nregs)
+		}
 	}
-	lds := make([]loader, len(ins))
+	defer f.scratch.Put(sc)
 	for i, in := range ins {
-		l := &lds[i]
+		l := &sc.lds[i]
+		*l = loader{}
 		cnt := tensor.NumElements(in.Shape)
 		switch {
 		case cnt == total && in.DType == tensor.F32 && sameTail(in.Shape, out.Shape):
@@ -91,51 +127,50 @@ func (f *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) er
 			l.str = bstrides(in.Shape, out.Shape)
 		}
 	}
-	nregs := f.nIn + len(f.code)
-	sc, _ := f.scratch.Get().(*fusedScratch)
-	if sc == nil || len(sc.regs) < f.b.pool.Size() {
-		sc = &fusedScratch{regs: make([][]float32, f.b.pool.Size()), idx: make([][]int, f.b.pool.Size())}
-	}
-	defer f.scratch.Put(sc)
+	sc.dst, sc.shape = dst, out.Shape
 	tiles := (total + tile - 1) / tile
+	if tiles == 1 {
+		f.tile(sc, 0, 0, total)
+		return nil
+	}
 	f.b.pool.Run(tiles, func(task, w int) {
-		if len(sc.regs[w]) < nregs*tile {
-			sc.regs[w] = make([]float32, nregs*tile)
-		}
-		store := sc.regs[w]
 		lo := task * tile
-		hi := min(lo+tile, total)
-		L := hi - lo
-		regs := make([][]float32, nregs) // small; escapes per tile are cheap relative to a tile
-		for i := range nregs {
-			regs[i] = store[i*tile : i*tile+L]
-		}
-		for i := range lds {
-			l := &lds[i]
-			switch {
-			case l.full != nil:
-				regs[i] = l.full[lo:hi]
-			case l.isConst:
-				r := regs[i]
-				for j := range r {
-					r[j] = l.scalar
-				}
-			default:
-				if len(sc.idx[w]) < len(out.Shape) {
-					sc.idx[w] = make([]int, len(out.Shape))
-				}
-				gatherBroadcast(regs[i], l.data, l.dt, l.str, out.Shape, lo, sc.idx[w][:len(out.Shape)])
-			}
-		}
-		for k, in := range f.code {
-			d := regs[f.nIn+k]
-			if k == len(f.code)-1 {
-				d = dst[lo:hi]
-			}
-			runInstr(in, d, regs)
-		}
+		f.tile(sc, w, lo, min(lo+tile, total))
 	})
 	return nil
+}
+
+// tile evaluates output elements [lo, hi) as worker w.
+func (f *fused) tile(sc *fusedScratch, w, lo, hi int) {
+	L := hi - lo
+	store, regs := sc.store[w], sc.regs[w]
+	for i := range regs {
+		regs[i] = store[i*tile : i*tile+L]
+	}
+	for i := range sc.lds {
+		l := &sc.lds[i]
+		switch {
+		case l.full != nil:
+			regs[i] = l.full[lo:hi]
+		case l.isConst:
+			r := regs[i]
+			for j := range r {
+				r[j] = l.scalar
+			}
+		default:
+			if len(sc.idx[w]) < len(sc.shape) {
+				sc.idx[w] = make([]int, len(sc.shape))
+			}
+			gatherBroadcast(regs[i], l.data, l.dt, l.str, sc.shape, lo, sc.idx[w][:len(sc.shape)])
+		}
+	}
+	for k, in := range f.code {
+		d := regs[f.nIn+k]
+		if k == len(f.code)-1 {
+			d = sc.dst[lo:hi]
+		}
+		runInstr(in, d, regs)
+	}
 }
 
 // sameTail reports whether shapes are equal (a broadcast-free input).
@@ -191,11 +226,11 @@ func runInstr(in ir.Instr, d []float32, regs [][]float32) {
 		}
 		return
 	}
-	if op, ok := unaryKernel[in.Op]; ok {
-		kernels.Unary(op, d, a)
+	if k := unaryOf[in.Op&255]; k >= 0 {
+		kernels.Unary(kernels.UnaryOp(k), d, a)
 		return
 	}
-	kernels.Binary(binaryKernel[in.Op], d, a, regs[in.Args[1]])
+	kernels.Binary(kernels.BinaryOp(binaryOf[in.Op&255]), d, a, regs[in.Args[1]])
 }
 
 // bstrides gives in's element strides aligned to out's rank, 0 where in
