@@ -14,12 +14,35 @@ var (
 // maxCallDepth bounds macro recursion, as Python's recursion limit does.
 const maxCallDepth = 200
 
+// scope holds the variables of one frame. Frames hold few names, so a
+// slice searched linearly beats a map and allocates less.
 type scope struct {
-	vars   map[string]Value
+	names  []string
+	vals   []Value
 	parent *scope
 }
 
-func (s *scope) child() *scope { return &scope{vars: map[string]Value{}, parent: s} }
+func (s *scope) child() *scope { return &scope{parent: s} }
+
+func (s *scope) get(name string) (Value, bool) {
+	for i := len(s.names) - 1; i >= 0; i-- {
+		if s.names[i] == name {
+			return s.vals[i], true
+		}
+	}
+	return nil, false
+}
+
+func (s *scope) set(name string, v Value) {
+	for i := len(s.names) - 1; i >= 0; i-- {
+		if s.names[i] == name {
+			s.vals[i] = v
+			return
+		}
+	}
+	s.names = append(s.names, name)
+	s.vals = append(s.vals, v)
+}
 
 type renderer struct {
 	env      *Env
@@ -66,7 +89,7 @@ func (r *renderer) write(s string) error {
 
 func (r *renderer) lookup(s *scope, name string) Value {
 	for sc := s; sc != nil; sc = sc.parent {
-		if v, ok := sc.vars[name]; ok {
+		if v, ok := sc.get(name); ok {
 			return v
 		}
 	}
@@ -143,7 +166,7 @@ func (r *renderer) exec(n node, s *scope) error {
 		}
 		return r.wrap(n, r.assign(n.target, v, s))
 	case *macroNode:
-		s.vars[n.def.name] = &macro{def: n.def, closure: s}
+		s.set(n.def.name, &macro{def: n.def, closure: s})
 		return nil
 	case *callBlockNode:
 		caller := &macro{def: n.caller, closure: s}
@@ -195,7 +218,7 @@ func (r *renderer) assign(tg assignTarget, v Value, s *scope) error {
 		return ns.attrs.Set(tg.attr, v)
 	}
 	if !tg.tuple {
-		s.vars[tg.names[0]] = v
+		s.set(tg.names[0], v)
 		return nil
 	}
 	items, err := iterate(v)
@@ -209,7 +232,7 @@ func (r *renderer) assign(tg assignTarget, v Value, s *scope) error {
 		return rtErrorf("not enough values to unpack (expected %d, got %d)", len(tg.names), len(items))
 	}
 	for i, name := range tg.names {
-		s.vars[name] = items[i]
+		s.set(name, items[i])
 	}
 	return nil
 }
@@ -291,8 +314,8 @@ func (r *renderer) loop(n *forNode, seq Value, s *scope, depth int) error {
 			return r.wrap(n, err)
 		}
 		lp.index0 = i
-		inner := &scope{vars: make(map[string]Value, 4), parent: s}
-		inner.vars["loop"] = lp
+		inner := &scope{names: make([]string, 0, 4), vals: make([]Value, 0, 4), parent: s}
+		inner.set("loop", lp)
 		if err := r.assign(n.target, it, inner); err != nil {
 			return r.wrap(n, err)
 		}
@@ -333,7 +356,7 @@ func (r *renderer) callMacro(m *macro, args []Value, kwargs []Kwarg, caller *mac
 	}
 	set := make([]bool, len(def.params))
 	for i, a := range args {
-		s.vars[def.params[i].name] = a
+		s.set(def.params[i].name, a)
 		set[i] = true
 	}
 	kw := NewDict()
@@ -344,7 +367,7 @@ func (r *renderer) callMacro(m *macro, args []Value, kwargs []Kwarg, caller *mac
 				if set[i] {
 					return nil, rtErrorf("macro '%s' got multiple values for argument '%s'", def.name, k.Name)
 				}
-				s.vars[p.name] = k.Value
+				s.set(p.name, k.Value)
 				set[i] = true
 				found = true
 				break
@@ -369,19 +392,19 @@ func (r *renderer) callMacro(m *macro, args []Value, kwargs []Kwarg, caller *mac
 			continue
 		}
 		if p.def == nil {
-			s.vars[p.name] = Undefined{hint: fmt.Sprintf("parameter '%s' was not provided", p.name)}
+			s.set(p.name, Undefined{hint: fmt.Sprintf("parameter '%s' was not provided", p.name)})
 			continue
 		}
 		v, err := r.eval(p.def, s)
 		if err != nil {
 			return nil, err
 		}
-		s.vars[p.name] = v
+		s.set(p.name, v)
 	}
-	s.vars["varargs"] = &List{Items: extra, Tuple: true}
-	s.vars["kwargs"] = kw
+	s.set("varargs", &List{Items: extra, Tuple: true})
+	s.set("kwargs", kw)
 	if caller != nil {
-		s.vars["caller"] = caller
+		s.set("caller", caller)
 	}
 	r.depth++
 	text, err := r.capture(def.body, s)

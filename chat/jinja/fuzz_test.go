@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"testing"
@@ -70,12 +71,15 @@ func FuzzRender(f *testing.F) {
 	})
 }
 
-// FuzzFromJSON checks that any input decodes or fails cleanly, and that
-// what decodes re-encodes to JSON that decodes to an equal value.
+// FuzzFromJSON checks that FromJSON accepts exactly what encoding/json
+// accepts, and that what decodes re-encodes to JSON that decodes to an equal value.
 func FuzzFromJSON(f *testing.F) {
 	f.Add(`{"b": [1, 2.5, null, true, "x"], "a": {}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := FromJSON([]byte(s))
+		if valid := json.Valid([]byte(s)); valid != (err == nil) {
+			t.Fatalf("encoding/json says valid=%v; FromJSON error: %v", valid, err)
+		}
 		if err != nil {
 			return
 		}

@@ -1,11 +1,8 @@
 package jinja
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"reflect"
 	"sort"
@@ -234,80 +231,6 @@ func writeJSONString(b *strings.Builder, s string, ascii bool) {
 		i += n
 	}
 	b.WriteByte('"')
-}
-
-// FromJSON decodes JSON into template values, keeping the key order of
-// objects (which json.Unmarshal into a Go map would lose, and which
-// tojson must reproduce). Integers become int64, other numbers float64.
-func FromJSON(data []byte) (Value, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeJSON(dec, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("invalid JSON: data after the top-level value")
-	}
-	return v, nil
-}
-
-func decodeJSON(dec *json.Decoder, depth int) (Value, error) {
-	if depth > 10000 {
-		return nil, errors.New("invalid JSON: nested too deeply")
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			return nil, errors.New("invalid JSON: unexpected end of input")
-		}
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '[':
-			l := &List{}
-			for dec.More() {
-				v, err := decodeJSON(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				l.Items = append(l.Items, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("invalid JSON: %w", err)
-			}
-			return l, nil
-		case '{':
-			d := NewDict()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, fmt.Errorf("invalid JSON: %w", err)
-				}
-				k, ok := kt.(string)
-				if !ok {
-					return nil, errors.New("invalid JSON: object key is not a string")
-				}
-				v, err := decodeJSON(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				_ = d.Set(k, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("invalid JSON: %w", err)
-			}
-			return d, nil
-		}
-		return nil, fmt.Errorf("invalid JSON: unexpected %v", t)
-	case json.Number:
-		return jsonNumber(t)
-	case string, bool, nil:
-		return t, nil
-	}
-	return nil, fmt.Errorf("invalid JSON: unexpected token %v", tok)
 }
 
 func jsonNumber(n json.Number) (Value, error) {

@@ -119,13 +119,13 @@ func (t *Template) Render(env *Env, vars map[string]any) (string, error) {
 	if env == nil {
 		env = &Env{}
 	}
-	root := &scope{vars: make(map[string]Value, len(vars))}
+	root := &scope{names: make([]string, 0, len(vars)), vals: make([]Value, 0, len(vars))}
 	for k, v := range vars {
 		cv, err := FromGo(v)
 		if err != nil {
 			return "", fmt.Errorf("variable %q: %w", k, err)
 		}
-		root.vars[k] = cv
+		root.set(k, cv)
 	}
 	r := &renderer{env: env, root: root, out: &strings.Builder{}}
 	r.maxSteps = env.MaxSteps
