@@ -3,6 +3,8 @@ package silero
 import (
 	"math"
 	"testing"
+
+	"github.com/rlx-go/rlx/backend/cpu"
 )
 
 // BenchmarkDetector measures streaming speed, one window per push as a
@@ -28,6 +30,36 @@ func BenchmarkDetector(b *testing.B) {
 			}
 			perWindow := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(float64(win)/float64(rate)/perWindow, "x_realtime")
+			b.ReportMetric(perWindow*1e6, "us/window")
+		})
+	}
+}
+
+// BenchmarkGraph is BenchmarkDetector through the IR graph compiled for the
+// CPU backend (one window per Run).
+func BenchmarkGraph(b *testing.B) {
+	for _, rate := range []int{16000, 8000} {
+		b.Run(map[int]string{16000: "16k", 8000: "8k"}[rate], func(b *testing.B) {
+			m := defaultModel(b)
+			prog, err := m.Compile(cpu.New(cpu.Options{}), rate)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer prog.Close()
+			st := prog.NewStream()
+			defer st.Close()
+			geo := m.branches[rate].geo
+			x := make([]float32, geo.context+geo.window)
+			for i := range x {
+				x[i] = float32(0.1 * math.Sin(float64(i)*0.05))
+			}
+			for b.Loop() {
+				if _, err := st.Step(b.Context(), x); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perWindow := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(geo.window)/float64(rate)/perWindow, "x_realtime")
 			b.ReportMetric(perWindow*1e6, "us/window")
 		})
 	}

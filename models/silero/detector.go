@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/rlx-go/rlx/backend"
 )
 
 // Model holds the weights of Silero VAD v5 for both sample rates it was
 // trained on. It is immutable and safe to share between Detectors.
 type Model struct {
 	branches map[int]*branch
+	params   paramSource // as given, for compiling the IR graph
 }
 
 // NewModel builds a model from named parameters (see ParamNames). Every
@@ -23,7 +26,7 @@ func NewModel(params []Param) (*Model, error) {
 		}
 		byName[p.Name] = p
 	}
-	m := &Model{branches: map[int]*branch{}}
+	m := &Model{branches: map[int]*branch{}, params: paramSource(byName)}
 	used := 0
 	for _, geo := range []geometry{geom16k, geom8k} {
 		shapes := paramShapes(geo)
@@ -97,17 +100,37 @@ func (m *Model) SampleRates() []int {
 type Detector struct {
 	br      *branch
 	s       *scratch
+	stream  *Stream // the compiled IR graph, when the detector runs on a backend
+	err     error   // first error of the graph path; sticky until Reset
 	h, c    []float32
 	in      []float32 // context followed by the window being filled
 	filled  int       // samples of the current window received so far
 	windows int       // windows processed since Reset
 }
 
+// DetectorOption configures NewDetector.
+type DetectorOption func(*detectorConfig)
+
+type detectorConfig struct {
+	be backend.Backend
+}
+
+// OnBackend runs the detector through the model's IR graph (see Graph)
+// compiled for be, instead of the package's own fused kernels. Both compute
+// the same function; the kernels are the default because they are faster.
+func OnBackend(be backend.Backend) DetectorOption {
+	return func(c *detectorConfig) { c.be = be }
+}
+
 // NewDetector returns a detector for audio at sampleRate (16000 or 8000).
-func (m *Model) NewDetector(sampleRate int) (*Detector, error) {
+func (m *Model) NewDetector(sampleRate int, opts ...DetectorOption) (*Detector, error) {
 	br := m.branches[sampleRate]
 	if br == nil {
 		return nil, fmt.Errorf("silero: sample rate %d Hz is not supported (want one of %v; resample first)", sampleRate, m.SampleRates())
+	}
+	var cfg detectorConfig
+	for _, o := range opts {
+		o(&cfg)
 	}
 	d := &Detector{
 		br: br,
@@ -116,7 +139,27 @@ func (m *Model) NewDetector(sampleRate int) (*Detector, error) {
 		c:  make([]float32, hidden),
 		in: make([]float32, br.geo.context+br.geo.window),
 	}
+	if cfg.be != nil {
+		prog, err := m.Compile(cfg.be, sampleRate)
+		if err != nil {
+			return nil, err
+		}
+		d.stream = prog.NewStream()
+	}
 	return d, nil
+}
+
+// Err reports the first error of a detector running on a backend (the
+// kernel path cannot fail). Probabilities pushed after an error are 0.
+func (d *Detector) Err() error { return d.err }
+
+// Close releases the compiled program of a detector made with OnBackend.
+func (d *Detector) Close() {
+	if d.stream != nil {
+		d.stream.Close()
+		d.stream.p.Close()
+		d.stream = nil
+	}
 }
 
 // SampleRate is the rate the detector expects, in Hz.
@@ -136,6 +179,10 @@ func (d *Detector) Windows() int { return d.windows }
 // Reset clears the recurrent state, the context and any buffered samples,
 // so the next sample starts a new stream.
 func (d *Detector) Reset() {
+	if d.stream != nil {
+		d.stream.Reset()
+	}
+	d.err = nil
 	clear(d.h)
 	clear(d.c)
 	clear(d.in)
@@ -172,7 +219,14 @@ func (d *Detector) Flush(dst []float32) []float32 {
 }
 
 func (d *Detector) run() float32 {
-	p := d.br.step(d.s, d.in, d.h, d.c)
+	var p float32
+	if d.stream != nil {
+		if d.err == nil {
+			p, d.err = d.stream.Step(context.Background(), d.in)
+		}
+	} else {
+		p = d.br.step(d.s, d.in, d.h, d.c)
+	}
 	ctx := d.br.geo.context
 	copy(d.in[:ctx], d.in[len(d.in)-ctx:])
 	d.filled = 0
@@ -183,11 +237,12 @@ func (d *Detector) run() float32 {
 // Probabilities runs a fresh detector over a whole clip at sampleRate and
 // returns one probability per window, the last window zero-padded. It
 // checks ctx between windows.
-func (m *Model) Probabilities(ctx context.Context, samples []float32, sampleRate int) ([]float32, error) {
-	d, err := m.NewDetector(sampleRate)
+func (m *Model) Probabilities(ctx context.Context, samples []float32, sampleRate int, opts ...DetectorOption) ([]float32, error) {
+	d, err := m.NewDetector(sampleRate, opts...)
 	if err != nil {
 		return nil, err
 	}
+	defer d.Close()
 	win := d.WindowSize()
 	out := make([]float32, 0, (len(samples)+win-1)/win)
 	const chunk = 256 // windows between cancellation checks
@@ -197,5 +252,6 @@ func (m *Model) Probabilities(ctx context.Context, samples []float32, sampleRate
 		}
 		out = d.Push(out, samples[i:min(i+chunk*win, len(samples))])
 	}
-	return d.Flush(out), nil
+	out = d.Flush(out)
+	return out, d.Err()
 }

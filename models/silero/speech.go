@@ -38,7 +38,7 @@ func (m *Model) ModelRate(sampleRate int) int {
 // to the model's rate when needed (band-limited, see audio/resample), runs
 // the detector over the clip and segments the probabilities with o, the
 // knobs of silero-vad's get_speech_timestamps.
-func (m *Model) Speech(ctx context.Context, samples []float32, sampleRate int, o vad.Options) (*Result, error) {
+func (m *Model) Speech(ctx context.Context, samples []float32, sampleRate int, o vad.Options, opts ...DetectorOption) (*Result, error) {
 	if len(samples) == 0 {
 		return nil, fmt.Errorf("silero: no audio samples")
 	}
@@ -49,7 +49,7 @@ func (m *Model) Speech(ctx context.Context, samples []float32, sampleRate int, o
 			return nil, err
 		}
 	}
-	probs, err := m.Probabilities(ctx, samples, rate)
+	probs, err := m.Probabilities(ctx, samples, rate, opts...)
 	if err != nil {
 		return nil, err
 	}

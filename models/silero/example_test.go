@@ -1,0 +1,57 @@
+package silero_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rlx-go/rlx/audio/wav"
+	"github.com/rlx-go/rlx/models/silero"
+	"github.com/rlx-go/rlx/vad"
+)
+
+// Find the speech in a WAV file with the built-in weights.
+func Example() {
+	a, err := wav.ReadFile("../../testdata/speech-b.wav")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	m, err := silero.Default() // embedded weights: no files needed
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := m.Speech(context.Background(), a.Samples, a.SampleRate, vad.DefaultOptions())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range res.Segments {
+		fmt.Printf("%.1f s – %.1f s\n", s.StartS, s.EndS)
+	}
+	// Output:
+	// 0.5 s – 2.8 s
+	// 4.0 s – 5.8 s
+	// 6.8 s – 7.5 s
+}
+
+// Stream audio in chunks of any size, as it arrives.
+func ExampleDetector() {
+	m, err := silero.Default()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, err := m.NewDetector(16000)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var probs []float32
+	chunk := make([]float32, 160) // 10 ms of silence at 16 kHz
+	for range 100 {               // one second
+		probs = d.Push(probs, chunk)
+	}
+	fmt.Printf("%d windows of %d samples, first p(speech) < 0.1: %v\n", len(probs), d.WindowSize(), probs[0] < 0.1)
+	// Output: 31 windows of 512 samples, first p(speech) < 0.1: true
+}
