@@ -9,15 +9,17 @@ import (
 	"path/filepath"
 
 	"github.com/rlx-go/rlx/audio/wav"
+	"github.com/rlx-go/rlx/backend/cpu"
 	"github.com/rlx-go/rlx/models/silero"
 	"github.com/rlx-go/rlx/vad"
 	"github.com/spf13/cobra"
 )
 
 type vadFlags struct {
-	opts  vad.Options
-	json  bool
-	probs bool
+	opts   vad.Options
+	json   bool
+	probs  bool
+	engine string
 }
 
 func init() {
@@ -50,6 +52,7 @@ the flags are its knobs.`,
 	fl.Float64Var(&f.opts.MaxSpeechS, "max-speech-s", 0, "split segments longer than this (0: no limit)")
 	fl.BoolVar(&f.json, "json", false, "print the segments as JSON")
 	fl.BoolVar(&f.probs, "probs", false, "print the per-window speech probabilities as JSON")
+	fl.StringVar(&f.engine, "engine", "kernels", "how to run the model: kernels (fused, fastest) or graph (the rlx IR graph on the CPU backend)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -85,7 +88,15 @@ func runVAD(cmd *cobra.Command, path string, f *vadFlags) error {
 	if err != nil {
 		return fmt.Errorf("vad: loading the embedded model: %w", err)
 	}
-	res, err := m.Speech(cmd.Context(), a.Samples, a.SampleRate, f.opts)
+	var opts []silero.DetectorOption
+	switch f.engine {
+	case "kernels":
+	case "graph":
+		opts = append(opts, silero.OnBackend(cpu.New(cpu.Options{})))
+	default:
+		return fmt.Errorf("vad: unknown --engine %q (want kernels or graph)", f.engine)
+	}
+	res, err := m.Speech(cmd.Context(), a.Samples, a.SampleRate, f.opts, opts...)
 	if err != nil {
 		return fmt.Errorf("vad: %s: %w", path, err)
 	}

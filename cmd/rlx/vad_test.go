@@ -111,6 +111,10 @@ func TestVADCommandMatchesLibrary(t *testing.T) {
 	if len(got.Probabilities) != len(want.Probabilities) || got.ProbabilityHopS != 0.032 {
 		t.Errorf("%d probabilities (hop %v), library %d", len(got.Probabilities), got.ProbabilityHopS, len(want.Probabilities))
 	}
+	graph := vadJSONOut(t, "--json", "--engine", "graph", "--min-silence-ms", "300", file)
+	if len(graph.Segments) != len(got.Segments) {
+		t.Errorf("--engine graph: %d segments, kernels %d", len(graph.Segments), len(got.Segments))
+	}
 	text, err := runVADCmd(t, file)
 	if err != nil || !strings.Contains(text, "speech segment(s)") {
 		t.Errorf("text output: %v\n%s", err, text)
@@ -172,6 +176,7 @@ func TestVADBadInput(t *testing.T) {
 		{[]string{"--neg-threshold", "0.9", "../../testdata/speech-b.wav"}, "negative threshold"},
 		{[]string{"--min-silence-ms", "-5", "../../testdata/speech-b.wav"}, "negative"},
 		{[]string{}, "accepts 1 arg"},
+		{[]string{"--engine", "gpu", "../../testdata/speech-b.wav"}, "unknown --engine"},
 	}
 	for _, c := range cases {
 		_, err := runVADCmd(t, c.args...)
