@@ -78,15 +78,21 @@ func BenchmarkAttentionDecode(b *testing.B) {
 	for _, ctx := range []int{512, 4096} {
 		c := attnCase{B: 1, Hq: 32, Hkv: 8, Tq: 1, Tk: ctx, D: 64, Past: ctx - 1, Causal: true, F16: true}
 		a, _ := c.build(rng(1))
-		b.Run(fmt.Sprint(ctx), func(b *testing.B) {
-			benchLevels(b, func(b *testing.B) {
-				b.SetBytes(int64(2 * 2 * c.Hkv * ctx * c.D)) // K and V bytes read
-				for b.Loop() {
-					if err := a.Run(parallel.Default()); err != nil {
-						b.Fatal(err)
+		for _, threads := range []string{"pool", "serial"} {
+			var r Runner
+			if threads == "pool" {
+				r = parallel.Default()
+			}
+			b.Run(fmt.Sprintf("%d/%s", ctx, threads), func(b *testing.B) {
+				benchLevels(b, func(b *testing.B) {
+					b.SetBytes(int64(2 * 2 * c.Hkv * ctx * c.D)) // K and V bytes read
+					for b.Loop() {
+						if err := a.Run(r); err != nil {
+							b.Fatal(err)
+						}
 					}
-				}
+				})
 			})
-		})
+		}
 	}
 }

@@ -383,10 +383,7 @@ func (g *asm) dots(name string, half bool) {
 	g.op("ADDQ $%d, AX", g.a.lanes)
 	g.op("SUBQ $%d, R9", g.a.lanes)
 	g.op("JNE qloop_%s", name)
-	for i := range 4 {
-		g.hsum(i, 8)
-		g.op("VMOVSS X%d, %d(DI)", i, 4*i)
-	}
+	g.hsum4()
 	g.op("ADDQ $16, DI")
 	g.op("LEAQ (DX)(R8*4), DX")
 	g.op("SUBQ $4, CX")
@@ -579,6 +576,28 @@ func (g *asm) axpys(name string, half bool) {
 	}
 	g.op("VZEROUPPER")
 	g.op("RET")
+}
+
+// hsum4 reduces accumulators 0..3 to four sums stored at (DI) with a
+// transpose-and-add tree (cheaper than four horizontal sums).
+func (g *asm) hsum4() {
+	r := g.r
+	g.op("VUNPCKLPS %s, %s, %s", r(1), r(0), r(4))
+	g.op("VUNPCKHPS %s, %s, %s", r(1), r(0), r(5))
+	g.op("VADDPS %s, %s, %s", r(5), r(4), r(4))
+	g.op("VUNPCKLPS %s, %s, %s", r(3), r(2), r(6))
+	g.op("VUNPCKHPS %s, %s, %s", r(3), r(2), r(7))
+	g.op("VADDPS %s, %s, %s", r(7), r(6), r(6))
+	g.op("VUNPCKLPD %s, %s, %s", r(6), r(4), r(5))
+	g.op("VUNPCKHPD %s, %s, %s", r(6), r(4), r(7))
+	g.op("VADDPS %s, %s, %s", r(7), r(5), r(5))
+	if g.a.z {
+		g.op("VEXTRACTF64X4 $1, Z5, Y6")
+		g.op("VADDPS Y6, Y5, Y5")
+	}
+	g.op("VEXTRACTF128 $1, Y5, X6")
+	g.op("VADDPS X6, X5, X5")
+	g.op("VMOVUPS X5, (DI)")
 }
 
 // hmax reduces register i to its maximum in lane 0 (X i).
