@@ -1,0 +1,92 @@
+package gemm
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// benchShapes are the shapes the speed goals name plus the LLM layers
+// around them (M×N×K; "nk" multiplies by a [N,K] weight).
+var benchShapes = []struct {
+	m, n, k int
+	layout  Layout
+	dt      tensor.DType
+}{
+	{1024, 1024, 1024, KN, tensor.F32},
+	{1024, 1024, 1024, NK, tensor.F32},
+	{128, 3072, 1024, NK, tensor.F32},
+	{128, 1024, 3072, NK, tensor.F32},
+	{128, 3072, 1024, NK, tensor.F16},
+	{128, 3072, 1024, NK, tensor.BF16},
+	{1, 8192, 2048, NK, tensor.F32},
+	{1, 8192, 2048, NK, tensor.F16},
+	{1, 8192, 2048, NK, tensor.BF16},
+	{4, 3072, 1024, NK, tensor.F32},
+}
+
+func BenchmarkMatMul(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	p := parallel.Default()
+	for _, s := range benchShapes {
+		o := newOperands(r, s.m, s.n, s.k, s.layout, s.dt, false)
+		c := make([]float32, len(o.c0))
+		for _, packed := range []bool{false, true} {
+			if packed && s.m <= gemvMaxM {
+				continue
+			}
+			name := fmt.Sprintf("%dx%dx%d/%v/%v/packed=%v", s.m, s.n, s.k, s.layout, s.dt, packed)
+			b.Run(name, func(b *testing.B) {
+				var pb *PackedB
+				if packed {
+					var err error
+					if pb, err = Pack(p, o.b, s.n, s.k); err != nil {
+						b.Fatal(err)
+					}
+				}
+				for b.Loop() {
+					var err error
+					if packed {
+						err = pb.MatMul(p, Matrix{c, o.ldc}, Matrix{o.a, o.lda}, s.m, false)
+					} else {
+						err = MatMul(p, Matrix{c, o.ldc}, Matrix{o.a, o.lda}, o.b, s.m, s.n, s.k, false)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				sec := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(2*float64(s.m*s.n*s.k)/sec/1e9, "GFLOP/s")
+				if s.m <= gemvMaxM {
+					bytes := float64(s.n * s.k * 4)
+					if s.dt != tensor.F32 {
+						bytes /= 2
+					}
+					b.ReportMetric(bytes/sec/1e9, "GB/s")
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkMicro times the register tile alone on L1/L2-resident panels:
+// the ceiling the blocked product can approach.
+func BenchmarkMicro(b *testing.B) {
+	for _, tr := range allTiers() {
+		for _, k := range []int{kc} {
+			rows := tr.mr
+			a := make([]float32, k*rows)
+			bp := make([]float32, k*tr.nr)
+			c := make([]float32, rows*tr.nr)
+			b.Run(fmt.Sprintf("%v/%dx%d/k=%d", tr.level, rows, tr.nr, k), func(b *testing.B) {
+				for b.Loop() {
+					tr.micro(rows, k, a, bp, c, tr.nr, true)
+				}
+				b.ReportMetric(2*float64(rows*tr.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
