@@ -149,3 +149,45 @@ func TestLlamaCppReadsWriterOutput(t *testing.T) {
 	defer m.Close()
 	sameTensors(t, whole, []*File{m})
 }
+
+// llama.cpp loads and runs a model our writer laid out differently from
+// the original (alignment 64, keys and tensors in reverse order).
+func TestLlamaCppRunsRewrittenModel(t *testing.T) {
+	tool := llamaCppTool(t, "llama-bench")
+	f, err := Open("testdata/qwen3-Q4_K_M.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	md := &Metadata{}
+	keys := f.Metadata.Keys()
+	for i := len(keys) - 1; i >= 0; i-- {
+		v, _ := f.Metadata.Get(keys[i])
+		if err := md.Set(keys[i], v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = md.Set(KeyAlignment, uint32(64))
+	var ts []TensorInfo
+	for i := len(f.Tensors) - 1; i >= 0; i-- {
+		ts = append(ts, f.Tensors[i])
+	}
+	path := filepath.Join(t.TempDir(), "rewritten.gguf")
+	w, err := Create(path, md, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range ts {
+		data, _ := f.Data(ti)
+		if err := w.WriteTensor(ti.Name, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, "-m", path, "-p", "8", "-n", "4", "-t", "1", "-r", "1").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "tg4") {
+		t.Fatalf("llama-bench: %v\n%s", err, out)
+	}
+}
