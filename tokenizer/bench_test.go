@@ -5,8 +5,8 @@ import (
 	"flag"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -26,7 +26,11 @@ var (
 // Cyrillic, Greek, emoji, …), interleaved in blocks.
 func benchCorpus(tb testing.TB) string {
 	corpusOnce.Do(func() {
-		root := runtime.GOROOT()
+		out, err := exec.Command("go", "env", "GOROOT").Output()
+		if err != nil {
+			tb.Skipf("go env GOROOT: %v", err)
+		}
+		root := strings.TrimSpace(string(out))
 		prose, err := os.ReadFile(filepath.Join(root, "src", "testdata", "Isaac.Newton-Opticks.txt"))
 		if err != nil {
 			tb.Skipf("no Opticks text in GOROOT: %v", err)

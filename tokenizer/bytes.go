@@ -41,15 +41,6 @@ func byteLevelDecode(tok string) (raw []byte, ok bool) {
 	return raw, true
 }
 
-// byteLevelEncode writes raw bytes in the byte-level alphabet.
-func byteLevelEncode(raw string) string {
-	buf := make([]byte, 0, len(raw)*2)
-	for i := 0; i < len(raw); i++ {
-		buf = utf8.AppendRune(buf, byteToRune[raw[i]])
-	}
-	return string(buf)
-}
-
 // lossyString converts bytes to a valid UTF-8 string the way Rust's
 // String::from_utf8_lossy does: each maximal ill-formed subsequence becomes
 // one U+FFFD. (Go's strings.ToValidUTF8 would merge adjacent ones.)
@@ -106,35 +97,4 @@ func invalidPrefixLen(b []byte) int {
 		n++
 	}
 	return n
-}
-
-// incompleteTail reports how many trailing bytes of b form the start of a
-// UTF-8 sequence that more bytes could still complete.
-func incompleteTail(b []byte) int {
-	for k := 1; k <= 3 && k <= len(b); k++ {
-		i := len(b) - k
-		c := b[i]
-		if c < 0x80 {
-			return 0
-		}
-		if c >= 0xC0 {
-			if invalidPrefixLen(b[i:]) == k && seqLen(c) > k {
-				return k
-			}
-			return 0
-		}
-	}
-	return 0
-}
-
-func seqLen(c byte) int {
-	switch {
-	case c >= 0xC2 && c <= 0xDF:
-		return 2
-	case c >= 0xE0 && c <= 0xEF:
-		return 3
-	case c >= 0xF0 && c <= 0xF4:
-		return 4
-	}
-	return 1
 }

@@ -209,3 +209,36 @@ func TestTransformersJS(t *testing.T) {
 }
 
 var _ = bytes.Equal
+
+// TestIDsOnlyMatchesFull checks that the ids-only path (no alignment
+// bookkeeping, fast normalizers) gives the same ids as the full path, and
+// that offsets stay inside the text, on 256 KB of the benchmark corpus.
+func TestIDsOnlyMatchesFull(t *testing.T) {
+	text := benchCorpus(t)
+	text = text[len(text)/3 : len(text)/3+256<<10]
+	for !utf8.ValidString(text) {
+		text = text[1:]
+	}
+	tks := map[string]*Tokenizer{
+		"qwen3": hfTokenizer(t, "qwen3", true), "llama3": hfTokenizer(t, "llama3", true), "gemma3": hfTokenizer(t, "gemma3", true),
+		"bert-bge": ggufTokenizer(t, "bert-bge"), "llama-spm": ggufTokenizer(t, "llama-spm"), "falcon": ggufTokenizer(t, "falcon"),
+	}
+	for name, tk := range tks {
+		ids, err := tk.Encode(text, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := tk.EncodeFull(text, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !eqIDs(ids, e.IDs) {
+			t.Errorf("%s: Encode and EncodeFull differ (%d vs %d tokens)", name, len(ids), len(e.IDs))
+		}
+		for i, o := range e.Offsets {
+			if o[0] < 0 || o[0] > o[1] || o[1] > len(text) {
+				t.Fatalf("%s: token %d offset %v outside the text", name, i, o)
+			}
+		}
+	}
+}

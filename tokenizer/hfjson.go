@@ -50,12 +50,18 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 		if a.Content == "" {
 			return nil, fmt.Errorf("tokenizer.json: added_tokens[%d]: empty content", i)
 		}
-		t.added = append(t.added, AddedToken{ID: a.ID, Content: a.Content, SingleWord: a.SingleWord,
-			LStrip: a.LStrip, RStrip: a.RStrip, Normalized: a.Normalized, Special: a.Special})
+		t.added = append(t.added, AddedToken(a))
 	}
 	t.finish()
 	if t.post, err = parsePost(f.PostProcessor, t); err != nil {
 		return nil, fmt.Errorf("tokenizer.json: post_processor: %w", err)
+	}
+	if t.post != nil {
+		for _, id := range t.post.process(&Encoding{}, true).IDs {
+			if _, ok := t.IDToToken(id); !ok {
+				return nil, fmt.Errorf("tokenizer.json: post_processor: special token id %d is not in the vocabulary", id)
+			}
+		}
 	}
 	if t.dec, err = parseDecoder(f.Decoder); err != nil {
 		return nil, fmt.Errorf("tokenizer.json: decoder: %w", err)
@@ -460,22 +466,22 @@ func parseModel(raw json.RawMessage, byteLevel bool) (model, error) {
 			return nil, err
 		}
 		if len(vocab) == 0 {
-			return nil, fmt.Errorf("Unigram: empty vocabulary")
+			return nil, fmt.Errorf("unigram: empty vocabulary")
 		}
 		pieces := make([]string, len(vocab))
 		scores := make([]float64, len(vocab))
 		for i, v := range vocab {
 			if err := json.Unmarshal(v[0], &pieces[i]); err != nil {
-				return nil, fmt.Errorf("Unigram: vocab[%d]: %w", i, err)
+				return nil, fmt.Errorf("unigram: vocab[%d]: %w", i, err)
 			}
 			if err := json.Unmarshal(v[1], &scores[i]); err != nil {
-				return nil, fmt.Errorf("Unigram: vocab[%d]: %w", i, err)
+				return nil, fmt.Errorf("unigram: vocab[%d]: %w", i, err)
 			}
 		}
 		unk := int32(-1)
 		if unkID != nil {
 			if *unkID < 0 || *unkID >= len(pieces) {
-				return nil, fmt.Errorf("Unigram: unk_id %d out of range", *unkID)
+				return nil, fmt.Errorf("unigram: unk_id %d out of range", *unkID)
 			}
 			unk = int32(*unkID)
 		}
