@@ -137,7 +137,11 @@ func inspectWeights(path string, opts inspectOptions) (*inspectReport, error) {
 		md := m.GGUF()
 		r.Architecture = md.Arch()
 		files := m.GGUFFiles()
-		r.Notes = append(r.Notes, fmt.Sprintf("GGUF v%d, alignment %d", files[0].Version, files[0].Alignment))
+		note := fmt.Sprintf("GGUF v%d, alignment %d", files[0].Version, files[0].Alignment)
+		if ft, ok := md.FileType(); ok {
+			note += fmt.Sprintf(", file type %s", ft)
+		}
+		r.Notes = append(r.Notes, note)
 		for _, k := range md.Keys() {
 			v, _ := md.Get(k)
 			r.Metadata[k] = summarizeValue(v)
