@@ -3,6 +3,9 @@ package kernels
 import (
 	"errors"
 	"fmt"
+
+	"github.com/rlx-go/rlx/backend/cpu/gemm"
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
 )
 
 // Conv describes an N-dimensional convolution (N = len(In): 1 for conv1d,
@@ -86,8 +89,11 @@ func (c *Conv) Validate(out, in, w, bias []float32) error {
 }
 
 // Run computes the convolution: per (batch, group) the receptive fields are
-// unfolded (im2col) and each output channel row accumulates Σ w·col with the
-// vector axpy kernel, in parallel over output channels.
+// unfolded (im2col) and multiplied by the weights. With a *parallel.Pool as
+// the runner and enough work the product goes through the packed GEMM;
+// otherwise each output channel row accumulates Σ w·col with the vector axpy
+// kernel, in parallel over output channels (over (batch, group) when the
+// groups are small, as in depthwise convolutions).
 func (c *Conv) Run(r Runner, out, in, w, bias []float32) error {
 	if err := c.Validate(out, in, w, bias); err != nil {
 		return err
@@ -128,6 +134,24 @@ func (c *Conv) Run(r Runner, out, in, w, bias []float32) error {
 		return nil
 	}
 	col := make([]float32, rows*nOut)
+	if pool, ok := r.(*parallel.Pool); ok && pool != nil && cog*rows*nOut >= 1<<15 {
+		for b := range c.B {
+			for gi := range g {
+				c.Im2Col(col, in[(b*c.Cin+gi*cig)*nIn:][:cig*nIn], cig)
+				dst := out[(b*c.Cout+gi*cog)*nOut:][:cog*nOut]
+				if err := gemm.MatMul(pool, gemm.Matrix{Data: dst, Stride: nOut}, gemm.Matrix{Data: w[gi*cog*rows:][:cog*rows], Stride: rows},
+					gemm.B{Layout: gemm.KN, F32: col, Stride: nOut}, cog, nOut, rows, false); err != nil {
+					return fmt.Errorf("%w: %w", ErrConv, err)
+				}
+				if bias != nil {
+					for co := range cog {
+						BinaryScalar(Add, dst[co*nOut:(co+1)*nOut], dst[co*nOut:(co+1)*nOut], bias[gi*cog+co])
+					}
+				}
+			}
+		}
+		return nil
+	}
 	for b := range c.B {
 		for gi := range g {
 			src := in[(b*c.Cin+gi*cig)*nIn:][:cig*nIn]

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -261,6 +262,12 @@ func TestConv(t *testing.T) {
 		{B: 2, Cin: 4, Cout: 6, In: []int{9, 11}, Kernel: []int{3, 2}, Stride: []int{2, 1}, Dilation: []int{1, 2}, PadBefore: []int{1, 0}, PadAfter: []int{1, 2}, Groups: 2},
 		{B: 1, Cin: 5, Cout: 5, In: []int{13, 7}, Kernel: []int{3, 3}, Groups: 5, PadBefore: []int{1, 1}, PadAfter: []int{1, 1}}, // depthwise 2d
 	}
+	pool := parallel.New(2)
+	defer pool.Close()
+	// Bigger than the GEMM threshold: Whisper's first conv on 300 frames.
+	cases = append(cases, Conv{B: 1, Cin: 80, Cout: 64, In: []int{300}, Kernel: []int{3}, PadBefore: []int{1}, PadAfter: []int{1}},
+		Conv{B: 2, Cin: 3, Cout: 48, In: []int{64, 64}, Kernel: []int{16, 16}, Stride: []int{16, 16}},
+		Conv{B: 1, Cin: 8, Cout: 64, In: []int{200}, Kernel: []int{5}, Groups: 2, PadBefore: []int{2}, PadAfter: []int{2}})
 	forLevels(t, func(t *testing.T) {
 		for ci, c := range cases {
 			g := max(c.Groups, 1)
@@ -269,9 +276,17 @@ func TestConv(t *testing.T) {
 			bias := randSlice(r, c.Cout, 1)
 			od := c.OutDims()
 			out := make([]float32, c.B*c.Cout*prodInts(od))
+			// nil (serial axpy path), a plain runner, and the pool (GEMM path
+			// for the larger cases).
 			var runner Runner
-			if ci%2 == 1 {
+			switch ci % 3 {
+			case 1:
 				runner = goRunner{3}
+			case 2:
+				runner = pool
+			}
+			if ci >= len(cases)-3 {
+				runner = pool
 			}
 			if err := c.Run(runner, out, in, w, bias); err != nil {
 				t.Fatal(err)
