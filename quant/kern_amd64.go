@@ -1,0 +1,30 @@
+//go:build amd64
+
+package quant
+
+import "github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+
+// asmOK says whether the AVX-512 VNNI kernels may run: the hardware has
+// them and RLX_CPU has not lowered the tier.
+var asmOK = cpuinfo.Active >= cpuinfo.AVX512 && cpuinfo.Host.AVX512VNNI
+
+func useAsm() bool { return asmOK }
+
+// The kernels below need K padded as MatMul's activations are (32-block
+// kernels: len(d) a multiple of 16 blocks) and weight rows readable up to
+// that padding (repackSlack).
+
+//go:noescape
+func dotQ8_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32
+
+//go:noescape
+func dotQ4_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32
+
+//go:noescape
+func dotQ4KVNNI(w, x []byte, nsb int) float32
+
+//go:noescape
+func dotQ5KVNNI(w, x []byte, nsb int) float32
+
+//go:noescape
+func dotQ6KVNNI(w, x []byte, nsb int) float32

@@ -1,0 +1,23 @@
+//go:build !amd64
+
+package quant
+
+// Without amd64 assembly the pure-Go kernels run; these names exist so the
+// dispatch code is the same on every architecture.
+
+// asmOK is always false here; tests flip it on amd64.
+var asmOK = false
+
+func useAsm() bool { return asmOK }
+
+func dotQ8_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32 {
+	return dotQ8_0Go(w, sc, qs, d, s, len(d))
+}
+
+func dotQ4_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32 {
+	return dotQ4_0Go(w, sc, qs, d, s, len(d))
+}
+
+func dotQ4KVNNI(w, x []byte, nsb int) float32 { return dotQ4KGo(w, x, nsb) }
+func dotQ5KVNNI(w, x []byte, nsb int) float32 { return dotQ5KGo(w, x, nsb) }
+func dotQ6KVNNI(w, x []byte, nsb int) float32 { return dotQ6KGo(w, x, nsb) }

@@ -1,0 +1,122 @@
+package quant
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
+)
+
+// TestKernelTwins runs the assembly kernels and their pure-Go twins on the
+// same weights and activations. The integer block sums are exact in both;
+// the float32 combination differs in order (per lane in assembly, per block
+// in Go), so results agree to a few ulps of the sum of |terms|.
+func TestKernelTwins(t *testing.T) {
+	if !useAsm() {
+		t.Skip("no AVX-512 VNNI kernels on this CPU / RLX_CPU tier")
+	}
+	p := parallel.New(1)
+	defer p.Close()
+	for _, dt := range kernelTypes {
+		for _, K := range []int{256, 512, 768, 4352, 8192} {
+			if dt.BlockSize() == 32 {
+				K -= 32 * (K / 256 % 3) // also K that is not a multiple of 512
+			}
+			t.Run(fmt.Sprintf("%v/K%d", dt, K), func(t *testing.T) {
+				const N, M = 5, 2
+				q, w := randWeights(t, dt, N, K, uint64(K))
+				x := randActs(M, K, uint64(K+1))
+				m, err := NewMatrix(dt, N, K, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				a := getAct(m.kind, M, K)
+				a.quantize(p, x)
+				for r := 0; r < M; r++ {
+					for n := 0; n < N; n++ {
+						got, want := twinDots(m, a, r, n)
+						mag := termMagnitude(w[n*K:(n+1)*K], x[r*K:(r+1)*K])
+						if d := math.Abs(float64(got - want)); d > 1e-5*mag || math.IsNaN(float64(got)) {
+							t.Fatalf("row %d·%d: asm %g, Go %g (|terms| %g)", n, r, got, want, mag)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// twinDots returns the asm and Go results for weight row n and activation
+// row r.
+func twinDots(m *Matrix, a *act, r, n int) (asm, goRes float32) {
+	w := m.data[n*m.stride:]
+	switch m.kind {
+	case kindQ8_0, kindQ4_0:
+		nb := a.kp / 32
+		qs := a.qs[r*a.kp : (r+1)*a.kp]
+		d, s := a.d[r*nb:(r+1)*nb], a.sum[r*nb:(r+1)*nb]
+		sc := m.scales[n*m.sstride : (n+1)*m.sstride]
+		if m.kind == kindQ8_0 {
+			return dotQ8_0VNNI(w, sc, qs, d, s), dotQ8_0Go(w, sc, qs, d, s, m.cols/32)
+		}
+		return dotQ4_0VNNI(w, sc, qs, d, s), dotQ4_0Go(w, sc, qs, d, s, m.cols/32)
+	}
+	nsb := m.cols / qkK
+	x := a.q8k[r*nsb*q8kBytes : (r+1)*nsb*q8kBytes]
+	switch m.kind {
+	case kindQ4K:
+		return dotQ4KVNNI(w, x, nsb), dotQ4KGo(w, x, nsb)
+	case kindQ5K:
+		return dotQ5KVNNI(w, x, nsb), dotQ5KGo(w, x, nsb)
+	}
+	return dotQ6KVNNI(w, x, nsb), dotQ6KGo(w, x, nsb)
+}
+
+// termMagnitude bounds the magnitude of the partial sums both kernels
+// round: weights are sums of a scaled level and an offset each at most the
+// row's largest |w|, so Σ(|w_i| + max|w|)·|x_i| covers every term.
+func termMagnitude(w, x []float32) float64 {
+	var wmax, mag float64
+	for _, v := range w {
+		wmax = math.Max(wmax, math.Abs(float64(v)))
+	}
+	for i := range w {
+		mag += (math.Abs(float64(w[i])) + wmax) * math.Abs(float64(x[i]))
+	}
+	return mag
+}
+
+func TestTierDispatch(t *testing.T) {
+	// The Go and assembly paths must both be reachable through MatMul:
+	// force the Go path and compare the whole product.
+	if !useAsm() {
+		t.Skip("assembly not available")
+	}
+	p := parallel.New(2)
+	defer p.Close()
+	for _, dt := range kernelTypes {
+		q, _ := randWeights(t, dt, 33, 1024, 5)
+		x := randActs(3, 1024, 6)
+		m, err := NewMatrix(dt, 33, 1024, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ya := make([]float32, 3*33)
+		yg := make([]float32, 3*33)
+		if err := m.MatMul(p, ya, x); err != nil {
+			t.Fatal(err)
+		}
+		asmOK = false
+		err = m.MatMul(p, yg, x)
+		asmOK = true
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ya {
+			if math.Abs(float64(ya[i]-yg[i])) > 1e-4*(1+math.Abs(float64(yg[i]))) {
+				t.Fatalf("%v: y[%d] asm %g, Go %g", dt, i, ya[i], yg[i])
+			}
+		}
+	}
+}
