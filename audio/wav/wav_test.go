@@ -55,8 +55,10 @@ func TestEncodings(t *testing.T) {
 	r := []float64{-0.25, 1}
 	want := []float32{0.125, 0}
 	enc := map[string]func(v float64) []byte{
-		"u8":  func(v float64) []byte { return []byte{byte(math.Min(v*128+128, 255))} },
-		"s16": func(v float64) []byte { return binary.LittleEndian.AppendUint16(nil, uint16(int16(math.Min(v*32768, 32767)))) },
+		"u8": func(v float64) []byte { return []byte{byte(math.Min(v*128+128, 255))} },
+		"s16": func(v float64) []byte {
+			return binary.LittleEndian.AppendUint16(nil, uint16(int16(math.Min(v*32768, 32767))))
+		},
 		"s24": func(v float64) []byte {
 			x := int32(v * (1 << 23))
 			if v == 1 {
