@@ -26,7 +26,7 @@ type Options struct {
 	NoFold     bool // skip constant folding
 	NoCSE      bool // skip common-subexpression elimination
 	NoPatterns bool // skip norm/softmax pattern recognition
-	NoFusion   bool // skip elementwise fusion
+	NoFusion   bool // skip elementwise fusion and matmul epilogues
 	// NoReuse gives every value its own memory (no buffer sharing).
 	NoReuse bool
 	// Dump receives the graph before and after the passes and each new
@@ -133,6 +133,7 @@ func Compile(g *ir.Graph, be backend.Backend, params ir.ParamSource, opt Options
 	}
 	wg.lower()
 	if !opt.NoFusion {
+		wg.epilogue()
 		wg.fuse()
 	}
 	wg.dce()

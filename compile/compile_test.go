@@ -387,3 +387,42 @@ func randomGraph(r *rand.Rand, nodes int) (*ir.Graph, map[string]*tensor.Tensor)
 	}
 	return g, map[string]*tensor.Tensor{"x": randF32(r, -2, 2, T, D), "y": randF32(r, -2, 2, T, D)}
 }
+
+// A bias and a residual added to matmul results become matmul epilogues.
+func TestMatMulEpilogue(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	g := mustBuild(t, func(b *ir.Builder) {
+		x := b.Input("x", tensor.F32, seq, n(16))
+		h := b.Linear(x, b.Param("w1", tensor.F32, n(24), n(16)), b.Param("b1", tensor.F32, n(24)))
+		y := b.Add(x, b.Linear(b.Silu(h), b.Param("w2", tensor.F16, n(16), n(24)), ir.Value{}))
+		b.Output("y", y)
+	})
+	params := ir.MapParams{"w1": randF32(r, -1, 1, 24, 16), "b1": randF32(r, -1, 1, 24)}
+	w2, _ := tensor.New(tensor.F16, 16, 24)
+	for i := range 16 * 24 {
+		_ = tensor.F16.StoreFloat64(w2.Data, i, r.Float64()-0.5)
+	}
+	params["w2"] = w2
+	p, err := compile.Compile(g, cpu.New(cpu.Options{}), params, compile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnt := 0
+	for _, pt := range p.Stats().Patterns {
+		if pt == "matmul+add" {
+			cnt++
+		}
+	}
+	for _, nd := range p.Graph().Nodes {
+		if nd.Op == ir.OpAdd {
+			t.Errorf("an Add survived:\n%s", p.Graph().Dump())
+		}
+	}
+	if cnt != 2 {
+		t.Errorf("%d epilogues, want 2: %v", cnt, p.Stats().Patterns)
+	}
+	for _, T := range []int{1, 9} {
+		check(t, backendtest.Case{Name: "epilogue", Graph: g, Params: params,
+			Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{"x": randF32(r, -1, 1, T, 16)}}}, Tol: 1e-5}, compile.Options{})
+	}
+}

@@ -355,6 +355,39 @@ func (g *graph) lower() {
 	}
 }
 
+// epilogue folds an addition into the matmul that produces one operand
+// (a bias, or the residual stream): the backend initialises the output
+// with the addend and accumulates the product into it, saving a pass over
+// the result.
+func (g *graph) epilogue() {
+	u := g.uses()
+	isOut := map[*ir.Node]bool{}
+	for _, o := range g.outputs {
+		isOut[o.Node] = true
+	}
+	for _, n := range slices.Clone(g.nodes) {
+		if n.Op != ir.OpAdd || n.DType != tensor.F32 {
+			continue
+		}
+		for i := range 2 {
+			m, c := n.Inputs[i], n.Inputs[1-i]
+			at, ok := m.Attr.(*ir.MatMulAttr)
+			if !ok || at.Add || u[m] != 1 || isOut[m] || c == m || !n.Shape.Equal(m.Shape) {
+				continue
+			}
+			na := *at
+			na.Add = true
+			nn := &ir.Node{Op: m.Op, Inputs: []*ir.Node{m.Inputs[0], m.Inputs[1], c}, DType: n.DType, Shape: n.Shape, Attr: &na, Name: n.Name}
+			g.insertBefore(n, nn)
+			g.replace(n, nn)
+			u[m]--
+			g.stats.Patterns = append(g.stats.Patterns, "matmul+add")
+			break
+		}
+	}
+	g.dce()
+}
+
 // fusable reports whether n can be part of a fused elementwise chain: an
 // F32 result of a unary, binary or where op (casts into F32 included).
 func fusable(n *ir.Node) bool {

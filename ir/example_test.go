@@ -29,13 +29,13 @@ func Example() {
 	// %1 = Param "norm" F32[8]
 	// %2 = RMSNorm F32[seq, 8] (%0, %1) {Eps:1e-06 PlusOne:false HasWeight:true HasBias:false}
 	// %3 = Param "gate" F16[16, 8]
-	// %4 = MatMul F32[seq, 16] (%2, %3) {TransA:false TransB:true}
+	// %4 = MatMul F32[seq, 16] (%2, %3) {transB}
 	// %5 = Param "up" F16[16, 8]
-	// %6 = MatMul F32[seq, 16] (%2, %5) {TransA:false TransB:true}
+	// %6 = MatMul F32[seq, 16] (%2, %5) {transB}
 	// %7 = Silu F32[seq, 16] (%4)
 	// %8 = Mul F32[seq, 16] (%7, %6)
 	// %9 = Param "down" F16[8, 16]
-	// %10 = MatMul F32[seq, 8] (%8, %9) {TransA:false TransB:true}
+	// %10 = MatMul F32[seq, 8] (%8, %9) {transB}
 	// %11 = Add F32[seq, 8] (%0, %10)
 	// output "y" = %11
 }

@@ -186,7 +186,9 @@ type RangeAttr struct{ Start Dim }
 type SoftcapAttr struct{ Cap float64 }
 
 // MatMulAttr says which operands are transposed in their last two axes.
-type MatMulAttr struct{ TransA, TransB bool }
+// Add (set by the compiler's epilogue fusion) means a third input,
+// broadcast to the result, is added to the product.
+type MatMulAttr struct{ TransA, TransB, Add bool }
 
 // SoftmaxAttr: softmax(Scale·x + mask) along Axis. Masked reports an
 // additive mask input (broadcast to x).
@@ -347,6 +349,14 @@ func attrString(a any) string {
 			a.Causal, a.Window, a.Softcap, a.Scale, a.Masked, a.Cached, a.Past)
 	case *RangeAttr:
 		return fmt.Sprintf("start=%v", a.Start)
+	case *MatMulAttr:
+		var f []string
+		for i, on := range []bool{a.TransA, a.TransB, a.Add} {
+			if on {
+				f = append(f, []string{"transA", "transB", "add"}[i])
+			}
+		}
+		return strings.Join(f, " ")
 	case *SliceAttr:
 		return fmt.Sprintf("axis=%d start=%v step=%d", a.Axis, a.Start, a.Step)
 	}
@@ -710,8 +720,12 @@ func isOne(d Dim) bool { c, ok := d.Const(); return ok && c == 1 }
 
 func inferMatMul(a any, ins []*Node) (tensor.DType, Shape, error) {
 	at, _ := a.(*MatMulAttr)
-	if at == nil || len(ins) != 2 {
-		return 0, nil, fmt.Errorf("MatMul takes 2 inputs and attributes")
+	want := 2
+	if at != nil && at.Add {
+		want = 3
+	}
+	if at == nil || len(ins) != want {
+		return 0, nil, fmt.Errorf("MatMul takes %d inputs and attributes", want)
 	}
 	x, w := ins[0], ins[1]
 	if len(x.Shape) < 2 || len(w.Shape) < 2 {
@@ -748,7 +762,15 @@ func inferMatMul(a any, ins []*Node) (tensor.DType, Shape, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("MatMul batch dims: %w", err)
 	}
-	return x.DType, append(batch, m, n), nil
+	out := append(batch, m, n)
+	if at.Add {
+		c := ins[2]
+		s, err := Broadcast(out, c.Shape)
+		if err != nil || !s.Equal(out) || c.DType != x.DType {
+			return 0, nil, fmt.Errorf("MatMul addend %v%v does not broadcast to %v%v", c.DType, c.Shape, x.DType, out)
+		}
+	}
+	return x.DType, out, nil
 }
 
 func inferRoPE(a any, ins []*Node) (tensor.DType, Shape, error) {

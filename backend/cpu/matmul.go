@@ -39,6 +39,7 @@ type matmul struct {
 	b      *Backend
 	transA bool
 	transB bool
+	add    bool // a third input is added (epilogue)
 	packed *gemm.PackedB // constant weight, packed
 	weight *gemm.B       // constant 16-bit weight, as stored
 	n, k   int           // of the constant weight
@@ -46,7 +47,7 @@ type matmul struct {
 
 func (b *Backend) matmulKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
 	a := n.Attr.(*ir.MatMulAttr)
-	m := &matmul{b: b, transA: a.TransA, transB: a.TransB}
+	m := &matmul{b: b, transA: a.TransA, transB: a.TransB, add: a.Add}
 	w := consts[1]
 	if w == nil || len(w.Shape) != 2 {
 		return m, nil
@@ -131,17 +132,23 @@ func (m *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 	if m.transA {
 		x = transposeLast2(x, a.Shape)
 	}
+	acc := m.add
+	if acc {
+		fillBroadcast(m.b, y, ins[2], out.Shape)
+	}
 	if K == 0 {
-		clear(y)
+		if !acc {
+			clear(y)
+		}
 		return nil
 	}
 	if m.packed != nil || m.weight != nil {
 		// A 2-D weight applies to every row of every batch item.
 		rows := len(y) / N
 		if m.packed != nil {
-			return m.packed.MatMul(m.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: x}, rows, false)
+			return m.packed.MatMul(m.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: x}, rows, acc)
 		}
-		return gemm.MatMul(m.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: x}, *m.weight, rows, N, K, false)
+		return gemm.MatMul(m.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: x}, *m.weight, rows, N, K, acc)
 	}
 	gb, err := gemmB(w, nil, m.transB)
 	if err != nil {
@@ -174,7 +181,7 @@ func (m *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 		if nb > 1 {
 			sx, sw = xOff[1], wOff[1]
 		}
-		return gemm.BatchedMatMul(m.b.pool, nb, gemm.Matrix{Data: y}, M*N, gemm.Matrix{Data: x}, sx, gb, sw, M, N, K, false)
+		return gemm.BatchedMatMul(m.b.pool, nb, gemm.Matrix{Data: y}, M*N, gemm.Matrix{Data: x}, sx, gb, sw, M, N, K, acc)
 	}
 	for bi := range nb {
 		bb := gb
@@ -183,11 +190,32 @@ func (m *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 		} else {
 			bb.U16 = bb.U16[wOff[bi]:]
 		}
-		if err := gemm.MatMul(m.b.pool, gemm.Matrix{Data: y[bi*M*N:]}, gemm.Matrix{Data: x[xOff[bi]:]}, bb, M, N, K, false); err != nil {
+		if err := gemm.MatMul(m.b.pool, gemm.Matrix{Data: y[bi*M*N:]}, gemm.Matrix{Data: x[xOff[bi]:]}, bb, M, N, K, acc); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// fillBroadcast writes c, broadcast to shape, into y: a plain copy, rows of
+// a bias vector, or the general strided gather.
+func fillBroadcast(b *Backend, y []float32, c backend.Tensor, shape []int) {
+	cnt := tensor.NumElements(c.Shape)
+	last := 1
+	if len(shape) > 0 {
+		last = shape[len(shape)-1]
+	}
+	switch {
+	case c.DType == tensor.F32 && cnt == len(y):
+		copy(y, f32(c))
+	case c.DType == tensor.F32 && cnt == last && (len(c.Shape) == 0 || c.Shape[len(c.Shape)-1] == last):
+		v := f32(c)
+		for r := 0; r < len(y); r += last {
+			copy(y[r:r+last], v)
+		}
+	default:
+		gatherBroadcast(y, raw(c), c.DType, bstrides(c.Shape, shape), shape, 0, make([]int, len(shape)))
+	}
 }
 
 func bytesF32(d []byte) []float32 {
@@ -209,8 +237,9 @@ func bytesU16(d []byte) []uint16 {
 // float32 once, at compile time, and packed for gemm (four bytes a weight:
 // correct, not yet memory-lean).
 type dequantMatMul struct {
-	b  *Backend
-	pb *gemm.PackedB
+	b   *Backend
+	pb  *gemm.PackedB
+	add bool
 }
 
 func (b *Backend) dequantMatMulKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
@@ -226,7 +255,7 @@ func (b *Backend) dequantMatMulKernel(n *ir.Node, consts []*tensor.Tensor) (back
 	if err != nil {
 		return nil, fmt.Errorf("cpu: weight %q: %w", n.Inputs[1].Name, err)
 	}
-	return &dequantMatMul{b: b, pb: pb}, nil
+	return &dequantMatMul{b: b, pb: pb, add: n.Attr.(*ir.MatMulAttr).Add}, nil
 }
 
 func (d *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
@@ -234,5 +263,8 @@ func (d *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Te
 	if len(y) == 0 {
 		return nil
 	}
-	return d.pb.MatMul(d.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: f32(ins[0])}, len(y)/d.pb.N(), false)
+	if d.add {
+		fillBroadcast(d.b, y, ins[2], out.Shape)
+	}
+	return d.pb.MatMul(d.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: f32(ins[0])}, len(y)/d.pb.N(), d.add)
 }

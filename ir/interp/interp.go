@@ -217,7 +217,15 @@ func evalStructured(n *ir.Node, ins []*Value, out *Value, bind map[string]int) e
 	case ir.OpFused:
 		return evalFused(n, ins, out)
 	case ir.OpMatMul, ir.OpDequantMatMul:
-		matmul(n.Attr.(*ir.MatMulAttr), ins[0], ins[1], out)
+		a := n.Attr.(*ir.MatMulAttr)
+		matmul(a, ins[0], ins[1], out)
+		if a.Add {
+			prod := slices.Clone(out.Data)
+			broadcast(out, ins[2:3], func(v []float64) float64 { return v[0] })
+			for i := range out.Data {
+				out.Data[i] += prod[i]
+			}
+		}
 	case ir.OpSoftmax:
 		softmax(n.Attr.(*ir.SoftmaxAttr), ins, out)
 	case ir.OpLayerNorm, ir.OpRMSNorm:
