@@ -39,7 +39,7 @@ type matmul struct {
 	b      *Backend
 	transA bool
 	transB bool
-	add    bool // a third input is added (epilogue)
+	add    bool          // a third input is added (epilogue)
 	packed *gemm.PackedB // constant weight, packed
 	weight *gemm.B       // constant 16-bit weight, as stored
 	n, k   int           // of the constant weight
