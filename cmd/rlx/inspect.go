@@ -102,6 +102,7 @@ func inspectWeights(path string, opts inspectOptions) (*inspectReport, error) {
 		Metadata:    map[string]any{},
 	}
 	r.Files = m.Files()
+	unsupported := map[string]int{}
 	for _, name := range m.Names() {
 		t, _ := m.Tensor(name)
 		r.DTypes[t.TypeName]++
@@ -110,8 +111,11 @@ func inspectWeights(path string, opts inspectOptions) (*inspectReport, error) {
 			r.MTP = append(r.MTP, "tensor "+name)
 		}
 		if !t.DType.Valid() {
-			r.Notes = append(r.Notes, fmt.Sprintf("tensor %s has type %s, which rlx cannot compute with", name, t.TypeName))
+			unsupported[t.TypeName]++
 		}
+	}
+	for _, typ := range slices.Sorted(mapKeysInt(unsupported)) {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d tensors of type %s, which rlx cannot compute with", unsupported[typ], typ))
 	}
 	res := m.Resolved
 	for i, c := range res.Candidates {

@@ -298,3 +298,25 @@ func TestInspectorHook(t *testing.T) {
 		t.Errorf("fallback: %v", err)
 	}
 }
+
+func TestInspectUnsupportedTypes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "iq.gguf")
+	ts := []gguf.TensorInfo{
+		{Name: "a", Type: gguf.TypeIQ2_XXS, Dims: []uint64{256}},
+		{Name: "b", Type: gguf.TypeIQ2_XXS, Dims: []uint64{256}},
+		{Name: "c", Type: gguf.TypeF32, Dims: []uint64{4}},
+	}
+	kv := lmKeys("llama")
+	writeTestGGUF(t, p, kv, ts)
+	r, err := inspectPath(p, inspectOptions{GGUFIndex: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.DTypes["IQ2_XXS"] != 2 || !strings.Contains(strings.Join(r.Notes, "\n"), "2 tensors of type IQ2_XXS") {
+		t.Errorf("dtypes %v notes %v", r.DTypes, r.Notes)
+	}
+	c, err := checkPath(p, inspectOptions{GGUFIndex: -1})
+	if err != nil || len(c.Unsupported) != 2 || !strings.Contains(c.Unsupported[0], `"a"`) {
+		t.Errorf("check: %+v %v", c, err)
+	}
+}
