@@ -96,3 +96,16 @@ func BenchmarkAttentionDecode(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkLayerNorm(b *testing.B) {
+	// Whisper-small encoder rows.
+	const n = 768
+	x, w, c := randSlice(rng(1), 64*n, 1), randSlice(rng(2), n, 1), randSlice(rng(3), n, 1)
+	dst := make([]float32, len(x))
+	benchLevels(b, func(b *testing.B) {
+		b.SetBytes(4 * int64(len(x)))
+		for b.Loop() {
+			LayerNorm(dst, x, w, c, n, 1e-5)
+		}
+	})
+}

@@ -17,6 +17,8 @@ type impls struct {
 	f16ToF32                      func(dst []float32, src []uint16)
 	f32ToF16                      func(dst []uint16, src []float32)
 	sumSq                         func(x []float32) float32
+	sumDev                        func(x []float32, m float32, mode int) float32
+	normRow                       func(dst, x, w, b []float32, m, inv float32)
 	binary                        [4]func(dst, a, b []float32)
 	scaleRow                      func(dst, x, w []float32, s float32, plusOne bool)
 }
@@ -53,6 +55,8 @@ func genericImpls() impls {
 		f16ToF32:    f16ToF32Go,
 		f32ToF16:    f32ToF16Go,
 		sumSq:       sumSquares8,
+		sumDev:      sumDevGo,
+		normRow:     normRowGo,
 		scaleRow:    scaleRowGo,
 		binary:      [4]func(dst, a, b []float32){addGo, subGo, mulGo, divGo},
 	}

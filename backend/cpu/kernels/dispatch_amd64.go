@@ -37,6 +37,8 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.f32ToF16 = cvtAsm(f32ToF16AVX512, f32ToF16Go, 16)
 		im.sumSq = sumSqAsm(sumSqAVX512, 16)
 		im.scaleRow = scaleRowAsm(scaleRowAVX512, 16)
+		im.sumDev = sumDevAsm(sumDevAVX512, 16)
+		im.normRow = normRowAsm(normRowAVX512, 16)
 		im.binary = [4]func(dst, a, b []float32){
 			gluAsm(addvAVX512, addGo, 16), gluAsm(subvAVX512, subGo, 16),
 			gluAsm(mulvAVX512, mulGo, 16), gluAsm(divvAVX512, divGo, 16)}
@@ -64,6 +66,8 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.f32ToF16 = cvtAsm(f32ToF16AVX2, f32ToF16Go, 8)
 		im.sumSq = sumSqAsm(sumSqAVX2, 8)
 		im.scaleRow = scaleRowAsm(scaleRowAVX2, 8)
+		im.sumDev = sumDevAsm(sumDevAVX2, 8)
+		im.normRow = normRowAsm(normRowAVX2, 8)
 		im.binary = [4]func(dst, a, b []float32){
 			gluAsm(addvAVX2, addGo, 8), gluAsm(subvAVX2, subGo, 8),
 			gluAsm(mulvAVX2, mulGo, 8), gluAsm(divvAVX2, divGo, 8)}
@@ -244,6 +248,51 @@ func scaleRowAsm(f func(dst, x, w *float32, n int, s float32, mode int), lanes i
 				wt = w[v:]
 			}
 			scaleRowGo(dst[v:], x[v:], wt, s, plusOne)
+		}
+	}
+}
+
+func sumDevAsm(f func(x *float32, n int, m float32, mode int) float32, lanes int) func(x []float32, m float32, mode int) float32 {
+	return func(x []float32, m float32, mode int) float32 {
+		v := len(x) &^ (lanes - 1)
+		var s float32
+		if v > 0 {
+			s = f(&x[0], v, m, mode)
+		}
+		if v < len(x) {
+			s += sumDevGo(x[v:], m, mode)
+		}
+		return s
+	}
+}
+
+func normRowAsm(f func(dst, x, w, b *float32, n int, m, inv float32, mode int), lanes int) func(dst, x, w, b []float32, m, inv float32) {
+	return func(dst, x, w, b []float32, m, inv float32) {
+		n := len(x)
+		dst = dst[:n]
+		v := n &^ (lanes - 1)
+		if v > 0 {
+			mode := 0
+			var wp, bp *float32
+			if w != nil {
+				w = w[:n]
+				wp, mode = &w[0], mode|1
+			}
+			if b != nil {
+				b = b[:n]
+				bp, mode = &b[0], mode|2
+			}
+			f(&dst[0], &x[0], wp, bp, v, m, inv, mode)
+		}
+		if v < n {
+			var wt, bt []float32
+			if w != nil {
+				wt = w[v:]
+			}
+			if b != nil {
+				bt = b[v:]
+			}
+			normRowGo(dst[v:], x[v:], wt, bt, m, inv)
 		}
 	}
 }

@@ -45,42 +45,57 @@ func scaleRowGo(dst, x, w []float32, inv float32, plusOne bool) {
 
 // LayerNorm normalises each row of n values to zero mean and unit variance
 // (biased variance, as PyTorch) and applies dst = x̂·w + b; w and b may be nil.
-// Statistics are accumulated in float64. dst may alias x.
+// The mean and variance are two passes of float32 vector sums per 512-value
+// chunk, added in float64. dst may alias x.
 func LayerNorm(dst, x, w, b []float32, n int, eps float32) {
 	rows := len(x) / n
 	for r := range rows {
 		xr := x[r*n : (r+1)*n]
-		var s float64
-		for _, v := range xr {
-			s += float64(v)
+		mean := float32(chunked(xr, 0, 0) / float64(n))
+		vr := chunked(xr, mean, 1) / float64(n)
+		inv := float32(1 / math.Sqrt(vr+float64(eps)))
+		impl.normRow(dst[r*n:(r+1)*n], xr, w, b, mean, inv)
+	}
+}
+
+// chunked adds sumDev over 512-value chunks in float64.
+func chunked(x []float32, m float32, mode int) float64 {
+	var tot float64
+	for len(x) > 0 {
+		k := min(len(x), sumChunk)
+		tot += float64(impl.sumDev(x[:k], m, mode))
+		x = x[k:]
+	}
+	return tot
+}
+
+// sumDevGo is Σx (mode 0) or Σ(x−m)² (mode 1) in eight float32 lanes.
+func sumDevGo(x []float32, m float32, mode int) float32 {
+	var s [8]float32
+	for i, v := range x {
+		if mode == 1 {
+			d := v - m
+			v = d * d
 		}
-		mean := s / float64(n)
-		var ss float64
-		for _, v := range xr {
-			d := float64(v) - mean
-			ss += d * d
-		}
-		inv := float32(1 / math.Sqrt(ss/float64(n)+float64(eps)))
-		m := float32(mean)
-		out := dst[r*n : (r+1)*n]
+		s[i&7] += v
+	}
+	return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
+}
+
+// normRowGo sets dst = (x−m)·inv, then ·w and +b where given (t·w+b fused).
+func normRowGo(dst, x, w, b []float32, m, inv float32) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		t := (v - m) * inv
 		switch {
 		case w != nil && b != nil:
-			for i, v := range xr {
-				out[i] = (v-m)*inv*w[i] + b[i]
-			}
+			t = fmaf(t, w[i], b[i])
 		case w != nil:
-			for i, v := range xr {
-				out[i] = (v - m) * inv * w[i]
-			}
-		default:
-			for i, v := range xr {
-				y := (v - m) * inv
-				if b != nil {
-					y += b[i]
-				}
-				out[i] = y
-			}
+			t *= w[i]
+		case b != nil:
+			t += b[i]
 		}
+		dst[i] = t
 	}
 }
 

@@ -7,6 +7,12 @@ package kernels
 import "unsafe"
 
 //go:noescape
+func sumDevAVX512(x *float32, n int, m float32, mode int) float32
+
+//go:noescape
+func normRowAVX512(dst, x, w, b *float32, n int, m, inv float32, mode int)
+
+//go:noescape
 func addvAVX512(dst, a, b *float32, n int)
 
 //go:noescape
@@ -74,6 +80,12 @@ func axpysF32AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, st
 
 //go:noescape
 func axpysF16AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)
+
+//go:noescape
+func sumDevAVX2(x *float32, n int, m float32, mode int) float32
+
+//go:noescape
+func normRowAVX2(dst, x, w, b *float32, n int, m, inv float32, mode int)
 
 //go:noescape
 func addvAVX2(dst, a, b *float32, n int)

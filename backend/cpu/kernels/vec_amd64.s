@@ -989,6 +989,87 @@ done_scaleRow:
 	VZEROUPPER
 	RET
 
+// func sumDevAVX512(x *float32, n int, m float32, mode int) float32
+TEXT ·sumDevAVX512(SB), NOSPLIT, $0-36
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS m+16(FP), Z14
+	MOVQ mode+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	TESTQ BX, BX
+	JNE dev_sumDev
+sum_sumDev:
+	CMPQ CX, $16
+	JLT done_sumDev
+	VADDPS (SI), Z0, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP sum_sumDev
+dev_sumDev:
+	CMPQ CX, $16
+	JLT done_sumDev
+	VMOVUPS (SI), Z2
+	VSUBPS Z14, Z2, Z2
+	VFMADD231PS Z2, Z2, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP dev_sumDev
+done_sumDev:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func normRowAVX512(dst, x, w, b *float32, n int, m, inv float32, mode int)
+TEXT ·normRowAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ b+24(FP), R8
+	MOVQ n+32(FP), CX
+	VBROADCASTSS m+40(FP), Z14
+	VBROADCASTSS inv+44(FP), Z13
+	MOVQ mode+48(FP), BX
+loop_normRow:
+	TESTQ CX, CX
+	JEQ done_normRow
+	VMOVUPS (SI), Z0
+	VSUBPS Z14, Z0, Z0
+	VMULPS Z13, Z0, Z0
+	TESTQ $1, BX
+	JEQ now_normRow
+	TESTQ $2, BX
+	JEQ wonly_normRow
+	VMOVUPS (DX), Z1
+	VFMADD213PS (R8), Z1, Z0
+	JMP store_normRow
+wonly_normRow:
+	VMULPS (DX), Z0, Z0
+	JMP store_normRow
+now_normRow:
+	TESTQ $2, BX
+	JEQ store_normRow
+	VADDPS (R8), Z0, Z0
+store_normRow:
+	VMOVUPS Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, R8
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP loop_normRow
+done_normRow:
+	VZEROUPPER
+	RET
+
 // func addvAVX512(dst, a, b *float32, n int)
 TEXT ·addvAVX512(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
@@ -2173,6 +2254,85 @@ store_scaleRow:
 	SUBQ $8, CX
 	JMP loop_scaleRow
 done_scaleRow:
+	VZEROUPPER
+	RET
+
+// func sumDevAVX2(x *float32, n int, m float32, mode int) float32
+TEXT ·sumDevAVX2(SB), NOSPLIT, $0-36
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS m+16(FP), Y14
+	MOVQ mode+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ BX, BX
+	JNE dev_sumDev
+sum_sumDev:
+	CMPQ CX, $8
+	JLT done_sumDev
+	VADDPS (SI), Y0, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP sum_sumDev
+dev_sumDev:
+	CMPQ CX, $8
+	JLT done_sumDev
+	VMOVUPS (SI), Y2
+	VSUBPS Y14, Y2, Y2
+	VFMADD231PS Y2, Y2, Y0
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP dev_sumDev
+done_sumDev:
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VMOVHLPS X0, X0, X1
+	VADDPS X1, X0, X0
+	VMOVSHDUP X0, X1
+	VADDSS X1, X0, X0
+	VMOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func normRowAVX2(dst, x, w, b *float32, n int, m, inv float32, mode int)
+TEXT ·normRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ b+24(FP), R8
+	MOVQ n+32(FP), CX
+	VBROADCASTSS m+40(FP), Y14
+	VBROADCASTSS inv+44(FP), Y13
+	MOVQ mode+48(FP), BX
+loop_normRow:
+	TESTQ CX, CX
+	JEQ done_normRow
+	VMOVUPS (SI), Y0
+	VSUBPS Y14, Y0, Y0
+	VMULPS Y13, Y0, Y0
+	TESTQ $1, BX
+	JEQ now_normRow
+	TESTQ $2, BX
+	JEQ wonly_normRow
+	VMOVUPS (DX), Y1
+	VFMADD213PS (R8), Y1, Y0
+	JMP store_normRow
+wonly_normRow:
+	VMULPS (DX), Y0, Y0
+	JMP store_normRow
+now_normRow:
+	TESTQ $2, BX
+	JEQ store_normRow
+	VADDPS (R8), Y0, Y0
+store_normRow:
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, R8
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP loop_normRow
+done_normRow:
 	VZEROUPPER
 	RET
 

@@ -484,6 +484,87 @@ func (g *asm) sumSq() {
 	g.op("RET")
 }
 
+// sumDev emits func sumDev(x *float32, n int, m float32, mode int) float32
+// over n (a multiple of lanes) values: Σx for mode 0, Σ(x−m)² for mode 1.
+func (g *asm) sumDev() {
+	name := "sumDev"
+	fmt.Fprintf(&g.b, "\n// func %s%s(x *float32, n int, m float32, mode int) float32\nTEXT ·%s%s(SB), NOSPLIT, $0-36\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ x+0(FP), SI")
+	g.op("MOVQ n+8(FP), CX")
+	g.op("VBROADCASTSS m+16(FP), %s", g.r(14))
+	g.op("MOVQ mode+24(FP), BX")
+	g.op("VXORPS %s, %s, %s", g.r(0), g.r(0), g.r(0))
+	g.op("VXORPS %s, %s, %s", g.r(1), g.r(1), g.r(1))
+	g.op("TESTQ BX, BX")
+	g.op("JNE dev_%s", name)
+	fmt.Fprintf(&g.b, "sum_%s:\n", name)
+	g.op("CMPQ CX, $%d", g.a.lanes)
+	g.op("JLT done_%s", name)
+	g.op("VADDPS (SI), %s, %s", g.r(0), g.r(0))
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP sum_%s", name)
+	fmt.Fprintf(&g.b, "dev_%s:\n", name)
+	g.op("CMPQ CX, $%d", g.a.lanes)
+	g.op("JLT done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(2))
+	g.op("VSUBPS %s, %s, %s", g.r(14), g.r(2), g.r(2))
+	g.op("VFMADD231PS %s, %s, %s", g.r(2), g.r(2), g.r(0))
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP dev_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.hsum(0, 1)
+	g.op("VMOVSS X0, ret+32(FP)")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// normRow emits func normRow(dst, x, w, b *float32, n int, m, inv float32, mode int):
+// t = (x−m)·inv; dst = t (mode 0), t·w (1), t·w+b (3), t+b (2).
+func (g *asm) normRow() {
+	name := "normRow"
+	fmt.Fprintf(&g.b, "\n// func %s%s(dst, x, w, b *float32, n int, m, inv float32, mode int)\nTEXT ·%s%s(SB), NOSPLIT, $0-56\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ x+8(FP), SI")
+	g.op("MOVQ w+16(FP), DX")
+	g.op("MOVQ b+24(FP), R8")
+	g.op("MOVQ n+32(FP), CX")
+	g.op("VBROADCASTSS m+40(FP), %s", g.r(14))
+	g.op("VBROADCASTSS inv+44(FP), %s", g.r(13))
+	g.op("MOVQ mode+48(FP), BX")
+	fmt.Fprintf(&g.b, "loop_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	g.op("VSUBPS %s, %s, %s", g.r(14), g.r(0), g.r(0))
+	g.op("VMULPS %s, %s, %s", g.r(13), g.r(0), g.r(0))
+	g.op("TESTQ $1, BX")
+	g.op("JEQ now_%s", name)
+	g.op("TESTQ $2, BX")
+	g.op("JEQ wonly_%s", name)
+	g.op("VMOVUPS (DX), %s", g.r(1))
+	g.op("VFMADD213PS (R8), %s, %s", g.r(1), g.r(0))
+	g.op("JMP store_%s", name)
+	fmt.Fprintf(&g.b, "wonly_%s:\n", name)
+	g.op("VMULPS (DX), %s, %s", g.r(0), g.r(0))
+	g.op("JMP store_%s", name)
+	fmt.Fprintf(&g.b, "now_%s:\n", name)
+	g.op("TESTQ $2, BX")
+	g.op("JEQ store_%s", name)
+	g.op("VADDPS (R8), %s, %s", g.r(0), g.r(0))
+	fmt.Fprintf(&g.b, "store_%s:\n", name)
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	for _, r := range []string{"SI", "DX", "R8", "DI"} {
+		g.op("ADDQ $%d, %s", 4*g.a.lanes, r)
+	}
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
 // scaleRow emits func scaleRow(dst, x, w *float32, n int, s float32, mode int):
 // dst = x·s (mode 0), (x·s)·w (mode 1), (x·s)·(1+w) (mode 2).
 func (g *asm) scaleRow() {
@@ -740,6 +821,10 @@ func main() {
 		g.cvt()
 		g.sumSq()
 		g.scaleRow()
+		g.sumDev()
+		g.normRow()
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc sumDev%s(x *float32, n int, m float32, mode int) float32\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc normRow%s(dst, x, w, b *float32, n int, m, inv float32, mode int)\n", a.name))
 		for _, b := range [][2]string{{"addv", "VADDPS"}, {"subv", "VSUBPS"}, {"mulv", "VMULPS"}, {"divv", "VDIVPS"}} {
 			g.binary(b[0], b[1])
 			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(dst, a, b *float32, n int)\n", b[0], a.name))
