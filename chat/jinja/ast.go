@@ -70,12 +70,13 @@ type (
 	continueNode struct{ line }
 )
 
-// assignTarget is the left side of set/for/with: one or more names, or a
-// namespace attribute (ns.attr).
+// assignTarget is the left side of set/for/with: a name, a (possibly
+// nested) tuple of targets, or a namespace attribute (ns.attr).
 type assignTarget struct {
-	names []string
-	tuple bool   // unpack: "a, b"
-	attr  string // set only: names[0].attr = …
+	names []string       // the name (or the namespace, with attr)
+	tuple bool           // unpack into items: "a, (b, c)"
+	items []assignTarget // when tuple
+	attr  string         // set only: names[0].attr = …
 }
 
 type param struct {

@@ -217,6 +217,10 @@ func (r *renderer) assign(tg assignTarget, v Value, s *scope) error {
 		}
 		return ns.attrs.Set(tg.attr, v)
 	}
+	return assignTo(tg, v, s)
+}
+
+func assignTo(tg assignTarget, v Value, s *scope) error {
 	if !tg.tuple {
 		s.set(tg.names[0], v)
 		return nil
@@ -225,14 +229,16 @@ func (r *renderer) assign(tg assignTarget, v Value, s *scope) error {
 	if err != nil {
 		return err
 	}
-	if len(items) != len(tg.names) {
-		if len(items) > len(tg.names) {
-			return rtErrorf("too many values to unpack (expected %d)", len(tg.names))
+	if len(items) != len(tg.items) {
+		if len(items) > len(tg.items) {
+			return rtErrorf("too many values to unpack (expected %d)", len(tg.items))
 		}
-		return rtErrorf("not enough values to unpack (expected %d, got %d)", len(tg.names), len(items))
+		return rtErrorf("not enough values to unpack (expected %d, got %d)", len(tg.items), len(items))
 	}
-	for i, name := range tg.names {
-		s.set(name, items[i])
+	for i, sub := range tg.items {
+		if err := assignTo(sub, items[i], s); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -309,6 +315,7 @@ func (r *renderer) loop(n *forNode, seq Value, s *scope, depth int) error {
 			return text, err
 		}
 	}
+	completed := false
 	for i, it := range items {
 		if err := r.step(); err != nil {
 			return r.wrap(n, err)
@@ -329,6 +336,12 @@ func (r *renderer) loop(n *forNode, seq Value, s *scope, depth int) error {
 		if err != nil {
 			return err
 		}
+		completed = true
+	}
+	// jinja2 renders the else block unless some iteration ran to the end of
+	// the body: a loop left by break (or continued) on every pass gets it.
+	if !completed {
+		return r.execBody(n.els, s)
 	}
 	return nil
 }

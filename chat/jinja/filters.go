@@ -108,7 +108,7 @@ func init() {
 		"last":        filterLast,
 		"length":      filterLength,
 		"list":        filterList,
-		"lower":       strFilter(strings.ToLower),
+		"lower":       strFilter(pyLower),
 		"map":         filterMap,
 		"max":         minMax("max", 1),
 		"min":         minMax("min", -1),
@@ -131,7 +131,7 @@ func init() {
 		"trim":        filterTrim,
 		"truncate":    filterTruncate,
 		"unique":      filterUnique,
-		"upper":       strFilter(strings.ToUpper),
+		"upper":       strFilter(pyUpper),
 		"wordcount":   filterWordcount,
 		"urlencode":   filterURLEncode,
 	}
@@ -262,7 +262,7 @@ func dictItems(d *Dict) []Value {
 
 func lowerIfString(v Value) Value {
 	if s, ok := v.(string); ok {
-		return strings.ToLower(s)
+		return pyLower(s)
 	}
 	return v
 }
@@ -1129,5 +1129,5 @@ func pyCapitalize(s string) string {
 	}
 	rs := []rune(s)
 	out := string(unicode.ToTitle(rs[0]))
-	return out + strings.ToLower(string(rs[1:]))
+	return out + pyLower(string(rs[1:]))
 }

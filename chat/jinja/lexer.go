@@ -171,13 +171,7 @@ func (lx *lexer) run() error {
 		case sign == '-':
 			text = rstripSpace(text)
 		case sign != '+' && lx.lstripBlocks && kind != '{':
-			lpos := strings.LastIndexByte(text, '\n') + 1
-			if lpos > 0 || lx.lineStarting {
-				rest := text[lpos:]
-				if rest != "" && strings.TrimLeftFunc(rest, isSpace) == "" {
-					text = text[:lpos]
-				}
-			}
+			text = lx.lstripText(text)
 		}
 		lx.data(text)
 		lx.line += strings.Count(lx.src[lx.pos:start], "\n")
@@ -206,6 +200,19 @@ func (lx *lexer) run() error {
 	}
 	lx.emit(token{kind: tokEOF, line: lx.line})
 	return nil
+}
+
+// lstripText applies lstrip_blocks to the text before a block tag: the
+// spaces between the last line start and the tag go.
+func (lx *lexer) lstripText(text string) string {
+	lpos := strings.LastIndexByte(text, '\n') + 1
+	if lpos > 0 || lx.lineStarting {
+		rest := text[lpos:]
+		if rest != "" && strings.TrimLeftFunc(rest, isSpace) == "" {
+			return text[:lpos]
+		}
+	}
+	return text
 }
 
 func (lx *lexer) data(s string) {
@@ -287,7 +294,8 @@ func (lx *lexer) raw() error {
 	}
 	lx.line += strings.Count(lx.src[lx.pos:i], "\n")
 	lx.pos = i
-	lx.closeTag("%}", true)
+	// trim_blocks does not apply to the newline after {% raw %}.
+	lx.closeTag("%}", false)
 	// Find "{%[-+]? endraw [-+]?%}".
 	for j := lx.pos; ; {
 		k := strings.Index(lx.src[j:], "{%")
@@ -318,8 +326,11 @@ func (lx *lexer) raw() error {
 			continue
 		}
 		text := lx.src[lx.pos:k]
-		if sign == '-' {
+		switch {
+		case sign == '-':
 			text = rstripSpace(text)
+		case sign != '+' && lx.lstripBlocks:
+			text = lx.lstripText(text)
 		}
 		lx.data(text)
 		lx.line += strings.Count(lx.src[lx.pos:q], "\n")

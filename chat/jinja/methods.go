@@ -363,9 +363,9 @@ func strMethod(s, name string, args []Value, kwargs []Kwarg) (Value, error) {
 		}
 		switch name {
 		case "upper":
-			return strings.ToUpper(s), nil
+			return pyUpper(s), nil
 		case "lower", "casefold":
-			return strings.ToLower(s), nil
+			return pyLower(s), nil
 		case "capitalize":
 			return pyCapitalize(s), nil
 		case "title":

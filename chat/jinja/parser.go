@@ -283,42 +283,65 @@ func (p *parser) parseIf(ln line) ([]node, error) {
 }
 
 func (p *parser) parseAssignTarget(allowAttr bool, extraEnd string) (assignTarget, error) {
-	var tg assignTarget
-	ln := p.cur().line
-	paren := p.skipOp("(")
-	for {
-		name, err := p.expectName()
+	if allowAttr && p.cur().kind == tokName && p.peek().kind == tokOp && p.peek().val == "." {
+		name := p.next().val
+		p.next()
+		attr, err := p.expectName()
 		if err != nil {
-			return tg, err
+			return assignTarget{}, err
 		}
-		if allowAttr && len(tg.names) == 0 && p.isOp(".") {
-			p.next()
-			attr, err := p.expectName()
-			if err != nil {
-				return tg, err
+		return assignTarget{names: []string{name}, attr: attr}, nil
+	}
+	return p.parseTargetTuple(extraEnd, false)
+}
+
+// parseTargetTuple parses "a", "a, b", "(a, (b, c))": names and
+// parenthesized tuples separated by commas.
+func (p *parser) parseTargetTuple(extraEnd string, inParens bool) (assignTarget, error) {
+	if err := p.enter(); err != nil {
+		return assignTarget{}, err
+	}
+	defer p.leave()
+	var items []assignTarget
+	isTuple := inParens && p.isOp(")")
+	for !(inParens && p.isOp(")")) {
+		var it assignTarget
+		if p.skipOp("(") {
+			var err error
+			if it, err = p.parseTargetTuple("", true); err != nil {
+				return it, err
 			}
-			return assignTarget{names: []string{name}, attr: attr}, nil
+			if err := p.expectOp(")"); err != nil {
+				return it, err
+			}
+		} else {
+			t := p.cur()
+			name, err := p.expectName()
+			if err != nil {
+				return it, err
+			}
+			switch name {
+			case "true", "false", "none", "True", "False", "None":
+				return it, p.errorf(t.line, "cannot assign to '%s'", name)
+			}
+			it = assignTarget{names: []string{name}}
 		}
-		switch name {
-		case "true", "false", "none", "True", "False", "None":
-			return tg, p.errorf(ln, "cannot assign to '%s'", name)
-		}
-		tg.names = append(tg.names, name)
+		items = append(items, it)
 		if !p.skipOp(",") {
 			break
 		}
-		tg.tuple = true
-		if p.cur().kind != tokName || (extraEnd != "" && p.isName(extraEnd)) {
+		isTuple = true
+		if p.isTupleEnd(false) || p.isOp("=") || (extraEnd != "" && p.isName(extraEnd)) {
 			break
 		}
 	}
-	if paren {
-		tg.tuple = true
-		if err := p.expectOp(")"); err != nil {
-			return tg, err
+	if !isTuple {
+		if len(items) == 0 {
+			return assignTarget{}, p.errorf(p.cur().line, "expected a name, got %s", p.cur())
 		}
+		return items[0], nil
 	}
-	return tg, nil
+	return assignTarget{tuple: true, items: items}, nil
 }
 
 func (p *parser) parseFor(ln line) ([]node, error) {
@@ -401,9 +424,6 @@ func (p *parser) parseParams() ([]param, error) {
 		if len(params) > 0 {
 			if err := p.expectOp(","); err != nil {
 				return nil, err
-			}
-			if p.isOp(")") {
-				break
 			}
 		}
 		name, err := p.expectName()
