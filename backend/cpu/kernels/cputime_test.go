@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -54,6 +56,17 @@ func TestCPUTime(t *testing.T) {
 			t.Logf("attention decode llama1b ctx=%d f16=%v: %.0f ns", ctx, f16, ns)
 		}
 	}
+	x, w, bb := randSlice(rng(1), 64*768, 1), randSlice(rng(2), 768, 1), randSlice(rng(3), 768, 1)
+	y := make([]float32, len(x))
+	for _, l := range levels() {
+		setLevel(l)
+		t.Logf("%v layernorm 64x768: %.0f ns", l, cpuPerOp(func() { LayerNorm(y, x, w, bb, 768, 1e-5) }, 100, 7))
+		t.Logf("%v rmsnorm 64x768: %.0f ns", l, cpuPerOp(func() { RMSNorm(y, x, w, 768, 1e-5, false) }, 100, 7))
+		t.Logf("%v silu*b 49152: %.0f ns", l, cpuPerOp(func() { SiLUMul(y, x, x) }, 100, 7))
+		t.Logf("%v exp 49152: %.0f ns", l, cpuPerOp(func() { Unary(Exp, y, x) }, 100, 7))
+		t.Logf("%v add 49152: %.0f ns", l, cpuPerOp(func() { Binary(Add, y, x, x) }, 100, 7))
+	}
+	setLevel(cpuinfo.Active)
 	c := attnCase{B: 1, Hq: 16, Hkv: 8, Tq: 128, Tk: 128, D: 128, Causal: true}
 	a, _ := c.build(rng(1))
 	t.Logf("attention prefill qwen3-0.6b T=128: %.0f ns", cpuPerOp(func() { _ = a.Run(nil) }, 5, 7))

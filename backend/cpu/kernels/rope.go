@@ -121,3 +121,60 @@ func ropeVec(dst, src, cos, sin []float32, layout RoPELayout) {
 		copy(dst[2*half:], src[2*half:])
 	}
 }
+
+// RoPETable holds cos/sin for positions [0, Len) so repeated rotations (every
+// layer of a forward pass, every decode step) skip the trigonometry. It is
+// immutable once built and safe for concurrent use.
+type RoPETable struct {
+	r        RoPE
+	cos, sin []float32 // [Len, half]
+}
+
+// Table precomputes the cos/sin rows of positions [0, n).
+func (r *RoPE) Table(n int) *RoPETable {
+	half := len(r.InvFreq)
+	t := &RoPETable{r: *r, cos: make([]float32, n*half), sin: make([]float32, n*half)}
+	for p := range n {
+		r.cosSin(t.cos[p*half:(p+1)*half], t.sin[p*half:(p+1)*half], p)
+	}
+	return t
+}
+
+// Len is the number of positions the table covers.
+func (t *RoPETable) Len() int {
+	if len(t.r.InvFreq) == 0 {
+		return 0
+	}
+	return len(t.cos) / len(t.r.InvFreq)
+}
+
+// Apply rotates exactly like RoPE.Apply (same arguments, same results);
+// positions outside the table fall back to computing cos/sin.
+func (t *RoPETable) Apply(dst, src []float32, tokens, heads, headDim, tokStride, headStride int, positions []int32, pos0 int) {
+	half := len(t.r.InvFreq)
+	if 2*half > headDim {
+		panic(fmt.Sprintf("kernels: rope rotary dim %d > head dim %d", 2*half, headDim))
+	}
+	var cs []float32
+	n := t.Len()
+	for tk := range tokens {
+		p := pos0 + tk
+		if positions != nil {
+			p = int(positions[tk])
+		}
+		var c, s []float32
+		if p >= 0 && p < n {
+			c, s = t.cos[p*half:(p+1)*half], t.sin[p*half:(p+1)*half]
+		} else {
+			if cs == nil {
+				cs = make([]float32, 2*half)
+			}
+			t.r.cosSin(cs[:half], cs[half:], p)
+			c, s = cs[:half], cs[half:]
+		}
+		for h := range heads {
+			off := tk*tokStride + h*headStride
+			ropeVec(dst[off:off+headDim], src[off:off+headDim], c, s, t.r.Layout)
+		}
+	}
+}

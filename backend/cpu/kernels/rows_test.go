@@ -293,6 +293,14 @@ func TestRoPEApply(t *testing.T) {
 				rp.Apply(got, src, tokens, heads, headDim, heads*headDim, headDim, p, 7)
 				inPlace := append([]float32(nil), src...)
 				rp.Apply(inPlace, inPlace, tokens, heads, headDim, heads*headDim, headDim, p, 7)
+				// The cached table (covering only some positions) gives identical bits.
+				tab := make([]float32, len(src))
+				rp.Table(20).Apply(tab, src, tokens, heads, headDim, heads*headDim, headDim, p, 7)
+				for i := range tab {
+					if math.Float32bits(tab[i]) != math.Float32bits(got[i]) {
+						t.Fatalf("table rope differs at %d", i)
+					}
+				}
 				for tk := range tokens {
 					ps := 7 + tk
 					if usePos {
