@@ -3,6 +3,7 @@ package weights
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"path/filepath"
 	"strings"
 
@@ -143,6 +144,17 @@ func (m *Map) Len() int { return len(m.order) }
 
 // Names lists the tensors' stored names, in file order (files in order).
 func (m *Map) Names() []string { return append([]string(nil), m.order...) }
+
+// All yields every tensor, in the order of Names.
+func (m *Map) All() iter.Seq2[string, Tensor] {
+	return func(yield func(string, Tensor) bool) {
+		for _, n := range m.order {
+			if !yield(n, m.tensors[n]) {
+				return
+			}
+		}
+	}
+}
 
 // Lookup finds a tensor by its stored name or, when the Map has a name
 // mapping, by its Hugging Face or GGUF twin.

@@ -55,6 +55,16 @@ func TestOpenGGUF(t *testing.T) {
 			t.Errorf("%s: shape %v not outermost first", name, tn.Shape)
 		}
 	}
+	k := 0
+	for name, tn := range m.All() {
+		if name != f.Tensors[k].Name || tn.Name != name {
+			t.Fatalf("All: %d %s", k, name)
+		}
+		k++
+		if k == 3 {
+			break
+		}
+	}
 	norm, err := m.Float32("output_norm.weight")
 	if err != nil || len(norm) != 256 {
 		t.Fatal(err)
