@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -424,5 +425,55 @@ func TestMatMulEpilogue(t *testing.T) {
 	for _, T := range []int{1, 9} {
 		check(t, backendtest.Case{Name: "epilogue", Graph: g, Params: params,
 			Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{"x": randF32(r, -1, 1, T, 16)}}}, Tol: 1e-5}, compile.Options{})
+	}
+}
+
+// Attention written with permutes, matmuls, a scale, an additive mask and a
+// softmax (as a BERT export spells it) becomes the fused Attention, and the
+// permutes around it cancel.
+func TestAttentionPattern(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	const B, H, D = 2, 3, 8
+	for _, spell := range []string{"transB-div", "permute-mul", "softmax-mask"} {
+		g := mustBuild(t, func(b *ir.Builder) {
+			x := b.Input("x", tensor.F32, n(B), seq, n(H*D))
+			mask := b.Input("mask", tensor.F32, n(B), n(1), n(1), seq)
+			proj := func(name string) ir.Value {
+				y := b.Linear(x, b.Param(name, tensor.F32, n(H*D), n(H*D)), ir.Value{})
+				return b.Permute(b.Reshape(y, n(B), seq, n(H), n(D)), 0, 2, 1, 3)
+			}
+			q, k, v := proj("wq"), proj("wk"), proj("wv")
+			var p ir.Value
+			switch spell {
+			case "transB-div":
+				s := b.Div(b.MatMulT(q, k), b.Scalar(math.Sqrt(D), tensor.F32))
+				p = b.Softmax(b.Add(s, mask), -1)
+			case "permute-mul":
+				s := b.Mul(b.MatMul(q, b.Transpose(k, -1, -2)), b.Scalar(1/math.Sqrt(D), tensor.F32))
+				p = b.Softmax(b.Add(mask, s), -1)
+			default:
+				p = b.SoftmaxWith(b.MatMulT(q, k), -1, ir.SoftmaxOptions{Scale: 1 / math.Sqrt(D), Mask: mask})
+			}
+			o := b.Permute(b.MatMul(p, v), 0, 2, 1, 3)
+			b.Output("y", b.Reshape(o, n(B), seq, n(H*D)))
+		})
+		params := ir.MapParams{}
+		for _, w := range []string{"wq", "wk", "wv"} {
+			params[w] = randF32(r, -0.5, 0.5, H*D, H*D)
+		}
+		p, err := compile.Compile(g, cpu.New(cpu.Options{}), params, compile.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := map[ir.Op]int{}
+		for _, nd := range p.Graph().Nodes {
+			ops[nd.Op]++
+		}
+		if ops[ir.OpAttention] != 1 || ops[ir.OpSoftmax] != 0 || ops[ir.OpPermute] != 0 {
+			t.Errorf("%s: not fused: %v\n%s", spell, ops, p.Graph().Dump())
+		}
+		mask := randF32(r, -3, 0, B, 1, 1, 7)
+		check(t, backendtest.Case{Name: spell, Graph: g, Params: params,
+			Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{"x": randF32(r, -1, 1, B, 7, H*D), "mask": mask}}}, Tol: 1e-5}, compile.Options{})
 	}
 }

@@ -307,6 +307,16 @@ func (g *graph) patterns() {
 		}
 	}
 	g.dce()
+	for _, n := range slices.Clone(g.nodes) {
+		if n.Op == ir.OpMatMul {
+			if nn := g.attentionOf(n); nn != nil {
+				g.replace(n, nn)
+				g.stats.Patterns = append(g.stats.Patterns, "attention")
+			}
+		}
+	}
+	g.dce()
+	g.cancelPermutes()
 	// Absorb a following weight multiply into an unweighted norm.
 	u := g.uses()
 	for _, n := range slices.Clone(g.nodes) {
@@ -327,6 +337,134 @@ func (g *graph) patterns() {
 			g.replace(n, nn)
 			g.stats.Patterns = append(g.stats.Patterns, "norm-weight")
 			break
+		}
+	}
+	g.dce()
+}
+
+// qkOf matches [scale·](q·kᵀ) over [batch, heads, seq, dim] operands,
+// with the scale a constant multiplier or divisor, and kᵀ either a
+// transposed-operand matmul or an explicit swap of the last two axes.
+func qkOf(x *ir.Node, u map[*ir.Node]int) (q, k *ir.Node, scale float64, ok bool) {
+	scale = 1
+	if (x.Op == ir.OpMul || x.Op == ir.OpDiv) && u[x] == 1 {
+		for i := range 2 {
+			if x.Op == ir.OpDiv && i == 1 {
+				break
+			}
+			if c, isC := isConstScalar(x.Inputs[1-i]); isC && c != 0 {
+				if x.Op == ir.OpDiv {
+					c = 1 / c
+				}
+				scale, x = c, x.Inputs[i]
+				break
+			}
+		}
+	}
+	a, isMM := x.Attr.(*ir.MatMulAttr)
+	if x.Op != ir.OpMatMul || !isMM || a.Add || a.TransA || u[x] != 1 || len(x.Shape) != 4 {
+		return nil, nil, 0, false
+	}
+	q, k = x.Inputs[0], x.Inputs[1]
+	if !a.TransB {
+		pa, isP := k.Attr.(*ir.PermuteAttr)
+		if k.Op != ir.OpPermute || !isP || !slices.Equal(pa.Perm, []int{0, 1, 3, 2}) {
+			return nil, nil, 0, false
+		}
+		k = k.Inputs[0]
+	}
+	return q, k, scale, true
+}
+
+// attentionOf matches softmax(scale·q·kᵀ [+ mask])·v written with
+// matmuls over [batch, heads, seq, dim] operands and returns the fused
+// Attention (between permutes to its [batch, seq, heads, dim] layout), or
+// nil.
+func (g *graph) attentionOf(n *ir.Node) *ir.Node {
+	a, _ := n.Attr.(*ir.MatMulAttr)
+	if a == nil || a.TransA || a.TransB || a.Add || len(n.Shape) != 4 || n.DType != tensor.F32 {
+		return nil
+	}
+	u := g.uses()
+	p, v := n.Inputs[0], n.Inputs[1]
+	sa, _ := p.Attr.(*ir.SoftmaxAttr)
+	if p.Op != ir.OpSoftmax || sa == nil || sa.Axis != 3 || u[p] != 1 {
+		return nil
+	}
+	var mask *ir.Node
+	if sa.Masked {
+		mask = p.Inputs[1]
+	}
+	s := p.Inputs[0]
+	q, k, c, ok := qkOf(s, u)
+	if !ok && s.Op == ir.OpAdd && mask == nil && sa.Scale == 1 && u[s] == 1 {
+		for i := range 2 {
+			if q, k, c, ok = qkOf(s.Inputs[i], u); ok {
+				mask = s.Inputs[1-i]
+				break
+			}
+		}
+	}
+	if !ok {
+		return nil
+	}
+	perm := []int{0, 2, 1, 3}
+	var added []*ir.Node
+	mk := func(op ir.Op, attr any, ins ...*ir.Node) *ir.Node {
+		if len(added) > 0 && added[len(added)-1] == nil {
+			return nil
+		}
+		dt, shape, err := ir.Infer(op, attr, ins, 0, nil)
+		if err != nil {
+			added = append(added, nil)
+			return nil
+		}
+		nn := &ir.Node{Op: op, Inputs: ins, DType: dt, Shape: shape, Attr: attr, Name: n.Name}
+		added = append(added, nn)
+		return nn
+	}
+	qt := mk(ir.OpPermute, &ir.PermuteAttr{Perm: perm}, q)
+	kt := mk(ir.OpPermute, &ir.PermuteAttr{Perm: perm}, k)
+	vt := mk(ir.OpPermute, &ir.PermuteAttr{Perm: perm}, v)
+	if qt == nil || kt == nil || vt == nil {
+		return nil
+	}
+	ins := []*ir.Node{qt, kt, vt}
+	if mask != nil {
+		ins = append(ins, mask)
+	}
+	at := mk(ir.OpAttention, &ir.AttentionAttr{Scale: c * sa.Scale, Masked: mask != nil, Past: ir.N(0)}, ins...)
+	if at == nil {
+		return nil
+	}
+	out := mk(ir.OpPermute, &ir.PermuteAttr{Perm: perm}, at)
+	if out == nil || !out.Shape.Equal(n.Shape) {
+		return nil
+	}
+	for _, nn := range added {
+		g.insertBefore(n, nn)
+	}
+	return out
+}
+
+// cancelPermutes removes pairs of permutes that undo each other.
+func (g *graph) cancelPermutes() {
+	for _, n := range g.nodes {
+		outer, ok := n.Attr.(*ir.PermuteAttr)
+		if n.Op != ir.OpPermute || !ok {
+			continue
+		}
+		in := n.Inputs[0]
+		inner, ok := in.Attr.(*ir.PermuteAttr)
+		if in.Op != ir.OpPermute || !ok {
+			continue
+		}
+		ident := true
+		for i, p := range outer.Perm {
+			ident = ident && inner.Perm[p] == i
+		}
+		if ident {
+			g.replace(n, in.Inputs[0])
 		}
 	}
 	g.dce()
