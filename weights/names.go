@@ -118,8 +118,9 @@ func fill(pattern string, caps map[string]string) string {
 // gated MLP and their norms, and Mixture-of-Experts routers and experts.
 // Families extend it with With for their own extras. GGUF files converted
 // by llama.cpp may also change a tensor's layout (Llama's Q/K rows are
-// permuted for its RoPE kernel); that is the family's business, not a
-// matter of names.
+// permuted for its RoPE kernel), and GGUF stacks a MoE layer's experts
+// into one 3-D tensor (blk.N.ffn_gate_exps) where HF keeps one tensor per
+// expert; both are the family's business, not a matter of names.
 var DecoderNames = NewNames(
 	Rule{"model.embed_tokens", "token_embd"},
 	Rule{"model.norm", "output_norm"},
