@@ -25,7 +25,7 @@ type vadFlags struct {
 func init() {
 	f := vadFlags{opts: vad.DefaultOptions()}
 	cmd := &cobra.Command{
-		Use:   "vad FILE.wav",
+		Use:   "vad FILE.wav|-",
 		Short: "Find the speech in a WAV file (Silero VAD v5, weights built in)",
 		Long: `vad runs Silero VAD v5 over a WAV file and prints its speech segments as
 start and end times in seconds. The model's weights are embedded in rlx, so
@@ -34,10 +34,11 @@ nothing needs to be downloaded.
 The audio may be PCM (8/16/24/32-bit) or float, mono or multichannel (mixed
 to mono), at any sample rate: 8 kHz runs the model's 8 kHz branch, other rates
 are resampled to 16 kHz. Segments follow silero-vad's get_speech_timestamps;
-the flags are its knobs.`,
+the flags are its knobs. "-" reads the WAV from standard input.`,
 		Example: `  rlx vad testdata/speech.wav
   rlx vad --threshold 0.6 --min-silence-ms 300 --json meeting.wav
-  rlx vad --probs testdata/speech.wav`,
+  rlx vad --probs testdata/speech.wav
+  sox in.mp3 -t wav - | rlx vad -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runVAD(cmd, args[0], &f)
@@ -77,7 +78,14 @@ type vadJSON struct {
 }
 
 func runVAD(cmd *cobra.Command, path string, f *vadFlags) error {
-	a, err := wav.ReadFile(path)
+	var a *wav.Audio
+	var err error
+	if path == "-" {
+		a, err = wav.Read(cmd.InOrStdin())
+		path = "stdin"
+	} else {
+		a, err = wav.ReadFile(path)
+	}
 	if err != nil {
 		if errors.Is(err, wav.ErrFormat) {
 			return fmt.Errorf("vad: %w (rlx vad reads WAV files; convert other formats first, e.g. with ffmpeg -i IN -ar 16000 OUT.wav)", err)

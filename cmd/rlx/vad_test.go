@@ -115,6 +115,13 @@ func TestVADCommandMatchesLibrary(t *testing.T) {
 	if len(graph.Segments) != len(got.Segments) {
 		t.Errorf("--engine graph: %d segments, kernels %d", len(graph.Segments), len(got.Segments))
 	}
+	wavBytes, _ := os.ReadFile(file)
+	rootCmd.SetIn(bytes.NewReader(wavBytes))
+	stdin := vadJSONOut(t, "--json", "--min-silence-ms", "300", "-")
+	rootCmd.SetIn(nil)
+	if stdin.File != "stdin" || len(stdin.Segments) != len(got.Segments) || stdin.Segments[0] != got.Segments[0] {
+		t.Errorf("from stdin: %+v", stdin)
+	}
 	text, err := runVADCmd(t, file)
 	if err != nil || !strings.Contains(text, "speech segment(s)") {
 		t.Errorf("text output: %v\n%s", err, text)
