@@ -477,3 +477,5 @@ func TestAttentionPattern(t *testing.T) {
 			Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{"x": randF32(r, -1, 1, B, 7, H*D), "mask": mask}}}, Tol: 1e-5}, compile.Options{})
 	}
 }
+
+func newCPU() *cpu.Backend { return cpu.New(cpu.Options{}) }

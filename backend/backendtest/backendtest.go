@@ -376,6 +376,16 @@ func OpCases(seed uint64) ([]Case, error) {
 			b.Output("y", b.Linear(b.Input("x", tensor.F32, seq, n1(256)), b.Param("w", tensor.F32, n1(384), n1(256)), b.Param("bias", tensor.F32, n1(384))))
 		}, ir.MapParams{"w": wl, "bias": g.f32(-1, 1, 384)}, Step{Inputs: in("x", x)})
 	}
+	// Weights larger than L2 (4.5 MB f32, 2.2 MB f16), decode and prefill rows.
+	for _, wdt := range []tensor.DType{tensor.F32, tensor.F16} {
+		w := g.typed(wdt, -0.1, 0.1, 1100, 1024)
+		for _, m := range []int{1, 8} {
+			x := g.f32(-1, 1, m, 1024)
+			g.add(fmt.Sprintf("matmul/large/%v/m%d", wdt, m), tolA, func(b *ir.Builder) {
+				b.Output("y", b.Linear(b.Input("x", tensor.F32, seq, n1(1024)), b.Param("w", wdt, n1(1100), n1(1024)), ir.Value{}))
+			}, ir.MapParams{"w": w}, Step{Inputs: in("x", x)})
+		}
+	}
 	for _, qt := range []tensor.DType{tensor.Q8_0, tensor.Q4_0, tensor.Q4_K, tensor.Q6_K} {
 		k := 256
 		w := g.typed(qt, -1, 1, 37, k)
