@@ -189,23 +189,44 @@ func TestCheckGGUF(t *testing.T) {
 	}
 }
 
-// A registered family makes its checkpoints SUPPORTED, in both formats.
+// A registered family makes its checkpoints SUPPORTED, in both formats. The
+// test family has an architecture name of its own, so registering it
+// changes nothing for other tests.
 func TestCheckSupported(t *testing.T) {
-	if _, ok := models.ByGGUF("qwen3"); !ok {
-		models.Register(models.Family{Name: "qwen3-test", Kind: models.LM, HFModelTypes: []string{"qwen3"}, GGUFArchs: []string{"qwen3"}})
+	const arch = "rlx-test-arch"
+	if _, ok := models.ByGGUF(arch); !ok {
+		models.Register(models.Family{Name: arch, Kind: models.LM, HFModelTypes: []string{arch}, GGUFArchs: []string{arch}})
 	}
-	for _, p := range []string{qwen3GGUF, qwen3HF} {
+	dir := t.TempDir()
+	g := filepath.Join(dir, "m.gguf")
+	writeTestGGUF(t, g, lmKeys(arch), []gguf.TensorInfo{{Name: "token_embd.weight", Type: gguf.TypeQ8_0, Dims: []uint64{32, 2}}})
+	hf := filepath.Join(dir, "hf")
+	_ = os.Mkdir(hf, 0o755)
+	w, err := safetensors.Create(filepath.Join(hf, "model.safetensors"), []safetensors.TensorInfo{{Name: "w", DType: tensor.BF16, Shape: []int64{2}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.WriteTensor("w", make([]byte, 4))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(hf, "config.json"), []byte(`{"model_type":"`+arch+`"}`), 0o644)
+	for _, p := range []string{g, hf} {
 		c, err := checkPath(p, inspectOptions{GGUFIndex: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.String() != "SUPPORTED" || c.ExitCode != 0 || c.Kind != "LM" {
+		if c.String() != "SUPPORTED" || c.ExitCode != 0 || c.Kind != "LM" || c.Family != arch {
 			t.Errorf("%s: %+v", p, c)
 		}
 	}
-	out := runCmd(t, "check", "--json", qwen3GGUF)
+	out := runCmd(t, "check", "--json", g)
 	if !strings.Contains(out, `"status": "SUPPORTED"`) {
 		t.Errorf("check --json: %s", out)
+	}
+	r, err := inspectPath(g, inspectOptions{GGUFIndex: -1})
+	if err != nil || r.Runner != arch+" (LM)" {
+		t.Errorf("runner %q %v", r.Runner, err)
 	}
 }
 
