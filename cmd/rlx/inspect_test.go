@@ -341,3 +341,17 @@ func TestInspectUnsupportedTypes(t *testing.T) {
 		t.Errorf("check: %+v %v", c, err)
 	}
 }
+
+func TestInspectSafetensorsFolder(t *testing.T) {
+	r, err := inspectPath(qwen3HF, inspectOptions{GGUFIndex: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, ok := r.Metadata["config"].(map[string]any)
+	if r.Format != "safetensors" || r.Architecture != "qwen3" || !ok || cfg["num_hidden_layers"] != float64(2) || r.DTypes["F32"] != r.TensorCount {
+		t.Errorf("%+v", r)
+	}
+	if st, ok := r.Metadata["__metadata__"].(map[string]string); !ok || st["format"] != "pt" {
+		t.Errorf("__metadata__ %v", r.Metadata["__metadata__"])
+	}
+}
