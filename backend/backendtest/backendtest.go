@@ -438,7 +438,11 @@ func OpCases(seed uint64) ([]Case, error) {
 		} else {
 			pos = g.typed(tensor.I32, 0, 4000, T)
 		}
-		g.add(fmt.Sprintf("rope/%v/d%d/r%d", c.layout, c.d, c.r), 1e-4, func(b *ir.Builder) {
+		// Angles are position·frequency rounded to float32 (as Hugging Face
+		// computes them), so at positions up to 4000 the angle carries an
+		// absolute error up to 4000·2⁻²⁴ ≈ 2.4e-4 that the float64
+		// reference does not have.
+		g.add(fmt.Sprintf("rope/%v/d%d/r%d", c.layout, c.d, c.r), 5e-4, func(b *ir.Builder) {
 			xv := b.Input("x", tensor.F32, n1(2), seq, n1(3), n1(c.d))
 			var pv ir.Value
 			if c.perB {
