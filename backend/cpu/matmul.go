@@ -232,13 +232,13 @@ func bytesU16(d []byte) []uint16 {
 	return unsafe.Slice((*uint16)(unsafe.Pointer(&d[0])), len(d)/2)
 }
 
-// dequantMatMul multiplies by a block-quantized weight [N, K]. Until the
-// packed quant.Matrix kernels are committed, the weight is dequantized to
-// float32 once, at compile time, and packed for gemm (four bytes a weight:
-// correct, not yet memory-lean).
+// dequantMatMul multiplies by a block-quantized weight [N, K] through
+// quant.Matrix: the weight stays packed (in place for the types the quant
+// package does not repack), and the common GGUF types use integer dot
+// products on activations quantized to 8 bits per block.
 type dequantMatMul struct {
 	b   *Backend
-	pb  *gemm.PackedB
+	m   *quant.Matrix
 	add bool
 }
 
@@ -247,15 +247,11 @@ func (b *Backend) dequantMatMulKernel(n *ir.Node, consts []*tensor.Tensor) (back
 	if w == nil {
 		return nil, fmt.Errorf("cpu: quantized matmul weight %q must be a Param", n.Inputs[1].Name)
 	}
-	vals, err := toF32(w.DType, w.Data, w.NumElements())
+	m, err := quant.NewMatrix(w.DType, w.Shape[0], w.Shape[1], w.Data)
 	if err != nil {
 		return nil, fmt.Errorf("cpu: weight %q: %w", n.Inputs[1].Name, err)
 	}
-	pb, err := gemm.Pack(b.pool, gemm.B{Layout: gemm.NK, DType: tensor.F32, F32: vals}, w.Shape[0], w.Shape[1])
-	if err != nil {
-		return nil, fmt.Errorf("cpu: weight %q: %w", n.Inputs[1].Name, err)
-	}
-	return &dequantMatMul{b: b, pb: pb, add: n.Attr.(*ir.MatMulAttr).Add}, nil
+	return &dequantMatMul{b: b, m: m, add: n.Attr.(*ir.MatMulAttr).Add}, nil
 }
 
 func (d *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
@@ -263,8 +259,24 @@ func (d *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Te
 	if len(y) == 0 {
 		return nil
 	}
-	if d.add {
-		fillBroadcast(d.b, y, ins[2], out.Shape)
+	if !d.add {
+		return d.m.MatMul(d.b.pool, y, f32(ins[0]))
 	}
-	return d.pb.MatMul(d.b.pool, gemm.Matrix{Data: y}, gemm.Matrix{Data: f32(ins[0])}, len(y)/d.pb.N(), d.add)
+	// quant.Matrix has no accumulate mode: multiply, then add the addend.
+	if err := d.m.MatMul(d.b.pool, y, f32(ins[0])); err != nil {
+		return err
+	}
+	c := ins[2]
+	if c.DType == tensor.F32 && tensor.NumElements(c.Shape) == len(y) {
+		for i, v := range f32(c) {
+			y[i] += v
+		}
+		return nil
+	}
+	tmp := make([]float32, len(y))
+	fillBroadcast(d.b, tmp, c, out.Shape)
+	for i, v := range tmp {
+		y[i] += v
+	}
+	return nil
 }
