@@ -149,10 +149,13 @@ func ggufPre(name string) (preTokenizer, bool, error) {
 		return preSeq{split(`[\r\n]`),
 			split(`\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\x{1F7D}ᾀ-ᾴᾶ-ᾼ\x{1FBE}ῂ-ῄῆ-ῌῐ-\x{1FD3}ῖ-\x{1FDB}ῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\x{2126}ℨ\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+`),
 			split(`\s?[!-/:-~！-／：-～‘-‟　-。]+`), split(`\s+$`), split(`[一-龥ࠀ-一가-퟿]+`), split(`\p{N}+`), bl}, false, nil
+	case "deepseek-v3":
+		return preSeq{split(`\p{N}{1,3}`), split(`[一-龥぀-ゟ゠-ヿ]+`),
+			split("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"), bl}, false, nil
 	case "deepseek-coder":
 		return preSeq{split(`[\r\n]`), split(`\s?\p{L}+`), split(`\s?\p{P}+`), split(`[一-龥ࠀ-一가-퟿]+`), split(`\p{N}`), bl}, false, nil
 	}
-	return nil, false, fmt.Errorf("tokenizer.ggml.pre %q is not supported (supported: gpt-2, llama3, qwen2, starcoder, falcon, deepseek-llm, deepseek-coder and their aliases)", name)
+	return nil, false, fmt.Errorf("tokenizer.ggml.pre %q is not supported (supported: gpt-2, llama3, qwen2, starcoder, falcon, deepseek-llm, deepseek-coder, deepseek-v3 and their aliases)", name)
 }
 
 // FromGGUF builds a Tokenizer equivalent to the HF tokenizer the GGUF
@@ -225,7 +228,7 @@ func FromGGUF(v *GGUFVocab) (*Tokenizer, error) {
 			return nil, fmt.Errorf("tokenizer.ggml.merges: %w", err)
 		}
 		m.ignoreMerges = ignoreMerges
-		t.model, t.pre, t.dec = m, pre, byteLevelDec{}
+		t.model, t.pre, t.dec = m, simplifyPre(pre), byteLevelDec{}
 		addedFor(func(int) bool { return true })
 		t.post = bosEOSPost(t, addBOS(false), addEOS(false))
 	case "llama":

@@ -43,6 +43,7 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 			}
 		}
 	}
+	t.pre = simplifyPre(t.pre)
 	if t.model, err = parseModel(f.Model, byteLevel); err != nil {
 		return nil, fmt.Errorf("tokenizer.json: model: %w", err)
 	}

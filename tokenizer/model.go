@@ -49,10 +49,14 @@ func (c *wordCache) put(w string, t []tok) {
 	cp := make([]tok, len(t))
 	copy(cp, t)
 	c.mu.Lock()
-	if c.m == nil || len(c.m) >= cacheMaxEntries {
+	if c.m == nil {
 		c.m = make(map[string][]tok, 1024)
 	}
-	c.m[w] = cp
+	// A full cache keeps what it has (like HF's): the words seen first are
+	// mostly the frequent ones, and clearing would throw them away.
+	if len(c.m) < cacheMaxEntries {
+		c.m[w] = cp
+	}
 	c.mu.Unlock()
 }
 

@@ -30,6 +30,9 @@ func (u unicodeNorm) normalize(p piece) piece {
 	if u.form.IsNormalString(p.text) {
 		return p
 	}
+	if p.plain {
+		return piece{text: u.form.String(p.text), added: p.added, plain: true}
+	}
 	rb := newRebuilder(p)
 	var it norm.Iter
 	it.InitString(u.form, p.text)

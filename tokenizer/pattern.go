@@ -50,6 +50,19 @@ func compilePattern(src string) (matcher, error) {
 	if k, ok := knownPatterns[src]; ok {
 		return k, nil
 	}
+	for _, tail := range []string{`|\s+(?!\S)|\s+`, `|\s+(?!\S)`} {
+		if head, ok := strings.CutSuffix(src, tail); ok && !strings.Contains(head, "(?=") && !strings.Contains(head, "(?!") {
+			goHead, err := translateRegex(head)
+			if err != nil {
+				return nil, err
+			}
+			re, err := regexp.Compile(goHead)
+			if err != nil {
+				return nil, fmt.Errorf("split regex %q is not supported (Go regexp: %w)", src, err)
+			}
+			return lookaheadMatcher{re}, nil
+		}
+	}
 	goSrc, err := translateRegex(src)
 	if err != nil {
 		return nil, err
@@ -62,6 +75,41 @@ func compilePattern(src string) (matcher, error) {
 }
 
 type regexMatcher struct{ re *regexp.Regexp }
+
+// lookaheadMatcher matches `HEAD|\s+(?!\S)|\s+` for any HEAD Go's regexp
+// can express: at each position HEAD is tried first (RE2's leftmost-first
+// choice is the one a backtracking engine makes), then the white space
+// alternatives are matched by hand.
+type lookaheadMatcher struct{ head *regexp.Regexp }
+
+func (m lookaheadMatcher) findAll(s string, emit func(start, end int)) {
+	next, nextEnd := -1, -1 // the head's next match at or after i
+	for i := 0; i < len(s); {
+		if next < i {
+			if loc := m.head.FindStringIndex(s[i:]); loc != nil {
+				next, nextEnd = i+loc[0], i+loc[1]
+			} else {
+				next, nextEnd = len(s), len(s)
+			}
+		}
+		if next == i && nextEnd > i {
+			emit(i, nextEnd)
+			i = nextEnd
+			continue
+		}
+		cls, _, n := classAt(s, i)
+		if cls == clsSpace {
+			e := spaceRun(s, i, false)
+			emit(i, e)
+			i = e
+			continue
+		}
+		i += n
+		if next == i-n { // an empty head match here: search again from i
+			next = -1
+		}
+	}
+}
 
 func (m regexMatcher) findAll(s string, emit func(start, end int)) {
 	for _, loc := range m.re.FindAllStringIndex(s, -1) {

@@ -125,6 +125,30 @@ func (s preSeq) from(i int, p piece, emit func(piece)) {
 	s[i].split(p, func(q piece) { s.from(i+1, q, emit) })
 }
 
+// simplifyPre drops pre-tokenizers that do nothing here (a ByteLevel
+// without prefix space or regex: byte-level models read raw bytes anyway)
+// and unwraps one-element sequences, saving a call per word.
+func simplifyPre(p preTokenizer) preTokenizer {
+	seq, ok := p.(preSeq)
+	if !ok {
+		return p
+	}
+	var out preSeq
+	for _, q := range seq {
+		if b, ok := q.(byteLevelPre); ok && !b.addPrefixSpace && !b.useRegex && !b.mapped {
+			continue
+		}
+		out = append(out, simplifyPre(q))
+	}
+	switch len(out) {
+	case 0:
+		return nil
+	case 1:
+		return out[0]
+	}
+	return out
+}
+
 // byteLevelPre is GPT-2's pre-tokenizer. The mapping of bytes to printable
 // characters is not done here: byte-level models read the raw bytes.
 type byteLevelPre struct {
