@@ -165,6 +165,11 @@ func (a *Attention) Run(r Runner) error {
 	if units < 2*workers && a.Tk >= 4*attnKeyBlock {
 		splits = min((2*workers+units-1)/units, a.Tk/(2*attnKeyBlock))
 	}
+	if L := impl.lanesT; splits <= 1 && L > 0 && g <= L && g*min(a.Tq, L/g) >= L/2 && dv%L == 0 {
+		// Many query rows (prefill): the transposed tiles put L/G rows of
+		// each of the G heads side by side in vector lanes.
+		return a.runT(r, workers, L)
+	}
 	if splits <= 1 {
 		run(r, units, func(task, w int) {
 			b, kh, i0, rows := a.unit(task, qBlocks, qb)
@@ -218,6 +223,144 @@ func (a *Attention) Run(r Runner) error {
 		a.finish(sc, b, kh, i0, rows)
 	})
 	return nil
+}
+
+// tScratch is one worker's buffers for the transposed tiles.
+type tScratch struct {
+	qt, st, acc, m, l, alpha []float32
+	kt, vt                   []float32 // f16 tiles widened
+}
+
+// runT runs the attention with L query slots per unit: slot gh·rows+i holds
+// row i0+i of query head kh·G+gh.
+func (a *Attention) runT(r Runner, workers, L int) error {
+	dv := a.dv()
+	g := a.Hq / a.Hkv
+	qb := L / g
+	qBlocks := (a.Tq + qb - 1) / qb
+	units := a.B * a.Hkv * qBlocks
+	scr := make([]tScratch, workers)
+	run(r, units, func(task, w int) {
+		sc := &scr[w]
+		if sc.qt == nil {
+			*sc = tScratch{
+				qt: make([]float32, a.D*L), st: make([]float32, attnKeyBlock*L), acc: make([]float32, L*dv),
+				m: make([]float32, L), l: make([]float32, L), alpha: make([]float32, L),
+			}
+			if a.K.F16 != nil {
+				sc.kt = make([]float32, attnKeyBlock*a.D)
+			}
+			if a.V.F16 != nil {
+				sc.vt = make([]float32, attnKeyBlock*dv)
+			}
+		}
+		b, kh, i0, rows := a.unit(task, qBlocks, qb)
+		a.blockT(sc, L, b, kh, i0, rows)
+	})
+	return nil
+}
+
+// blockT computes rows [i0, i0+rows) of the G query heads of kv head kh.
+func (a *Attention) blockT(sc *tScratch, L, b, kh, i0, rows int) {
+	dv := a.dv()
+	g := a.Hq / a.Hkv
+	scale := a.Scale
+	if scale == 0 {
+		scale = float32(1 / math.Sqrt(float64(a.D)))
+	}
+	qs := scale
+	if a.Softcap != 0 {
+		qs = 1
+	}
+	clear(sc.qt)
+	for gh := range g {
+		h := kh*g + gh
+		for i := range rows {
+			s := gh*rows + i
+			q := a.Q[b*a.QBatch+h*a.QHead+(i0+i)*a.QRow:][:a.D]
+			for t, v := range q {
+				sc.qt[t*L+s] = v * qs
+			}
+		}
+	}
+	for s := range L {
+		sc.m[s] = -math.MaxFloat32
+		sc.l[s] = 0
+	}
+	clear(sc.acc)
+	kOff := b*a.K.BatchStride + kh*a.K.HeadStride
+	vOff := b*a.V.BatchStride + kh*a.V.HeadStride
+	lo0, _ := a.visible(i0)
+	_, hi1 := a.visible(i0 + rows - 1)
+	ninf := float32(math.Inf(-1))
+	for kb := lo0; kb < hi1; kb += attnKeyBlock {
+		ke := min(kb+attnKeyBlock, hi1)
+		n := ke - kb
+		var k []float32
+		kstride := a.K.RowStride
+		if a.K.F16 != nil {
+			impl.f16Rows(sc.kt, a.K.F16[kOff+kb*a.K.RowStride:], n, a.D, a.K.RowStride)
+			k, kstride = sc.kt, a.D
+		} else {
+			k = a.K.F32[kOff+kb*a.K.RowStride:]
+		}
+		st := sc.st[:n*L]
+		impl.scoresT(st, L, n, sc.qt, a.D, k, kstride)
+		if a.Softcap != 0 {
+			c := a.Softcap
+			for j := range st {
+				st[j] = st[j] * scale / c
+			}
+			impl.tanh(st, st)
+			for j := range st {
+				st[j] *= c
+			}
+		}
+		for gh := range g {
+			h := kh*g + gh
+			for i := range rows {
+				s := gh*rows + i
+				lo, hi := a.visible(i0 + i)
+				for j := kb; j < min(lo, ke); j++ {
+					st[(j-kb)*L+s] = ninf
+				}
+				for j := max(hi, kb); j < ke; j++ {
+					st[(j-kb)*L+s] = ninf
+				}
+				if a.Mask != nil {
+					mrow := a.Mask[b*a.MaskBatch+h*a.MaskHead+(i0+i)*a.MaskRow+kb:][:n]
+					for j, mv := range mrow {
+						st[j*L+s] += mv
+					}
+				}
+			}
+		}
+		impl.softmaxT(st, L, n, sc.m, sc.l, sc.alpha)
+		var v []float32
+		vstride := a.V.RowStride
+		if a.V.F16 != nil {
+			impl.f16Rows(sc.vt, a.V.F16[vOff+kb*a.V.RowStride:], n, dv, a.V.RowStride)
+			v, vstride = sc.vt, dv
+		} else {
+			v = a.V.F32[vOff+kb*a.V.RowStride:]
+		}
+		impl.pvT(sc.acc, L, dv, sc.alpha, st, n, v, vstride)
+	}
+	for gh := range g {
+		h := kh*g + gh
+		for i := range rows {
+			s := gh*rows + i
+			out := a.Out[b*a.OutBatch+h*a.OutHead+(i0+i)*a.OutRow:][:dv]
+			if sc.l[s] == 0 {
+				clear(out)
+				continue
+			}
+			inv := 1 / sc.l[s]
+			for d, x := range sc.acc[s*dv : (s+1)*dv] {
+				out[d] = x * inv
+			}
+		}
+	}
 }
 
 // unit decodes a unit index into batch, kv head and the query rows [i0, i0+rows).

@@ -17,10 +17,16 @@ type impls struct {
 	f16ToF32                      func(dst []float32, src []uint16)
 	f32ToF16                      func(dst []uint16, src []float32)
 	sumSq                         func(x []float32) float32
-	sumDev                        func(x []float32, m float32, mode int) float32
-	normRow                       func(dst, x, w, b []float32, m, inv float32)
-	binary                        [4]func(dst, a, b []float32)
-	scaleRow                      func(dst, x, w []float32, s float32, plusOne bool)
+	// lanesT is the slot count L of the transposed attention tiles; 0 disables them.
+	lanesT   int
+	scoresT  func(st []float32, L, n int, qt []float32, d int, k []float32, kstride int)
+	softmaxT func(st []float32, L, n int, m, l, alpha []float32)
+	pvT      func(acc []float32, L, d int, alpha, pt []float32, n int, v []float32, vstride int)
+	f16Rows  func(dst []float32, src []uint16, rows, d, stride int)
+	sumDev   func(x []float32, m float32, mode int) float32
+	normRow  func(dst, x, w, b []float32, m, inv float32)
+	binary   [4]func(dst, a, b []float32)
+	scaleRow func(dst, x, w []float32, s float32, plusOne bool)
 }
 
 var impl impls
@@ -55,6 +61,10 @@ func genericImpls() impls {
 		f16ToF32:    f16ToF32Go,
 		f32ToF16:    f32ToF16Go,
 		sumSq:       sumSquares8,
+		scoresT:     scoresTGo,
+		softmaxT:    softmaxTGo,
+		pvT:         pvTGo,
+		f16Rows:     f16RowsGo,
 		sumDev:      sumDevGo,
 		normRow:     normRowGo,
 		scaleRow:    scaleRowGo,

@@ -38,6 +38,11 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.sumSq = sumSqAsm(sumSqAVX512, 16)
 		im.scaleRow = scaleRowAsm(scaleRowAVX512, 16)
 		im.sumDev = sumDevAsm(sumDevAVX512, 16)
+		im.lanesT = 16
+		im.scoresT = scoresTAsm(scoresTAVX512, 16)
+		im.softmaxT = softmaxTAsm(softmaxTAVX512, 16)
+		im.pvT = pvTAsm(pvTAVX512, 16)
+		im.f16Rows = f16RowsAsm(f16RowsToF32AVX512, f16RowsToF32AVX2)
 		im.normRow = normRowAsm(normRowAVX512, 16)
 		im.binary = [4]func(dst, a, b []float32){
 			gluAsm(addvAVX512, addGo, 16), gluAsm(subvAVX512, subGo, 16),
@@ -67,6 +72,11 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.sumSq = sumSqAsm(sumSqAVX2, 8)
 		im.scaleRow = scaleRowAsm(scaleRowAVX2, 8)
 		im.sumDev = sumDevAsm(sumDevAVX2, 8)
+		im.lanesT = 8
+		im.scoresT = scoresTAsm(scoresTAVX2, 8)
+		im.softmaxT = softmaxTAsm(softmaxTAVX2, 8)
+		im.pvT = pvTAsm(pvTAVX2, 8)
+		im.f16Rows = f16RowsAsm(nil, f16RowsToF32AVX2)
 		im.normRow = normRowAsm(normRowAVX2, 8)
 		im.binary = [4]func(dst, a, b []float32){
 			gluAsm(addvAVX2, addGo, 8), gluAsm(subvAVX2, subGo, 8),
@@ -294,5 +304,61 @@ func normRowAsm(f func(dst, x, w, b *float32, n int, m, inv float32, mode int), 
 			}
 			normRowGo(dst[v:], x[v:], wt, bt, m, inv)
 		}
+	}
+}
+
+// The transposed-tile wrappers run the twin when L is not the kernel's lane
+// count (tests call them with other L) and check every bound the assembly
+// relies on.
+
+func scoresTAsm(f func(st *float32, n int, qt *float32, d int, k *float32, kstride int), lanes int) func(st []float32, L, n int, qt []float32, d int, k []float32, kstride int) {
+	return func(st []float32, L, n int, qt []float32, d int, k []float32, kstride int) {
+		if L != lanes || n == 0 || d == 0 {
+			scoresTGo(st, L, n, qt, d, k, kstride)
+			return
+		}
+		_ = st[n*L-1]
+		_ = qt[d*L-1]
+		_ = k[(n-1)*kstride+d-1]
+		f(&st[0], n, &qt[0], d, &k[0], kstride)
+	}
+}
+
+func softmaxTAsm(f func(st *float32, n int, m, l, alpha *float32), lanes int) func(st []float32, L, n int, m, l, alpha []float32) {
+	return func(st []float32, L, n int, m, l, alpha []float32) {
+		if L != lanes || n == 0 {
+			softmaxTGo(st, L, n, m, l, alpha)
+			return
+		}
+		_ = st[n*L-1]
+		_, _, _ = m[L-1], l[L-1], alpha[L-1]
+		f(&st[0], n, &m[0], &l[0], &alpha[0])
+	}
+}
+
+func pvTAsm(f func(acc *float32, d int, alpha, pt *float32, n int, v *float32, vstride int), lanes int) func(acc []float32, L, d int, alpha, pt []float32, n int, v []float32, vstride int) {
+	return func(acc []float32, L, d int, alpha, pt []float32, n int, v []float32, vstride int) {
+		if L != lanes || n == 0 || d == 0 || d%lanes != 0 {
+			pvTGo(acc, L, d, alpha, pt, n, v, vstride)
+			return
+		}
+		_ = acc[L*d-1]
+		_ = alpha[L-1]
+		_ = pt[n*L-1]
+		_ = v[(n-1)*vstride+d-1]
+		f(&acc[0], d, &alpha[0], &pt[0], n, &v[0], vstride)
+	}
+}
+
+func f16RowsAsm(z, y func(dst *float32, src *uint16, rows, d, stride int)) func(dst []float32, src []uint16, rows, d, stride int) {
+	return func(dst []float32, src []uint16, rows, d, stride int) {
+		f, ok := pick(z, y, z != nil, d)
+		if !ok || rows == 0 {
+			f16RowsGo(dst, src, rows, d, stride)
+			return
+		}
+		_ = dst[rows*d-1]
+		_ = src[(rows-1)*stride+d-1]
+		f(&dst[0], &src[0], rows, d, stride)
 	}
 }

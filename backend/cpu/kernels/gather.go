@@ -74,6 +74,13 @@ func f16ToF32Go(dst []float32, src []uint16) {
 	}
 }
 
+// f16RowsGo widens rows of d halves at src[r·stride:] into dst [rows, d].
+func f16RowsGo(dst []float32, src []uint16, rows, d, stride int) {
+	for r := range rows {
+		f16ToF32Go(dst[r*d:(r+1)*d], src[r*stride:r*stride+d])
+	}
+}
+
 func f32ToF16Go(dst []uint16, src []float32) {
 	for i, f := range src {
 		dst[i] = tensor.F32ToF16(f)

@@ -7,6 +7,18 @@ package kernels
 import "unsafe"
 
 //go:noescape
+func f16RowsToF32AVX512(dst *float32, src *uint16, rows, d, stride int)
+
+//go:noescape
+func scoresTAVX512(st *float32, n int, qt *float32, d int, k *float32, kstride int)
+
+//go:noescape
+func softmaxTAVX512(st *float32, n int, m, l, alpha *float32)
+
+//go:noescape
+func pvTAVX512(acc *float32, d int, alpha, pt *float32, n int, v *float32, vstride int)
+
+//go:noescape
 func sumDevAVX512(x *float32, n int, m float32, mode int) float32
 
 //go:noescape
@@ -80,6 +92,18 @@ func axpysF32AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, st
 
 //go:noescape
 func axpysF16AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)
+
+//go:noescape
+func f16RowsToF32AVX2(dst *float32, src *uint16, rows, d, stride int)
+
+//go:noescape
+func scoresTAVX2(st *float32, n int, qt *float32, d int, k *float32, kstride int)
+
+//go:noescape
+func softmaxTAVX2(st *float32, n int, m, l, alpha *float32)
+
+//go:noescape
+func pvTAVX2(acc *float32, d int, alpha, pt *float32, n int, v *float32, vstride int)
 
 //go:noescape
 func sumDevAVX2(x *float32, n int, m float32, mode int) float32

@@ -81,6 +81,8 @@ func cval(name string) float32 {
 		return -2
 	case "zero":
 		return 0
+	case "negMax":
+		return -math.MaxFloat32
 	}
 	panic(name)
 }
@@ -452,6 +454,253 @@ func (g *asm) cvt() {
 	g.op("RET")
 }
 
+// bfma emits acc += broadcast(mem)·vec: an embedded-broadcast FMA on AVX-512,
+// a broadcast into tmp then an FMA on AVX2.
+func (g *asm) bfma(mem, vec, acc, tmp string) {
+	if g.a.z {
+		g.op("VFMADD231PS.BCST %s, %s, %s", mem, vec, acc)
+	} else {
+		g.op("VBROADCASTSS %s, %s", mem, tmp)
+		g.op("VFMADD231PS %s, %s, %s", tmp, vec, acc)
+	}
+}
+
+// scoresT emits func scoresT(st *float32, n int, qt *float32, d int, k *float32, kstride int):
+// st[j·L+s] = Σ_t k[j·kstride+t]·qt[t·L+s] for L = lanes query slots: scores
+// for all slots at once, keys in blocks of 8 (AVX-512) or 4 (AVX2) with no
+// horizontal sums.
+func (g *asm) scoresT() {
+	name := "scoresT"
+	fmt.Fprintf(&g.b, "\n// func %s%s(st *float32, n int, qt *float32, d int, k *float32, kstride int)\nTEXT ·%s%s(SB), NOSPLIT, $0-48\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ st+0(FP), DI")
+	g.op("MOVQ n+8(FP), CX")
+	g.op("MOVQ qt+16(FP), SI")
+	g.op("MOVQ d+24(FP), BX")
+	g.op("MOVQ k+32(FP), DX")
+	g.op("MOVQ kstride+40(FP), R8")
+	g.op("SHLQ $2, R8")
+	g.op("LEAQ (R8)(R8*2), R12") // 3s
+	g.op("LEAQ (R8)(R8*4), R13") // 5s
+	g.op("LEAQ (R12)(R8*4), R9") // 7s
+	rowsAddr := []string{"(R11)", "(R11)(R8*1)", "(R11)(R8*2)", "(R11)(R12*1)", "(R11)(R8*4)", "(R11)(R13*1)", "(R11)(R12*2)", "(R11)(R9*1)"}
+	blk := 8
+	if !g.a.z {
+		blk = 4
+	}
+	vb := 4 * g.a.lanes // bytes per slot vector
+	fmt.Fprintf(&g.b, "block_%s:\n", name)
+	g.op("CMPQ CX, $%d", blk)
+	g.op("JLT single_%s", name)
+	for i := range blk {
+		g.op("VXORPS %s, %s, %s", g.r(i), g.r(i), g.r(i))
+	}
+	g.op("MOVQ DX, R11")
+	g.op("MOVQ SI, R10")
+	g.op("MOVQ BX, AX")
+	fmt.Fprintf(&g.b, "bt_%s:\n", name)
+	g.op("VMOVUPS (R10), %s", g.r(8))
+	for i := range blk {
+		g.bfma(rowsAddr[i], g.r(8), g.r(i), g.r(9))
+	}
+	g.op("ADDQ $4, R11")
+	g.op("ADDQ $%d, R10", vb)
+	g.op("DECQ AX")
+	g.op("JNE bt_%s", name)
+	for i := range blk {
+		g.op("VMOVUPS %s, %d(DI)", g.r(i), i*vb)
+	}
+	g.op("ADDQ $%d, DI", blk*vb)
+	if blk == 8 {
+		g.op("LEAQ (DX)(R8*8), DX")
+	} else {
+		g.op("LEAQ (DX)(R8*4), DX")
+	}
+	g.op("SUBQ $%d, CX", blk)
+	g.op("JMP block_%s", name)
+	fmt.Fprintf(&g.b, "single_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	g.op("VXORPS %s, %s, %s", g.r(0), g.r(0), g.r(0))
+	g.op("MOVQ DX, R11")
+	g.op("MOVQ SI, R10")
+	g.op("MOVQ BX, AX")
+	fmt.Fprintf(&g.b, "st_%s:\n", name)
+	g.op("VMOVUPS (R10), %s", g.r(8))
+	g.bfma("(R11)", g.r(8), g.r(0), g.r(9))
+	g.op("ADDQ $4, R11")
+	g.op("ADDQ $%d, R10", vb)
+	g.op("DECQ AX")
+	g.op("JNE st_%s", name)
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	g.op("ADDQ $%d, DI", vb)
+	g.op("ADDQ R8, DX")
+	g.op("DECQ CX")
+	g.op("JMP single_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// softmaxT emits func softmaxT(st *float32, n int, m, l, alpha *float32): one
+// online-softmax step for L slots whose scores are the rows of st [n, L]:
+// m' = max(m, max_j st[j], −MaxFloat32), alpha = exp(m−m'), st = exp(st−m'),
+// l = l·alpha + Σ_j st[j], m = m' (all lane-wise). n ≥ 1.
+func (g *asm) softmaxT() {
+	name := "softmaxT"
+	vb := 4 * g.a.lanes
+	fmt.Fprintf(&g.b, "\n// func %s%s(st *float32, n int, m, l, alpha *float32)\nTEXT ·%s%s(SB), NOSPLIT, $0-40\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ st+0(FP), DI")
+	g.op("MOVQ n+8(FP), CX")
+	g.op("MOVQ m+16(FP), SI")
+	g.op("MOVQ l+24(FP), DX")
+	g.op("MOVQ alpha+32(FP), R8")
+	g.op("VMOVUPS %s, %s", g.c("one"), g.r(15))
+	g.op("VMOVUPS %s, %s", g.c("negMax"), g.r(10)) // running max of the tile
+	g.op("MOVQ DI, R9")
+	g.op("MOVQ CX, AX")
+	fmt.Fprintf(&g.b, "max_%s:\n", name)
+	g.op("VMAXPS (R9), %s, %s", g.r(10), g.r(10))
+	g.op("ADDQ $%d, R9", vb)
+	g.op("DECQ AX")
+	g.op("JNE max_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(11))                    // m
+	g.op("VMAXPS %s, %s, %s", g.r(11), g.r(10), g.r(10)) // m'
+	g.op("VMOVUPS %s, (SI)", g.r(10))
+	g.op("VSUBPS %s, %s, %s", g.r(10), g.r(11), g.r(11)) // m - m'
+	g.exp(g.r(11), g.r(12), g.r(2), g.r(3), g.r(4))      // alpha
+	g.op("VMOVUPS %s, (R8)", g.r(12))
+	g.op("VXORPS %s, %s, %s", g.r(13), g.r(13), g.r(13)) // sum
+	fmt.Fprintf(&g.b, "exp_%s:\n", name)
+	g.op("VMOVUPS (DI), %s", g.r(0))
+	g.op("VSUBPS %s, %s, %s", g.r(10), g.r(0), g.r(0))
+	g.exp(g.r(0), g.r(1), g.r(2), g.r(3), g.r(4))
+	g.op("VMOVUPS %s, (DI)", g.r(1))
+	g.op("VADDPS %s, %s, %s", g.r(1), g.r(13), g.r(13))
+	g.op("ADDQ $%d, DI", vb)
+	g.op("DECQ CX")
+	g.op("JNE exp_%s", name)
+	g.op("VMOVUPS (DX), %s", g.r(0))
+	g.op("VFMADD213PS %s, %s, %s", g.r(13), g.r(12), g.r(0)) // l·alpha + sum
+	g.op("VMOVUPS %s, (DX)", g.r(0))
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// pvT emits func pvT(acc *float32, d int, alpha, pt *float32, n int, v *float32, vstride int):
+// for every slot s < L: acc[s·d:(s+1)·d] = acc·alpha[s] + Σ_j pt[j·L+s]·v[j·vstride:],
+// d a multiple of lanes; slots go four at a time with up to 4 (AVX-512) or
+// 2 (AVX2) vectors of d in registers.
+func (g *asm) pvT() {
+	name := "pvT"
+	fmt.Fprintf(&g.b, "\n// func %s%s(acc *float32, d int, alpha, pt *float32, n int, v *float32, vstride int)\nTEXT ·%s%s(SB), NOSPLIT, $0-56\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ acc+0(FP), DI")
+	g.op("MOVQ d+8(FP), BX")
+	g.op("MOVQ alpha+16(FP), SI")
+	g.op("MOVQ pt+24(FP), DX")
+	g.op("MOVQ v+40(FP), R9")
+	g.op("MOVQ vstride+48(FP), R8")
+	g.op("SHLQ $2, R8")
+	g.op("MOVQ BX, R13")
+	g.op("SHLQ $2, R13") // bytes per slot row of acc
+	groups := g.a.lanes / 4
+	wmax := 4
+	if !g.a.z {
+		wmax = 2
+	}
+	vb := 4 * g.a.lanes
+	alphaReg := g.r(11)
+	if g.a.z {
+		alphaReg = g.r(21)
+	}
+	for grp := range groups {
+		// slot s = 4·grp + i; acc row pointer = DI + s·R13
+		g.op("MOVQ $%d, AX", 4*grp)
+		g.op("IMULQ R13, AX")
+		g.op("LEAQ (DI)(AX*1), R10") // acc of slot 4grp
+		g.op("XORQ R12, R12")        // d offset in elements
+		for _, w := range []int{wmax, 1} {
+			lbl := fmt.Sprintf("%d_%d", grp, w)
+			fmt.Fprintf(&g.b, "chunk_%s_%s:\n", name, lbl)
+			g.op("MOVQ BX, AX")
+			g.op("SUBQ R12, AX")
+			g.op("CMPQ AX, $%d", w*g.a.lanes)
+			g.op("JLT end_%s_%s", name, lbl)
+			// load and scale accumulators: reg(i*w+c) for slot i, chunk c
+			for i := range 4 {
+				g.op("VBROADCASTSS %d(SI), %s", 4*(4*grp+i), alphaReg)
+				for c := range w {
+					acc := g.r(i*w + c)
+					g.op("LEAQ (R10)(R12*4), R11")
+					for range i {
+						g.op("ADDQ R13, R11")
+					}
+					g.op("VMULPS %d(R11), %s, %s", c*vb, alphaReg, acc)
+				}
+			}
+			g.op("MOVQ DX, R11")         // pt row j
+			g.op("LEAQ (R9)(R12*4), AX") // v row j, this chunk
+			g.op("MOVQ n+32(FP), CX")
+			fmt.Fprintf(&g.b, "key_%s_%s:\n", name, lbl)
+			for c := range w {
+				g.op("VMOVUPS %d(AX), %s", c*vb, g.r(4*w+c))
+			}
+			for i := range 4 {
+				for c := range w {
+					g.bfma(fmt.Sprintf("%d(R11)", 4*(4*grp+i)), g.r(4*w+c), g.r(i*w+c), g.r(4*w+w))
+				}
+			}
+			g.op("ADDQ $%d, R11", vb)
+			g.op("ADDQ R8, AX")
+			g.op("DECQ CX")
+			g.op("JNE key_%s_%s", name, lbl)
+			for i := range 4 {
+				for c := range w {
+					g.op("LEAQ (R10)(R12*4), R11")
+					for range i {
+						g.op("ADDQ R13, R11")
+					}
+					g.op("VMOVUPS %s, %d(R11)", g.r(i*w+c), c*vb)
+				}
+			}
+			g.op("ADDQ $%d, R12", w*g.a.lanes)
+			g.op("JMP chunk_%s_%s", name, lbl)
+			fmt.Fprintf(&g.b, "end_%s_%s:\n", name, lbl)
+		}
+	}
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// cvtRows emits func f16RowsToF32(dst *float32, src *uint16, rows, d, stride int):
+// rows of d halves (d a multiple of lanes) at src+r·stride widened into a
+// contiguous [rows, d] block.
+func (g *asm) cvtRows() {
+	fmt.Fprintf(&g.b, "\n// func f16RowsToF32%s(dst *float32, src *uint16, rows, d, stride int)\nTEXT ·f16RowsToF32%s(SB), NOSPLIT, $0-40\n", g.a.name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ src+8(FP), SI")
+	g.op("MOVQ rows+16(FP), CX")
+	g.op("MOVQ d+24(FP), BX")
+	g.op("MOVQ stride+32(FP), R8")
+	g.op("SHLQ $1, R8")
+	fmt.Fprintf(&g.b, "row_cvtRows:\n")
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_cvtRows")
+	g.op("XORQ AX, AX")
+	fmt.Fprintf(&g.b, "col_cvtRows:\n")
+	g.op("VCVTPH2PS (SI)(AX*2), %s", g.r(0))
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	g.op("ADDQ $%d, DI", 4*g.a.lanes)
+	g.op("ADDQ $%d, AX", g.a.lanes)
+	g.op("CMPQ AX, BX")
+	g.op("JLT col_cvtRows")
+	g.op("ADDQ R8, SI")
+	g.op("DECQ CX")
+	g.op("JMP row_cvtRows")
+	fmt.Fprintf(&g.b, "done_cvtRows:\n")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
 // sumSq emits func sumSq(x *float32, n int) float32 (n a multiple of lanes)
 // with two accumulators.
 func (g *asm) sumSq() {
@@ -819,9 +1068,17 @@ func main() {
 		g.maxv()
 		g.expSubSum()
 		g.cvt()
+		g.cvtRows()
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc f16RowsToF32%s(dst *float32, src *uint16, rows, d, stride int)\n", a.name))
 		g.sumSq()
 		g.scaleRow()
 		g.sumDev()
+		g.scoresT()
+		g.softmaxT()
+		g.pvT()
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc scoresT%s(st *float32, n int, qt *float32, d int, k *float32, kstride int)\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc softmaxT%s(st *float32, n int, m, l, alpha *float32)\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc pvT%s(acc *float32, d int, alpha, pt *float32, n int, v *float32, vstride int)\n", a.name))
 		g.normRow()
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc sumDev%s(x *float32, n int, m float32, mode int) float32\n", a.name))
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc normRow%s(dst, x, w, b *float32, n int, m, inv float32, mode int)\n", a.name))
