@@ -109,3 +109,51 @@ func checkUnigramVariant(t *testing.T, tj json.RawMessage, cases []struct {
 		}
 	}
 }
+
+// TestLoadFolderConfig loads a model folder whose tokenizer_config.json
+// names special tokens and asks for BOS and EOS, which the tokenizer.json
+// post-processor does not add.
+func TestLoadFolderConfig(t *testing.T) {
+	dir := t.TempDir()
+	tj, err := os.ReadFile(filepath.Join("testdata", "unigram", "tiny.tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := `{"bos_token": "▁", "eos_token": {"content": "c", "lstrip": false}, "pad_token": null,
+		"add_bos_token": true, "add_eos_token": true}`
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), tj, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := tk.BOS(); !ok || id != 1 {
+		t.Errorf("BOS = %d, %v; want 1", id, ok)
+	}
+	if id, ok := tk.EOS(); !ok || id != 6 {
+		t.Errorf("EOS = %d, %v; want 6", id, ok)
+	}
+	if _, ok := tk.PAD(); ok {
+		t.Error("PAD set from a null pad_token")
+	}
+	ids, err := tk.Encode("ab", true)
+	if err != nil || !eqIDs(ids, []int32{1, 5, 6}) {
+		t.Errorf("Encode with specials = %v, %v; want [1 5 6]", ids, err)
+	}
+	ids, _ = tk.Encode("ab", false)
+	if !eqIDs(ids, []int32{5}) {
+		t.Errorf("Encode without specials = %v; want [5]", ids)
+	}
+	// Without the config the file alone adds nothing.
+	plain, err := Load(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := plain.Encode("ab", true); !eqIDs(ids, []int32{5}) {
+		t.Errorf("tokenizer.json alone: %v; want [5]", ids)
+	}
+}
