@@ -174,11 +174,17 @@ func naiveAttention(a *Attention) []float64 {
 func checkAttention(t *testing.T, c attnCase, runner Runner, seed uint64) {
 	t.Helper()
 	a, _ := c.build(rng(seed))
+	want := naiveAttention(a)
+	checkAgainst(t, c, a, runner, want)
+}
+
+// checkAgainst runs a on the current tier and compares with want.
+func checkAgainst(t *testing.T, c attnCase, a *Attention, runner Runner, want []float64) {
+	t.Helper()
+	clear(a.Out)
 	if err := a.Run(runner); err != nil {
 		t.Fatalf("%v: %v", c, err)
 	}
-	want := naiveAttention(a)
-	// Compare only the rows the output layout covers.
 	var num, den float64
 	for i, w := range want {
 		num = math.Max(num, math.Abs(float64(a.Out[i])-w))
@@ -190,51 +196,53 @@ func checkAttention(t *testing.T, c attnCase, runner Runner, seed uint64) {
 	}
 }
 
+// TestAttentionOptions runs every option combination on every tier against
+// one float64 reference per case.
 func TestAttentionOptions(t *testing.T) {
 	n := 0
-	forLevels(t, func(t *testing.T) {
-		for _, heads := range [][2]int{{4, 2}, {3, 3}, {4, 1}} {
-			for _, tq := range []int{1, 5, 17} {
-				for _, causal := range []bool{false, true} {
-					for _, f16 := range []bool{false, true} {
-						for _, mask := range []int{0, 1, 2} {
-							for _, extra := range []int{0, 1, 2, 3} {
-								n++
-								c := attnCase{B: 2, Hq: heads[0], Hkv: heads[1], Tq: tq, D: 16, Causal: causal, F16: f16, Mask: mask}
-								c.Past = []int{0, 3, 70, 11}[extra]
-								c.Tk = c.Past + tq
-								if !causal {
-									c.Tk = []int{7, 1, 130, 64}[extra]
-									c.Past = 0
-								}
-								switch extra {
-								case 1:
-									c.BTHD, c.Scale, c.MaxSeq = true, true, c.Tk+9
-								case 2:
-									c.Softcap, c.D, c.Dv = true, 32, 24
-								case 3:
-									c.D = 80
-									if causal {
-										c.Window = 5
-									}
-									c.Softcap = true
-								}
-								var runner Runner
-								if n%2 == 0 {
-									runner = goRunner{3}
-								}
-								checkAttention(t, c, runner, uint64(n))
+	for _, heads := range [][2]int{{4, 2}, {3, 3}, {4, 1}} {
+		for _, tq := range []int{1, 5, 17} {
+			for _, causal := range []bool{false, true} {
+				for _, f16 := range []bool{false, true} {
+					for _, mask := range []int{0, 1, 2} {
+						for _, extra := range []int{0, 1, 2, 3} {
+							n++
+							c := attnCase{B: 2, Hq: heads[0], Hkv: heads[1], Tq: tq, D: 16, Causal: causal, F16: f16, Mask: mask}
+							c.Past = []int{0, 3, 70, 11}[extra]
+							c.Tk = c.Past + tq
+							if !causal {
+								c.Tk = []int{7, 1, 130, 64}[extra]
+								c.Past = 0
 							}
+							switch extra {
+							case 1:
+								c.BTHD, c.Scale, c.MaxSeq = true, true, c.Tk+9
+							case 2:
+								c.Softcap, c.D, c.Dv = true, 32, 24
+							case 3:
+								c.D = 80
+								if causal {
+									c.Window = 5
+								}
+								c.Softcap = true
+							}
+							var runner Runner
+							if n%2 == 0 {
+								runner = goRunner{3}
+							}
+							a, _ := c.build(rng(uint64(n)))
+							want := naiveAttention(a)
+							forLevels(t, func(t *testing.T) { checkAgainst(t, c, a, runner, want) })
 						}
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
-// TestAttentionDecodeSplit covers the key-split path (few heads, long cache)
-// and a cache longer than the filled part.
+// TestAttentionDecodeSplit covers the key-split path (few heads, long cache),
+// a cache longer than the filled part, and prefill shapes with real head sizes.
 func TestAttentionDecodeSplit(t *testing.T) {
 	forLevels(t, func(t *testing.T) {
 		for i, c := range []attnCase{
@@ -242,6 +250,10 @@ func TestAttentionDecodeSplit(t *testing.T) {
 			{B: 1, Hq: 2, Hkv: 2, Tq: 1, Tk: 1000, D: 64, Past: 999, Causal: true, F16: true, Window: 300},
 			{B: 1, Hq: 1, Hkv: 1, Tq: 3, Tk: 777, D: 128, Past: 774, Causal: true, Mask: 1, Softcap: true},
 			{B: 1, Hq: 1, Hkv: 1, Tq: 1, Tk: 4099, D: 16, Mask: 2, F16: true},
+			// prefill shapes for the transposed tiles (D multiple of 16)
+			{B: 1, Hq: 4, Hkv: 2, Tq: 37, Tk: 57, D: 64, Past: 20, Causal: true, F16: true, Mask: 1, MaxSeq: 80},
+			{B: 2, Hq: 8, Hkv: 2, Tq: 70, Tk: 70, D: 128, Causal: true, Window: 33, Softcap: true, BTHD: true},
+			{B: 1, Hq: 2, Hkv: 2, Tq: 30, Tk: 130, D: 64, Mask: 2, Scale: true},
 		} {
 			checkAttention(t, c, goRunner{4}, uint64(100+i))
 			checkAttention(t, c, goRunner{1}, uint64(100+i))
