@@ -171,13 +171,6 @@ func naiveAttention(a *Attention) []float64 {
 	return out
 }
 
-func checkAttention(t *testing.T, c attnCase, runner Runner, seed uint64) {
-	t.Helper()
-	a, _ := c.build(rng(seed))
-	want := naiveAttention(a)
-	checkAgainst(t, c, a, runner, want)
-}
-
 // checkAgainst runs a on the current tier and compares with want.
 func checkAgainst(t *testing.T, c attnCase, a *Attention, runner Runner, want []float64) {
 	t.Helper()
@@ -244,21 +237,23 @@ func TestAttentionOptions(t *testing.T) {
 // TestAttentionDecodeSplit covers the key-split path (few heads, long cache),
 // a cache longer than the filled part, and prefill shapes with real head sizes.
 func TestAttentionDecodeSplit(t *testing.T) {
-	forLevels(t, func(t *testing.T) {
-		for i, c := range []attnCase{
-			{B: 1, Hq: 2, Hkv: 1, Tq: 1, Tk: 1000, D: 64, Past: 999, Causal: true, MaxSeq: 1200},
-			{B: 1, Hq: 2, Hkv: 2, Tq: 1, Tk: 1000, D: 64, Past: 999, Causal: true, F16: true, Window: 300},
-			{B: 1, Hq: 1, Hkv: 1, Tq: 3, Tk: 777, D: 128, Past: 774, Causal: true, Mask: 1, Softcap: true},
-			{B: 1, Hq: 1, Hkv: 1, Tq: 1, Tk: 4099, D: 16, Mask: 2, F16: true},
-			// prefill shapes for the transposed tiles (D multiple of 16)
-			{B: 1, Hq: 4, Hkv: 2, Tq: 37, Tk: 57, D: 64, Past: 20, Causal: true, F16: true, Mask: 1, MaxSeq: 80},
-			{B: 2, Hq: 8, Hkv: 2, Tq: 70, Tk: 70, D: 128, Causal: true, Window: 33, Softcap: true, BTHD: true},
-			{B: 1, Hq: 2, Hkv: 2, Tq: 30, Tk: 130, D: 64, Mask: 2, Scale: true},
-		} {
-			checkAttention(t, c, goRunner{4}, uint64(100+i))
-			checkAttention(t, c, goRunner{1}, uint64(100+i))
-		}
-	})
+	for i, c := range []attnCase{
+		{B: 1, Hq: 2, Hkv: 1, Tq: 1, Tk: 1000, D: 64, Past: 999, Causal: true, MaxSeq: 1200},
+		{B: 1, Hq: 2, Hkv: 2, Tq: 1, Tk: 1000, D: 64, Past: 999, Causal: true, F16: true, Window: 300},
+		{B: 1, Hq: 1, Hkv: 1, Tq: 3, Tk: 777, D: 128, Past: 774, Causal: true, Mask: 1, Softcap: true},
+		{B: 1, Hq: 1, Hkv: 1, Tq: 1, Tk: 4099, D: 16, Mask: 2, F16: true},
+		// prefill shapes for the transposed tiles (D multiple of 16)
+		{B: 1, Hq: 4, Hkv: 2, Tq: 37, Tk: 57, D: 64, Past: 20, Causal: true, F16: true, Mask: 1, MaxSeq: 80},
+		{B: 2, Hq: 8, Hkv: 2, Tq: 70, Tk: 70, D: 128, Causal: true, Window: 33, Softcap: true, BTHD: true},
+		{B: 1, Hq: 2, Hkv: 2, Tq: 30, Tk: 130, D: 64, Mask: 2, Scale: true},
+	} {
+		a, _ := c.build(rng(uint64(100 + i)))
+		want := naiveAttention(a)
+		forLevels(t, func(t *testing.T) {
+			checkAgainst(t, c, a, goRunner{4}, want)
+			checkAgainst(t, c, a, goRunner{1}, want)
+		})
+	}
 }
 
 func TestAttentionValidate(t *testing.T) {
