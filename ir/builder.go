@@ -692,6 +692,21 @@ func (b *Builder) ArgMax(x Value, axis int, keep bool) Value {
 	return b.reduce(OpArgMax, x, keep, []int{axis})
 }
 
+// TopK returns the k largest values along the last axis (descending) and
+// their I32 indices.
+func (b *Builder) TopK(x Value, k int) (values, indices Value) {
+	return b.node(OpTopK, &TopKAttr{K: k}, 0, nil, x), b.node(OpTopK, &TopKAttr{K: k, Indices: true}, 0, nil, x)
+}
+
+// MoE is a mixture-of-experts feed-forward block over tokens x [T, D]:
+// routing [T, E] holds each token's expert weights (zero for experts not
+// selected; see TopK), gate and up are [E, F, D], down is [E, D, F] (any
+// float or quantized dtype), act is OpSilu, OpGeluTanh or OpGeluErf. Only
+// the selected experts are computed.
+func (b *Builder) MoE(x, routing, gate, up, down Value, act Op) Value {
+	return b.node(OpMoE, &MoEAttr{Act: act}, 0, nil, x, routing, gate, up, down)
+}
+
 // ---- convolutions ----
 
 // ConvOptions configures Conv1D and Conv2D. Zero values mean stride 1,

@@ -88,6 +88,8 @@ const (
 	OpConv2D // Attr *ConvAttr; inputs x [B,C,H,W], w [O,C/g,KH,KW] [, bias [O]]
 	OpPad    // Attr *PadAttr
 	OpAssign // sink: copy input 1 into state input 0 after the step
+	OpTopK   // Attr *TopKAttr: the K largest values (or their indices) along the last axis
+	OpMoE    // Attr *MoEAttr; inputs x [T, D], routing weights [T, E], gate/up [E, F, D], down [E, D, F]
 
 	// Internal ops made by the compiler.
 	OpDequantMatMul // MatMul whose weight is block-quantized
@@ -138,7 +140,8 @@ var opTable = [numOps]opInfo{
 	OpReduceSum: {"ReduceSum", KindStructured}, OpReduceMean: {"ReduceMean", KindStructured},
 	OpReduceMax: {"ReduceMax", KindStructured}, OpArgMax: {"ArgMax", KindStructured},
 	OpConv1D: {"Conv1D", KindStructured}, OpConv2D: {"Conv2D", KindStructured}, OpPad: {"Pad", KindStructured},
-	OpAssign:        {"Assign", KindSink},
+	OpAssign: {"Assign", KindSink},
+	OpTopK:   {"TopK", KindStructured}, OpMoE: {"MoE", KindStructured},
 	OpDequantMatMul: {"DequantMatMul", KindStructured}, OpFused: {"Fused", KindElementwise},
 }
 
@@ -296,6 +299,20 @@ type PadAttr struct {
 	Mode          PadMode
 	Value         float64
 }
+
+// TopKAttr selects the K largest elements along the last axis, in
+// descending order (ties: lower index first). Indices selects the I32
+// positions instead of the values.
+type TopKAttr struct {
+	K       int
+	Indices bool
+}
+
+// MoEAttr configures a mixture-of-experts feed-forward block: for every
+// token t and expert e with routing weight r[t,e] ≠ 0, the output gains
+// r[t,e]·down_e(act(gate_e·x_t) ⊙ up_e·x_t). Act is OpSilu, OpGeluTanh or
+// OpGeluErf.
+type MoEAttr struct{ Act Op }
 
 // FusedAttr is a straight-line program over the fused node's inputs,
 // evaluated per output element with broadcasting. Registers 0..len(Inputs)-1
@@ -680,6 +697,26 @@ func Infer(op Op, a any, ins []*Node, wantDT tensor.DType, want Shape) (tensor.D
 			return 0, nil, fmt.Errorf("assign of %v%v to state %q %v%v", ins[1].DType, ins[1].Shape, ins[0].Name, ins[0].DType, ins[0].Shape)
 		}
 		return ins[0].DType, ins[0].Shape.clone(), nil
+	case OpTopK:
+		if err := arity(1, 1); err != nil {
+			return 0, nil, err
+		}
+		at, _ := a.(*TopKAttr)
+		x := ins[0]
+		if at == nil || len(x.Shape) == 0 || x.DType != tensor.F32 {
+			return 0, nil, fmt.Errorf("TopK needs attributes and an F32 input of rank >= 1, got %v%v", x.DType, x.Shape)
+		}
+		if c, ok := x.Shape[len(x.Shape)-1].Const(); !ok || at.K < 1 || at.K > c {
+			return 0, nil, fmt.Errorf("TopK k=%d over a last axis of %v", at.K, x.Shape[len(x.Shape)-1])
+		}
+		s := x.Shape.clone()
+		s[len(s)-1] = N(at.K)
+		if at.Indices {
+			return tensor.I32, s, nil
+		}
+		return x.DType, s, nil
+	case OpMoE:
+		return inferMoE(a, ins)
 	case OpFused:
 		if wantDT == tensor.Invalid || want == nil {
 			return 0, nil, fmt.Errorf("fused needs its result type")
@@ -771,6 +808,38 @@ func inferMatMul(a any, ins []*Node) (tensor.DType, Shape, error) {
 		}
 	}
 	return x.DType, out, nil
+}
+
+func inferMoE(a any, ins []*Node) (tensor.DType, Shape, error) {
+	at, _ := a.(*MoEAttr)
+	if at == nil || len(ins) != 5 {
+		return 0, nil, fmt.Errorf("MoE takes x, routing weights, gate, up, down")
+	}
+	switch at.Act {
+	case OpSilu, OpGeluTanh, OpGeluErf:
+	default:
+		return 0, nil, fmt.Errorf("MoE activation %v (want Silu, GeluTanh or GeluErf)", at.Act)
+	}
+	x, r, g, u, d := ins[0], ins[1], ins[2], ins[3], ins[4]
+	if x.DType != tensor.F32 || r.DType != tensor.F32 || len(x.Shape) != 2 || len(r.Shape) != 2 {
+		return 0, nil, fmt.Errorf("MoE x %v%v and routing %v%v must be F32 [tokens, dim] and [tokens, experts]", x.DType, x.Shape, r.DType, r.Shape)
+	}
+	if len(g.Shape) != 3 || len(u.Shape) != 3 || len(d.Shape) != 3 {
+		return 0, nil, fmt.Errorf("MoE expert weights must be rank 3 [experts, out, in]")
+	}
+	E, F, D := g.Shape[0], g.Shape[1], x.Shape[1]
+	if !r.Shape[0].Equal(x.Shape[0]) || !r.Shape[1].Equal(E) {
+		return 0, nil, fmt.Errorf("MoE routing %v for x %v and %v experts", r.Shape, x.Shape, E)
+	}
+	if !g.Shape.Equal(Shape{E, F, D}) || !u.Shape.Equal(Shape{E, F, D}) || !d.Shape.Equal(Shape{E, D, F}) {
+		return 0, nil, fmt.Errorf("MoE weights gate %v up %v down %v, want [%v,%v,%v] and [%v,%v,%v]", g.Shape, u.Shape, d.Shape, E, F, D, E, D, F)
+	}
+	for _, w := range []*Node{g, u, d} {
+		if !w.DType.Float() && !w.DType.Quantized() {
+			return 0, nil, fmt.Errorf("MoE weight dtype %v", w.DType)
+		}
+	}
+	return tensor.F32, x.Shape.clone(), nil
 }
 
 func inferRoPE(a any, ins []*Node) (tensor.DType, Shape, error) {

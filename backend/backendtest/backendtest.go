@@ -453,12 +453,51 @@ func OpCases(seed uint64) ([]Case, error) {
 			b.Output("y", b.RoPE(xv, pv, b.Param("inv", tensor.F32, n1(c.r/2)), ir.RoPEAttr{Layout: c.layout, RotaryDim: c.r, Scale: 1.25}))
 		}, ir.MapParams{"inv": tensor.FromF32(inv, c.r/2)}, Step{Inputs: in("x", x, "pos", pos)})
 	}
+	for _, cols := range []int{1, 8, 67} {
+		x := g.f32(-2, 2, 3, cols)
+		x.F32()[1] = x.F32()[0] // a tie
+		k := min(cols, 5)
+		g.add(fmt.Sprintf("topk/%d", cols), exact, func(b *ir.Builder) {
+			v, i := b.TopK(b.Input("x", tensor.F32, n1(3), n1(cols)), k)
+			b.Output("v", v)
+			b.Output("i", i)
+		}, nil, Step{Inputs: in("x", x)})
+	}
+	g.moeCases()
 	g.attentionCases()
 	g.movementCases()
 	if g.err != nil {
 		return nil, g.err
 	}
 	return g.cases, nil
+}
+
+// moeCases route tokens Qwen3-MoE style (softmax, top-k, renormalise)
+// into experts with float and quantized weights.
+func (g *gen) moeCases() {
+	const E, F, D, k = 6, 32, 64, 2
+	for _, dt := range []tensor.DType{tensor.F32, tensor.F16, tensor.Q8_0} {
+		for _, T := range []int{1, 11} {
+			ps := ir.MapParams{"router": g.f32(-1, 1, E, D), "gate": g.typed(dt, -0.3, 0.3, E, F, D),
+				"up": g.typed(dt, -0.3, 0.3, E, F, D), "down": g.typed(dt, -0.3, 0.3, E, D, F)}
+			tol := tolA
+			if dt.Quantized() {
+				// Activations are quantized to 8 bits for the integer dots, twice
+				// in a row (gate/up, then down): errors of a few percent.
+				tol = 6e-2
+			}
+			g.add(fmt.Sprintf("moe/%v/t%d", dt, T), tol, func(b *ir.Builder) {
+				x := b.Input("x", tensor.F32, seq, n1(D))
+				probs := b.Softmax(b.Linear(x, b.Param("router", tensor.F32, n1(E), n1(D)), ir.Value{}), -1)
+				top, _ := b.TopK(probs, k)
+				kth := b.Slice(top, -1, n1(k-1), n1(k))
+				sel := b.Where(b.GreaterEq(probs, kth), probs, b.Scalar(0, tensor.F32))
+				route := b.Div(sel, b.ReduceSum(sel, true, -1))
+				b.Output("y", b.MoE(x, route, b.Param("gate", dt, n1(E), n1(F), n1(D)), b.Param("up", dt, n1(E), n1(F), n1(D)),
+					b.Param("down", dt, n1(E), n1(D), n1(F)), ir.OpSilu))
+			}, ps, Step{Inputs: in("x", g.f32(-1, 1, T, D))})
+		}
+	}
 }
 
 func (g *gen) attentionCases() {

@@ -334,6 +334,16 @@ func supports(n *ir.Node) string {
 		if !scalarType(n.DType) {
 			return "data movement of this dtype"
 		}
+	case ir.OpTopK:
+		if in(0) != tensor.F32 {
+			return "F32 only"
+		}
+	case ir.OpMoE:
+		for i := 2; i < 5; i++ {
+			if dt := in(i); !(dt == tensor.F32 || dt == tensor.F16 || dt == tensor.BF16 || canDequant(dt)) {
+				return "expert weights of this dtype"
+			}
+		}
 	case ir.OpRange:
 		if n.DType != tensor.I32 && n.DType != tensor.I64 && n.DType != tensor.F32 {
 			return "range of this dtype"

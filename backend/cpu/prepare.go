@@ -76,6 +76,10 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		return b.reduceKernel(n), nil
 	case ir.OpConv1D, ir.OpConv2D:
 		return b.convKernel(n), nil
+	case ir.OpTopK:
+		return b.topKKernel(n), nil
+	case ir.OpMoE:
+		return b.moeKernel(n, consts)
 	}
 	return nil, fmt.Errorf("cpu: no kernel for %v", n.Op)
 }

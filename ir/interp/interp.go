@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/quant"
@@ -297,6 +298,27 @@ func evalStructured(n *ir.Node, ins []*Value, out *Value, bind map[string]int) e
 		conv(n.Attr.(*ir.ConvAttr), ins, out)
 	case ir.OpPad:
 		pad(n.Attr.(*ir.PadAttr), ins[0], out)
+	case ir.OpTopK:
+		a := n.Attr.(*ir.TopKAttr)
+		x := ins[0]
+		cols := x.Shape[len(x.Shape)-1]
+		idx := make([]int, cols)
+		for r := 0; r < len(x.Data)/max(cols, 1); r++ {
+			row := x.Data[r*cols : (r+1)*cols]
+			for i := range idx {
+				idx[i] = i
+			}
+			sort.SliceStable(idx, func(i, j int) bool { return row[idx[i]] > row[idx[j]] })
+			for j := range a.K {
+				if a.Indices {
+					out.Data[r*a.K+j] = float64(idx[j])
+				} else {
+					out.Data[r*a.K+j] = row[idx[j]]
+				}
+			}
+		}
+	case ir.OpMoE:
+		moe(n.Attr.(*ir.MoEAttr), ins, out)
 	default:
 		return fmt.Errorf("interp: op %v is not implemented", n.Op)
 	}
@@ -624,6 +646,40 @@ func attention(a *ir.AttentionAttr, ins []*Value, out *Value, bind map[string]in
 		}
 	}
 	return nil
+}
+
+func moe(a *ir.MoEAttr, ins []*Value, out *Value) {
+	x, r, g, u, d := ins[0], ins[1], ins[2], ins[3], ins[4]
+	T, D := x.Shape[0], x.Shape[1]
+	E, F := g.Shape[0], g.Shape[1]
+	h := make([]float64, F)
+	for t := range T {
+		xt := x.Data[t*D : (t+1)*D]
+		for e := range E {
+			w := r.Data[t*E+e]
+			if w == 0 {
+				continue
+			}
+			for f := range F {
+				var sg, su float64
+				gr := g.Data[(e*F+f)*D : (e*F+f+1)*D]
+				ur := u.Data[(e*F+f)*D : (e*F+f+1)*D]
+				for i, v := range xt {
+					sg += gr[i] * v
+					su += ur[i] * v
+				}
+				h[f] = Unary(a.Act, nil, sg) * su
+			}
+			for o := range D {
+				dr := d.Data[(e*D+o)*F : (e*D+o+1)*F]
+				var s float64
+				for f, v := range h {
+					s += dr[f] * v
+				}
+				out.Data[t*D+o] += w * s
+			}
+		}
+	}
 }
 
 func reduce(op ir.Op, a *ir.ReduceAttr, x, out *Value) {
