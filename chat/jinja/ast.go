@@ -126,6 +126,10 @@ type (
 		line
 		obj               expr
 		start, stop, step expr // any may be nil
+		// lenient is set inside constant {{ }} expressions, which jinja2
+		// folds at compile time with its forgiving item lookup: slicing a
+		// non-sequence there gives Undefined instead of a TypeError.
+		lenient bool
 	}
 	callExpr struct {
 		line

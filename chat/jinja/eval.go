@@ -256,6 +256,8 @@ func iterate(v Value) ([]Value, error) {
 			out = append(out, string(c))
 		}
 		return out, nil
+	case *Iter:
+		return x.rest()
 	case Undefined:
 		return nil, nil
 	}

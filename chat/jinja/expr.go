@@ -181,7 +181,11 @@ func (r *renderer) evalSlice(x *sliceExpr, s *scope) (Value, error) {
 	if u, ok := obj.(Undefined); ok {
 		return nil, rtErrorf("%s", u.message())
 	}
-	return sliceValue(obj, idx[0], idx[1], idx[2])
+	v, err := sliceValue(obj, idx[0], idx[1], idx[2])
+	if err != nil && x.lenient {
+		return Undefined{hint: fmt.Sprintf("%s is not subscriptable", objDesc(obj))}, nil
+	}
+	return v, err
 }
 
 // sliceIndex converts a slice bound; None means absent.
@@ -302,8 +306,12 @@ func sliceValue(obj, start, stop, step Value) (Value, error) {
 			out[i] = rs[j]
 		}
 		return string(out), nil
+	case *Dict:
+		return nil, rtErrorf("unhashable type: 'slice'")
 	}
-	return Undefined{hint: fmt.Sprintf("%s is not subscriptable", objDesc(obj))}, nil
+	// jinja2 slices with a plain Python subscript, so this is a TypeError
+	// rather than an undefined value.
+	return nil, rtErrorf("'%s' object is not subscriptable", typeName(obj))
 }
 
 // getAttr is jinja2's environment.getattr: Python attributes (methods)
@@ -752,7 +760,7 @@ func pyEqual(a, b Value) bool {
 		return a == b
 	case *macro:
 		return a == b
-	case *loopObj:
+	case *loopObj, *Iter:
 		return a == b
 	}
 	return false
@@ -835,6 +843,17 @@ func contains(container, item Value) (bool, error) {
 		}
 		_, ok := c.Get(item)
 		return ok, nil
+	case *Iter:
+		items, err := c.rest()
+		if err != nil {
+			return false, err
+		}
+		for _, it := range items {
+			if pyEqual(it, item) {
+				return true, nil
+			}
+		}
+		return false, nil
 	case Undefined:
 		return false, nil
 	}

@@ -169,6 +169,16 @@ func filterAttr(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, erro
 	if !ok {
 		return nil, rtErrorf("attribute name must be a string")
 	}
+	// Unlike obj.name, the attr filter looks up attributes only, never items.
+	switch o := v.(type) {
+	case *Dict:
+		if isMethod(v, name) {
+			return &boundMethod{recv: v, name: name}, nil
+		}
+		return undefinedAttr(v, name), nil
+	case Undefined:
+		return undefinedAttr(o, name), nil
+	}
 	return getAttr(v, name)
 }
 
@@ -181,6 +191,10 @@ func filterBatch(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, err
 	if !ok || isF || n <= 0 {
 		return nil, rtErrorf("batch() linecount must be a positive integer")
 	}
+	return newGenerator(func() ([]Value, error) { return batch(v, n, a[1]) }), nil
+}
+
+func batch(v Value, n int64, fill Value) ([]Value, error) {
 	items, err := iterate(v)
 	if err != nil {
 		return nil, err
@@ -195,14 +209,14 @@ func filterBatch(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, err
 		tmp = append(tmp, it)
 	}
 	if len(tmp) > 0 {
-		if a[1] != nil {
+		if fill != nil {
 			for int64(len(tmp)) < n {
-				tmp = append(tmp, a[1])
+				tmp = append(tmp, fill)
 			}
 		}
 		out = append(out, &List{Items: tmp})
 	}
-	return &List{Items: out}, nil
+	return out, nil
 }
 
 func filterCenter(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error) {
@@ -316,6 +330,16 @@ func filterEscape(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {
 }
 
 func filterFirst(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {
+	if it, ok := v.(*Iter); ok && !it.view {
+		if err := it.force(); err != nil {
+			return nil, err
+		}
+		if it.pos >= len(it.items) {
+			return Undefined{hint: "No first item, sequence was empty."}, nil
+		}
+		it.pos++
+		return it.items[it.pos-1], nil
+	}
 	items, err := iterate(v)
 	if err != nil {
 		return nil, err
@@ -327,6 +351,9 @@ func filterFirst(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {
 }
 
 func filterLast(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {
+	if it, ok := v.(*Iter); ok && !it.view {
+		return nil, rtErrorf("'%s' object is not reversible", it.kind)
+	}
 	items, err := iterate(v)
 	if err != nil {
 		return nil, err
@@ -362,6 +389,9 @@ func filterFloat(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, err
 	if err != nil {
 		return nil, err
 	}
+	if u, ok := v.(Undefined); ok {
+		return nil, rtErrorf("%s", u.message())
+	}
 	if _, f, _, ok := number(v); ok {
 		return f, nil
 	}
@@ -377,6 +407,9 @@ func filterInt(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error
 	a, err := bindArgs("int", args, kwargs, []string{"default", "base"}, []Value{int64(0), int64(10)}, 0)
 	if err != nil {
 		return nil, err
+	}
+	if u, ok := v.(Undefined); ok {
+		return nil, rtErrorf("%s", u.message())
 	}
 	if i, f, isF, ok := number(v); ok {
 		if isF {
@@ -540,8 +573,14 @@ func filterIndent(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, er
 			ind = strings.Repeat(" ", int(n))
 		}
 	}
-	s := toStr(v) + "\n"
-	lines := pySplitlines(s, false)
+	str, ok := v.(string)
+	if !ok {
+		if u, isU := v.(Undefined); isU {
+			return nil, rtErrorf("%s", u.message())
+		}
+		return nil, rtErrorf("indent() expects a string, not %s", typeName(v))
+	}
+	lines := pySplitlines(str+"\n", false)
 	var rv string
 	if truthy(a[2]) {
 		rv = strings.Join(lines, "\n"+ind)
@@ -566,11 +605,15 @@ func filterIndent(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, er
 func filterItems(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {
 	switch d := v.(type) {
 	case Undefined:
-		return NewList(), nil
+		return newGenerator(func() ([]Value, error) { return nil, nil }), nil
 	case *Dict:
-		return &List{Items: dictItems(d)}, nil
+		items := dictItems(d)
+		return newGenerator(func() ([]Value, error) { return items, nil }), nil
 	}
-	return nil, rtErrorf("Can only get item pairs from a mapping.")
+	// jinja2's items is a generator: the error waits for its first use.
+	return newGenerator(func() ([]Value, error) {
+		return nil, rtErrorf("Can only get item pairs from a mapping.")
+	}), nil
 }
 
 func filterJoin(r *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error) {
@@ -619,6 +662,10 @@ func pyLen(v Value) (Value, error) {
 		return int64(x.Len()), nil
 	case Undefined:
 		return int64(0), nil
+	case *Iter:
+		if x.view {
+			return int64(len(x.items)), nil
+		}
 	}
 	return nil, rtErrorf("object of type '%s' has no len()", typeName(v))
 }
@@ -662,10 +709,6 @@ func attrGetter(attribute Value, def Value) func(Value) (Value, error) {
 }
 
 func filterMap(r *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error) {
-	items, err := iterate(v)
-	if err != nil {
-		return nil, err
-	}
 	var fn func(Value) (Value, error)
 	if len(args) == 0 {
 		var attr, def Value
@@ -691,13 +734,22 @@ func filterMap(r *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error
 		rest := args[1:]
 		fn = func(x Value) (Value, error) { return r.filter(name, x, rest, kwargs) }
 	}
-	out := make([]Value, len(items))
-	for i, it := range items {
-		if out[i], err = fn(it); err != nil {
+	return newGenerator(func() ([]Value, error) {
+		if !truthy(v) {
+			return nil, nil // jinja2's map yields nothing for a falsy value
+		}
+		items, err := iterate(v)
+		if err != nil {
 			return nil, err
 		}
-	}
-	return &List{Items: out}, nil
+		out := make([]Value, len(items))
+		for i, it := range items {
+			if out[i], err = fn(it); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}), nil
 }
 
 func minMax(name string, sign int) builtinFilter {
@@ -749,10 +801,6 @@ func minMax(name string, sign int) builtinFilter {
 
 func selectFilter(name string, keep, byAttr bool) builtinFilter {
 	return func(r *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error) {
-		items, err := iterate(v)
-		if err != nil {
-			return nil, err
-		}
 		get := func(x Value) (Value, error) { return x, nil }
 		if byAttr {
 			if len(args) == 0 {
@@ -770,21 +818,30 @@ func selectFilter(name string, keep, byAttr bool) builtinFilter {
 			targs := args[1:]
 			test = func(x Value) (bool, error) { return r.test(tname, x, targs, kwargs) }
 		}
-		var out []Value
-		for _, it := range items {
-			x, err := get(it)
+		return newGenerator(func() ([]Value, error) {
+			if !truthy(v) {
+				return nil, nil // as jinja2: a falsy value selects nothing
+			}
+			items, err := iterate(v)
 			if err != nil {
 				return nil, err
 			}
-			ok, err := test(x)
-			if err != nil {
-				return nil, err
+			var out []Value
+			for _, it := range items {
+				x, err := get(it)
+				if err != nil {
+					return nil, err
+				}
+				ok, err := test(x)
+				if err != nil {
+					return nil, err
+				}
+				if ok == keep {
+					out = append(out, it)
+				}
 			}
-			if ok == keep {
-				out = append(out, it)
-			}
-		}
-		return &List{Items: out}, nil
+			return out, nil
+		}), nil
 	}
 }
 
@@ -815,6 +872,22 @@ func filterReverse(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {
 	out := make([]Value, len(items))
 	for i, it := range items {
 		out[len(items)-1-i] = it
+	}
+	// jinja2 returns reversed(value) where Python can reverse the value,
+	// and otherwise a reversed list.
+	switch x := v.(type) {
+	case *List:
+		kind := "list_reverseiterator"
+		if x.Tuple {
+			kind = "reversed"
+		}
+		return &Iter{items: out, kind: kind}, nil
+	case *Dict:
+		return &Iter{items: out, kind: "dict_reversekeyiterator"}, nil
+	case *Iter:
+		if x.view {
+			return &Iter{items: out, kind: strings.Replace(x.kind, "dict_", "dict_reverse", 1) + "iterator"}, nil
+		}
 	}
 	return &List{Items: out}, nil
 }
@@ -874,6 +947,10 @@ func filterSlice(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, err
 	if !ok || isF || n <= 0 || n > 1<<20 {
 		return nil, rtErrorf("slice() slices must be a positive integer")
 	}
+	return newGenerator(func() ([]Value, error) { return sliceInto(v, n, a[1]) }), nil
+}
+
+func sliceInto(v Value, n int64, fill Value) ([]Value, error) {
 	seq, err := iterate(v)
 	if err != nil {
 		return nil, err
@@ -889,12 +966,12 @@ func filterSlice(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, err
 		}
 		end := offset + (k+1)*per
 		tmp := append([]Value(nil), seq[start:end]...)
-		if a[1] != nil && k >= extra {
-			tmp = append(tmp, a[1])
+		if fill != nil && k >= extra {
+			tmp = append(tmp, fill)
 		}
 		out = append(out, &List{Items: tmp})
 	}
-	return &List{Items: out}, nil
+	return out, nil
 }
 
 func filterSort(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, error) {
@@ -1008,7 +1085,6 @@ func filterTruncate(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, 
 	if err != nil {
 		return nil, err
 	}
-	s := []rune(toStr(v))
 	end := toStr(a[2])
 	length, _, f1, ok1 := number(a[0])
 	leeway, _, f2, ok2 := number(a[3])
@@ -1021,8 +1097,22 @@ func filterTruncate(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, 
 	if leeway < 0 {
 		return nil, rtErrorf("expected leeway >= 0, got %d", leeway)
 	}
+	str, isStr := v.(string)
+	if !isStr {
+		// Python measures the value with len(): a short enough sequence
+		// passes through unchanged; anything else fails.
+		n, err := pyLen(v)
+		if err != nil {
+			return nil, err
+		}
+		if _, isU := v.(Undefined); !isU && n.(int64) <= length+leeway {
+			return v, nil
+		}
+		return nil, rtErrorf("truncate() expects a string, not %s", typeName(v))
+	}
+	s := []rune(str)
 	if int64(len(s)) <= length+leeway {
-		return string(s), nil
+		return str, nil
 	}
 	cut := string(s[:length-int64(runeLen(end))])
 	if truthy(a[1]) {
@@ -1039,6 +1129,10 @@ func filterUnique(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, er
 	if err != nil {
 		return nil, err
 	}
+	return newGenerator(func() ([]Value, error) { return unique(v, a) }), nil
+}
+
+func unique(v Value, a []Value) ([]Value, error) {
 	items, err := iterate(v)
 	if err != nil {
 		return nil, err
@@ -1063,7 +1157,7 @@ func filterUnique(_ *renderer, v Value, args []Value, kwargs []Kwarg) (Value, er
 		}
 		out = append(out, it)
 	}
-	return &List{Items: out}, nil
+	return out, nil
 }
 
 func filterWordcount(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {

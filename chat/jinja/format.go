@@ -146,10 +146,14 @@ func formatNumber(v Value, sp fmtSpec) (string, error) {
 func percentFormat(f string, args Value) (string, error) {
 	var positional []Value
 	mapping, isMap := args.(*Dict)
+	// Python treats a non-tuple argument with __getitem__ (list, dict) as
+	// a possible mapping: leftover arguments are then not an error.
+	lenient := isMap
 	if t, ok := args.(*List); ok && t.Tuple {
 		positional = t.Items
 	} else if !isMap {
 		positional = []Value{args}
+		_, lenient = args.(*List)
 	}
 	next := 0
 	var b strings.Builder
@@ -271,7 +275,7 @@ func percentFormat(f string, args Value) (string, error) {
 			return "", rtErrorf("formatted string too large")
 		}
 	}
-	if !isMap && next < len(positional) {
+	if !lenient && next < len(positional) {
 		return "", rtErrorf("not all arguments converted during string formatting")
 	}
 	return b.String(), nil

@@ -118,11 +118,11 @@ func dictMethod(d *Dict, name string, args []Value, kwargs []Kwarg) (Value, erro
 	case "copy":
 		return d.copyDict(), nil
 	case "items":
-		return &List{Items: dictItems(d)}, nil
+		return &Iter{items: dictItems(d), kind: "dict_items", view: true}, nil
 	case "keys":
-		return &List{Items: append([]Value(nil), d.keys...)}, nil
+		return &Iter{items: append([]Value(nil), d.keys...), kind: "dict_keys", view: true}, nil
 	case "values":
-		return &List{Items: append([]Value(nil), d.vals...)}, nil
+		return &Iter{items: append([]Value(nil), d.vals...), kind: "dict_values", view: true}, nil
 	case "get":
 		a, err := bindArgs(name, args, nil, []string{"key", "default"}, []Value{nil, nil}, 1)
 		if err != nil {

@@ -140,6 +140,9 @@ func (p *parser) parseBody(ends ...string) ([]node, string, error) {
 			if err := p.expectKind(tokVarEnd); err != nil {
 				return nil, "", err
 			}
+			if isConst(x) {
+				markLenientSlices(x)
+			}
 			body = append(body, &outputNode{line(t.line), x})
 		case tokBlockBegin:
 			p.next()
@@ -1003,7 +1006,7 @@ func (p *parser) parseSubscript(obj expr, ln line) (expr, error) {
 		}
 		return &itemExpr{ln, obj, parts[0]}, nil
 	}
-	return &sliceExpr{ln, obj, parts[0], parts[1], parts[2]}, nil
+	return &sliceExpr{line: ln, obj: obj, start: parts[0], stop: parts[1], step: parts[2]}, nil
 }
 
 func (p *parser) parseCallArgs() ([]expr, []kwExpr, error) {
@@ -1138,4 +1141,99 @@ func (p *parser) parseTest(obj expr) (expr, error) {
 		t.args = []expr{arg}
 	}
 	return t, nil
+}
+
+// contextFilters need the render context in jinja2, so expressions using
+// them are never folded at compile time.
+var contextFilters = map[string]bool{"map": true, "select": true, "reject": true, "selectattr": true, "rejectattr": true}
+
+// isConst reports whether jinja2 would fold x at compile time: it uses no
+// variables, calls or context filters. (jinja2 also folds a short-circuited
+// and/or or if-expression whose unused side is not constant; this check
+// does not.)
+func isConst(x expr) bool {
+	ok := true
+	walkExpr(x, func(e expr) {
+		switch e := e.(type) {
+		case *nameExpr, *callExpr:
+			ok = false
+		case *filterExpr:
+			if contextFilters[e.name] {
+				ok = false
+			}
+		}
+	})
+	return ok
+}
+
+func markLenientSlices(x expr) {
+	walkExpr(x, func(e expr) {
+		if s, ok := e.(*sliceExpr); ok {
+			s.lenient = true
+		}
+	})
+}
+
+// walkExpr calls f on x and every expression inside it.
+func walkExpr(x expr, f func(expr)) {
+	if x == nil {
+		return
+	}
+	f(x)
+	each := func(xs []expr) {
+		for _, e := range xs {
+			walkExpr(e, f)
+		}
+	}
+	kws := func(ks []kwExpr) {
+		for _, k := range ks {
+			walkExpr(k.x, f)
+		}
+	}
+	switch e := x.(type) {
+	case *listExpr:
+		each(e.items)
+	case *dictExpr:
+		each(e.keys)
+		each(e.vals)
+	case *attrExpr:
+		walkExpr(e.obj, f)
+	case *itemExpr:
+		walkExpr(e.obj, f)
+		walkExpr(e.index, f)
+	case *sliceExpr:
+		each([]expr{e.obj, e.start, e.stop, e.step})
+	case *callExpr:
+		walkExpr(e.fn, f)
+		each(e.args)
+		kws(e.kwargs)
+	case *filterExpr:
+		walkExpr(e.obj, f)
+		each(e.args)
+		kws(e.kwargs)
+	case *testExpr:
+		walkExpr(e.obj, f)
+		each(e.args)
+		kws(e.kwargs)
+	case *unaryExpr:
+		walkExpr(e.x, f)
+	case *binExpr:
+		walkExpr(e.l, f)
+		walkExpr(e.r, f)
+	case *andExpr:
+		walkExpr(e.l, f)
+		walkExpr(e.r, f)
+	case *orExpr:
+		walkExpr(e.l, f)
+		walkExpr(e.r, f)
+	case *notExpr:
+		walkExpr(e.x, f)
+	case *compareExpr:
+		walkExpr(e.first, f)
+		each(e.rest)
+	case *condExpr:
+		walkExpr(e.test, f)
+		walkExpr(e.then, f)
+		walkExpr(e.els, f)
+	}
 }

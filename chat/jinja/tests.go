@@ -159,7 +159,7 @@ func (r *renderer) hasFilter(v Value) bool {
 
 func isIterable(v Value) bool {
 	switch v.(type) {
-	case string, *List, *Dict, Undefined:
+	case string, *List, *Dict, *Iter, Undefined:
 		return true
 	}
 	return false

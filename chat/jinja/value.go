@@ -77,6 +77,8 @@ func hashKey(k Value) (any, bool) {
 	switch v := k.(type) {
 	case nil, string, int64:
 		return v, true
+	case Undefined:
+		return Undefined{}, true // jinja2's Undefined hashes by its type
 	case bool:
 		if v {
 			return int64(1), true
@@ -149,6 +151,49 @@ func (d *Dict) copyDict() *Dict {
 	return n
 }
 
+// Iter is what Python gives for a lazy sequence: a one-shot generator or
+// iterator (the result of map, select, unique, reverse, items, …), or a
+// reusable dict view (dict.keys(), values(), items()). Generators are
+// always true, have no length and cannot be indexed; templates usually
+// pass them through |list.
+type Iter struct {
+	items   []Value
+	pos     int
+	kind    string // Python's type name: generator, dict_keys, list_reverseiterator, …
+	view    bool
+	pending func() ([]Value, error) // a generator's body, run on first use
+}
+
+// newGenerator returns a generator whose items f computes when the
+// generator is first consumed, so errors surface where Python's would.
+func newGenerator(f func() ([]Value, error)) *Iter { return &Iter{kind: "generator", pending: f} }
+
+func (it *Iter) force() error {
+	if it.pending != nil {
+		f := it.pending
+		it.pending = nil
+		items, err := f()
+		if err != nil {
+			return err
+		}
+		it.items = items
+	}
+	return nil
+}
+
+// rest consumes what is left (a view is not consumed).
+func (it *Iter) rest() ([]Value, error) {
+	if err := it.force(); err != nil {
+		return nil, err
+	}
+	if it.view {
+		return it.items, nil
+	}
+	out := it.items[it.pos:]
+	it.pos = len(it.items)
+	return out, nil
+}
+
 // Namespace is the mutable object made by namespace(); it is the only
 // object whose attributes a template can assign.
 type Namespace struct {
@@ -189,6 +234,8 @@ func typeName(v Value) string {
 		return "dict"
 	case *Namespace:
 		return "Namespace"
+	case *Iter:
+		return x.kind
 	case Func, *boundMethod:
 		return "builtin_function_or_method"
 	case *macro:
@@ -228,6 +275,8 @@ func truthy(v Value) bool {
 		return len(x.Items) > 0
 	case *Dict:
 		return x.Len() > 0
+	case *Iter:
+		return !x.view || len(x.items) > 0
 	}
 	return true
 }
@@ -321,6 +370,15 @@ func writeRepr(b *strings.Builder, v Value, quote bool, depth int) {
 		b.WriteString(">")
 	case *macro:
 		fmt.Fprintf(b, "<Macro '%s'>", x.def.name)
+	case *Iter:
+		if x.view {
+			b.WriteString(x.kind)
+			b.WriteByte('(')
+			writeRepr(b, &List{Items: x.items}, true, depth+1)
+			b.WriteByte(')')
+		} else {
+			fmt.Fprintf(b, "<%s object>", x.kind)
+		}
 	default:
 		fmt.Fprintf(b, "<%s object>", typeName(v))
 	}

@@ -220,6 +220,28 @@ c("int_formatting", "{{ 10 ** 18 }} {{ -9223372036854775807 - 1 }} {{ 0 - 0 }} {
 c("escape_sequences_in_output", "{{ 'tab\there' }}|{{ ['tab\there', 'nl\nx', 'bs\\\\', 'q\"'] }}|{{ {'k\n': 'v\t'} }}")
 c("generation_tag", "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.role }}!{% endgeneration %}{% else %}{{ m.role }}{% endif %}{% endfor %}")
 
+# ---- found by a randomized differential campaign ---------------------------
+c("slice_runtime_nonsequence_error", "{% set x = 2.5 %}{{ x[1:] }}")
+c("slice_dict_error", "{{ d[1:] }}")
+c("slice_const_output_lenient", "[{{ (1e-05)[1:] }}][{{ none[1:] }}][{{ {}[1:] }}][{{ (3)[0] }}]")
+c("generator_truthy_and_len", "{% if e|select('odd') %}always{% endif %}|{{ (l|map('string'))[0] }}|{{ l|select('odd')|list }}")
+c("generator_len_error", "{{ l|select('odd')|length }}")
+c("generator_single_use", "{% set g = l|map('string') %}{{ g|join(',') }}|{{ g|join(',') }}|{% set h = l|reverse %}{{ h|first }}{{ h|list }}")
+c("generator_last_error", "{{ l|map('string')|last }}")
+c("generator_falsy_input", "{{ none|select('odd')|list }}{{ 0|map('string')|list }}{{ nope|reject|list }}{{ ''|selectattr('x')|list }}")
+c("generator_lazy_error", "{% set g = 5|unique %}ok")
+c("items_lazy_error", "{% set g = 5|items %}ok{{ (5|items)[0] }}")
+c("dict_views", "{{ d.keys() }} {{ d.values()|list }} {{ d.items()|length }} {{ 'a' in d.keys() }} {{ d.keys()[0] }}|{{ d.items()|list|first }}")
+c("reverse_kinds", "{{ (1, 2)|reverse|list }} {{ d|reverse|list }} {{ d.keys()|reverse|list }} {{ (l|map('string'))|reverse }}")
+c("undefined_hashable", "{{ nope in d }} {{ nope in [nope] }} {{ m.missing in d }}", dict(V, m={"role": "x"}))
+c("attr_filter_no_items", "[{{ d|attr('a') }}][{{ d|attr('keys') is callable }}][{{ namespace(z=1)|attr('z') }}]")
+c("int_float_undefined_error", "{{ nope|int }}")
+c("indent_nonstring_error", "{{ [1, 2]|indent }}")
+c("truncate_nonstring", "{{ [1, 2]|truncate(5) }}|{{ 'ok'|truncate(5) }}")
+c("truncate_int_error", "{{ 5|truncate }}")
+c("pct_list_lenient", "{{ 'no specifiers' % [1, 2] }}|{{ '%s!' % [1, 2] }}|{{ 'x' % {'a': 1} }}")
+c("pct_tuple_strict_error", "{{ 'x' % (1,) }}")
+
 # syntax errors (reference error text is Python's; only "it errors" is compared)
 for i, t in enumerate(["{% if x %}", "{% for %}", "{{ 1 + }}", "{% endif %}", "{{ x", "{% set %}", "{# unclosed", "{% macro m( %}{% endmacro %}",
                        "{% unknowntag %}", "{{ a.. }}", "{{ [1, 2 }}", "{% for x in y %}{% endif %}", "{{ x is }}", "{% break %}", "{{ 'abc }}", "{{ f(a=1, 2) }}", "{% raw %}abc", "{{ }}"]):
