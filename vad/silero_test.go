@@ -1,0 +1,86 @@
+package vad
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"testing"
+)
+
+// TestMatchesSileroImplementation replays 200 random cases through Segments
+// and compares with what silero-vad's own get_speech_timestamps returned on
+// the same probability lists (testdata/README.md says how they were made).
+func TestMatchesSileroImplementation(t *testing.T) {
+	f, err := os.Open("testdata/silero_cases.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data struct {
+		Cases []struct {
+			SampleRate    int       `json:"sample_rate"`
+			Samples       int       `json:"samples"`
+			Probabilities []float32 `json:"probabilities"`
+			Options       struct {
+				Threshold       float64  `json:"threshold"`
+				MinSpeechMs     float64  `json:"min_speech_duration_ms"`
+				MaxSpeechS      *float64 `json:"max_speech_duration_s"`
+				MinSilenceMs    float64  `json:"min_silence_duration_ms"`
+				SpeechPadMs     float64  `json:"speech_pad_ms"`
+				NegThreshold    *float64 `json:"neg_threshold"`
+				MinSilenceAtMax float64  `json:"min_silence_at_max_speech"`
+				UseLongestAtMax bool     `json:"use_max_poss_sil_at_max_speech"`
+			} `json:"options"`
+			Segments [][2]int `json:"segments"`
+		} `json:"cases"`
+	}
+	if err := json.NewDecoder(zr).Decode(&data); err != nil {
+		t.Fatal(err)
+	}
+	splits := 0
+	for i, c := range data.Cases {
+		o := Options{
+			Threshold:               c.Options.Threshold,
+			MinSpeechMs:             c.Options.MinSpeechMs,
+			MinSilenceMs:            c.Options.MinSilenceMs,
+			SpeechPadMs:             c.Options.SpeechPadMs,
+			MinSilenceAtMaxSpeechMs: c.Options.MinSilenceAtMax,
+			SplitAtLastSilence:      !c.Options.UseLongestAtMax,
+		}
+		if c.Options.MaxSpeechS != nil {
+			o.MaxSpeechS = *c.Options.MaxSpeechS
+			splits++
+		}
+		if c.Options.NegThreshold != nil {
+			o.NegThreshold = *c.Options.NegThreshold
+		}
+		window := 512
+		if c.SampleRate == 8000 {
+			window = 256
+		}
+		// The reference compares float64 probabilities; ours are float32.
+		// Values were rounded to 3 decimals, far from any threshold's
+		// float32 rounding, so the comparisons agree.
+		segs, err := Segments(c.Probabilities, c.Samples, c.SampleRate, window, o)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		got := spans(segs)
+		if len(got) != len(c.Segments) {
+			t.Errorf("case %d (%+v): %d segments %v, silero %d %v", i, c.Options, len(got), got, len(c.Segments), c.Segments)
+			continue
+		}
+		for j := range got {
+			if got[j] != c.Segments[j] {
+				t.Errorf("case %d segment %d: %v, silero %v", i, j, got[j], c.Segments[j])
+			}
+		}
+	}
+	if len(data.Cases) < 100 || splits < 20 {
+		t.Errorf("%d cases, %d with max speech", len(data.Cases), splits)
+	}
+}
