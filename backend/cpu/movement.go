@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cpu/kernels"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/quant"
 	"github.com/rlx-go/rlx/tensor"
@@ -287,6 +288,17 @@ func rangeKernel(n *ir.Node) backend.Kernel {
 	})
 }
 
+var reduceOps = map[ir.Op]kernels.ReduceOp{ir.OpReduceSum: kernels.ReduceSum, ir.OpReduceMean: kernels.ReduceMean, ir.OpReduceMax: kernels.ReduceMax}
+
+// contiguousAxes reports whether axes form one run lo..hi (in any order).
+func contiguousAxes(axes []int) (lo, hi int, ok bool) {
+	lo, hi = axes[0], axes[0]
+	for _, a := range axes {
+		lo, hi = min(lo, a), max(hi, a)
+	}
+	return lo, hi, hi-lo+1 == len(axes)
+}
+
 func (b *Backend) reduceKernel(n *ir.Node) backend.Kernel {
 	a := n.Attr.(*ir.ReduceAttr)
 	op := n.Op
@@ -294,6 +306,23 @@ func (b *Backend) reduceKernel(n *ir.Node) backend.Kernel {
 		in := ins[0]
 		x := f32(in)
 		shape := in.Shape
+		if lo, hi, ok := contiguousAxes(a.Axes); ok && tensor.NumElements(out.Shape) > 0 {
+			outer, cnt, inner := tensor.NumElements(shape[:lo]), tensor.NumElements(shape[lo:hi+1]), tensor.NumElements(shape[hi+1:])
+			if cnt > 0 {
+				switch {
+				case op == ir.OpArgMax && inner == 1:
+					kernels.ArgMax(i32(out), x, cnt)
+					return nil
+				case op != ir.OpArgMax:
+					rop := reduceOps[op]
+					y := f32(out)
+					b.pool.For(outer, max(1, 16384/max(cnt*inner, 1)), func(lo, hi int) {
+						kernels.Reduce(rop, y[lo*inner:hi*inner], x[lo*cnt*inner:hi*cnt*inner], hi-lo, cnt, inner)
+					})
+					return nil
+				}
+			}
+		}
 		// Output offset stride of every input axis (0 on reduced axes).
 		ost := make([]int, len(shape))
 		s := 1
@@ -360,64 +389,21 @@ func (b *Backend) reduceKernel(n *ir.Node) backend.Kernel {
 	})
 }
 
-// convKernel is a direct convolution (cross-correlation) over NC… layouts,
-// parallel over (batch, output channel).
+// convKernel runs kernels.Conv: im2col and the packed GEMM when there is
+// enough work, vector axpys per output channel otherwise.
 func (b *Backend) convKernel(n *ir.Node) backend.Kernel {
 	a := n.Attr.(*ir.ConvAttr)
 	return kernelFunc(func(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
-		x, w := f32(ins[0]), f32(ins[1])
+		xs, ws := ins[0].Shape, ins[1].Shape
+		if tensor.NumElements(out.Shape) == 0 {
+			return nil
+		}
+		c := &kernels.Conv{B: xs[0], Cin: xs[1], Cout: ws[0], Groups: a.Groups, In: xs[2:], Kernel: ws[2:],
+			Stride: a.Stride, Dilation: a.Dilation, PadBefore: a.PadLo, PadAfter: a.PadHi}
 		var bias []float32
 		if a.HasBias {
 			bias = f32(ins[2])
 		}
-		y := f32(out)
-		xs, ws, os := ins[0].Shape, ins[1].Shape, out.Shape
-		B, C, O := xs[0], xs[1], ws[0]
-		cg, og := C/a.Groups, O/a.Groups
-		// Work in 2-D: a 1-D convolution is H=1.
-		H, W, KH, KW, OH, OW := 1, xs[2], 1, ws[2], 1, os[2]
-		sh, sw, dh, dw, ph, pw := 1, a.Stride[0], 1, a.Dilation[0], 0, a.PadLo[0]
-		if len(a.Stride) == 2 {
-			H, W, KH, KW, OH, OW = xs[2], xs[3], ws[2], ws[3], os[2], os[3]
-			sh, sw, dh, dw, ph, pw = a.Stride[0], a.Stride[1], a.Dilation[0], a.Dilation[1], a.PadLo[0], a.PadLo[1]
-		}
-		b.pool.For(B*O, 1, func(lo, hi int) {
-			for t := lo; t < hi; t++ {
-				bi, o := t/O, t%O
-				g := o / og
-				yo := y[(bi*O+o)*OH*OW : (bi*O+o+1)*OH*OW]
-				bv := float32(0)
-				if bias != nil {
-					bv = bias[o]
-				}
-				for i := range yo {
-					yo[i] = bv
-				}
-				for c := range cg {
-					xc := x[(bi*C+g*cg+c)*H*W:]
-					wc := w[(o*cg+c)*KH*KW:]
-					for kh := range KH {
-						for kw := range KW {
-							wv := wc[kh*KW+kw]
-							for oh := range OH {
-								ih := oh*sh - ph + kh*dh
-								if ih < 0 || ih >= H {
-									continue
-								}
-								xr := xc[ih*W:]
-								yr := yo[oh*OW:]
-								for ow := range OW {
-									iw := ow*sw - pw + kw*dw
-									if iw >= 0 && iw < W {
-										yr[ow] += wv * xr[iw]
-									}
-								}
-							}
-						}
-					}
-				}
-			}
-		})
-		return nil
+		return c.Run(b.pool, f32(out), f32(ins[0]), f32(ins[1]), bias)
 	})
 }

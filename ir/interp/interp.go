@@ -728,7 +728,8 @@ func reduce(op ir.Op, a *ir.ReduceAttr, x, out *Value) {
 		case ir.OpReduceMax:
 			out.Data[o] = math.Max(out.Data[o], v)
 		case ir.OpArgMax:
-			if out.Data[o] < 0 || v > best[o] {
+			// The first maximum; NaN counts as the largest (as PyTorch).
+			if out.Data[o] < 0 || v > best[o] || (math.IsNaN(v) && !math.IsNaN(best[o])) {
 				best[o] = v
 				out.Data[o] = float64(idx[a.Axes[0]])
 			}
