@@ -2,7 +2,6 @@ package quant
 
 import (
 	"encoding/binary"
-	"math"
 
 	"github.com/rlx-go/rlx/tensor"
 )
@@ -44,7 +43,7 @@ func dot32(m *Matrix, a *act, r, lo, hi int, y []float32, off float32) {
 
 func dotK(m *Matrix, a *act, r, lo, hi int, y []float32) {
 	nsb := m.cols / qkK
-	x := a.q8k[r*nsb*q8kBytes : (r+1)*nsb*q8kBytes]
+	x := a.xk[r*nsb*actKBytes : (r+1)*nsb*actKBytes]
 	asm := useAsm()
 	for n := lo; n < hi; n++ {
 		w := m.data[n*m.stride:]
@@ -79,129 +78,118 @@ func dotK(m *Matrix, a *act, r, lo, hi int, y []float32) {
 
 func f16At(b []byte, i int) float32 { return tensor.F16ToF32(binary.LittleEndian.Uint16(b[2*i:])) }
 
-// dotQ8_0Go: weights stored as q+128, so Σ(q+128)·x − 128·Σx per block.
-func dotQ8_0Go(w, sc []byte, qs []int8, d, s []float32, nb int) float32 {
+// dot32Go is the Q8_0 (off 128: weights stored as q+128) and Q4_0 (off 8:
+// nibbles q stand for q−8) kernel over the group layout:
+// Σ_b dw_b·dx_b·Σ stored·x − off·Σ_b dw_b·dx_b·Σx.
+func dot32Go(w, sc []byte, qs []int8, d, s []float32, nb int, q8 bool) float32 {
 	var acc, corr float32
-	for b := 0; b < nb; b++ {
-		var isum int32
-		for j := 0; j < 32; j++ {
-			isum += int32(w[32*b+j]) * int32(qs[32*b+j])
-		}
-		dw := f16At(sc, b)
-		acc += dw * d[b] * float32(isum)
-		corr += dw * s[b]
-	}
-	return acc - 128*corr
-}
-
-// dotQ4_0Go: nibbles q in 0..15 stand for q−8.
-func dotQ4_0Go(w, sc []byte, qs []int8, d, s []float32, nb int) float32 {
-	var acc, corr float32
-	for b := 0; b < nb; b++ {
-		var isum int32
-		for j := 0; j < 32; j++ {
-			e := 32*b + j
-			g, i := e/128, e%128
-			v := w[64*g+i%64]
-			if i >= 64 {
-				v >>= 4
+	for g := 0; g < (nb+15)/16; g++ {
+		var lanes [16]int32
+		xs := qs[blockGroup*g:]
+		for q := 0; q < blockGroup; q++ {
+			var v int32
+			if q8 {
+				v = int32(w[blockGroup*g+q])
+			} else {
+				c, p := q/64, q%64
+				b := w[256*g+64*(c/2)+p]
+				if c%2 == 1 {
+					b >>= 4
+				}
+				v = int32(b & 0xf)
 			}
-			isum += int32(v&0xf) * int32(qs[e])
+			lanes[(q%64)/4] += v * int32(xs[q])
 		}
-		dw := f16At(sc, b)
-		acc += dw * d[b] * float32(isum)
-		corr += dw * s[b]
+		for L := 0; L < 16 && 16*g+L < nb; L++ {
+			b := 16*g + L
+			dw := f16At(sc, b)
+			acc += dw * d[b] * float32(lanes[L])
+			corr += dw * s[b]
+		}
+	}
+	if q8 {
+		return acc - 128*corr
 	}
 	return acc - 8*corr
 }
 
-// q8kBlock splits one ggml block_q8_K.
-func q8kBlock(x []byte) (d float32, qs []byte, bsums []byte) {
-	return math.Float32frombits(binary.LittleEndian.Uint32(x)), x[4 : 4+qkK], x[4+qkK : q8kBytes]
+func dotQ8_0Go(w, sc []byte, qs []int8, d, s []float32, nb int) float32 {
+	return dot32Go(w, sc, qs, d, s, nb, true)
 }
 
-func bsum(bs []byte, i int) int32 { return int32(int16(binary.LittleEndian.Uint16(bs[2*i:]))) }
+func dotQ4_0Go(w, sc []byte, qs []int8, d, s []float32, nb int) float32 {
+	return dot32Go(w, sc, qs, d, s, nb, false)
+}
 
-// nib128 returns element e (0..255) of a super-block in the repacked
-// nibble layout.
-func nib128(q []byte, e int) int32 {
-	g, i := e/128, e%128
-	v := q[64*g+i%64]
-	if i >= 64 {
+// chunkLevel returns the level at chunk position i (0..255) of a
+// super-block's repacked nibbles.
+func chunkLevel(q []byte, i int) int32 {
+	c, p := i/64, i%64
+	v := q[64*(c/2)+p]
+	if c%2 == 1 {
 		v >>= 4
 	}
 	return int32(v & 0xf)
 }
 
-func dotQ4KGo(w, x []byte, nsb int) float32 {
-	var acc float32
-	for s := 0; s < nsb; s++ {
-		hdr := w[nsb*128+16*s:]
-		q := w[128*s:]
-		dx, xq, bs := q8kBlock(x[s*q8kBytes:])
-		var isum, msum int32
-		for j := 0; j < 8; j++ {
-			sc, mn := scaleMinK4(j, hdr[4:16])
-			var t int32
-			for i := 32 * j; i < 32*j+32; i++ {
-				t += nib128(q, i) * int32(int8(xq[i]))
-			}
-			isum += int32(sc) * t
-			msum += int32(mn) * (bsum(bs, 2*j) + bsum(bs, 2*j+1))
-		}
-		acc += dx*f16At(hdr, 0)*float32(isum) - dx*f16At(hdr, 1)*float32(msum)
+// dotK45Go is the Q4_K (hb == nil) and Q5_K kernel: per super-block
+// dx·(d·Σ_j sc_j·Σ q·x − dmin·Σ_j m_j·Σx_j).
+func dotK45Go(w, x []byte, nsb int, q5 bool) float32 {
+	extra := 0
+	if q5 {
+		extra = 32
 	}
-	return acc
-}
-
-func dotQ5KGo(w, x []byte, nsb int) float32 {
 	var acc float32
 	for s := 0; s < nsb; s++ {
-		hdr := w[nsb*160+16*s:]
 		q := w[128*s:]
 		hb := w[nsb*128+32*s:]
-		dx, xq, bs := q8kBlock(x[s*q8kBytes:])
+		hdr := w[nsb*(128+extra)+20*s:]
+		xs := x[s*actKBytes:]
+		var lanes [8]int32 // per scale group, as the lanes of the assembly
+		for i := 0; i < qkK; i++ {
+			v := chunkLevel(q, i)
+			if q5 && hb[i/8]>>(i%8)&1 != 0 {
+				v += 16
+			}
+			lanes[(i%64)/4%8] += v * int32(int8(xs[i]))
+		}
 		var isum, msum int32
 		for j := 0; j < 8; j++ {
-			sc, mn := scaleMinK4(j, hdr[4:16])
-			var t int32
-			for i := 32 * j; i < 32*j+32; i++ {
-				v := nib128(q, i)
-				if hb[i/8]>>(i%8)&1 != 0 {
-					v += 16
-				}
-				t += v * int32(int8(xq[i]))
-			}
-			isum += int32(sc) * t
-			msum += int32(mn) * (bsum(bs, 2*j) + bsum(bs, 2*j+1))
+			isum += int32(hdr[4+j]) * lanes[j]
+			msum += int32(hdr[12+j]) * actKSum(xs, j)
 		}
+		dx := actKD(xs)
 		acc += dx*f16At(hdr, 0)*float32(isum) - dx*f16At(hdr, 1)*float32(msum)
 	}
 	return acc
 }
 
-// dotQ6KGo works on ggml's Q6_K layout: values q in 0..63 stand for q−32.
+func dotQ4KGo(w, x []byte, nsb int) float32 { return dotK45Go(w, x, nsb, false) }
+func dotQ5KGo(w, x []byte, nsb int) float32 { return dotK45Go(w, x, nsb, true) }
+
+// dotQ6KGo: levels q in 0..63 stand for q−32, with int8 scales per 16.
 func dotQ6KGo(w, x []byte, nsb int) float32 {
 	var acc float32
 	for s := 0; s < nsb; s++ {
-		b := w[210*s:]
-		ql, qh, sc := b[0:128], b[128:192], b[192:208]
-		dx, xq, bs := q8kBlock(x[s*q8kBytes:])
-		var isum, bias int32
-		for g := 0; g < 16; g++ {
-			var t int32
-			for i := 16 * g; i < 16*g+16; i++ {
-				t += q6kValue(ql, qh, i) * int32(int8(xq[i]))
-			}
-			isum += int32(int8(sc[g])) * t
-			bias += int32(int8(sc[g])) * bsum(bs, g)
+		q := w[128*s:]
+		hi := w[nsb*128+64*s:]
+		hdr := w[nsb*192+18*s:]
+		xs := x[s*actKBytes:]
+		var lanes [16]int32
+		for i := 0; i < qkK; i++ {
+			v := chunkLevel(q, i) | int32(hi[i%64]>>(2*(i/64))&3)<<4
+			lanes[(i%64)/4] += v * int32(int8(xs[i]))
 		}
-		acc += dx * f16At(b[208:], 0) * float32(isum-32*bias)
+		var isum int32
+		for g := 0; g < 16; g++ {
+			isum += int32(int8(hdr[g])) * (lanes[g] - actKSum(xs, g))
+		}
+		acc += actKD(xs) * f16At(hdr[16:], 0) * float32(isum)
 	}
 	return acc
 }
 
-// q6kValue is element e (0..255) of a Q6_K block, 0..63.
+// q6kValue is element e (0..255) of a ggml Q6_K block, 0..63.
 func q6kValue(ql, qh []byte, e int) int32 {
 	h, i := e/128, e%128
 	l := i % 32

@@ -45,10 +45,10 @@ const (
 // NewMatrix checks that data holds rows×cols elements of type dt (row-major,
 // as GGUF stores a [cols, rows] tensor) and prepares it for MatMul.
 //
-// Q4_0, Q8_0, Q4_K and Q5_K are repacked into a copy laid out for the
-// kernels (the same number of bytes, plus alignment padding). Q6_K and the
-// generic types keep referring to data, which must then stay unchanged and
-// mapped for the Matrix's lifetime (an mmapped GGUF does).
+// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K are repacked into a copy laid out for the
+// kernels (about the same number of bytes; see repack.go). The other types
+// keep referring to data, which must then stay unchanged and mapped for the
+// Matrix's lifetime (an mmapped GGUF does).
 func NewMatrix(dt tensor.DType, rows, cols int, data []byte) (*Matrix, error) {
 	if rows <= 0 || cols <= 0 {
 		return nil, fmt.Errorf("quant: matrix %v: bad shape %d×%d", dt, rows, cols)
@@ -73,12 +73,13 @@ func NewMatrix(dt tensor.DType, rows, cols int, data []byte) (*Matrix, error) {
 		m.repack32(4)
 	case tensor.Q4_K:
 		m.kind = kindQ4K
-		m.repackQ4K()
+		m.repackK()
 	case tensor.Q5_K:
 		m.kind = kindQ5K
-		m.repackQ5K()
+		m.repackK()
 	case tensor.Q6_K:
 		m.kind = kindQ6K
+		m.repackK()
 	}
 	return m, nil
 }
@@ -151,14 +152,15 @@ type act struct {
 	kind kernelKind
 	M, K int
 	// 32-block format (Q4_0, Q8_0): per row kp int8 values (K padded with
-	// zeros to a multiple of blockGroup), kp/32 scales d and kp/32 terms
-	// d·Σq, for the offset correction.
+	// zeros to a multiple of blockGroup) in the weights' group layout
+	// (groupPos), kp/32 scales d and kp/32 terms d·Σq, for the offset
+	// correction.
 	kp  int
 	qs  []int8
 	d   []float32
 	sum []float32
-	// Q8_K format (K-quants): per row K/256 blocks of ggml's block_q8_K.
-	q8k []byte
+	// K-quant format: per row K/256 blocks of actKBytes (see actk.go).
+	xk []byte
 }
 
 // blockGroup is how many elements the 32-block kernels consume per step.
@@ -180,7 +182,7 @@ func getAct(kind kernelKind, M, K int) *act {
 		a.d = grow(a.d, n/32)
 		a.sum = grow(a.sum, n/32)
 	default:
-		a.q8k = grow(a.q8k, M*K/qkK*q8kBytes)
+		a.xk = grow(a.xk, M*K/qkK*actKBytes)
 	}
 	return a
 }
@@ -194,8 +196,6 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-const q8kBytes = 4 + qkK + 32
-
 // quantize fills a from x (M rows of K), in parallel over blocks.
 func (a *act) quantize(p *parallel.Pool, x []float32) {
 	switch a.kind {
@@ -203,22 +203,28 @@ func (a *act) quantize(p *parallel.Pool, x []float32) {
 		nb := a.kp / 32
 		kb := a.K / 32
 		p.For(a.M*nb, 32, func(lo, hi int) {
+			var tmp [32]int8
 			for i := lo; i < hi; i++ {
 				r, b := i/nb, i%nb
-				qs := a.qs[r*a.kp+32*b : r*a.kp+32*b+32]
 				if b >= kb {
-					clear(qs)
 					a.d[i], a.sum[i] = 0, 0
-					continue
+					tmp = [32]int8{}
+				} else {
+					a.d[i], a.sum[i] = quantAct32(tmp[:], x[r*a.K+32*b:r*a.K+32*b+32])
 				}
-				a.d[i], a.sum[i] = quantAct32(qs, x[r*a.K+32*b:r*a.K+32*b+32])
+				// scatter into the group layout (groupPos)
+				grp := a.qs[r*a.kp+blockGroup*(b/16):]
+				L := b % 16
+				for c := 0; c < 8; c++ {
+					copy(grp[64*c+4*L:64*c+4*L+4], tmp[4*c:4*c+4])
+				}
 			}
 		})
 	default:
 		nb := a.M * a.K / qkK
 		p.For(nb, 4, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				quantQ8K(a.q8k[i*q8kBytes:(i+1)*q8kBytes], x[i*qkK:(i+1)*qkK])
+				quantActK(a.xk[i*actKBytes:(i+1)*actKBytes], x[i*qkK:(i+1)*qkK], a.kind)
 			}
 		})
 	}

@@ -7,17 +7,28 @@ import "encoding/binary"
 // shift and a mask, and splits per-block headers from the quants so that
 // quant loads are 64-byte aligned.
 //
-//   - Q8_0: per row, K bytes q+128 (unsigned, for VPDPBUSD), padded to 64;
-//     block scales (fp16) in m.scales, padded to a multiple of 16 blocks
-//     with zeros.
-//   - Q4_0: per row, each 128 elements in 64 bytes: byte i holds element i
-//     in its low nibble and element 64+i in its high nibble; scales as Q8_0.
-//   - Q4_K: per row, nsb×128 nibble bytes (each 128 elements as Q4_0's),
-//     then nsb×16 header bytes (d, dmin, 12 bytes of scales, unchanged).
-//   - Q5_K: per row, nsb×128 nibble bytes as Q4_K, nsb×32 bytes of fifth
-//     bits (four little-endian uint64 masks, bit i of mask c for element
-//     64c+i), then nsb×16 header bytes.
-//   - Q6_K: ggml's layout (its ql/qh arrangement already suits the kernel).
+//   - Q8_0 and Q4_0: K is padded to a multiple of 512 (sixteen blocks, a
+//     "group"); within a group the bytes are visited as eight 64-byte
+//     chunks where 32-bit lane L of every chunk belongs to block L
+//     (groupPos), so the kernel sums a whole group with VPDPBUSD into one
+//     register whose lanes are the sixteen block sums. Q8_0 stores q+128
+//     (unsigned, for VPDPBUSD), one byte per element; Q4_0 stores the
+//     nibbles of chunks 2q and 2q+1 in the low and high halves of 64 bytes.
+//     Block scales (fp16) go to m.scales, padded with zeros to whole groups.
+//   - K-quants: the 256 elements of a super-block are visited as four
+//     64-byte "chunks" in an order (kchunkOrder) that puts every scale
+//     group in fixed 32-bit lanes, so the kernels accumulate all four
+//     chunks with VPDPBUSD and scale each lane once per super-block.
+//     Activations are permuted the same way (see actK). Per row:
+//     Q4_K: nsb×128 nibble bytes (byte p of the first 64 holds chunk 0 at
+//     p in its low nibble and chunk 1 in its high nibble; the next 64 hold
+//     chunks 2 and 3), then nsb×20 header bytes: fp16 d, fp16 dmin, eight
+//     6-bit scales and eight mins as bytes.
+//     Q5_K: nibbles as Q4_K, nsb×32 bytes of fifth bits (four uint64 masks,
+//     bit p of mask c for chunk c position p), then headers as Q4_K.
+//     Q6_K: nibbles as Q4_K, nsb×64 bytes of high bit pairs (byte p: chunk
+//     c's bits in bits 2c, 2c+1), then nsb×18 bytes: sixteen int8 scales and
+//     fp16 d.
 //
 // Every repacked buffer carries repackSlack spare bytes at its end, so the
 // assembly may read a whole 512-element group past a row's last block
@@ -26,64 +37,168 @@ const repackSlack = 512
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
 
+// groupPos maps element e of a 512-element group of sixteen 32-blocks to
+// its position: chunk c = (e%32)/4 of 64 bytes, lane L = e/32 (the block),
+// byte t = e%4, so lane L of every chunk belongs to block L.
+func groupPos(e int) int { return 64*((e%32)/4) + 4*(e/32) + e%4 }
+
 func (m *Matrix) repack32(bits int) {
 	K, bb := m.cols, m.dtype.BlockBytes()
 	nb := K / 32
-	src := m.data
-	var stride int
-	if bits == 8 {
-		stride = roundUp(K, 64)
-	} else {
-		stride = roundUp(K, 128) / 2
+	kp := roundUp(K, blockGroup)
+	stride := kp
+	if bits == 4 {
+		stride = kp / 2
 	}
-	nsPad := roundUp(nb, 16)
+	nsPad := kp / 32
 	out := make([]byte, m.rows*stride+repackSlack)
 	sc := make([]byte, m.rows*nsPad*2)
-	var vals [128]uint8
+	var lv [blockGroup]uint8
 	for r := 0; r < m.rows; r++ {
-		row := src[r*m.stride : (r+1)*m.stride]
+		row := m.data[r*m.stride : (r+1)*m.stride]
 		dst := out[r*stride : (r+1)*stride]
-		for b := 0; b < nb; b++ {
-			blk := row[b*bb : (b+1)*bb]
-			copy(sc[(r*nsPad+b)*2:], blk[:2])
-			if bits == 8 {
-				for j := 0; j < 32; j++ {
-					dst[32*b+j] = blk[2+j] ^ 0x80
-				}
-			}
-		}
-		if bits == 8 {
-			for i := K; i < stride; i++ {
-				dst[i] = 0x80
-			}
-			continue
-		}
-		for g := 0; g < stride/64; g++ {
-			for e := 0; e < 128; e++ {
-				vals[e] = 8 // a zero weight, for padding
-				if b := (128*g + e) / 32; b < nb {
-					j := e % 32
-					q := row[b*bb+2+j%16]
+		for g := 0; g < kp/blockGroup; g++ {
+			for e := 0; e < blockGroup; e++ {
+				b, j := (blockGroup*g+e)/32, e%32
+				var v uint8 // padding: a zero weight
+				switch {
+				case bits == 8 && b < nb:
+					v = row[b*bb+2+j] ^ 0x80
+				case bits == 8:
+					v = 0x80
+				case b < nb:
+					v = row[b*bb+2+j%16]
 					if j >= 16 {
-						q >>= 4
+						v >>= 4
 					}
-					vals[e] = q & 0xf
+					v &= 0xf
+				default:
+					v = 8
+				}
+				lv[groupPos(e)] = v
+			}
+			if bits == 8 {
+				copy(dst[blockGroup*g:], lv[:])
+				continue
+			}
+			for q := 0; q < 4; q++ { // chunks 2q (low nibbles) and 2q+1
+				for p := 0; p < 64; p++ {
+					dst[256*g+64*q+p] = lv[128*q+p] | lv[128*q+64+p]<<4
 				}
 			}
-			packNibbles128(dst[64*g:64*g+64], vals[:])
+		}
+		for b := 0; b < nb; b++ {
+			copy(sc[(r*nsPad+b)*2:], row[b*bb:b*bb+2])
 		}
 	}
 	m.data, m.stride, m.scales, m.sstride = out, stride, sc, nsPad*2
 }
 
-// packNibbles128 stores 128 4-bit values: byte i = v[i] | v[64+i]<<4.
-func packNibbles128(dst []byte, v []uint8) {
-	for i := 0; i < 64; i++ {
-		dst[i] = v[i]&0xf | v[64+i]<<4
+// kchunkOrder maps (chunk c, byte p) of a super-block to the element it
+// holds. group is the scale-group size: 32 for Q4_K/Q5_K (lane L carries
+// group L%8), 16 for Q6_K (lane L carries group L).
+func kchunkElem(group, c, p int) int {
+	L, t := p/4, p%4
+	if group == 32 {
+		j, h := L%8, L/8
+		return 32*j + 8*c + 4*h + t
+	}
+	return 16*L + 4*c + t
+}
+
+var kchunkOrder32, kchunkOrder16 = kchunkTable(32), kchunkTable(16)
+
+func kchunkTable(group int) (t [qkK]uint16) {
+	for c := 0; c < 4; c++ {
+		for p := 0; p < 64; p++ {
+			t[64*c+p] = uint16(kchunkElem(group, c, p))
+		}
+	}
+	return t
+}
+
+// packChunks stores 256 levels (natural order) as chunk nibbles.
+func packChunks(dst []byte, v *[qkK]uint8, order *[qkK]uint16) {
+	for p := 0; p < 64; p++ {
+		for g := 0; g < 2; g++ {
+			lo := v[order[64*(2*g)+p]] & 0xf
+			hi := v[order[64*(2*g+1)+p]] & 0xf
+			dst[64*g+p] = lo | hi<<4
+		}
 	}
 }
 
-// kquantLevels256 decodes the 4-bit part of ggml's Q4_K/Q5_K quants: each
+// kHeader45 writes the 20-byte Q4_K/Q5_K kernel header from ggml's 16.
+func kHeader45(dst, src []byte) {
+	copy(dst[:4], src[:4])
+	for j := 0; j < 8; j++ {
+		dst[4+j], dst[12+j] = scaleMinK4(j, src[4:16])
+	}
+}
+
+func (m *Matrix) repackK() {
+	nsb := m.cols / qkK
+	var hdr, extra int // header bytes, bytes between nibbles and headers
+	switch m.kind {
+	case kindQ4K:
+		hdr = 20
+	case kindQ5K:
+		hdr, extra = 20, 32
+	default:
+		hdr, extra = 18, 64
+	}
+	stride := roundUp(nsb*(128+extra+hdr), 64)
+	out := make([]byte, m.rows*stride+repackSlack)
+	var v [qkK]uint8
+	for r := 0; r < m.rows; r++ {
+		row := m.data[r*m.stride : (r+1)*m.stride]
+		dst := out[r*stride : (r+1)*stride]
+		ex := dst[nsb*128:]
+		hd := dst[nsb*(128+extra):]
+		for s := 0; s < nsb; s++ {
+			blk := row[s*m.dtype.BlockBytes() : (s+1)*m.dtype.BlockBytes()]
+			switch m.kind {
+			case kindQ4K:
+				kquantNibbles(blk[16:144], &v)
+				kHeader45(hd[hdr*s:], blk)
+				packChunks(dst[128*s:], &v, &kchunkOrder32)
+			case kindQ5K:
+				kquantNibbles(blk[48:176], &v)
+				for i := 0; i < qkK; i++ {
+					// fifth bit of element i: bit 2(i/64) + (i%64)/32 of qh[i%32]
+					if blk[16+i%32]>>(2*(i/64)+(i%64)/32)&1 != 0 {
+						v[i] |= 16
+					}
+				}
+				kHeader45(hd[hdr*s:], blk)
+				packChunks(dst[128*s:], &v, &kchunkOrder32)
+				for c := 0; c < 4; c++ {
+					var mask uint64
+					for p := 0; p < 64; p++ {
+						mask |= uint64(v[kchunkOrder32[64*c+p]]>>4) << p
+					}
+					binary.LittleEndian.PutUint64(ex[32*s+8*c:], mask)
+				}
+			default:
+				for i := 0; i < qkK; i++ {
+					v[i] = uint8(q6kValue(blk[0:128], blk[128:192], i))
+				}
+							packChunks(dst[128*s:], &v, &kchunkOrder16)
+				for p := 0; p < 64; p++ {
+					var b byte
+					for c := 0; c < 4; c++ {
+						b |= (v[kchunkOrder16[64*c+p]] >> 4) << (2 * c)
+					}
+					ex[64*s+p] = b
+				}
+				copy(hd[hdr*s:], blk[192:210])
+			}
+		}
+	}
+	m.data, m.stride = out, stride
+}
+
+// kquantNibbles decodes the 4-bit part of ggml's Q4_K/Q5_K quants: each
 // 32 bytes hold 64 elements, low nibbles first.
 func kquantNibbles(qs []byte, v *[qkK]uint8) {
 	for j := 0; j < 4; j++ {
@@ -92,54 +207,4 @@ func kquantNibbles(qs []byte, v *[qkK]uint8) {
 			v[64*j+32+l] = qs[32*j+l] >> 4
 		}
 	}
-}
-
-func (m *Matrix) repackQ4K() {
-	nsb := m.cols / qkK
-	stride := roundUp(nsb*144, 64)
-	out := make([]byte, m.rows*stride+repackSlack)
-	var v [qkK]uint8
-	for r := 0; r < m.rows; r++ {
-		row := m.data[r*m.stride : (r+1)*m.stride]
-		dst := out[r*stride : (r+1)*stride]
-		for s := 0; s < nsb; s++ {
-			blk := row[s*144 : (s+1)*144]
-			copy(dst[nsb*128+16*s:], blk[:16])
-			kquantNibbles(blk[16:144], &v)
-			packNibbles128(dst[128*s:], v[:128])
-			packNibbles128(dst[128*s+64:], v[128:])
-		}
-	}
-	m.data, m.stride = out, stride
-}
-
-func (m *Matrix) repackQ5K() {
-	nsb := m.cols / qkK
-	stride := roundUp(nsb*176, 64)
-	out := make([]byte, m.rows*stride+repackSlack)
-	var v [qkK]uint8
-	for r := 0; r < m.rows; r++ {
-		row := m.data[r*m.stride : (r+1)*m.stride]
-		dst := out[r*stride : (r+1)*stride]
-		for s := 0; s < nsb; s++ {
-			blk := row[s*176 : (s+1)*176]
-			copy(dst[nsb*160+16*s:], blk[:16])
-			kquantNibbles(blk[48:176], &v)
-			qh := blk[16:48]
-			for c := 0; c < 4; c++ {
-				var mask uint64
-				for i := 0; i < 64; i++ {
-					// element 64c+i takes bit 2c (i < 32) or 2c+1 of qh[i%32]
-					bit := uint(2*c + i/32)
-					if qh[i%32]>>bit&1 != 0 {
-						mask |= 1 << uint(i)
-					}
-				}
-				binary.LittleEndian.PutUint64(dst[nsb*128+32*s+8*c:], mask)
-			}
-			packNibbles128(dst[128*s:], v[:128])
-			packNibbles128(dst[128*s+64:], v[128:])
-		}
-	}
-	m.data, m.stride = out, stride
 }

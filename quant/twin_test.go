@@ -63,7 +63,7 @@ func twinDots(m *Matrix, a *act, r, n int) (asm, goRes float32) {
 		return dotQ4_0VNNI(w, sc, qs, d, s), dotQ4_0Go(w, sc, qs, d, s, m.cols/32)
 	}
 	nsb := m.cols / qkK
-	x := a.q8k[r*nsb*q8kBytes : (r+1)*nsb*q8kBytes]
+	x := a.xk[r*nsb*actKBytes : (r+1)*nsb*actKBytes]
 	switch m.kind {
 	case kindQ4K:
 		return dotQ4KVNNI(w, x, nsb), dotQ4KGo(w, x, nsb)

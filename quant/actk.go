@@ -1,0 +1,57 @@
+package quant
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// K-quant activations: ggml's Q8_K scheme (one float32 scale per 256,
+// d = max/−127, values rounded to nearest), stored for the kernels:
+//
+//	[0, 256)   int8 values in the chunk order of the weight type
+//	[256, 320) int32 sums: Q4_K/Q5_K eight sums of the 32-element groups;
+//	           Q6_K sixteen sums of the 16-element groups times 32
+//	[320, 324) float32 d
+//
+// The 64-byte stride keeps every part aligned.
+const actKBytes = 384
+
+func quantActK(b []byte, x []float32, kind kernelKind) {
+	clear(b)
+	maxv, amax := absMax(x)
+	if amax == 0 {
+		return
+	}
+	iscale := -127 / maxv
+	var q [qkK]int8
+	for j, v := range x {
+		q[j] = int8(min(127, nearestInt(iscale*v)))
+	}
+	order := &kchunkOrder32
+	if kind == kindQ6K {
+		order = &kchunkOrder16
+		for g := 0; g < 16; g++ {
+			var s int32
+			for _, v := range q[16*g : 16*g+16] {
+				s += int32(v)
+			}
+			binary.LittleEndian.PutUint32(b[256+4*g:], uint32(32*s))
+		}
+	} else {
+		for g := 0; g < 8; g++ {
+			var s int32
+			for _, v := range q[32*g : 32*g+32] {
+				s += int32(v)
+			}
+			binary.LittleEndian.PutUint32(b[256+4*g:], uint32(s))
+		}
+	}
+	for i, e := range order {
+		b[i] = byte(q[e])
+	}
+	binary.LittleEndian.PutUint32(b[320:], math.Float32bits(1/iscale))
+}
+
+func actKD(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[320:])) }
+
+func actKSum(b []byte, g int) int32 { return int32(binary.LittleEndian.Uint32(b[256+4*g:])) }

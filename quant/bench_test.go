@@ -1,0 +1,70 @@
+package quant
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// Decode-shaped GEMV: y[1,N] = x[1,K]·Wᵀ. Each benchmark cycles through
+// enough copies of W that their total (≥ 160 MB) far exceeds the 32 MiB
+// L3, so weights stream from memory as in a real decode step. The GB/s
+// metric counts the GGUF bytes of W per call.
+var gemvShapes = []struct{ N, K int }{
+	{3072, 1024}, // Qwen3-0.6B ffn_up / gate
+	{1024, 3072}, // Qwen3-0.6B ffn_down
+	{4096, 4096},
+	{8192, 2048}, // Llama-3.2-1B ffn_up
+	{2048, 8192}, // Llama-3.2-1B ffn_down
+}
+
+func BenchmarkGEMV(b *testing.B) {
+	for _, dt := range kernelTypes {
+		for _, s := range gemvShapes {
+			b.Run(fmt.Sprintf("%v/N%d_K%d", dt, s.N, s.K), func(b *testing.B) {
+				benchMatMul(b, dt, 1, s.N, s.K, 160<<20)
+			})
+		}
+	}
+}
+
+// Prefill-shaped GEMM, M = 128 activation rows; weights stay in cache, so
+// GFLOP/s (2·M·N·K per call) is the metric.
+func BenchmarkGEMM(b *testing.B) {
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q8_0, tensor.Q6_K} {
+		for _, s := range []struct{ N, K int }{{3072, 1024}, {1024, 3072}} {
+			b.Run(fmt.Sprintf("%v/M128_N%d_K%d", dt, s.N, s.K), func(b *testing.B) {
+				benchMatMul(b, dt, 128, s.N, s.K, 0)
+			})
+		}
+	}
+}
+
+func benchMatMul(b *testing.B, dt tensor.DType, M, N, K, total int) {
+	q, _ := randWeights(b, dt, N, K, 1)
+	copies := max(1, total/len(q))
+	ms := make([]*Matrix, copies)
+	for i := range ms {
+		c := append([]byte(nil), q...)
+		m, err := NewMatrix(dt, N, K, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ms[i] = m
+	}
+	x := randActs(M, K, 2)
+	y := make([]float32, M*N)
+	p := parallel.New(2)
+	defer p.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := ms[i%copies].MatMul(p, y, x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(len(q))/sec/1e9, "GB/s")
+	b.ReportMetric(2*float64(M)*float64(N)*float64(K)/sec/1e9, "GFLOP/s")
+}
