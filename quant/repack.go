@@ -183,7 +183,7 @@ func (m *Matrix) repackK() {
 				for i := 0; i < qkK; i++ {
 					v[i] = uint8(q6kValue(blk[0:128], blk[128:192], i))
 				}
-							packChunks(dst[128*s:], &v, &kchunkOrder16)
+				packChunks(dst[128*s:], &v, &kchunkOrder16)
 				for p := 0; p < 64; p++ {
 					var b byte
 					for c := 0; c < 4; c++ {
