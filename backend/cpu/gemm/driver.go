@@ -142,8 +142,12 @@ func compute(p *parallel.Pool, t *tier, c []float32, ldc int, ap []float32, mb i
 	mc := max(mr, mcTarget/mr*mr)
 	rowBlocks := (mb + mc - 1) / mc
 	strips := (nb + nr - 1) / nr
+	// Aim for 8 tasks per worker: the phase ends at a barrier (the next
+	// block's packing), and with dynamic claiming the idle time there is
+	// about half a task, so small tasks keep it to a few percent even when
+	// one core is slowed by a busy host.
 	chunks := 1
-	if want := 4 * p.Size(); rowBlocks < want {
+	if want := 8 * p.Size(); rowBlocks < want {
 		chunks = min(strips, (want+rowBlocks-1)/rowBlocks)
 	}
 	per := (strips + chunks - 1) / chunks
