@@ -99,3 +99,45 @@ func TestStreamHoldsPartialCharacters(t *testing.T) {
 		t.Error("out-of-range id: want an error")
 	}
 }
+
+// TestConcurrentEncode encodes from several goroutines at once (the word
+// cache is shared) and checks every result against a serial encoding.
+func TestConcurrentEncode(t *testing.T) {
+	tk := ggufTokenizer(t, "gpt-2")
+	text := benchCorpus(t)[:64<<10]
+	for !utf8.ValidString(text) {
+		text = text[:len(text)-1]
+	}
+	want, err := tk.Encode(text, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan string, 8)
+	for g := range 8 {
+		go func() {
+			s := text[g*1000:]
+			for !utf8.ValidString(s) {
+				s = s[1:]
+			}
+			ids, err := tk.Encode(s, false)
+			if err != nil {
+				errs <- err.Error()
+				return
+			}
+			again, _ := tk.Encode(s, false)
+			if len(ids) == 0 || !eqIDs(ids, again) {
+				errs <- "results differ between runs"
+				return
+			}
+			errs <- ""
+		}()
+	}
+	for range 8 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	if got, _ := tk.Encode(text, false); !eqIDs(got, want) {
+		t.Error("serial result changed after concurrent use")
+	}
+}
