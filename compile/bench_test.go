@@ -67,3 +67,54 @@ func BenchmarkToyDecode(b *testing.B) {
 	}
 	b.ReportMetric(float64(steps), "nodes")
 }
+
+// BenchmarkVADStep is one 512-sample window through a graph with Silero
+// VAD v5's shapes (STFT conv 258×256 stride 128, encoder 129→128→64→64→128,
+// LSTM 128): the real-time factor is 32 ms divided by the time per step.
+func BenchmarkVADStep(b *testing.B) {
+	const n0, pad, nfft, hop, freqs, hid = 576, 64, 256, 128, 129, 128
+	chans := []int{freqs, 128, 64, 64, 128}
+	strides := []int{1, 2, 2, 1}
+	bl := ir.NewBuilder()
+	x := bl.Input("x", tensor.F32, n(1), n(n0))
+	xp := bl.Reshape(bl.Pad(x, []int{0, 0}, []int{0, pad}, ir.PadReflect, 0), n(1), n(1), n(n0+pad))
+	spec := bl.Conv1D(xp, bl.Param("basis", tensor.F32, n(2*freqs), n(1), n(nfft)), ir.Value{}, ir.ConvOptions{Stride: []int{hop}})
+	re, im := bl.Slice(spec, 1, n(0), n(freqs)), bl.Slice(spec, 1, n(freqs), n(2*freqs))
+	h := bl.Sqrt(bl.Add(bl.Square(re), bl.Square(im)))
+	for i := range 4 {
+		w := bl.Param("enc"+string(rune('0'+i)), tensor.F32, n(chans[i+1]), n(chans[i]), n(3))
+		bias := bl.Param("encb"+string(rune('0'+i)), tensor.F32, n(chans[i+1]))
+		h = bl.Relu(bl.Conv1D(h, w, bias, ir.ConvOptions{Stride: []int{strides[i]}, Pad: []int{1}}))
+	}
+	feat := bl.Reshape(h, n(1), n(hid))
+	hs, cs := bl.State("h", tensor.F32, n(1), n(hid)), bl.State("c", tensor.F32, n(1), n(hid))
+	h2, c2 := bl.LSTMCell(feat, hs, cs, bl.Param("wih", tensor.F32, n(4*hid), n(hid)), bl.Param("whh", tensor.F32, n(4*hid), n(hid)),
+		bl.Param("bih", tensor.F32, n(4*hid)), bl.Param("bhh", tensor.F32, n(4*hid)))
+	bl.Assign(hs, h2)
+	bl.Assign(cs, c2)
+	bl.Output("p", bl.Sigmoid(bl.Linear(bl.Relu(h2), bl.Param("dw", tensor.F32, n(1), n(hid)), bl.Param("db", tensor.F32, n(1)))))
+	g, err := bl.Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	params := ir.MapParams{}
+	for _, p := range g.Params() {
+		shape, _ := p.Shape.Eval(nil)
+		params[p.Name] = randF32(r, -0.1, 0.1, shape...)
+	}
+	p, err := compile.Compile(g, cpu.New(cpu.Options{}), params, compile.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := p.NewSession()
+	in := map[string]*tensor.Tensor{"x": randF32(r, -1, 1, 1, n0)}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := s.Run(ctx, in, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(0.032/(b.Elapsed().Seconds()/float64(b.N)), "x-realtime")
+	b.ReportMetric(float64(len(p.Graph().Nodes)), "nodes")
+}

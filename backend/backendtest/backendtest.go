@@ -603,7 +603,9 @@ func (g *gen) movementCases() {
 	for _, mode := range []ir.PadMode{ir.PadConstant, ir.PadReflect, ir.PadEdge} {
 		x := g.f32(-2, 2, 2, 3, 9)
 		g.add(fmt.Sprintf("pad/%d", mode), exact, func(b *ir.Builder) {
-			b.Output("y", b.Pad(b.Input("x", tensor.F32, n1(2), n1(3), n1(9)), []int{0, 1, 4}, []int{1, 0, 2}, mode, 1.5))
+			xv := b.Input("x", tensor.F32, n1(2), n1(3), n1(9))
+			b.Output("y", b.Pad(xv, []int{0, 1, 4}, []int{1, 0, 2}, mode, 1.5))
+			b.Output("last", b.Pad(xv, []int{0, 0, 8}, []int{0, 0, 5}, mode, -2))
 		}, nil, Step{Inputs: in("x", x)})
 	}
 	for _, axes := range [][]int{{0}, {1}, {2}, {0, 2}, {1, 2}} {

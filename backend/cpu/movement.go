@@ -210,9 +210,17 @@ func padKernel(n *ir.Node) (backend.Kernel, error) {
 	if err := n.DType.StoreFloat64(fill, 0, a.Value); err != nil {
 		return nil, err
 	}
+	lastOnly := true
+	for i := 0; i+1 < len(a.Before); i++ {
+		lastOnly = lastOnly && a.Before[i] == 0 && a.After[i] == 0
+	}
 	return kernelFunc(func(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 		in := ins[0]
 		src, dst := raw(in), raw(out)
+		if lastOnly && len(in.Shape) > 0 {
+			padRows(src, dst, in.Shape[len(in.Shape)-1], a, es, fill)
+			return nil
+		}
 		inStr := make([]int, len(in.Shape))
 		s := 1
 		for i := len(in.Shape) - 1; i >= 0; i-- {
@@ -261,6 +269,44 @@ func padKernel(n *ir.Node) (backend.Kernel, error) {
 		}
 		return nil
 	}), nil
+}
+
+// padRows pads only the last axis: each row is copied whole, then the
+// borders are filled.
+func padRows(src, dst []byte, w int, a *ir.PadAttr, es int, fill []byte) {
+	lo, hi := a.Before[len(a.Before)-1], a.After[len(a.After)-1]
+	ow := w + lo + hi
+	rows := len(src) / max(w*es, 1)
+	for r := range rows {
+		s := src[r*w*es : (r+1)*w*es]
+		d := dst[r*ow*es : (r+1)*ow*es]
+		copy(d[lo*es:], s)
+		for j := 0; j < lo+hi; j++ {
+			p := j - lo // position in the input, < 0 on the left
+			if j >= lo {
+				p = w + (j - lo) // right border
+			}
+			at := j
+			if j >= lo {
+				at = lo + w + (j - lo)
+			}
+			var v []byte
+			switch a.Mode {
+			case ir.PadReflect:
+				q := -p
+				if p >= w {
+					q = 2*(w-1) - p
+				}
+				v = s[q*es : (q+1)*es]
+			case ir.PadEdge:
+				q := min(max(p, 0), w-1)
+				v = s[q*es : (q+1)*es]
+			default:
+				v = fill
+			}
+			copy(d[at*es:(at+1)*es], v)
+		}
+	}
 }
 
 func rangeKernel(n *ir.Node) backend.Kernel {
@@ -389,21 +435,112 @@ func (b *Backend) reduceKernel(n *ir.Node) backend.Kernel {
 	})
 }
 
-// convKernel runs kernels.Conv: im2col and the packed GEMM when there is
-// enough work, vector axpys per output channel otherwise.
-func (b *Backend) convKernel(n *ir.Node) backend.Kernel {
+// convKernel computes a convolution with constant weights as a matmul
+// against the weight packed once at compile time: the receptive fields of
+// all output positions are unfolded into rows (colᵀ [positions, C·K]) and
+// multiplied by W [O, C·K]ᵀ; few positions (an audio window) take gemm's
+// GEMV path. Grouped convolutions and runtime weights use kernels.Conv.
+func (b *Backend) convKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
 	a := n.Attr.(*ir.ConvAttr)
+	var pw linear
+	if w := consts[1]; w != nil && a.Groups == 1 {
+		o := w.Shape[0]
+		l, err := b.prepareLinear(w.DType, o, w.NumElements()/max(o, 1), w.Data)
+		if err != nil {
+			return nil, fmt.Errorf("cpu: conv weight %q: %w", n.Inputs[1].Name, err)
+		}
+		pw = l
+	}
 	return kernelFunc(func(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 		xs, ws := ins[0].Shape, ins[1].Shape
 		if tensor.NumElements(out.Shape) == 0 {
 			return nil
 		}
-		c := &kernels.Conv{B: xs[0], Cin: xs[1], Cout: ws[0], Groups: a.Groups, In: xs[2:], Kernel: ws[2:],
-			Stride: a.Stride, Dilation: a.Dilation, PadBefore: a.PadLo, PadAfter: a.PadHi}
 		var bias []float32
 		if a.HasBias {
 			bias = f32(ins[2])
 		}
-		return c.Run(b.pool, f32(out), f32(ins[0]), f32(ins[1]), bias)
-	})
+		if pw == nil {
+			c := &kernels.Conv{B: xs[0], Cin: xs[1], Cout: ws[0], Groups: a.Groups, In: xs[2:], Kernel: ws[2:],
+				Stride: a.Stride, Dilation: a.Dilation, PadBefore: a.PadLo, PadAfter: a.PadHi}
+			return c.Run(b.pool, f32(out), f32(ins[0]), f32(ins[1]), bias)
+		}
+		return convGemm(b, pw, a, f32(ins[0]), xs, ws, bias, f32(out), out.Shape)
+	}), nil
+}
+
+var scratchPool sync.Pool // *[]float32
+
+// getScratch returns a float32 buffer of at least n elements.
+func getScratch(n int) *[]float32 {
+	if p, ok := scratchPool.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]float32, n)
+	return &b
+}
+
+func putScratch(p *[]float32) { scratchPool.Put(p) }
+
+func convGemm(b *Backend, w linear, a *ir.ConvAttr, x []float32, xs, ws []int, bias, y []float32, ys []int) error {
+	B, C, O := xs[0], xs[1], ws[0]
+	// Work in 2-D: a 1-D convolution has H = KH = OH = 1.
+	H, W, KH, KW, OH, OW := 1, xs[2], 1, ws[2], 1, ys[2]
+	sh, sw, dh, dw, ph, pw := 1, a.Stride[0], 1, a.Dilation[0], 0, a.PadLo[0]
+	if len(a.Stride) == 2 {
+		H, W, KH, KW, OH, OW = xs[2], xs[3], ws[2], ws[3], ys[2], ys[3]
+		sh, sw, dh, dw, ph, pw = a.Stride[0], a.Stride[1], a.Dilation[0], a.Dilation[1], a.PadLo[0], a.PadLo[1]
+	}
+	P, CK := OH*OW, C*KH*KW
+	sc := getScratch(P*CK + P*O)
+	defer putScratch(sc)
+	col, yt := (*sc)[:P*CK], (*sc)[P*CK:P*CK+P*O]
+	for bi := range B {
+		xb := x[bi*C*H*W:]
+		b.pool.For(P, max(1, 4096/max(CK, 1)), func(lo, hi int) {
+			for p := lo; p < hi; p++ {
+				oh, ow := p/OW, p%OW
+				row := col[p*CK : (p+1)*CK]
+				for c := range C {
+					for kh := range KH {
+						ih := oh*sh - ph + kh*dh
+						r := row[(c*KH+kh)*KW : (c*KH+kh+1)*KW]
+						if ih < 0 || ih >= H {
+							clear(r)
+							continue
+						}
+						xr := xb[(c*H+ih)*W:]
+						if iw0 := ow*sw - pw; dw == 1 && iw0 >= 0 && iw0+KW <= W {
+							copy(r, xr[iw0:iw0+KW])
+							continue
+						}
+						for kw := range KW {
+							iw := ow*sw - pw + kw*dw
+							if iw >= 0 && iw < W {
+								r[kw] = xr[iw]
+							} else {
+								r[kw] = 0
+							}
+						}
+					}
+				}
+			}
+		})
+		if err := w.apply(b, yt, col, P); err != nil {
+			return err
+		}
+		yb := y[bi*O*P : (bi+1)*O*P]
+		for o := range O {
+			bv := float32(0)
+			if bias != nil {
+				bv = bias[o]
+			}
+			dst := yb[o*P : (o+1)*P]
+			for p := range dst {
+				dst[p] = yt[p*O+o] + bv
+			}
+		}
+	}
+	return nil
 }

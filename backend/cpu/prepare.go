@@ -75,7 +75,7 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 	case ir.OpReduceSum, ir.OpReduceMean, ir.OpReduceMax, ir.OpArgMax:
 		return b.reduceKernel(n), nil
 	case ir.OpConv1D, ir.OpConv2D:
-		return b.convKernel(n), nil
+		return b.convKernel(n, consts)
 	case ir.OpTopK:
 		return b.topKKernel(n), nil
 	case ir.OpMoE:
