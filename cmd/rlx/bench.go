@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/rlx-go/rlx/bench/membw"
 	"github.com/rlx-go/rlx/tensor"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 // benchCmd is the parent of the `rlx bench …` microbenchmarks; each kind
@@ -66,7 +68,7 @@ func newBenchGEMMCmd() *cobra.Command {
 	var (
 		m, n, k, threads, runs int
 		dtype, layout          string
-		packed, asJSON         bool
+		packed, asJSON, cpu    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "gemm",
@@ -106,7 +108,10 @@ path runs, and the rate at which the weights were read is printed too.`,
 			}
 			p := parallel.New(threads)
 			defer p.Close()
-			rep, err := benchGEMM(p, m, n, k, lay, dt, packed, runs)
+			if cpu && p.Size() != 1 {
+				return fmt.Errorf("bench gemm: --cputime needs --threads 1")
+			}
+			rep, err := benchGEMM(p, m, n, k, lay, dt, packed, runs, cpu)
 			if err != nil {
 				return err
 			}
@@ -133,10 +138,11 @@ path runs, and the rate at which the weights were read is printed too.`,
 	f.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
 	f.IntVarP(&runs, "runs", "r", 10, "timed runs")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&cpu, "cputime", false, "with --threads 1: divide by the thread's CPU time, not wall time (steadier on a busy host)")
 	return cmd
 }
 
-func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, packed bool, runs int) (*gemmReport, error) {
+func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, packed bool, runs int, cpu bool) (*gemmReport, error) {
 	r := rand.New(rand.NewPCG(1, 2))
 	rnd := func(n int) []float32 {
 		v := make([]float32, n)
@@ -175,12 +181,19 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 	flop := 2 * float64(m) * float64(n) * float64(k)
 	gf := make([]float64, runs)
 	secs := make([]float64, runs)
+	if cpu {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
 	for i := range gf {
-		t0 := time.Now()
+		t0, c0 := time.Now(), threadCPU()
 		if err := call(); err != nil {
 			return nil, err
 		}
 		secs[i] = time.Since(t0).Seconds()
+		if cpu {
+			secs[i] = threadCPU() - c0
+		}
 		gf[i] = flop / secs[i] / 1e9
 	}
 	st := stats(gf)
@@ -197,6 +210,16 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 		rep.WeightGBs = bytes / stats(secs).Median / 1e9
 	}
 	return rep, nil
+}
+
+// threadCPU is the calling thread's CPU time in seconds (0 where the
+// platform has no per-thread clock).
+func threadCPU() float64 {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
 }
 
 func newBenchMemBWCmd() *cobra.Command {
