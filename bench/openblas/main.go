@@ -30,12 +30,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func threadCPU() float64 {
+// cpuSeconds is CPU time per thread: the calling thread's for one thread
+// (OpenBLAS then runs on it), the process's divided by threads otherwise.
+func cpuSeconds(threads int) float64 {
+	clock := int32(unix.CLOCK_THREAD_CPUTIME_ID)
+	if threads > 1 {
+		clock = unix.CLOCK_PROCESS_CPUTIME_ID
+	}
 	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+	if err := unix.ClockGettime(clock, &ts); err != nil {
 		panic(err)
 	}
-	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
+	return (float64(ts.Sec) + float64(ts.Nsec)*1e-9) / float64(max(threads, 1))
 }
 
 func main() {
@@ -46,7 +52,7 @@ func main() {
 	threads := flag.Int("threads", 2, "OpenBLAS threads")
 	runs := flag.Int("r", 10, "timed runs (after 2 warm-ups)")
 	asJSON := flag.Bool("json", false, "print JSON")
-	cpuTime := flag.Bool("cputime", false, "with -threads 1: divide by the thread's CPU time instead of wall time (less sensitive to a busy host)")
+	cpuTime := flag.Bool("cputime", false, "divide by CPU time per thread instead of wall time (less sensitive to a busy host)")
 	flag.Parse()
 	if *m <= 0 || *n <= 0 || *k <= 0 || *runs <= 0 {
 		fmt.Fprintln(os.Stderr, "openblas: sizes and runs must be positive")
@@ -84,9 +90,9 @@ func main() {
 	for i := range gf {
 		if *cpuTime {
 			runtime.LockOSThread()
-			c0 := threadCPU()
+			c0 := cpuSeconds(*threads)
 			call()
-			gf[i] = flop / (threadCPU() - c0) / 1e9
+			gf[i] = flop / (cpuSeconds(*threads) - c0) / 1e9
 			continue
 		}
 		t0 := time.Now()

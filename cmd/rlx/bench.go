@@ -108,9 +108,6 @@ path runs, and the rate at which the weights were read is printed too.`,
 			}
 			p := parallel.New(threads)
 			defer p.Close()
-			if cpu && p.Size() != 1 {
-				return fmt.Errorf("bench gemm: --cputime needs --threads 1")
-			}
 			rep, err := benchGEMM(p, m, n, k, lay, dt, packed, runs, cpu)
 			if err != nil {
 				return err
@@ -138,7 +135,7 @@ path runs, and the rate at which the weights were read is printed too.`,
 	f.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
 	f.IntVarP(&runs, "runs", "r", 10, "timed runs")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
-	f.BoolVar(&cpu, "cputime", false, "with --threads 1: divide by the thread's CPU time, not wall time (steadier on a busy host)")
+	f.BoolVar(&cpu, "cputime", false, "divide by CPU time per thread, not wall time (steadier on a busy host; barrier spinning still counts)")
 	return cmd
 }
 
@@ -186,13 +183,13 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 		defer runtime.UnlockOSThread()
 	}
 	for i := range gf {
-		t0, c0 := time.Now(), threadCPU()
+		t0, c0 := time.Now(), cpuTime(p.Size())
 		if err := call(); err != nil {
 			return nil, err
 		}
 		secs[i] = time.Since(t0).Seconds()
 		if cpu {
-			secs[i] = threadCPU() - c0
+			secs[i] = cpuTime(p.Size()) - c0
 		}
 		gf[i] = flop / secs[i] / 1e9
 	}
@@ -212,14 +209,21 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 	return rep, nil
 }
 
-// threadCPU is the calling thread's CPU time in seconds (0 where the
-// platform has no per-thread clock).
-func threadCPU() float64 {
+// cpuTime is the CPU time, in seconds, that a run on threads threads
+// accrues per thread: the calling thread's own clock for one thread, the
+// process's divided by threads otherwise. Time spent spinning at barriers
+// counts; time the host gave to other processes does not. 0 where the
+// platform has no such clock.
+func cpuTime(threads int) float64 {
+	clock := int32(unix.CLOCK_THREAD_CPUTIME_ID)
+	if threads > 1 {
+		clock = unix.CLOCK_PROCESS_CPUTIME_ID
+	}
 	var ts unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+	if unix.ClockGettime(clock, &ts) != nil {
 		return 0
 	}
-	return float64(ts.Sec) + float64(ts.Nsec)*1e-9
+	return (float64(ts.Sec) + float64(ts.Nsec)*1e-9) / float64(max(threads, 1))
 }
 
 func newBenchMemBWCmd() *cobra.Command {
