@@ -18,7 +18,25 @@ func init() {
 		Name:    "onnx",
 		Match:   func(path string) bool { return strings.EqualFold(filepath.Ext(path), ".onnx") },
 		Inspect: inspectONNX,
+		Check:   checkONNX,
 	})
+}
+
+// checkONNX is `rlx check` for ONNX files: SUPPORTED when the graph is one
+// rlx imports (Silero VAD v5), Unknown otherwise.
+func checkONNX(path string, _ inspectOptions) (checkResult, error) {
+	m, err := onnx.ReadFile(path)
+	if err != nil {
+		return checkResult{}, err
+	}
+	c := checkResult{Format: "onnx"}
+	if _, err := silero.FromONNX(m); err != nil {
+		c.Detail = err.Error()
+		return verdict(c, statusUnknown), nil
+	}
+	c.Family, c.Kind, c.Architecture = "silero-vad", "VAD", "silero-vad-v5"
+	c.Detail = "convert with `rlx convert`; `rlx vad` runs the built-in copy"
+	return verdict(c, statusSupported), nil
 }
 
 // onnxMinConstant is the size from which a Constant node's tensor is listed

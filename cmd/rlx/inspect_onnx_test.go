@@ -64,6 +64,9 @@ func TestInspectONNX(t *testing.T) {
 	if ops := r.Metadata["operators"].(string); ops != "Constant×1 MatMul×1 Relu×1" {
 		t.Errorf("operators: %q", ops)
 	}
+	if c, err := checkPath(p, inspectOptions{}); err != nil || c.Status != statusUnknown || c.ExitCode != 4 || c.Format != "onnx" {
+		t.Errorf("check: %+v, %v", c, err)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.onnx")
 	os.WriteFile(bad, []byte("not protobuf at all"), 0o644)
 	if _, err := inspectPath(bad, inspectOptions{}); err == nil || !strings.Contains(err.Error(), "bad.onnx") {
