@@ -39,10 +39,13 @@ var (
 )
 
 func isMethod(obj Value, name string) bool {
-	switch obj.(type) {
+	switch x := obj.(type) {
 	case string:
 		return strMethods[name]
 	case *List:
+		if x.Tuple {
+			return name == "count" || name == "index"
+		}
 		return listMethods[name]
 	case *Dict:
 		return dictMethods[name]
