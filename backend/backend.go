@@ -85,7 +85,9 @@ type Backend interface {
 	// Write copies host bytes into a view; Read copies a view out.
 	Write(dst Tensor, src []byte) error
 	Read(src Tensor, dst []byte) error
-	// Execute runs launches in order, checking ctx between them.
+	// Execute runs launches in order, checking ctx between them. A launch
+	// whose kernel this backend did not prepare (a host fallback, see
+	// backend/fallback) is run by calling its Run method.
 	Execute(ctx context.Context, env *Env, launches []Launch) error
 	// Sync waits for all work submitted so far.
 	Sync() error
