@@ -62,13 +62,26 @@ func BenchmarkRMSNorm(b *testing.B) {
 }
 
 func BenchmarkRoPE(b *testing.B) {
-	// Qwen3-0.6B query heads for one decode token: 16 heads × 128.
+	// Qwen3-0.6B query heads for 32 prompt tokens: 16 heads × 128.
 	inv, _, _ := InvFreq(RoPEScaling{Theta: 1e6, Dim: 128}, 0)
-	r := &RoPE{InvFreq: inv}
-	x := randSlice(rng(1), 16*128, 1)
-	b.SetBytes(4 * int64(len(x)))
-	for b.Loop() {
-		r.Apply(x, x, 1, 16, 128, 16*128, 128, nil, 1000)
+	for _, layout := range []RoPELayout{RotateHalf, Interleaved} {
+		r := &RoPE{InvFreq: inv, Layout: layout}
+		tab := r.Table(2048)
+		x := randSlice(rng(1), 32*16*128, 1)
+		b.Run(layout.String(), func(b *testing.B) {
+			benchLevels(b, func(b *testing.B) {
+				b.SetBytes(4 * int64(len(x)))
+				for b.Loop() {
+					r.Apply(x, x, 32, 16, 128, 16*128, 128, nil, 1000)
+				}
+			})
+			b.Run("table", func(b *testing.B) {
+				b.SetBytes(4 * int64(len(x)))
+				for b.Loop() {
+					tab.Apply(x, x, 32, 16, 128, 16*128, 128, nil, 1000)
+				}
+			})
+		})
 	}
 }
 

@@ -17,6 +17,7 @@ type impls struct {
 	f16ToF32                      func(dst []float32, src []uint16)
 	f32ToF16                      func(dst []uint16, src []float32)
 	sumSq                         func(x []float32) float32
+	ropeHeads                     func(dst, src, cos, sin, scratch []float32, layout RoPELayout, heads, headDim, stride int)
 	// lanesT is the slot count L of the transposed attention tiles; 0 disables them.
 	lanesT   int
 	scoresT  func(st []float32, L, n int, qt []float32, d int, k []float32, kstride int)
@@ -61,6 +62,7 @@ func genericImpls() impls {
 		f16ToF32:    f16ToF32Go,
 		f32ToF16:    f32ToF16Go,
 		sumSq:       sumSquares8,
+		ropeHeads:   ropeHeadsGo,
 		scoresT:     scoresTGo,
 		softmaxT:    softmaxTGo,
 		pvT:         pvTGo,

@@ -38,6 +38,7 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.sumSq = sumSqAsm(sumSqAVX512, 16)
 		im.scaleRow = scaleRowAsm(scaleRowAVX512, 16)
 		im.sumDev = sumDevAsm(sumDevAVX512, 16)
+		im.ropeHeads = ropeHeadsAsm(ropeHalfAVX512, ropePairAVX512, 16)
 		im.lanesT = 16
 		im.scoresT = scoresTAsm(scoresTAVX512, 16)
 		im.softmaxT = softmaxTAsm(softmaxTAVX512, 16)
@@ -72,6 +73,7 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.sumSq = sumSqAsm(sumSqAVX2, 8)
 		im.scaleRow = scaleRowAsm(scaleRowAVX2, 8)
 		im.sumDev = sumDevAsm(sumDevAVX2, 8)
+		im.ropeHeads = ropeHeadsAsm(ropeHalfAVX2, ropePairAVX2, 8)
 		im.lanesT = 8
 		im.scoresT = scoresTAsm(scoresTAVX2, 8)
 		im.softmaxT = softmaxTAsm(softmaxTAVX2, 8)
@@ -360,5 +362,36 @@ func f16RowsAsm(z, y func(dst *float32, src *uint16, rows, d, stride int)) func(
 		_ = dst[rows*d-1]
 		_ = src[(rows-1)*stride+d-1]
 		f(&dst[0], &src[0], rows, d, stride)
+	}
+}
+
+type ropeFn func(dst, src, cos, sin *float32, n, heads, stride int)
+
+func ropeHeadsAsm(half, pair ropeFn, lanes int) func(dst, src, cos, sin, scratch []float32, layout RoPELayout, heads, headDim, stride int) {
+	return func(dst, src, cos, sin, scratch []float32, layout RoPELayout, heads, headDim, stride int) {
+		h := len(cos)
+		if heads == 0 || h == 0 || (layout == RotateHalf && h%lanes != 0) || (layout == Interleaved && (2*h)%lanes != 0) {
+			ropeHeadsGo(dst, src, cos, sin, scratch, layout, heads, headDim, stride)
+			return
+		}
+		last := (heads-1)*stride + headDim
+		_, _ = dst[last-1], src[last-1]
+		_ = sin[h-1]
+		if layout == RotateHalf {
+			half(&dst[0], &src[0], &cos[0], &sin[0], h, heads, stride)
+		} else {
+			cc, ss := scratch[:2*h], scratch[2*h:4*h]
+			for k := range h {
+				cc[2*k], cc[2*k+1] = cos[k], cos[k]
+				ss[2*k], ss[2*k+1] = -sin[k], sin[k]
+			}
+			pair(&dst[0], &src[0], &cc[0], &ss[0], 2*h, heads, stride)
+		}
+		if 2*h < headDim && &dst[0] != &src[0] {
+			for i := range heads {
+				o := i * stride
+				copy(dst[o+2*h:o+headDim], src[o+2*h:o+headDim])
+			}
+		}
 	}
 }

@@ -50,17 +50,24 @@ func (r *RoPE) Apply(dst, src []float32, tokens, heads, headDim, tokStride, head
 	if 2*half > headDim {
 		panic(fmt.Sprintf("kernels: rope rotary dim %d > head dim %d", 2*half, headDim))
 	}
-	cs := make([]float32, 2*half)
+	cs := make([]float32, 6*half)
 	for t := range tokens {
 		p := pos0 + t
 		if positions != nil {
 			p = int(positions[t])
 		}
-		r.cosSin(cs[:half], cs[half:], p)
-		for h := range heads {
-			off := t*tokStride + h*headStride
-			ropeVec(dst[off:off+headDim], src[off:off+headDim], cs[:half], cs[half:], r.Layout)
-		}
+		r.cosSin(cs[:half], cs[half:2*half], p)
+		off := t * tokStride
+		impl.ropeHeads(dst[off:], src[off:], cs[:half], cs[half:2*half], cs[2*half:], r.Layout, heads, headDim, headStride)
+	}
+}
+
+// ropeHeadsGo rotates heads vectors of headDim values, stride apart.
+// scratch (4·half values) is for the vector code's expanded tables.
+func ropeHeadsGo(dst, src, cos, sin, _ []float32, layout RoPELayout, heads, headDim, stride int) {
+	for h := range heads {
+		off := h * stride
+		ropeVec(dst[off:off+headDim], src[off:off+headDim], cos, sin, layout)
 	}
 }
 
@@ -75,8 +82,8 @@ func (r *RoPE) cosSin(cos, sin []float32, p int) {
 	}
 	pf := float32(p)
 	for k, w := range r.InvFreq {
-		th := float64(pf * w)
-		c, s := float32(math.Cos(th)), float32(math.Sin(th))
+		sn, cs := math.Sincos(float64(pf * w))
+		c, s := float32(cs), float32(sn)
 		if f != 1 {
 			c, s = c*f, s*f
 		}
@@ -89,12 +96,11 @@ func (r *RoPE) cosSin(cos, sin []float32, p int) {
 // the rows for the positions).
 func (r *RoPE) ApplyTable(dst, src, cos, sin []float32, tokens, heads, headDim, tokStride, headStride int) {
 	half := len(r.InvFreq)
+	scratch := make([]float32, 4*half)
 	for t := range tokens {
 		c, s := cos[t*half:(t+1)*half], sin[t*half:(t+1)*half]
-		for h := range heads {
-			off := t*tokStride + h*headStride
-			ropeVec(dst[off:off+headDim], src[off:off+headDim], c, s, r.Layout)
-		}
+		off := t * tokStride
+		impl.ropeHeads(dst[off:], src[off:], c, s, scratch, r.Layout, heads, headDim, headStride)
 	}
 }
 
@@ -156,6 +162,7 @@ func (t *RoPETable) Apply(dst, src []float32, tokens, heads, headDim, tokStride,
 		panic(fmt.Sprintf("kernels: rope rotary dim %d > head dim %d", 2*half, headDim))
 	}
 	var cs []float32
+	scratch := make([]float32, 4*half)
 	n := t.Len()
 	for tk := range tokens {
 		p := pos0 + tk
@@ -172,9 +179,7 @@ func (t *RoPETable) Apply(dst, src []float32, tokens, heads, headDim, tokStride,
 			t.r.cosSin(cs[:half], cs[half:], p)
 			c, s = cs[:half], cs[half:]
 		}
-		for h := range heads {
-			off := tk*tokStride + h*headStride
-			ropeVec(dst[off:off+headDim], src[off:off+headDim], c, s, t.r.Layout)
-		}
+		off := tk * tokStride
+		impl.ropeHeads(dst[off:], src[off:], c, s, scratch, t.r.Layout, heads, headDim, headStride)
 	}
 }

@@ -471,3 +471,39 @@ func TestBinaryTiers(t *testing.T) {
 		}
 	})
 }
+
+// TestRoPETiers: the vector rotation rounds each product like the twin, so
+// every tier gives the twin's bits, for both layouts, partial rotary,
+// [T,H,D] and [H,T,D] strides, in place and out of place.
+func TestRoPETiers(t *testing.T) {
+	r := rng(15)
+	for _, layout := range []RoPELayout{RotateHalf, Interleaved} {
+		for _, dims := range [][2]int{{64, 64}, {128, 128}, {128, 32}, {80, 64}, {256, 256}, {16, 8}, {2, 2}, {96, 48}} {
+			headDim, rot := dims[0], dims[1]
+			inv, _, _ := InvFreq(RoPEScaling{Theta: 1e6, Dim: rot}, 0)
+			rp := &RoPE{InvFreq: inv, Layout: layout, AttnFactor: 1.25}
+			tokens, heads := 7, 5
+			src := randSlice(r, tokens*heads*headDim, 1)
+			for _, hth := range []bool{false, true} {
+				tokStride, headStride := heads*headDim, headDim
+				if hth {
+					tokStride, headStride = headDim, tokens*headDim
+				}
+				setLevel(0)
+				want := make([]float32, len(src))
+				rp.Apply(want, src, tokens, heads, headDim, tokStride, headStride, nil, 123)
+				forLevels(t, func(t *testing.T) {
+					got := make([]float32, len(src))
+					rp.Apply(got, src, tokens, heads, headDim, tokStride, headStride, nil, 123)
+					in := append([]float32(nil), src...)
+					rp.Table(200).Apply(in, in, tokens, heads, headDim, tokStride, headStride, nil, 123)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(in[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%v dims %v hth=%v: element %d got %g / %g, twin %g", layout, dims, hth, i, got[i], in[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}

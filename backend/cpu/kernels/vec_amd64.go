@@ -7,6 +7,12 @@ package kernels
 import "unsafe"
 
 //go:noescape
+func ropeHalfAVX512(dst, src, cos, sin *float32, half, heads, stride int)
+
+//go:noescape
+func ropePairAVX512(dst, src, cc, ss *float32, n, heads, stride int)
+
+//go:noescape
 func f16RowsToF32AVX512(dst *float32, src *uint16, rows, d, stride int)
 
 //go:noescape
@@ -92,6 +98,12 @@ func axpysF32AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, st
 
 //go:noescape
 func axpysF16AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)
+
+//go:noescape
+func ropeHalfAVX2(dst, src, cos, sin *float32, half, heads, stride int)
+
+//go:noescape
+func ropePairAVX2(dst, src, cc, ss *float32, n, heads, stride int)
 
 //go:noescape
 func f16RowsToF32AVX2(dst *float32, src *uint16, rows, d, stride int)

@@ -947,6 +947,80 @@ done_cvtRows:
 	VZEROUPPER
 	RET
 
+// func ropeHalfAVX512(dst, src, cos, sin *float32, half, heads, stride int)
+TEXT ·ropeHalfAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ half+32(FP), BX
+	MOVQ heads+40(FP), CX
+	MOVQ stride+48(FP), R8
+	SHLQ $2, R8
+	MOVQ BX, R9
+	SHLQ $2, R9
+head_ropeHalf:
+	TESTQ CX, CX
+	JEQ done_ropeHalf
+	MOVQ cos+16(FP), DX
+	MOVQ sin+24(FP), R10
+	XORQ AX, AX
+k_ropeHalf:
+	LEAQ (SI)(AX*4), R11
+	VMOVUPS (R11), Z0
+	VMOVUPS (R11)(R9*1), Z1
+	VMOVUPS (DX)(AX*4), Z2
+	VMOVUPS (R10)(AX*4), Z3
+	VMULPS Z2, Z0, Z4
+	VMULPS Z3, Z1, Z5
+	VSUBPS Z5, Z4, Z4
+	VMULPS Z2, Z1, Z6
+	VMULPS Z3, Z0, Z7
+	VADDPS Z7, Z6, Z6
+	LEAQ (DI)(AX*4), R12
+	VMOVUPS Z4, (R12)
+	VMOVUPS Z6, (R12)(R9*1)
+	ADDQ $16, AX
+	CMPQ AX, BX
+	JLT k_ropeHalf
+	ADDQ R8, SI
+	ADDQ R8, DI
+	DECQ CX
+	JMP head_ropeHalf
+done_ropeHalf:
+	VZEROUPPER
+	RET
+
+// func ropePairAVX512(dst, src, cc, ss *float32, n, heads, stride int)
+TEXT ·ropePairAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+32(FP), BX
+	MOVQ heads+40(FP), CX
+	MOVQ stride+48(FP), R8
+	SHLQ $2, R8
+head_ropePair:
+	TESTQ CX, CX
+	JEQ done_ropePair
+	MOVQ cc+16(FP), DX
+	MOVQ ss+24(FP), R10
+	XORQ AX, AX
+k_ropePair:
+	VMOVUPS (SI)(AX*4), Z0
+	VPERMILPS $0xB1, Z0, Z1
+	VMULPS (DX)(AX*4), Z0, Z0
+	VMULPS (R10)(AX*4), Z1, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	CMPQ AX, BX
+	JLT k_ropePair
+	ADDQ R8, SI
+	ADDQ R8, DI
+	DECQ CX
+	JMP head_ropePair
+done_ropePair:
+	VZEROUPPER
+	RET
+
 // func sumSqAVX512(x *float32, n int) float32
 TEXT ·sumSqAVX512(SB), NOSPLIT, $0-20
 	MOVQ x+0(FP), SI
@@ -3235,6 +3309,80 @@ col_cvtRows:
 	DECQ CX
 	JMP row_cvtRows
 done_cvtRows:
+	VZEROUPPER
+	RET
+
+// func ropeHalfAVX2(dst, src, cos, sin *float32, half, heads, stride int)
+TEXT ·ropeHalfAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ half+32(FP), BX
+	MOVQ heads+40(FP), CX
+	MOVQ stride+48(FP), R8
+	SHLQ $2, R8
+	MOVQ BX, R9
+	SHLQ $2, R9
+head_ropeHalf:
+	TESTQ CX, CX
+	JEQ done_ropeHalf
+	MOVQ cos+16(FP), DX
+	MOVQ sin+24(FP), R10
+	XORQ AX, AX
+k_ropeHalf:
+	LEAQ (SI)(AX*4), R11
+	VMOVUPS (R11), Y0
+	VMOVUPS (R11)(R9*1), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R10)(AX*4), Y3
+	VMULPS Y2, Y0, Y4
+	VMULPS Y3, Y1, Y5
+	VSUBPS Y5, Y4, Y4
+	VMULPS Y2, Y1, Y6
+	VMULPS Y3, Y0, Y7
+	VADDPS Y7, Y6, Y6
+	LEAQ (DI)(AX*4), R12
+	VMOVUPS Y4, (R12)
+	VMOVUPS Y6, (R12)(R9*1)
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JLT k_ropeHalf
+	ADDQ R8, SI
+	ADDQ R8, DI
+	DECQ CX
+	JMP head_ropeHalf
+done_ropeHalf:
+	VZEROUPPER
+	RET
+
+// func ropePairAVX2(dst, src, cc, ss *float32, n, heads, stride int)
+TEXT ·ropePairAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+32(FP), BX
+	MOVQ heads+40(FP), CX
+	MOVQ stride+48(FP), R8
+	SHLQ $2, R8
+head_ropePair:
+	TESTQ CX, CX
+	JEQ done_ropePair
+	MOVQ cc+16(FP), DX
+	MOVQ ss+24(FP), R10
+	XORQ AX, AX
+k_ropePair:
+	VMOVUPS (SI)(AX*4), Y0
+	VPERMILPS $0xB1, Y0, Y1
+	VMULPS (DX)(AX*4), Y0, Y0
+	VMULPS (R10)(AX*4), Y1, Y1
+	VADDPS Y1, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, BX
+	JLT k_ropePair
+	ADDQ R8, SI
+	ADDQ R8, DI
+	DECQ CX
+	JMP head_ropePair
+done_ropePair:
 	VZEROUPPER
 	RET
 

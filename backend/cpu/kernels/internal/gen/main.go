@@ -701,6 +701,84 @@ func (g *asm) cvtRows() {
 	g.op("RET")
 }
 
+// rope emits func ropeHalf(dst, src, cos, sin *float32, half, heads, stride int)
+// (pairs (k, k+half)) and func ropePair(dst, src, cc, ss *float32, n, heads, stride int)
+// (pairs (2k, 2k+1), with cc = cos duplicated and ss = (−sin, sin) per pair).
+// Each product is rounded before the sum, as PyTorch's unfused ops do.
+func (g *asm) rope() {
+	fmt.Fprintf(&g.b, "\n// func ropeHalf%s(dst, src, cos, sin *float32, half, heads, stride int)\nTEXT ·ropeHalf%s(SB), NOSPLIT, $0-56\n", g.a.name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ src+8(FP), SI")
+	g.op("MOVQ half+32(FP), BX")
+	g.op("MOVQ heads+40(FP), CX")
+	g.op("MOVQ stride+48(FP), R8")
+	g.op("SHLQ $2, R8")
+	g.op("MOVQ BX, R9")
+	g.op("SHLQ $2, R9") // half in bytes
+	fmt.Fprintf(&g.b, "head_ropeHalf:\n")
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_ropeHalf")
+	g.op("MOVQ cos+16(FP), DX")
+	g.op("MOVQ sin+24(FP), R10")
+	g.op("XORQ AX, AX")
+	fmt.Fprintf(&g.b, "k_ropeHalf:\n")
+	g.op("LEAQ (SI)(AX*4), R11")
+	g.op("VMOVUPS (R11), %s", g.r(0))                 // a
+	g.op("VMOVUPS (R11)(R9*1), %s", g.r(1))           // b
+	g.op("VMOVUPS (DX)(AX*4), %s", g.r(2))            // c
+	g.op("VMOVUPS (R10)(AX*4), %s", g.r(3))           // s
+	g.op("VMULPS %s, %s, %s", g.r(2), g.r(0), g.r(4)) // a·c
+	g.op("VMULPS %s, %s, %s", g.r(3), g.r(1), g.r(5)) // b·s
+	g.op("VSUBPS %s, %s, %s", g.r(5), g.r(4), g.r(4))
+	g.op("VMULPS %s, %s, %s", g.r(2), g.r(1), g.r(6)) // b·c
+	g.op("VMULPS %s, %s, %s", g.r(3), g.r(0), g.r(7)) // a·s
+	g.op("VADDPS %s, %s, %s", g.r(7), g.r(6), g.r(6))
+	g.op("LEAQ (DI)(AX*4), R12")
+	g.op("VMOVUPS %s, (R12)", g.r(4))
+	g.op("VMOVUPS %s, (R12)(R9*1)", g.r(6))
+	g.op("ADDQ $%d, AX", g.a.lanes)
+	g.op("CMPQ AX, BX")
+	g.op("JLT k_ropeHalf")
+	g.op("ADDQ R8, SI")
+	g.op("ADDQ R8, DI")
+	g.op("DECQ CX")
+	g.op("JMP head_ropeHalf")
+	fmt.Fprintf(&g.b, "done_ropeHalf:\n")
+	g.op("VZEROUPPER")
+	g.op("RET")
+
+	fmt.Fprintf(&g.b, "\n// func ropePair%s(dst, src, cc, ss *float32, n, heads, stride int)\nTEXT ·ropePair%s(SB), NOSPLIT, $0-56\n", g.a.name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ src+8(FP), SI")
+	g.op("MOVQ n+32(FP), BX")
+	g.op("MOVQ heads+40(FP), CX")
+	g.op("MOVQ stride+48(FP), R8")
+	g.op("SHLQ $2, R8")
+	fmt.Fprintf(&g.b, "head_ropePair:\n")
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_ropePair")
+	g.op("MOVQ cc+16(FP), DX")
+	g.op("MOVQ ss+24(FP), R10")
+	g.op("XORQ AX, AX")
+	fmt.Fprintf(&g.b, "k_ropePair:\n")
+	g.op("VMOVUPS (SI)(AX*4), %s", g.r(0))
+	g.op("VPERMILPS $0xB1, %s, %s", g.r(0), g.r(1)) // swap pairs
+	g.op("VMULPS (DX)(AX*4), %s, %s", g.r(0), g.r(0))
+	g.op("VMULPS (R10)(AX*4), %s, %s", g.r(1), g.r(1))
+	g.op("VADDPS %s, %s, %s", g.r(1), g.r(0), g.r(0))
+	g.op("VMOVUPS %s, (DI)(AX*4)", g.r(0))
+	g.op("ADDQ $%d, AX", g.a.lanes)
+	g.op("CMPQ AX, BX")
+	g.op("JLT k_ropePair")
+	g.op("ADDQ R8, SI")
+	g.op("ADDQ R8, DI")
+	g.op("DECQ CX")
+	g.op("JMP head_ropePair")
+	fmt.Fprintf(&g.b, "done_ropePair:\n")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
 // sumSq emits func sumSq(x *float32, n int) float32 (n a multiple of lanes)
 // with two accumulators.
 func (g *asm) sumSq() {
@@ -1069,6 +1147,9 @@ func main() {
 		g.expSubSum()
 		g.cvt()
 		g.cvtRows()
+		g.rope()
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc ropeHalf%s(dst, src, cos, sin *float32, half, heads, stride int)\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc ropePair%s(dst, src, cc, ss *float32, n, heads, stride int)\n", a.name))
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc f16RowsToF32%s(dst *float32, src *uint16, rows, d, stride int)\n", a.name))
 		g.sumSq()
 		g.scaleRow()
