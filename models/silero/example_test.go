@@ -55,3 +55,39 @@ func ExampleDetector() {
 	fmt.Printf("%d windows of %d samples, first p(speech) < 0.1: %v\n", len(probs), d.WindowSize(), probs[0] < 0.1)
 	// Output: 31 windows of 512 samples, first p(speech) < 0.1: true
 }
+
+// Report speech as it starts and ends in a live stream.
+func ExampleDetector_events() {
+	m, err := silero.Default()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d, _ := m.NewDetector(16000)
+	events, _ := vad.NewStream(16000, d.WindowSize(), vad.DefaultOptions())
+	a, err := wav.ReadFile("../../testdata/speech-b.wav")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	var probs []float32
+	for i := 0; i < len(a.Samples); i += 1600 { // 100 ms chunks, as a capture callback gets them
+		probs = d.Push(probs[:0], a.Samples[i:min(i+1600, len(a.Samples))])
+		for _, p := range probs {
+			if e, ok := events.Push(p); ok {
+				what := "ends"
+				if e.Start {
+					what = "starts"
+				}
+				fmt.Printf("speech %s at %.2f s\n", what, e.Seconds)
+			}
+		}
+	}
+	// Output:
+	// speech starts at 0.48 s
+	// speech ends at 2.81 s
+	// speech starts at 4.00 s
+	// speech ends at 5.82 s
+	// speech starts at 6.79 s
+	// speech ends at 7.45 s
+}
