@@ -118,3 +118,41 @@ func BenchmarkVADStep(b *testing.B) {
 	b.ReportMetric(0.032/(b.Elapsed().Seconds()/float64(b.N)), "x-realtime")
 	b.ReportMetric(float64(len(p.Graph().Nodes)), "nodes")
 }
+
+// BenchmarkDecodeQwen3Shapes is one decode step (past 256) through 4
+// decoder layers with Qwen3-0.6B's shapes (dim 1024, 16 query / 8 kv heads
+// of 128, SwiGLU 3072) and F16 weights as stored (31 MB a layer), reporting
+// the weight bytes streamed per second. Compare with the memory bandwidth
+// anchors in ../shared/anchors/cpu.md (~75–84 GB/s uncontended).
+func BenchmarkDecodeQwen3Shapes(b *testing.B) {
+	c := toyConfig{vocab: 256, dim: 1024, heads: 16, kvHeads: 8, headDim: 128, ffn: 3072, layers: 4, maxSeq: 1024, wdt: tensor.F16, cacheDT: tensor.F16}
+	g, err := buildToy(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	params := toyWeights(rand.New(rand.NewPCG(1, 2)), g)
+	var wbytes int64
+	for _, t := range params {
+		wbytes += int64(len(t.Data))
+	}
+	p, err := compile.Compile(g, cpu.New(cpu.Options{}), params, compile.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := p.NewSession()
+	ctx := context.Background()
+	prompt := make([]int32, 256)
+	if _, err := s.Run(ctx, map[string]*tensor.Tensor{"ids": tensor.FromI32(prompt, 1, 256)}, map[string]int{"past": 0}); err != nil {
+		b.Fatal(err)
+	}
+	in := map[string]*tensor.Tensor{"ids": tensor.FromI32([]int32{7}, 1, 1)}
+	dims := map[string]int{"past": 256}
+	for b.Loop() {
+		if _, err := s.Run(ctx, in, dims); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	b.ReportMetric(float64(wbytes)/sec/1e9, "GB/s")
+	b.ReportMetric(float64(len(p.Graph().Nodes)), "nodes")
+}
