@@ -62,9 +62,8 @@ func TestMatchesSileroImplementation(t *testing.T) {
 		if c.SampleRate == 8000 {
 			window = 256
 		}
-		// The reference compares float64 probabilities; ours are float32.
-		// Values were rounded to 3 decimals, far from any threshold's
-		// float32 rounding, so the comparisons agree.
+		// The probabilities are float32 values (as a model outputs them),
+		// so Python and Go compare exactly the same numbers.
 		segs, err := Segments(c.Probabilities, c.Samples, c.SampleRate, window, o)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
@@ -82,5 +81,68 @@ func TestMatchesSileroImplementation(t *testing.T) {
 	}
 	if len(data.Cases) < 100 || splits < 20 {
 		t.Errorf("%d cases, %d with max speech", len(data.Cases), splits)
+	}
+}
+
+// TestStreamMatchesSileroIterator replays 100 random cases through Stream
+// and compares with silero-vad's VADIterator on the same probabilities.
+func TestStreamMatchesSileroIterator(t *testing.T) {
+	f, err := os.Open("testdata/silero_iterator_cases.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var data struct {
+		Cases []struct {
+			SampleRate    int       `json:"sample_rate"`
+			Probabilities []float32 `json:"probabilities"`
+			Options       struct {
+				Threshold    float64 `json:"threshold"`
+				MinSilenceMs float64 `json:"min_silence_duration_ms"`
+				SpeechPadMs  float64 `json:"speech_pad_ms"`
+			} `json:"options"`
+			Events [][2]any `json:"events"`
+		} `json:"cases"`
+	}
+	if err := json.NewDecoder(zr).Decode(&data); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range data.Cases {
+		o := DefaultOptions()
+		o.Threshold, o.MinSilenceMs, o.SpeechPadMs = c.Options.Threshold, c.Options.MinSilenceMs, c.Options.SpeechPadMs
+		window := 512
+		if c.SampleRate == 8000 {
+			window = 256
+		}
+		s, err := NewStream(c.SampleRate, window, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got [][2]any
+		for _, p := range c.Probabilities {
+			if e, ok := s.Push(p); ok {
+				kind := "end"
+				if e.Start {
+					kind = "start"
+				}
+				got = append(got, [2]any{kind, float64(e.Sample)})
+			}
+		}
+		if len(got) != len(c.Events) {
+			t.Errorf("case %d: %v, silero %v", i, got, c.Events)
+			continue
+		}
+		for j := range got {
+			if got[j] != c.Events[j] {
+				t.Errorf("case %d event %d: %v, silero %v", i, j, got[j], c.Events[j])
+			}
+		}
+	}
+	if len(data.Cases) != 100 {
+		t.Errorf("%d cases", len(data.Cases))
 	}
 }
