@@ -90,6 +90,20 @@ type lexer struct {
 // every line boundary Python's str.splitlines knows, joins with "\n", and so
 // drops one trailing newline (keep_trailing_newline is off).
 func normalizeNewlines(s string) string {
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		switch c := s[i]; {
+		case c == '\r' || c == '\v' || c == '\f' || c == 0x1c || c == 0x1d || c == 0x1e:
+			clean = false
+		case c == 0xc2 && i+1 < len(s) && s[i+1] == 0x85: // U+0085
+			clean = false
+		case c == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9): // U+2028, U+2029
+			clean = false
+		}
+	}
+	if clean {
+		return strings.TrimSuffix(s, "\n")
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
@@ -122,6 +136,7 @@ func rstripSpace(s string) string {
 
 func lex(src string, trimBlocks, lstripBlocks bool) ([]token, error) {
 	lx := &lexer{src: normalizeNewlines(src), line: 1, trimBlocks: trimBlocks, lstripBlocks: lstripBlocks, lineStarting: true}
+	lx.toks = make([]token, 0, len(lx.src)/6+16)
 	if err := lx.run(); err != nil {
 		return nil, err
 	}

@@ -739,9 +739,17 @@ func (p *parser) parseCompare() (expr, error) {
 	return &compareExpr{line(ln), first, ops, rest}, nil
 }
 
-func (p *parser) parseBinary(ops []string, sub func() (expr, error)) (expr, error) {
+// Binary operator levels, loosest first.
+var (
+	opsMath1  = []string{"+", "-"}
+	opsConcat = []string{"~"}
+	opsMath2  = []string{"*", "/", "//", "%"}
+	opsPow    = []string{"**"}
+)
+
+func (p *parser) parseBinary(ops []string, sub func(*parser) (expr, error)) (expr, error) {
 	ln := p.cur().line
-	l, err := sub()
+	l, err := sub(p)
 	if err != nil {
 		return nil, err
 	}
@@ -761,7 +769,7 @@ func (p *parser) parseBinary(ops []string, sub func() (expr, error)) (expr, erro
 			return l, nil
 		}
 		p.next()
-		r, err := sub()
+		r, err := sub(p)
 		if err != nil {
 			return nil, err
 		}
@@ -769,21 +777,12 @@ func (p *parser) parseBinary(ops []string, sub func() (expr, error)) (expr, erro
 	}
 }
 
-func (p *parser) parseMath1() (expr, error) {
-	return p.parseBinary([]string{"+", "-"}, p.parseConcat)
-}
+func (p *parser) parseMath1() (expr, error)  { return p.parseBinary(opsMath1, (*parser).parseConcat) }
+func (p *parser) parseConcat() (expr, error) { return p.parseBinary(opsConcat, (*parser).parseMath2) }
+func (p *parser) parseMath2() (expr, error)  { return p.parseBinary(opsMath2, (*parser).parsePow) }
+func (p *parser) parsePow() (expr, error)    { return p.parseBinary(opsPow, (*parser).parseUnaryFiltered) }
 
-func (p *parser) parseConcat() (expr, error) {
-	return p.parseBinary([]string{"~"}, p.parseMath2)
-}
-
-func (p *parser) parseMath2() (expr, error) {
-	return p.parseBinary([]string{"*", "/", "//", "%"}, p.parsePow)
-}
-
-func (p *parser) parsePow() (expr, error) {
-	return p.parseBinary([]string{"**"}, func() (expr, error) { return p.parseUnary(true) })
-}
+func (p *parser) parseUnaryFiltered() (expr, error) { return p.parseUnary(true) }
 
 func (p *parser) parseUnary(withFilter bool) (expr, error) {
 	if err := p.enter(); err != nil {
