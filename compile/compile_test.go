@@ -319,7 +319,7 @@ func TestDump(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"before passes", `%0 = Input "x" F32[seq, 8]`, "after passes", "Fused F32[seq, 8]", "r0=Add(", "memory plan map[seq:3]"} {
+	for _, want := range []string{"before passes", `%0 = Input "x" F32[seq, 8]`, "after passes", "Fused F32[seq, 8]", "r2=Add(r0,r1); r3=Silu(r2)", "memory plan map[seq:3]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dump lacks %q:\n%s", want, out)
 		}

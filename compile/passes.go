@@ -598,7 +598,7 @@ func (g *graph) fuse() {
 			done[n] = true
 		}
 		f := &ir.Node{Op: ir.OpFused, Inputs: ext, DType: root.DType, Shape: root.Shape,
-			Attr: &ir.FusedAttr{Code: code}, Name: root.Name}
+			Attr: &ir.FusedAttr{Code: code, Inputs: len(ext)}, Name: root.Name}
 		g.insertBefore(root, f)
 		g.replace(root, f)
 		g.stats.Fused = append(g.stats.Fused, len(order))

@@ -318,7 +318,10 @@ type MoEAttr struct{ Act Op }
 // evaluated per output element with broadcasting. Registers 0..len(Inputs)-1
 // are the inputs; instruction i writes register len(Inputs)+i; the last
 // register is the result.
-type FusedAttr struct{ Code []Instr }
+type FusedAttr struct {
+	Code   []Instr
+	Inputs int // number of input registers (for dumps)
+}
 
 // Instr is one elementwise operation of a fused chain.
 type Instr struct {
@@ -344,7 +347,7 @@ func attrString(a any) string {
 	case *FusedAttr:
 		parts := make([]string, len(a.Code))
 		for i, in := range a.Code {
-			s := fmt.Sprintf("r%d=%s(", i, in.Op)
+			s := fmt.Sprintf("r%d=%s(", a.Inputs+i, in.Op)
 			for j, r := range in.Args {
 				if j > 0 {
 					s += ","
