@@ -83,7 +83,7 @@ func BenchmarkMicro(b *testing.B) {
 			c := make([]float32, rows*tr.nr)
 			b.Run(fmt.Sprintf("%v/%dx%d/k=%d", tr.level, rows, tr.nr, k), func(b *testing.B) {
 				for b.Loop() {
-					tr.micro(rows, k, a, bp, c, tr.nr, true)
+					tr.micro(rows, tr.nr, k, a, bp, c, tr.nr, true)
 				}
 				b.ReportMetric(2*float64(rows*tr.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

@@ -122,7 +122,8 @@ func blocked(p *parallel.Pool, t *tier, c []float32, ldc int, a []float32, lda i
 						}
 						s := x - panels
 						n0 := jc + s*nr
-						packB(t, (*bbuf)[s*kb*nr:], b, ldb, n0, min(nr, n-n0), pc, kb, nr)
+						nw := min(nr, n-n0)
+						packB(t, (*bbuf)[s*kb*nr:], b, ldb, n0, nw, pc, kb, t.width(nw))
 					}
 				})
 				acc := accumulate || pc > 0
@@ -160,18 +161,19 @@ func compute(p *parallel.Pool, t *tier, c []float32, ldc int, ap []float32, mb i
 		for s := s0; s < s1; s++ {
 			j := s * nr
 			cols := min(nr, nb-j)
-			bs := bp[s*kb*nr : (s+1)*kb*nr]
+			w := t.width(cols)
+			bs := bp[s*kb*nr : s*kb*nr+kb*w]
 			for r := r0; r < r1; r += mr {
 				rows := min(mr, r1-r)
 				as := ap[r*kb : r*kb+rows*kb]
-				if cols == nr {
-					t.micro(rows, kb, as, bs, c[r*ldc+j:], ldc, accumulate)
+				if cols == w {
+					t.micro(rows, w, kb, as, bs, c[r*ldc+j:], ldc, accumulate)
 					continue
 				}
-				t.micro(rows, kb, as, bs, scratch[:], nr, false)
+				t.micro(rows, w, kb, as, bs, scratch[:], w, false)
 				for i := range rows {
 					dst := c[(r+i)*ldc+j : (r+i)*ldc+j+cols]
-					src := scratch[i*nr : i*nr+cols]
+					src := scratch[i*w : i*w+cols]
 					if accumulate {
 						for x, v := range src {
 							dst[x] += v

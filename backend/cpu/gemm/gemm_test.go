@@ -176,7 +176,7 @@ func TestAgainstFloat64(t *testing.T) {
 					for _, acc := range []bool{false, true} {
 						for _, packed := range []bool{false, true} {
 							o := newOperands(r, s.m, s.n, s.k, layout, dt, acc)
-							name := fmt.Sprintf("%v/%dx%dx%d/%v/%v/acc=%v/packed=%v", tr.level, s.m, s.n, s.k, layout, dt, acc, packed)
+							name := fmt.Sprintf("%v-%dx%d/%dx%dx%d/%v/%v/acc=%v/packed=%v", tr.level, tr.mr, tr.nr, s.m, s.n, s.k, layout, dt, acc, packed)
 							o.check(t, name, o.run(t, p, tr, packed))
 						}
 					}

@@ -15,6 +15,10 @@ type tier struct {
 	// entries fall back to the pure-Go twin. The kernel always computes
 	// nr columns; callers route partial column tiles through scratch.
 	kernels [maxMR + 1]microKernel
+	// lanes is the vector width in floats; edge[v][rows] computes a tile
+	// of v·lanes < nr columns, for the last strip of B.
+	lanes int
+	edge  [maxNV][maxMR + 1]microKernel
 	// packNK packs one nr-column strip of an NK-layout B; nil means Go.
 	packNK func(dst []float32, b *B, ldb, n0, nw, k0, kb, nr int)
 	// gemv computes y[i, n0:n1] = x_i · B_nᵀ for m ≤ gemvMaxM rows over an
@@ -26,18 +30,22 @@ type tier struct {
 // holds k groups of mr floats (rows used) and Bp k groups of nr floats.
 type microKernel func(k int, a, b []float32, c []float32, ldc int, accumulate bool)
 
-// maxMR bounds the register tile height of every tier.
-const maxMR = 16
+// maxMR bounds the register tile height of every tier, maxNV its width in
+// vectors.
+const (
+	maxMR = 16
+	maxNV = 4
+)
 
 // gemvMaxM is the largest M that takes the streaming GEMV path for NK
 // weights instead of packing B.
 const gemvMaxM = 4
 
 // goTier is the portable tier: the pure-Go twin of every kernel.
-var goTier = &tier{level: cpuinfo.Generic, mr: 4, nr: 16}
+var goTier = &tier{level: cpuinfo.Generic, mr: 4, nr: 16, lanes: 4}
 
-// tiers maps each level to its tier; levels the hardware lacks map to the
-// best one below. Filled by the architecture files' init.
+// tiers maps each level to its tier; levels the hardware lacks are absent.
+// Filled by the architecture files' init.
 var tiers = map[cpuinfo.Level]*tier{cpuinfo.Generic: goTier}
 
 // tierFor returns the tier for level l, or the best one below it.
@@ -53,14 +61,30 @@ func tierFor(l cpuinfo.Level) *tier {
 // activeTier is the tier cpuinfo.Active selects.
 func activeTier() *tier { return tierFor(cpuinfo.Active) }
 
-// micro runs the tier's kernel for a tile of rows ≤ t.mr rows; the packed
-// A panel uses a stride of rows floats per k step.
-func (t *tier) micro(rows, k int, a, b, c []float32, ldc int, accumulate bool) {
-	if kern := t.kernels[rows]; kern != nil {
+// width is how many columns the strip holding the last cols (< nr) columns
+// of B is packed and computed with: the vector width rounded up, so a
+// ragged right edge costs at most one partial vector instead of a whole
+// nr-wide tile (N = 1024 with nr = 48 would otherwise compute 1056).
+func (t *tier) width(cols int) int {
+	if cols >= t.nr {
+		return t.nr
+	}
+	return min(t.nr, roundUp(cols, t.lanes))
+}
+
+// micro runs the tier's kernel for a tile of rows ≤ t.mr rows and w
+// columns (t.nr, or t.width of an edge); the packed A panel uses a stride
+// of rows floats per k step, the packed B panel w floats.
+func (t *tier) micro(rows, w, k int, a, b, c []float32, ldc int, accumulate bool) {
+	kern := t.kernels[rows]
+	if w != t.nr {
+		kern = t.edge[w/t.lanes][rows]
+	}
+	if kern != nil {
 		kern(k, a, b, c, ldc, accumulate)
 		return
 	}
-	microGo(rows, t.nr, k, a, b, c, ldc, accumulate)
+	microGo(rows, w, k, a, b, c, ldc, accumulate)
 }
 
 // microGo is the pure-Go micro-kernel: C[0:mr, 0:nr] (+)= Ap·Bp, with Ap

@@ -44,35 +44,145 @@ func microAVX512R7(k int, a, b, c *float32, ldc int, accumulate int)
 //go:noescape
 func microAVX512R8(k int, a, b, c *float32, ldc int, accumulate int)
 
+// microAVX512W32R1 computes a 1×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 32 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W32R1(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W16R1 computes a 1×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 16 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W16R1(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W32R2 computes a 2×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 32 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W32R2(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W16R2 computes a 2×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 16 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W16R2(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W32R3 computes a 3×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 32 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W32R3(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W16R3 computes a 3×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 16 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W16R3(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W32R4 computes a 4×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 32 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W32R4(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W16R4 computes a 4×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 16 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W16R4(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W32R5 computes a 5×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 32 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W32R5(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W16R5 computes a 5×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 16 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W16R5(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W32R6 computes a 6×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 32 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W32R6(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W16R6 computes a 6×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 16 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W16R6(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W32R7 computes a 7×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 32 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W32R7(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W16R7 computes a 7×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 16 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W16R7(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W32R8 computes a 8×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 32 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W32R8(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX512W16R8 computes a 8×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 16 floats); ldc in elements.
+//
+//go:noescape
+func microAVX512W16R8(k int, a, b, c *float32, ldc int, accumulate int)
+
 // microAVX2R1 computes a 1×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 16 floats); ldc in elements.
 //
 //go:noescape
 func microAVX2R1(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX2W8R1 computes a 1×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 8 floats); ldc in elements.
+//
+//go:noescape
+func microAVX2W8R1(k int, a, b, c *float32, ldc int, accumulate int)
 
 // microAVX2R2 computes a 2×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 16 floats); ldc in elements.
 //
 //go:noescape
 func microAVX2R2(k int, a, b, c *float32, ldc int, accumulate int)
 
+// microAVX2W8R2 computes a 2×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 8 floats); ldc in elements.
+//
+//go:noescape
+func microAVX2W8R2(k int, a, b, c *float32, ldc int, accumulate int)
+
 // microAVX2R3 computes a 3×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 16 floats); ldc in elements.
 //
 //go:noescape
 func microAVX2R3(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX2W8R3 computes a 3×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 8 floats); ldc in elements.
+//
+//go:noescape
+func microAVX2W8R3(k int, a, b, c *float32, ldc int, accumulate int)
 
 // microAVX2R4 computes a 4×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 16 floats); ldc in elements.
 //
 //go:noescape
 func microAVX2R4(k int, a, b, c *float32, ldc int, accumulate int)
 
+// microAVX2W8R4 computes a 4×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 8 floats); ldc in elements.
+//
+//go:noescape
+func microAVX2W8R4(k int, a, b, c *float32, ldc int, accumulate int)
+
 // microAVX2R5 computes a 5×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 16 floats); ldc in elements.
 //
 //go:noescape
 func microAVX2R5(k int, a, b, c *float32, ldc int, accumulate int)
 
+// microAVX2W8R5 computes a 5×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 8 floats); ldc in elements.
+//
+//go:noescape
+func microAVX2W8R5(k int, a, b, c *float32, ldc int, accumulate int)
+
 // microAVX2R6 computes a 6×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 16 floats); ldc in elements.
 //
 //go:noescape
 func microAVX2R6(k int, a, b, c *float32, ldc int, accumulate int)
+
+// microAVX2W8R6 computes a 6×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 8 floats); ldc in elements.
+//
+//go:noescape
+func microAVX2W8R6(k int, a, b, c *float32, ldc int, accumulate int)
 
 // transpose16AVX512F32 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 16, p < 16·kblocks.
 //

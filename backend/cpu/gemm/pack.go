@@ -18,6 +18,17 @@ func packA(dst, a []float32, lda, rows, kb int) {
 			d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 		}
 		return
+	case 12:
+		r0, r1, r2, r3 := a[:kb], a[lda:lda+kb], a[2*lda:2*lda+kb], a[3*lda:3*lda+kb]
+		r4, r5, r6, r7 := a[4*lda:4*lda+kb], a[5*lda:5*lda+kb], a[6*lda:6*lda+kb], a[7*lda:7*lda+kb]
+		r8, r9, r10, r11 := a[8*lda:8*lda+kb], a[9*lda:9*lda+kb], a[10*lda:10*lda+kb], a[11*lda:11*lda+kb]
+		for p := range kb {
+			d := dst[p*12 : p*12+12]
+			d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+			d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
+			d[8], d[9], d[10], d[11] = r8[p], r9[p], r10[p], r11[p]
+		}
+		return
 	case 6:
 		r0, r1, r2 := a[:kb], a[lda:lda+kb], a[2*lda:2*lda+kb]
 		r3, r4, r5 := a[3*lda:3*lda+kb], a[4*lda:4*lda+kb], a[5*lda:5*lda+kb]

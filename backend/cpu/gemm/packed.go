@@ -14,7 +14,7 @@ type PackedB struct {
 	t      *tier
 	n, k   int
 	strips int
-	panels []float32 // per kc block: strips × kb×nr floats
+	panels []float32 // per kc block: strips × kb×nr floats (a narrower last strip leaves a gap)
 	orig   B         // for GEMV; Layout NK only
 	ldb    int
 }
@@ -48,7 +48,8 @@ func packFor(p *parallel.Pool, t *tier, b B, n, k int) (*PackedB, error) {
 			kb := min(kc, k-pc)
 			n0 := s * nr
 			dst := pb.panels[pc*strips*nr+s*kb*nr:]
-			packB(t, dst, &pr.b, pr.ldb, n0, min(nr, n-n0), pc, kb, nr)
+			nw := min(nr, n-n0)
+			packB(t, dst, &pr.b, pr.ldb, n0, nw, pc, kb, t.width(nw))
 		}
 	})
 	return pb, nil

@@ -13,23 +13,41 @@ import (
 
 func init() {
 	if cpuinfo.Host.MaxLevel() >= cpuinfo.AVX2 {
-		t := &tier{level: cpuinfo.AVX2, mr: 6, nr: 16}
+		t := &tier{level: cpuinfo.AVX2, mr: 6, nr: 16, lanes: 8}
 		asmKernels := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
 			nil, microAVX2R1, microAVX2R2, microAVX2R3, microAVX2R4, microAVX2R5, microAVX2R6,
 		}
 		for r := 1; r <= t.mr; r++ {
 			t.kernels[r] = wrapMicro(asmKernels[r], r, t.nr)
 		}
+		w8 := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
+			nil, microAVX2W8R1, microAVX2W8R2, microAVX2W8R3, microAVX2W8R4, microAVX2W8R5, microAVX2W8R6,
+		}
+		for r := 1; r <= t.mr; r++ {
+			t.edge[1][r] = wrapMicro(w8[r], r, 8)
+		}
 		tiers[cpuinfo.AVX2] = t
 	}
 	if cpuinfo.Host.MaxLevel() >= cpuinfo.AVX512 {
-		t := &tier{level: cpuinfo.AVX512, mr: 8, nr: 48, packNK: packNKAVX512, gemv: gemvAVX512}
+		t := &tier{level: cpuinfo.AVX512, mr: 8, nr: 48, lanes: 16, packNK: packNKAVX512, gemv: gemvAVX512}
 		asmKernels := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
 			nil, microAVX512R1, microAVX512R2, microAVX512R3, microAVX512R4,
 			microAVX512R5, microAVX512R6, microAVX512R7, microAVX512R8,
 		}
 		for r := 1; r <= t.mr; r++ {
 			t.kernels[r] = wrapMicro(asmKernels[r], r, t.nr)
+		}
+		w16 := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
+			nil, microAVX512W16R1, microAVX512W16R2, microAVX512W16R3, microAVX512W16R4,
+			microAVX512W16R5, microAVX512W16R6, microAVX512W16R7, microAVX512W16R8,
+		}
+		w32 := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
+			nil, microAVX512W32R1, microAVX512W32R2, microAVX512W32R3, microAVX512W32R4,
+			microAVX512W32R5, microAVX512W32R6, microAVX512W32R7, microAVX512W32R8,
+		}
+		for r := 1; r <= t.mr; r++ {
+			t.edge[1][r] = wrapMicro(w16[r], r, 16)
+			t.edge[2][r] = wrapMicro(w32[r], r, 32)
 		}
 		tiers[cpuinfo.AVX512] = t
 	}

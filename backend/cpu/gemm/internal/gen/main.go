@@ -25,8 +25,13 @@ func main() {
 	for r := 1; r <= 8; r++ {
 		micro("AVX512", r, 3, 16)
 	}
+	for r := 1; r <= 8; r++ {
+		micro("AVX512", r, 2, 16)
+		micro("AVX512", r, 1, 16)
+	}
 	for r := 1; r <= 6; r++ {
 		micro("AVX2", r, 2, 8)
+		micro("AVX2", r, 1, 8)
 	}
 	for _, dt := range []string{"F32", "F16", "BF16"} {
 		transpose16(dt)
@@ -61,6 +66,9 @@ func micro(isa string, rows, nv, lanes int) {
 	nr := nv * lanes
 	vb := lanes * 4 // bytes per vector
 	name := fmt.Sprintf("micro%sR%d", isa, rows)
+	if (isa == "AVX512" && nv < 3) || (isa == "AVX2" && nv < 2) {
+		name = fmt.Sprintf("micro%sW%dR%d", isa, nv*lanes, rows)
+	}
 	d("// %s computes a %d×%d tile: C (+)= Ap·Bp over k steps (Ap: k groups of %d floats, Bp: k groups of %d floats); ldc in elements.", name, rows, nr, rows, nr)
 	d("//\n//go:noescape\nfunc %s(k int, a, b, c *float32, ldc int, accumulate int)\n", name)
 	fmt.Fprintf(&asm, "// func %s(k int, a, b, c *float32, ldc int, accumulate int)\n", name)
