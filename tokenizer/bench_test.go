@@ -13,7 +13,10 @@ import (
 	"testing"
 )
 
-var corpusOut = flag.String("corpus-out", "", "write the benchmark corpus to this file (for llama.cpp side-by-side runs)")
+var (
+	corpusOut = flag.String("corpus-out", "", "write the benchmark corpus to this file (for llama.cpp side-by-side runs)")
+	corpusIn  = flag.String("corpus", "", "read the benchmark corpus from this file instead of building it")
+)
 
 var (
 	corpusOnce sync.Once
@@ -26,6 +29,14 @@ var (
 // Cyrillic, Greek, emoji, …), interleaved in blocks.
 func benchCorpus(tb testing.TB) string {
 	corpusOnce.Do(func() {
+		if *corpusIn != "" {
+			b, err := os.ReadFile(*corpusIn)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			corpus = string(b)
+			return
+		}
 		out, err := exec.Command("go", "env", "GOROOT").Output()
 		if err != nil {
 			tb.Skipf("go env GOROOT: %v", err)
