@@ -184,6 +184,11 @@ func microAVX2R6(k int, a, b, c *float32, ldc int, accumulate int)
 //go:noescape
 func microAVX2W8R6(k int, a, b, c *float32, ldc int, accumulate int)
 
+// packA8AVX512 writes dst[p*8+i] = src[i*lda+p] for i < 8, p < 16·kblocks.
+//
+//go:noescape
+func packA8AVX512(dst *float32, src *float32, lda int, kblocks int)
+
 // transpose16AVX512F32 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 16, p < 16·kblocks.
 //
 //go:noescape

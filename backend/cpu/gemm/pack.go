@@ -10,6 +10,30 @@ func packA(dst, a []float32, lda, rows, kb int) {
 	dst = dst[:rows*kb]
 	switch rows {
 	case 8:
+		if packA8 != nil && kb >= 16 {
+			kfull := kb / 16 * 16
+			_ = a[7*lda+kfull-1]
+			packA8(&dst[0], &a[0], lda, kfull/16)
+			if kfull == kb {
+				return
+			}
+			packAGo(dst[kfull*8:], a[kfull:], lda, 8, kb-kfull)
+			return
+		}
+		packAGo(dst, a, lda, rows, kb)
+		return
+	}
+	packAGo(dst, a, lda, rows, kb)
+}
+
+// packA8 is the tier's 8-row A packer for 16·kblocks columns, or nil.
+var packA8 func(dst, src *float32, lda, kblocks int)
+
+// packAGo is the pure-Go A packer (and packA8's twin).
+func packAGo(dst, a []float32, lda, rows, kb int) {
+	dst = dst[:rows*kb]
+	switch rows {
+	case 8:
 		r0, r1, r2, r3 := a[:kb], a[lda:lda+kb], a[2*lda:2*lda+kb], a[3*lda:3*lda+kb]
 		r4, r5, r6, r7 := a[4*lda:4*lda+kb], a[5*lda:5*lda+kb], a[6*lda:6*lda+kb], a[7*lda:7*lda+kb]
 		for p := range kb {

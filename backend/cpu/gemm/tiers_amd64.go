@@ -50,6 +50,9 @@ func init() {
 			t.edge[2][r] = wrapMicro(w32[r], r, 32)
 		}
 		tiers[cpuinfo.AVX512] = t
+		if cpuinfo.Active >= cpuinfo.AVX512 {
+			packA8 = packA8AVX512
+		}
 	}
 }
 

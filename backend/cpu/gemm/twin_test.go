@@ -105,3 +105,23 @@ func TestGEMVMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestPackAMatchesGo(t *testing.T) {
+	if packA8 == nil {
+		t.Skip("no assembly A packer on this CPU")
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for _, kb := range []int{16, 17, 31, 32, 100, 512} {
+		lda := kb + 5
+		a := randF32(r, 8*lda)
+		got := make([]float32, 8*kb)
+		want := make([]float32, 8*kb)
+		packA(got, a, lda, 8, kb)
+		packAGo(want, a, lda, 8, kb)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("kb=%d: [%d] = %g, Go twin %g", kb, i, got[i], want[i])
+			}
+		}
+	}
+}

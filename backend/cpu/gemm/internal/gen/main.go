@@ -33,6 +33,7 @@ func main() {
 		micro("AVX2", r, 2, 8)
 		micro("AVX2", r, 1, 8)
 	}
+	packA8()
 	for _, dt := range []string{"F32", "F16", "BF16"} {
 		transpose16(dt)
 		for m := 1; m <= 4; m++ {
@@ -265,6 +266,68 @@ func transpose16(dt string) {
 	a("MOVQ R8, R11")
 	a("SHLQ $4, R11")
 	a("ADDQ R11, DI")
+	a("DECQ CX")
+	a("JNZ %s_loop", name)
+	label(name + "_done")
+	a("VZEROUPPER")
+	a("RET")
+	asm.WriteString("\n")
+}
+
+// packA8 writes a packer for 8-row A micro-panels: 8 rows × 16·kblocks
+// columns of row-major float32 into groups of 8 (dst[p*8+i] = src[i][p]),
+// with the same unpack/shuffle ladder as transpose16, on 8 rows.
+func packA8() {
+	name := "packA8AVX512"
+	d("// %s writes dst[p*8+i] = src[i*lda+p] for i < 8, p < 16·kblocks.", name)
+	d("//\n//go:noescape\nfunc %s(dst *float32, src *float32, lda int, kblocks int)\n", name)
+	fmt.Fprintf(&asm, "// func %s(dst *float32, src *float32, lda int, kblocks int)\n", name)
+	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	a("MOVQ dst+0(FP), DI")
+	a("MOVQ src+8(FP), SI")
+	a("MOVQ lda+16(FP), R9")
+	a("SHLQ $2, R9")
+	a("MOVQ kblocks+24(FP), CX")
+	a("TESTQ CX, CX")
+	a("JZ %s_done", name)
+	label(name + "_loop")
+	a("MOVQ SI, R10")
+	z := func(i int) string { return fmt.Sprintf("Z%d", i) }
+	for r := range 8 {
+		a("VMOVUPS (R10), %s", z(r))
+		if r < 7 {
+			a("ADDQ R9, R10")
+		}
+	}
+	for i := range 4 {
+		a("VUNPCKLPS %s, %s, %s", z(2*i+1), z(2*i), z(8+2*i))
+		a("VUNPCKHPS %s, %s, %s", z(2*i+1), z(2*i), z(8+2*i+1))
+	}
+	// u[4g+e]: rows 4g..4g+3 at column 4l+e, in lane l.
+	for g := range 2 {
+		t0, t1, t2, t3 := 8+4*g, 8+4*g+1, 8+4*g+2, 8+4*g+3
+		a("VUNPCKLPD %s, %s, %s", z(t2), z(t0), z(4*g+0))
+		a("VUNPCKHPD %s, %s, %s", z(t2), z(t0), z(4*g+1))
+		a("VUNPCKLPD %s, %s, %s", z(t3), z(t1), z(4*g+2))
+		a("VUNPCKHPD %s, %s, %s", z(t3), z(t1), z(4*g+3))
+	}
+	for _, e := range []int{0, 2} {
+		// p, q from columns e; p2, q2 from e+1.
+		p, q, p2, q2 := 16, 17, 18, 19
+		a("VSHUFF32X4 $0x44, %s, %s, %s", z(4+e), z(e), z(p))
+		a("VSHUFF32X4 $0xEE, %s, %s, %s", z(4+e), z(e), z(q))
+		a("VSHUFF32X4 $0x44, %s, %s, %s", z(4+e+1), z(e+1), z(p2))
+		a("VSHUFF32X4 $0xEE, %s, %s, %s", z(4+e+1), z(e+1), z(q2))
+		a("VSHUFF32X4 $0x88, %s, %s, Z20", z(p2), z(p))
+		a("VSHUFF32X4 $0xDD, %s, %s, Z21", z(p2), z(p))
+		a("VSHUFF32X4 $0x88, %s, %s, Z22", z(q2), z(q))
+		a("VSHUFF32X4 $0xDD, %s, %s, Z23", z(q2), z(q))
+		for l := range 4 {
+			a("VMOVUPS Z%d, %d(DI)", 20+l, (4*l+e)*32)
+		}
+	}
+	a("ADDQ $64, SI")
+	a("ADDQ $512, DI")
 	a("DECQ CX")
 	a("JNZ %s_loop", name)
 	label(name + "_done")
