@@ -152,7 +152,7 @@ func (a *Attention) Run(r Runner) error {
 	scr := make([]attnScratch, workers)
 	for i := range scr {
 		scr[i] = attnScratch{
-			s:   make([]float32, attnKeyBlock),
+			s:   make([]float32, g*attnKeyBlock),
 			acc: make([]float32, slots*dv),
 			m:   make([]float32, slots),
 			l:   make([]float32, slots),
@@ -396,7 +396,9 @@ func (a *Attention) visible(i int) (int, int) {
 
 // block runs the online softmax of query rows i0..i0+rows-1 of every query
 // head sharing kv head kh of batch b, over keys [k0, k1), leaving the
-// unnormalised state in sc.m, sc.l, sc.acc (slot gh·rows+i for group head gh).
+// unnormalised state in sc.m, sc.l, sc.acc. Slot i·G+gh holds row i0+i of
+// query head kh·G+gh, so the G heads of one row are adjacent and the grouped
+// kernels read each key/value vector once for all of them.
 func (a *Attention) block(sc *attnScratch, b, kh, i0, rows, k0, k1 int) {
 	dv := a.dv()
 	g := a.Hq / a.Hkv
@@ -406,15 +408,13 @@ func (a *Attention) block(sc *attnScratch, b, kh, i0, rows, k0, k1 int) {
 	}
 	kOff := b*a.K.BatchStride + kh*a.K.HeadStride
 	vOff := b*a.V.BatchStride + kh*a.V.HeadStride
-	slots := g * rows
-	clear(sc.acc[:slots*dv])
-	for gh := range g {
-		h := kh*g + gh
-		for i := range rows {
-			sl := gh*rows + i
+	clear(sc.acc[:g*rows*dv])
+	for i := range rows {
+		for gh := range g {
+			sl := i*g + gh
 			sc.m[sl] = float32(math.Inf(-1))
 			sc.l[sl] = 0
-			q := a.Q[b*a.QBatch+h*a.QHead+(i0+i)*a.QRow:][:a.D]
+			q := a.Q[b*a.QBatch+(kh*g+gh)*a.QHead+(i0+i)*a.QRow:][:a.D]
 			dq := sc.q[sl*a.D : (sl+1)*a.D]
 			if a.Softcap == 0 {
 				// Fold the scale into q once (this rounds differently from
@@ -436,63 +436,66 @@ func (a *Attention) block(sc *attnScratch, b, kh, i0, rows, k0, k1 int) {
 		for i := range rows {
 			lo, hi := a.visible(i0 + i)
 			lo, hi = max(lo, kb), min(hi, ke)
-			if lo >= hi {
-				continue
-			}
-			for gh := range g {
-				a.tile(sc, b, kh*g+gh, i0+i, gh*rows+i, lo, hi, kOff, vOff, scale)
+			if lo < hi {
+				a.tile(sc, b, kh, i0+i, i*g, lo, hi, kOff, vOff, scale)
 			}
 		}
 	}
 }
 
-// tile folds keys [lo, hi) into the online-softmax state of one query row
-// (head h, query index i, scratch slot sl).
-func (a *Attention) tile(sc *attnScratch, b, h, i, sl, lo, hi, kOff, vOff int, scale float32) {
+// tile folds keys [lo, hi) into the online-softmax state of query row i of
+// the G heads of kv head kh (scratch slots sl0..sl0+G-1).
+func (a *Attention) tile(sc *attnScratch, b, kh, i, sl0, lo, hi, kOff, vOff int, scale float32) {
 	dv := a.dv()
+	g := a.Hq / a.Hkv
 	n := hi - lo
-	s := sc.s[:n]
-	q := sc.q[sl*a.D : (sl+1)*a.D]
+	q := sc.q[sl0*a.D : (sl0+g)*a.D]
 	if a.K.F32 != nil {
-		impl.dotsF32(s, q, a.K.F32[kOff+lo*a.K.RowStride:], a.K.RowStride)
+		impl.dotsGF32(sc.s, attnKeyBlock, n, q, g, a.K.F32[kOff+lo*a.K.RowStride:], a.K.RowStride)
 	} else {
-		impl.dotsF16(s, q, a.K.F16[kOff+lo*a.K.RowStride:], a.K.RowStride)
+		impl.dotsGF16(sc.s, attnKeyBlock, n, q, g, a.K.F16[kOff+lo*a.K.RowStride:], a.K.RowStride)
 	}
-	if a.Softcap != 0 {
-		c := a.Softcap
-		for j := range s {
-			s[j] = s[j] * scale / c
+	for gh := range g {
+		sl := sl0 + gh
+		s := sc.s[gh*attnKeyBlock:][:n]
+		if a.Softcap != 0 {
+			c := a.Softcap
+			for j := range s {
+				s[j] = s[j] * scale / c
+			}
+			impl.tanh(s, s)
+			for j := range s {
+				s[j] *= c
+			}
 		}
-		impl.tanh(s, s)
-		for j := range s {
-			s[j] *= c
+		if a.Mask != nil {
+			mrow := a.Mask[b*a.MaskBatch+(kh*g+gh)*a.MaskHead+i*a.MaskRow+lo:][:n]
+			for j := range s {
+				s[j] += mrow[j]
+			}
 		}
-	}
-	if a.Mask != nil {
-		mrow := a.Mask[b*a.MaskBatch+h*a.MaskHead+i*a.MaskRow+lo:][:n]
-		for j := range s {
-			s[j] += mrow[j]
+		mb := impl.maxv(s)
+		if mb == float32(math.Inf(-1)) {
+			clear(s) // nothing visible: contributes nothing below
+			continue
 		}
-	}
-	mb := impl.maxv(s)
-	if mb == float32(math.Inf(-1)) {
-		return
-	}
-	m := max(sc.m[sl], mb)
-	acc := sc.acc[sl*dv : (sl+1)*dv]
-	if m != sc.m[sl] && sc.l[sl] != 0 {
-		alpha := expf(sc.m[sl] - m)
-		sc.l[sl] *= alpha
-		for d := range acc {
-			acc[d] *= alpha
+		m := max(sc.m[sl], mb)
+		if m != sc.m[sl] && sc.l[sl] != 0 {
+			alpha := expf(sc.m[sl] - m)
+			sc.l[sl] *= alpha
+			acc := sc.acc[sl*dv : (sl+1)*dv]
+			for d := range acc {
+				acc[d] *= alpha
+			}
 		}
+		sc.m[sl] = m
+		sc.l[sl] += impl.expSubSum(s, m)
 	}
-	sc.m[sl] = m
-	sc.l[sl] += impl.expSubSum(s, m)
+	acc := sc.acc[sl0*dv : (sl0+g)*dv]
 	if a.V.F32 != nil {
-		impl.axpysF32(acc, s, a.V.F32[vOff+lo*a.V.RowStride:], a.V.RowStride)
+		impl.axpysGF32(acc, dv, dv, g, sc.s, attnKeyBlock, n, a.V.F32[vOff+lo*a.V.RowStride:], a.V.RowStride)
 	} else {
-		impl.axpysF16(acc, s, a.V.F16[vOff+lo*a.V.RowStride:], a.V.RowStride)
+		impl.axpysGF16(acc, dv, dv, g, sc.s, attnKeyBlock, n, a.V.F16[vOff+lo*a.V.RowStride:], a.V.RowStride)
 	}
 }
 
@@ -501,11 +504,10 @@ func (a *Attention) tile(sc *attnScratch, b, h, i, sl, lo, hi, kOff, vOff int, s
 func (a *Attention) finish(sc *attnScratch, b, kh, i0, rows int) {
 	dv := a.dv()
 	g := a.Hq / a.Hkv
-	for gh := range g {
-		h := kh*g + gh
-		for i := range rows {
-			sl := gh*rows + i
-			out := a.Out[b*a.OutBatch+h*a.OutHead+(i0+i)*a.OutRow:][:dv]
+	for i := range rows {
+		for gh := range g {
+			sl := i*g + gh
+			out := a.Out[b*a.OutBatch+(kh*g+gh)*a.OutHead+(i0+i)*a.OutRow:][:dv]
 			acc := sc.acc[sl*dv : (sl+1)*dv]
 			if sc.l[sl] == 0 {
 				clear(out)

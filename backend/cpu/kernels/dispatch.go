@@ -12,6 +12,10 @@ type impls struct {
 	dotsF16                       func(s, q []float32, k []uint16, stride int)
 	axpysF32                      func(acc, p, v []float32, stride int)
 	axpysF16                      func(acc, p []float32, v []uint16, stride int)
+	dotsGF32                      func(s []float32, sstride, n int, q []float32, G int, k []float32, kstride int)
+	dotsGF16                      func(s []float32, sstride, n int, q []float32, G int, k []uint16, kstride int)
+	axpysGF32                     func(acc []float32, astride, d, G int, p []float32, pstride, n int, v []float32, vstride int)
+	axpysGF16                     func(acc []float32, astride, d, G int, p []float32, pstride, n int, v []uint16, vstride int)
 	maxv                          func(x []float32) float32
 	expSubSum                     func(x []float32, m float32) float32
 	f16ToF32                      func(dst []float32, src []uint16)
@@ -57,6 +61,10 @@ func genericImpls() impls {
 		dotsF16:     dotsF16Go,
 		axpysF32:    axpysF32Go,
 		axpysF16:    axpysF16Go,
+		dotsGF32:    dotsGF32Go,
+		dotsGF16:    dotsGF16Go,
+		axpysGF32:   axpysGF32Go,
+		axpysGF16:   axpysGF16Go,
 		maxv:        maxOf,
 		expSubSum:   expSubSumGo,
 		f16ToF32:    f16ToF32Go,

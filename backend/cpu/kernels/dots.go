@@ -55,3 +55,34 @@ func axpysF16Go(acc, p []float32, v []uint16, stride int) {
 		}
 	}
 }
+
+// dotsGF32Go sets s[g·sstride+j] = q_g·k[j·kstride:] for the G query rows of
+// q (each len(q)/G long) and j < n.
+func dotsGF32Go(s []float32, sstride, n int, q []float32, G int, k []float32, kstride int) {
+	d := len(q) / G
+	for gi := range G {
+		dotsF32Go(s[gi*sstride:gi*sstride+n], q[gi*d:(gi+1)*d], k, kstride)
+	}
+}
+
+// dotsGF16Go is dotsGF32Go with half-precision keys.
+func dotsGF16Go(s []float32, sstride, n int, q []float32, G int, k []uint16, kstride int) {
+	d := len(q) / G
+	for gi := range G {
+		dotsF16Go(s[gi*sstride:gi*sstride+n], q[gi*d:(gi+1)*d], k, kstride)
+	}
+}
+
+// axpysGF32Go adds Σ_j p[g·pstride+j]·v[j·vstride:] to acc[g·astride:][:d] for g < G.
+func axpysGF32Go(acc []float32, astride, d, G int, p []float32, pstride, n int, v []float32, vstride int) {
+	for gi := range G {
+		axpysF32Go(acc[gi*astride:gi*astride+d], p[gi*pstride:gi*pstride+n], v, vstride)
+	}
+}
+
+// axpysGF16Go is axpysGF32Go with half-precision values.
+func axpysGF16Go(acc []float32, astride, d, G int, p []float32, pstride, n int, v []uint16, vstride int) {
+	for gi := range G {
+		axpysF16Go(acc[gi*astride:gi*astride+d], p[gi*pstride:gi*pstride+n], v, vstride)
+	}
+}

@@ -60,3 +60,54 @@ func closeBits(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// TestGroupedKernels compares the grouped (GQA) dot and axpy kernels of
+// every tier with their twins: group sizes 1–7 (split into 4/2/1), key
+// counts around the 4-key blocks, f32 and f16.
+func TestGroupedKernels(t *testing.T) {
+	r := rng(31)
+	forLevels(t, func(t *testing.T) {
+		for _, G := range []int{1, 2, 3, 4, 5, 7} {
+			for _, n := range []int{1, 3, 4, 5, 8, 64} {
+				for _, d := range []int{8, 16, 24, 64, 128} {
+					q := randSlice(r, G*d, 1)
+					kf := randSlice(r, n*(d+2), 1)
+					kh := make([]uint16, len(kf))
+					F32ToF16(kh, kf)
+					const ss = 70
+					got, want := make([]float32, G*ss), make([]float32, G*ss)
+					impl.dotsGF32(got, ss, n, q, G, kf, d+2)
+					dotsGF32Go(want, ss, n, q, G, kf, d+2)
+					near(t, "dotsGF32", got, want, 1e-6)
+					impl.dotsGF16(got, ss, n, q, G, kh, d+2)
+					dotsGF16Go(want, ss, n, q, G, kh, d+2)
+					near(t, "dotsGF16", got, want, 1e-6)
+
+					p := randSlice(r, G*ss, 1)
+					acc := randSlice(r, G*(d+1), 1)
+					acc2 := append([]float32(nil), acc...)
+					impl.axpysGF32(acc, d+1, d, G, p, ss, n, kf, d+2)
+					axpysGF32Go(acc2, d+1, d, G, p, ss, n, kf, d+2)
+					near(t, "axpysGF32", acc, acc2, 1e-6)
+					impl.axpysGF16(acc, d+1, d, G, p, ss, n, kh, d+2)
+					axpysGF16Go(acc2, d+1, d, G, p, ss, n, kh, d+2)
+					near(t, "axpysGF16", acc, acc2, 1e-6)
+				}
+			}
+		}
+	})
+}
+
+// near requires |got-want| ≤ tol·max|want| elementwise (summation orders differ).
+func near(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	var den float64
+	for _, w := range want {
+		den = math.Max(den, math.Abs(float64(w)))
+	}
+	for i := range want {
+		if math.Abs(float64(got[i])-float64(want[i])) > tol*math.Max(den, 1) {
+			t.Fatalf("%s[%d]: %g, twin %g", what, i, got[i], want[i])
+		}
+	}
+}

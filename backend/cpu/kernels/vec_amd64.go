@@ -7,6 +7,30 @@ package kernels
 import "unsafe"
 
 //go:noescape
+func dotsF32G2AVX512(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)
+
+//go:noescape
+func axpysF32G2AVX512(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
+
+//go:noescape
+func dotsF16G2AVX512(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)
+
+//go:noescape
+func axpysF16G2AVX512(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
+
+//go:noescape
+func dotsF32G4AVX512(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)
+
+//go:noescape
+func axpysF32G4AVX512(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
+
+//go:noescape
+func dotsF16G4AVX512(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)
+
+//go:noescape
+func axpysF16G4AVX512(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
+
+//go:noescape
 func ropeHalfAVX512(dst, src, cos, sin *float32, half, heads, stride int)
 
 //go:noescape
@@ -98,6 +122,18 @@ func axpysF32AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, st
 
 //go:noescape
 func axpysF16AVX512(acc *float32, d int, p *float32, n int, v unsafe.Pointer, stride int)
+
+//go:noescape
+func dotsF32G2AVX2(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)
+
+//go:noescape
+func axpysF32G2AVX2(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
+
+//go:noescape
+func dotsF16G2AVX2(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)
+
+//go:noescape
+func axpysF16G2AVX2(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
 
 //go:noescape
 func ropeHalfAVX2(dst, src, cos, sin *float32, half, heads, stride int)

@@ -988,24 +988,175 @@ func (g *asm) axpys(name string, half bool) {
 
 // hsum4 reduces accumulators 0..3 to four sums stored at (DI) with a
 // transpose-and-add tree (cheaper than four horizontal sums).
-func (g *asm) hsum4() {
+func (g *asm) hsum4() { g.hsum4At(0, 4, "(DI)") }
+
+// hsum4At reduces accumulators a..a+3 into four floats stored at mem, using
+// registers t..t+3 as temporaries.
+func (g *asm) hsum4At(a, t int, mem string) {
 	r := g.r
-	g.op("VUNPCKLPS %s, %s, %s", r(1), r(0), r(4))
-	g.op("VUNPCKHPS %s, %s, %s", r(1), r(0), r(5))
-	g.op("VADDPS %s, %s, %s", r(5), r(4), r(4))
-	g.op("VUNPCKLPS %s, %s, %s", r(3), r(2), r(6))
-	g.op("VUNPCKHPS %s, %s, %s", r(3), r(2), r(7))
-	g.op("VADDPS %s, %s, %s", r(7), r(6), r(6))
-	g.op("VUNPCKLPD %s, %s, %s", r(6), r(4), r(5))
-	g.op("VUNPCKHPD %s, %s, %s", r(6), r(4), r(7))
-	g.op("VADDPS %s, %s, %s", r(7), r(5), r(5))
+	g.op("VUNPCKLPS %s, %s, %s", r(a+1), r(a), r(t))
+	g.op("VUNPCKHPS %s, %s, %s", r(a+1), r(a), r(t+1))
+	g.op("VADDPS %s, %s, %s", r(t+1), r(t), r(t))
+	g.op("VUNPCKLPS %s, %s, %s", r(a+3), r(a+2), r(t+2))
+	g.op("VUNPCKHPS %s, %s, %s", r(a+3), r(a+2), r(t+3))
+	g.op("VADDPS %s, %s, %s", r(t+3), r(t+2), r(t+2))
+	g.op("VUNPCKLPD %s, %s, %s", r(t+2), r(t), r(t+1))
+	g.op("VUNPCKHPD %s, %s, %s", r(t+2), r(t), r(t+3))
+	g.op("VADDPS %s, %s, %s", r(t+3), r(t+1), r(t+1))
 	if g.a.z {
-		g.op("VEXTRACTF64X4 $1, Z5, Y6")
-		g.op("VADDPS Y6, Y5, Y5")
+		g.op("VEXTRACTF64X4 $1, Z%d, Y%d", t+1, t+2)
+		g.op("VADDPS Y%d, Y%d, Y%d", t+2, t+1, t+1)
 	}
-	g.op("VEXTRACTF128 $1, Y5, X6")
-	g.op("VADDPS X6, X5, X5")
-	g.op("VMOVUPS X5, (DI)")
+	if g.a.z {
+		g.op("VEXTRACTF32X4 $1, Y%d, X%d", t+1, t+2)
+	} else {
+		g.op("VEXTRACTF128 $1, Y%d, X%d", t+1, t+2)
+	}
+	g.op("VADDPS X%d, X%d, X%d", t+2, t+1, t+1)
+	g.op("VMOVUPS X%d, %s", t+1, mem)
+}
+
+// dotsG emits func name(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)
+// for a fixed group of G query rows (q holds G rows of d, contiguous):
+// s[g·sstride+j] = q_g·k_j, n a multiple of 4, d a multiple of lanes. Each key
+// vector is loaded (and widened) once for all G rows.
+func (g *asm) dotsG(name string, half bool, G int) {
+	es := 4
+	if half {
+		es = 2
+	}
+	fmt.Fprintf(&g.b, "\n// func %s%s(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)\nTEXT ·%s%s(SB), NOSPLIT, $0-56\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ s+0(FP), DI")
+	g.op("MOVQ sstride+8(FP), R13")
+	g.op("SHLQ $2, R13")
+	g.op("MOVQ n+16(FP), CX")
+	g.op("MOVQ q+24(FP), SI")
+	g.op("MOVQ d+32(FP), BX")
+	g.op("MOVQ k+40(FP), DX")
+	g.op("MOVQ kstride+48(FP), R8")
+	g.op("SHLQ $%d, R8", map[int]int{4: 2, 2: 1}[es])
+	g.op("LEAQ (R8)(R8*2), R12")
+	g.op("MOVQ BX, R9")
+	g.op("SHLQ $2, R9") // bytes per q row
+	kreg, qreg := 4*G, 4*G+4
+	fmt.Fprintf(&g.b, "quad_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	for i := range 4 * G {
+		g.op("VXORPS %s, %s, %s", g.r(i), g.r(i), g.r(i))
+	}
+	g.op("XORQ AX, AX")
+	fmt.Fprintf(&g.b, "dl_%s:\n", name)
+	g.op("LEAQ (DX)(AX*%d), R10", es)
+	rows := []string{"(R10)", "(R10)(R8*1)", "(R10)(R8*2)", "(R10)(R12*1)"}
+	for i, m := range rows {
+		g.load(half, m, g.r(kreg+i))
+	}
+	g.op("LEAQ (SI)(AX*4), R11")
+	for gi := range G {
+		if gi > 0 {
+			g.op("ADDQ R9, R11")
+		}
+		g.op("VMOVUPS (R11), %s", g.r(qreg))
+		for i := range 4 {
+			g.op("VFMADD231PS %s, %s, %s", g.r(kreg+i), g.r(qreg), g.r(4*gi+i))
+		}
+	}
+	g.op("ADDQ $%d, AX", g.a.lanes)
+	g.op("CMPQ AX, BX")
+	g.op("JLT dl_%s", name)
+	g.op("MOVQ DI, R11")
+	for gi := range G {
+		if gi > 0 {
+			g.op("ADDQ R13, R11")
+		}
+		g.hsum4At(4*gi, kreg, "(R11)")
+	}
+	g.op("ADDQ $16, DI")
+	g.op("LEAQ (DX)(R8*4), DX")
+	g.op("SUBQ $4, CX")
+	g.op("JMP quad_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
+// axpysG emits func name(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int):
+// for g < G: acc[g·astride:][:d] += Σ_j p[g·pstride+j]·v[j·vstride:], d a
+// multiple of lanes; each value vector is loaded (and widened) once for all
+// G rows.
+func (g *asm) axpysG(name string, half bool, G int) {
+	es := 4
+	if half {
+		es = 2
+	}
+	fmt.Fprintf(&g.b, "\n// func %s%s(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)\nTEXT ·%s%s(SB), NOSPLIT, $0-64\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ acc+0(FP), DI")
+	g.op("MOVQ astride+8(FP), R12")
+	g.op("SHLQ $2, R12")
+	g.op("MOVQ d+16(FP), BX")
+	g.op("MOVQ p+24(FP), SI")
+	g.op("MOVQ pstride+32(FP), R13")
+	g.op("SHLQ $2, R13")
+	g.op("MOVQ v+48(FP), DX")
+	g.op("MOVQ vstride+56(FP), R8")
+	g.op("SHLQ $%d, R8", map[int]int{4: 2, 2: 1}[es])
+	wmax := 4
+	if !g.a.z && G > 2 {
+		wmax = 2
+	}
+	for _, w := range []int{wmax, 1} {
+		lbl := fmt.Sprintf("%s_%d", name, w)
+		vreg, breg := G*w, G*w+w
+		fmt.Fprintf(&g.b, "chunk_%s:\n", lbl)
+		g.op("CMPQ BX, $%d", w*g.a.lanes)
+		g.op("JLT end_%s", lbl)
+		g.op("MOVQ DI, R11")
+		for gi := range G {
+			if gi > 0 {
+				g.op("ADDQ R12, R11")
+			}
+			for c := range w {
+				g.op("VMOVUPS %d(R11), %s", 4*g.a.lanes*c, g.r(gi*w+c))
+			}
+		}
+		g.op("MOVQ SI, R10") // p column j
+		g.op("MOVQ DX, R11") // v row j
+		g.op("MOVQ n+40(FP), CX")
+		fmt.Fprintf(&g.b, "key_%s:\n", lbl)
+		for c := range w {
+			g.load(half, fmt.Sprintf("%d(R11)", es*g.a.lanes*c), g.r(vreg+c))
+		}
+		g.op("MOVQ R10, AX")
+		for gi := range G {
+			if gi > 0 {
+				g.op("ADDQ R13, AX")
+			}
+			for c := range w {
+				g.bfma("(AX)", g.r(vreg+c), g.r(gi*w+c), g.r(breg))
+			}
+		}
+		g.op("ADDQ $4, R10")
+		g.op("ADDQ R8, R11")
+		g.op("DECQ CX")
+		g.op("JNE key_%s", lbl)
+		g.op("MOVQ DI, R11")
+		for gi := range G {
+			if gi > 0 {
+				g.op("ADDQ R12, R11")
+			}
+			for c := range w {
+				g.op("VMOVUPS %s, %d(R11)", g.r(gi*w+c), 4*g.a.lanes*c)
+			}
+		}
+		g.op("ADDQ $%d, DI", 4*g.a.lanes*w)
+		g.op("ADDQ $%d, DX", es*g.a.lanes*w)
+		g.op("SUBQ $%d, BX", g.a.lanes*w)
+		g.op("JMP chunk_%s", lbl)
+		fmt.Fprintf(&g.b, "end_%s:\n", lbl)
+	}
+	g.op("VZEROUPPER")
+	g.op("RET")
 }
 
 // hmax reduces register i to its maximum in lane 0 (X i).
@@ -1143,6 +1294,26 @@ func main() {
 		g.dots("dotsF16", true)
 		g.axpys("axpysF32", false)
 		g.axpys("axpysF16", true)
+		gmax := 4
+		if !a.z {
+			gmax = 2
+		}
+		for _, G := range []int{2, 4} {
+			if G > gmax {
+				continue
+			}
+			for _, h := range []bool{false, true} {
+				t := "F32"
+				if h {
+					t = "F16"
+				}
+				dn, an := fmt.Sprintf("dots%sG%d", t, G), fmt.Sprintf("axpys%sG%d", t, G)
+				g.dotsG(dn, h, G)
+				g.axpysG(an, h, G)
+				decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)\n", dn, a.name))
+				decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)\n", an, a.name))
+			}
+		}
 		g.maxv()
 		g.expSubSum()
 		g.cvt()
