@@ -184,6 +184,10 @@ func TestSoftmax(t *testing.T) {
 	if got[0] != 0 || got[1] != 0 {
 		t.Fatalf("fully masked row: %v", got)
 	}
+	LogSoftmax(got, src, 2, 0, 1, nil)
+	if !math.IsInf(float64(got[0]), -1) || !math.IsInf(float64(got[1]), -1) {
+		t.Fatalf("fully masked log-softmax row: %v", got)
+	}
 }
 
 func TestNorms(t *testing.T) {

@@ -60,7 +60,7 @@ func Softmax(dst, src []float32, cols, lo, hi int, o *SoftmaxOpts) {
 }
 
 // LogSoftmax computes log(softmax) of rows lo ≤ r < hi with the same options.
-// Excluded columns get -Inf.
+// Excluded columns, and rows whose logits are all -Inf, get -Inf.
 func LogSoftmax(dst, src []float32, cols, lo, hi int, o *SoftmaxOpts) {
 	if o == nil {
 		o = &SoftmaxOpts{}
@@ -69,10 +69,18 @@ func LogSoftmax(dst, src []float32, cols, lo, hi int, o *SoftmaxOpts) {
 		out := dst[r*cols : (r+1)*cols]
 		n := logits(out, src[r*cols:(r+1)*cols], r, o)
 		row := out[:n]
-		m := maxOf(row)
+		m := impl.maxv(row)
+		if m == float32(math.Inf(-1)) {
+			for j := range out {
+				out[j] = m
+			}
+			continue
+		}
+		var buf [sumChunk]float32
 		var s float64
-		for _, v := range row {
-			s += float64(expf(v - m))
+		for k := 0; k < len(row); k += sumChunk {
+			c := buf[:copy(buf[:], row[k:min(k+sumChunk, len(row))])]
+			s += float64(impl.expSubSum(c, m))
 		}
 		lse := m + float32(math.Log(s))
 		for j := range row {
