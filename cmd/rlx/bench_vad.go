@@ -44,7 +44,9 @@ func newBenchVADCmd() *cobra.Command {
 		Short: "Silero VAD real-time factor on one thread (streaming, one window per call)",
 		Long: `bench vad streams a synthetic signal through Silero VAD v5 one window at a
 time on one OS thread, as a live stream would, and reports the real-time factor
-(seconds of audio per second of compute). It is the protocol of the
+(seconds of audio per second of compute), through the rlx IR graph on the CPU
+backend (--engine graph) or the model package's fused kernels (--engine kernels).
+It is the protocol of the
 onnxruntime anchor (shared/anchors/vad_rtf.js): 600 s at 16 kHz, windows of
 512 samples with 64 of context, state carried. Pin it to a core (taskset -c 1)
 to compare with that anchor.`,
@@ -123,7 +125,7 @@ to compare with that anchor.`,
 	f.Float64Var(&seconds, "seconds", 600, "seconds of audio per run")
 	f.IntVar(&runs, "runs", 5, "number of runs")
 	f.IntVar(&rate, "rate", 16000, "sample rate: 16000 or 8000")
-	f.StringVar(&engine, "engine", "kernels", "kernels or graph (the rlx IR graph on the CPU backend)")
+	f.StringVar(&engine, "engine", "graph", "graph (the rlx IR graph on the CPU backend) or kernels (the model package's fused kernels)")
 	f.BoolVar(&useCPU, "cputime", false, "rate by the thread's CPU time instead of wall time (steadier on a busy host)")
 	f.BoolVar(&asJSON, "json", false, "print a JSON report")
 	return cmd

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rlx-go/rlx/audio/wav"
 	"github.com/rlx-go/rlx/backend/cpu"
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
 	"github.com/rlx-go/rlx/models/silero"
 	"github.com/rlx-go/rlx/vad"
 	"github.com/spf13/cobra"
@@ -53,7 +54,7 @@ the flags are its knobs. "-" reads the WAV from standard input.`,
 	fl.Float64Var(&f.opts.MaxSpeechS, "max-speech-s", 0, "split segments longer than this (0: no limit)")
 	fl.BoolVar(&f.json, "json", false, "print the segments as JSON")
 	fl.BoolVar(&f.probs, "probs", false, "print the per-window speech probabilities as JSON")
-	fl.StringVar(&f.engine, "engine", "kernels", "how to run the model: kernels (fused, fastest) or graph (the rlx IR graph on the CPU backend)")
+	fl.StringVar(&f.engine, "engine", "graph", "how to run the model: graph (the rlx IR graph on the CPU backend) or kernels (the model package's fused kernels)")
 	rootCmd.AddCommand(cmd)
 }
 
@@ -100,7 +101,8 @@ func runVAD(cmd *cobra.Command, path string, f *vadFlags) error {
 	switch f.engine {
 	case "kernels":
 	case "graph":
-		opts = append(opts, silero.OnBackend(cpu.New(cpu.Options{})))
+		// One window is far too small to share between threads.
+		opts = append(opts, silero.OnBackend(cpu.New(cpu.Options{Pool: parallel.New(1)})))
 	default:
 		return fmt.Errorf("vad: unknown --engine %q (want kernels or graph)", f.engine)
 	}

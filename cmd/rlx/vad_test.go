@@ -111,9 +111,9 @@ func TestVADCommandMatchesLibrary(t *testing.T) {
 	if len(got.Probabilities) != len(want.Probabilities) || got.ProbabilityHopS != 0.032 {
 		t.Errorf("%d probabilities (hop %v), library %d", len(got.Probabilities), got.ProbabilityHopS, len(want.Probabilities))
 	}
-	graph := vadJSONOut(t, "--json", "--engine", "graph", "--min-silence-ms", "300", file)
-	if len(graph.Segments) != len(got.Segments) {
-		t.Errorf("--engine graph: %d segments, kernels %d", len(graph.Segments), len(got.Segments))
+	kern := vadJSONOut(t, "--json", "--engine", "kernels", "--min-silence-ms", "300", file)
+	if len(kern.Segments) != len(got.Segments) {
+		t.Errorf("--engine kernels: %d segments, graph %d", len(kern.Segments), len(got.Segments))
 	}
 	wavBytes, _ := os.ReadFile(file)
 	rootCmd.SetIn(bytes.NewReader(wavBytes))
