@@ -5,8 +5,9 @@ import (
 	"math"
 )
 
-// K-quant activations: ggml's Q8_K scheme (one float32 scale per 256,
-// d = max/−127, values rounded to nearest), stored for the kernels:
+// K-quant activations: like ggml's Q8_K, one float32 scale per 256 values
+// (here d = max|x|/127 and q = round-to-nearest-even(x·127/max|x|), the same
+// arithmetic as the assembly), stored for the kernels:
 //
 //	[0, 256)   int8 values in the chunk order of the weight type
 //	[256, 320) int32 sums: Q4_K/Q5_K eight sums of the 32-element groups;
@@ -18,14 +19,14 @@ const actKBytes = 384
 
 func quantActK(b []byte, x []float32, kind kernelKind) {
 	clear(b)
-	maxv, amax := absMax(x)
+	_, amax := absMax(x)
 	if amax == 0 {
 		return
 	}
-	iscale := -127 / maxv
+	id := 127 / amax
 	var q [qkK]int8
 	for j, v := range x {
-		q[j] = int8(min(127, nearestInt(iscale*v)))
+		q[j] = int8(max(-127, min(127, nearestInt(v*id))))
 	}
 	order := &kchunkOrder32
 	if kind == kindQ6K {
@@ -49,7 +50,7 @@ func quantActK(b []byte, x []float32, kind kernelKind) {
 	for i, e := range order {
 		b[i] = byte(q[e])
 	}
-	binary.LittleEndian.PutUint32(b[320:], math.Float32bits(1/iscale))
+	binary.LittleEndian.PutUint32(b[320:], math.Float32bits(amax/127))
 }
 
 func actKD(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b[320:])) }

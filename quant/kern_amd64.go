@@ -28,3 +28,17 @@ func dotQ5KVNNI(w, x []byte, nsb int) float32
 
 //go:noescape
 func dotQ6KVNNI(w, x []byte, nsb int) float32
+
+// quantAct32AVX512 quantizes the 32-blocks of one activation row into the
+// group layout: nb real blocks from x, zeros up to the next multiple of 16
+// blocks; qs gets 512 bytes, d and s 16 floats per group. scratch must hold
+// 512 bytes.
+//
+//go:noescape
+func quantAct32AVX512(x *float32, nb int, qs *int8, d, s *float32, scratch *byte)
+
+// quantActKAVX512 quantizes nb super-blocks into actK layout (Q6_K order if
+// six). scratch must hold 256 bytes.
+//
+//go:noescape
+func quantActKAVX512(x *float32, nb int, dst, scratch *byte, six bool)

@@ -21,3 +21,11 @@ func dotQ4_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32 {
 func dotQ4KVNNI(w, x []byte, nsb int) float32 { return dotQ4KGo(w, x, nsb) }
 func dotQ5KVNNI(w, x []byte, nsb int) float32 { return dotQ5KGo(w, x, nsb) }
 func dotQ6KVNNI(w, x []byte, nsb int) float32 { return dotQ6KGo(w, x, nsb) }
+
+func quantAct32AVX512(x *float32, nb int, qs *int8, d, s *float32, scratch *byte) {
+	panic("quant: assembly called without amd64")
+}
+
+func quantActKAVX512(x *float32, nb int, dst, scratch *byte, six bool) {
+	panic("quant: assembly called without amd64")
+}

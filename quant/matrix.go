@@ -198,35 +198,61 @@ func grow[T any](s []T, n int) []T {
 
 // quantize fills a from x (M rows of K), in parallel over blocks.
 func (a *act) quantize(p *parallel.Pool, x []float32) {
+	asm := useAsm()
 	switch a.kind {
 	case kindQ4_0, kindQ8_0:
 		nb := a.kp / 32
 		kb := a.K / 32
-		p.For(a.M*nb, 32, func(lo, hi int) {
-			var tmp [32]int8
+		groups := nb / 16
+		p.For(a.M*groups, 4, func(lo, hi int) {
+			var scratch [blockGroup]byte
 			for i := lo; i < hi; i++ {
-				r, b := i/nb, i%nb
-				if b >= kb {
-					a.d[i], a.sum[i] = 0, 0
-					tmp = [32]int8{}
-				} else {
-					a.d[i], a.sum[i] = quantAct32(tmp[:], x[r*a.K+32*b:r*a.K+32*b+32])
+				r, g := i/groups, i%groups
+				real := min(16, max(0, kb-16*g))
+				b0 := r*nb + 16*g
+				if asm {
+					xp := &x[r*a.K] // K ≥ 32, so the row has an element 0
+					if real > 0 {
+						xp = &x[r*a.K+512*g]
+					}
+					quantAct32AVX512(xp, real, &a.qs[r*a.kp+blockGroup*g], &a.d[b0], &a.sum[b0], &scratch[0])
+					continue
 				}
-				// scatter into the group layout (groupPos)
-				grp := a.qs[r*a.kp+blockGroup*(b/16):]
-				L := b % 16
-				for c := 0; c < 8; c++ {
-					copy(grp[64*c+4*L:64*c+4*L+4], tmp[4*c:4*c+4])
-				}
+				a.quantGroup32(x[r*a.K:(r+1)*a.K], r, g, real)
 			}
 		})
 	default:
 		nb := a.M * a.K / qkK
-		p.For(nb, 4, func(lo, hi int) {
+		p.For(nb, 8, func(lo, hi int) {
+			if asm {
+				var scratch [qkK]byte
+				quantActKAVX512(&x[lo*qkK], hi-lo, &a.xk[lo*actKBytes], &scratch[0], a.kind == kindQ6K)
+				return
+			}
 			for i := lo; i < hi; i++ {
 				quantActK(a.xk[i*actKBytes:(i+1)*actKBytes], x[i*qkK:(i+1)*qkK], a.kind)
 			}
 		})
+	}
+}
+
+// quantGroup32 is the Go twin of quantAct32AVX512 for group g of row r.
+func (a *act) quantGroup32(x []float32, r, g, real int) {
+	nb := a.kp / 32
+	grp := a.qs[r*a.kp+blockGroup*g : r*a.kp+blockGroup*(g+1)]
+	var tmp [32]int8
+	for L := 0; L < 16; L++ {
+		i := r*nb + 16*g + L
+		if L < real {
+			b := 16*g + L
+			a.d[i], a.sum[i] = quantAct32(tmp[:], x[32*b:32*b+32])
+		} else {
+			a.d[i], a.sum[i] = 0, 0
+			tmp = [32]int8{}
+		}
+		for c := 0; c < 8; c++ { // scatter into the group layout (groupPos)
+			copy(grp[64*c+4*L:64*c+4*L+4], tmp[4*c:4*c+4])
+		}
 	}
 }
 

@@ -38,3 +38,20 @@ func rowDot(m *Matrix, a *act) float32 {
 	dotFuncs[m.kind](m, a, 0, 0, 1, y[:])
 	return y[0]
 }
+
+// BenchmarkActQuantize measures quantizing one activation row (decode).
+func BenchmarkActQuantize(b *testing.B) {
+	for _, kind := range []kernelKind{kindQ8_0, kindQ4K} {
+		b.Run(map[kernelKind]string{kindQ8_0: "32-blocks", kindQ4K: "K"}[kind], func(b *testing.B) {
+			const K = 4096
+			p := parallel.New(1)
+			defer p.Close()
+			x := randActs(1, K, 3)
+			a := getAct(kind, 1, K)
+			b.SetBytes(4 * K)
+			for i := 0; i < b.N; i++ {
+				a.quantize(p, x)
+			}
+		})
+	}
+}

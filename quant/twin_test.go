@@ -120,3 +120,50 @@ func TestTierDispatch(t *testing.T) {
 		}
 	}
 }
+
+// TestActQuantTwins: the assembly activation quantizers must produce the
+// Go twins' bytes exactly (same float32 operations, same rounding).
+func TestActQuantTwins(t *testing.T) {
+	if !useAsm() {
+		t.Skip("assembly not available")
+	}
+	p := parallel.New(2)
+	defer p.Close()
+	for _, kind := range []kernelKind{kindQ8_0, kindQ4K, kindQ6K} {
+		for _, s := range []struct{ M, K int }{{1, 256}, {3, 768}, {2, 4352}, {1, 8192}} {
+			x := randActs(s.M, s.K, uint64(s.K))
+			for i := 256; i < 256+64 && i < len(x); i++ {
+				x[i] = 0 // a zero 32-block (and part of a super-block)
+			}
+			if len(x) >= 1024 {
+				clear(x[512:768]) // a whole zero super-block
+				x[900] = -1e-30
+			}
+			asm := getAct(kind, s.M, s.K)
+			asm.quantize(p, x)
+			asmOK = false
+			gor := getAct(kind, s.M, s.K)
+			gor.quantize(p, x)
+			asmOK = true
+			what := fmt.Sprintf("kind %d M%d K%d", kind, s.M, s.K)
+			if kind == kindQ8_0 {
+				for i := range asm.qs {
+					if asm.qs[i] != gor.qs[i] {
+						t.Fatalf("%s: qs[%d] asm %d, Go %d", what, i, asm.qs[i], gor.qs[i])
+					}
+				}
+				for i := range asm.d {
+					if asm.d[i] != gor.d[i] || asm.sum[i] != gor.sum[i] {
+						t.Fatalf("%s: block %d asm (%g, %g), Go (%g, %g)", what, i, asm.d[i], asm.sum[i], gor.d[i], gor.sum[i])
+					}
+				}
+				continue
+			}
+			for i := range asm.xk {
+				if asm.xk[i] != gor.xk[i] {
+					t.Fatalf("%s: byte %d (block %d offset %d) asm %#x, Go %#x", what, i, i/actKBytes, i%actKBytes, asm.xk[i], gor.xk[i])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,362 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// Activation quantization (AVX-512): x → int8 with d = max|x|/127 per block
+// (q = round-to-nearest-even(x·127/max|x|), as the Go twins quantAct32 and
+// quantActK), written straight into the kernels' permuted layouts. Each
+// block's bytes first go to scratch in natural order; VPGATHERDD then reads
+// them back four bytes (one 32-bit lane) at a time in chunk order. The group
+// sums come from VPDPBUSD against a vector of ones on the permuted bytes.
+
+// ABSMAX2 leaves max(|A|, |B|) lane-wise in DST (Z16 holds the abs mask).
+#define ABSMAX2(A, B, DST, T) \
+	VANDPS Z16, A, DST \
+	VANDPS Z16, B, T \
+	VMAXPS T, DST, DST
+
+// HMAX reduces the 16 lanes of Z17 to X17[0] (uses Z18).
+#define HMAX \
+	VEXTRACTF64X4 $1, Z17, Y18 \
+	VMAXPS        Y18, Y17, Y17 \
+	VEXTRACTF32X4 $1, Y17, X18 \
+	VMAXPS        X18, X17, X17 \
+	VPERMILPS     $0x4e, X17, X18 \
+	VMAXPS        X18, X17, X17 \
+	VPERMILPS     $0xb1, X17, X18 \
+	VMAXPS        X18, X17, X17
+
+#define CONSTS \
+	MOVL         $0x7fffffff, AX \
+	VPBROADCASTD AX, Z16 \
+	MOVL         $0x01010101, AX \
+	VPBROADCASTD AX, Z22 \
+	MOVL         $0x42fe0000, AX \
+	VMOVD        AX, X30
+
+// func quantAct32AVX512(x *float32, nb int, qs *int8, d, s *float32, scratch *byte)
+TEXT ·quantAct32AVX512(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	MOVQ qs+16(FP), DI
+	MOVQ d+24(FP), R8
+	MOVQ s+32(FP), R9
+	MOVQ scratch+40(FP), R10
+	CONSTS
+
+a32group:
+	XORQ DX, DX
+
+a32block:
+	CMPQ      DX, CX
+	JGE       a32zero
+	VMOVUPS   0(SI), Z0
+	VMOVUPS   64(SI), Z1
+	ABSMAX2(Z0, Z1, Z17, Z18)
+	HMAX
+	VXORPS    X4, X4, X4
+	VUCOMISS  X4, X17
+	JEQ       a32zero
+	VDIVSS    X17, X30, X5
+	VDIVSS    X30, X17, X6
+	VMOVSS    X6, (R8)(DX*4)
+	VBROADCASTSS X5, Z5
+	VMULPS    Z5, Z0, Z0
+	VMULPS    Z5, Z1, Z1
+	VCVTPS2DQ Z0, Z0
+	VCVTPS2DQ Z1, Z1
+	MOVQ      DX, AX
+	SHLQ      $5, AX
+	ADDQ      R10, AX
+	VPMOVSDB  Z0, 0(AX)
+	VPMOVSDB  Z1, 16(AX)
+	JMP       a32next
+
+a32zero:
+	MOVQ    DX, AX
+	SHLQ    $5, AX
+	ADDQ    R10, AX
+	VPXORD  Y4, Y4, Y4
+	VMOVDQU Y4, 0(AX)
+	MOVL    $0, (R8)(DX*4)
+
+a32next:
+	ADDQ $128, SI
+	INCQ DX
+	CMPQ DX, $16
+	JLT  a32block
+
+	VPXORD Z23, Z23, Z23
+	LEAQ   gidx32<>(SB), R11
+	MOVQ   $0, BX
+
+a32gather:
+	VMOVDQU64  0(R11), Z20
+	KXNORW     K1, K1, K1
+	VPGATHERDD (R10)(Z20*4), K1, Z21
+	VMOVDQU64  Z21, 0(DI)(BX*1)
+	VPDPBUSD   Z21, Z22, Z23
+	ADDQ       $64, R11
+	ADDQ       $64, BX
+	CMPQ       BX, $512
+	JLT        a32gather
+
+	VCVTDQ2PS Z23, Z23
+	VMULPS    0(R8), Z23, Z23
+	VMOVUPS   Z23, 0(R9)
+	ADDQ      $512, DI
+	ADDQ      $64, R8
+	ADDQ      $64, R9
+	SUBQ      $16, CX
+	JG        a32group
+	VZEROUPPER
+	RET
+
+// func quantActKAVX512(x *float32, nb int, dst, scratch *byte, six bool)
+TEXT ·quantActKAVX512(SB), NOSPLIT, $0-33
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	MOVQ dst+16(FP), DI
+	MOVQ scratch+24(FP), R10
+	MOVB six+32(FP), R12
+	CONSTS
+	LEAQ gidxk32<>(SB), R11
+	TESTB R12, R12
+	JZ    akloop
+	LEAQ gidxk16<>(SB), R11
+
+akloop:
+	VMOVUPS 0(SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS 128(SI), Z2
+	VMOVUPS 192(SI), Z3
+	VMOVUPS 256(SI), Z4
+	VMOVUPS 320(SI), Z5
+	VMOVUPS 384(SI), Z6
+	VMOVUPS 448(SI), Z7
+	VMOVUPS 512(SI), Z8
+	VMOVUPS 576(SI), Z9
+	VMOVUPS 640(SI), Z10
+	VMOVUPS 704(SI), Z11
+	VMOVUPS 768(SI), Z12
+	VMOVUPS 832(SI), Z13
+	VMOVUPS 896(SI), Z14
+	VMOVUPS 960(SI), Z15
+	ABSMAX2(Z0, Z1, Z17, Z18)
+	ABSMAX2(Z2, Z3, Z19, Z18)
+	VMAXPS Z19, Z17, Z17
+	ABSMAX2(Z4, Z5, Z19, Z18)
+	VMAXPS Z19, Z17, Z17
+	ABSMAX2(Z6, Z7, Z19, Z18)
+	VMAXPS Z19, Z17, Z17
+	ABSMAX2(Z8, Z9, Z19, Z18)
+	VMAXPS Z19, Z17, Z17
+	ABSMAX2(Z10, Z11, Z19, Z18)
+	VMAXPS Z19, Z17, Z17
+	ABSMAX2(Z12, Z13, Z19, Z18)
+	VMAXPS Z19, Z17, Z17
+	ABSMAX2(Z14, Z15, Z19, Z18)
+	VMAXPS Z19, Z17, Z17
+	HMAX
+	VPXORD    Z24, Z24, Z24
+	VMOVDQU64 Z24, 320(DI)   // d and the spare bytes after it
+	VXORPS    X24, X24, X24
+	VUCOMISS  X24, X17
+	JNE       aknonzero
+	VMOVDQU64 Z24, 0(DI)
+	VMOVDQU64 Z24, 64(DI)
+	VMOVDQU64 Z24, 128(DI)
+	VMOVDQU64 Z24, 192(DI)
+	VMOVDQU64 Z24, 256(DI)
+	JMP       aknext
+
+aknonzero:
+	VDIVSS       X17, X30, X25
+	VDIVSS       X30, X17, X26
+	VMOVSS       X26, 320(DI)
+	VBROADCASTSS X25, Z25
+#define QK(R, OFF) \
+	VMULPS    Z25, R, R \
+	VCVTPS2DQ R, R \
+	VPMOVSDB  R, OFF(R10)
+	QK(Z0, 0)
+	QK(Z1, 16)
+	QK(Z2, 32)
+	QK(Z3, 48)
+	QK(Z4, 64)
+	QK(Z5, 80)
+	QK(Z6, 96)
+	QK(Z7, 112)
+	QK(Z8, 128)
+	QK(Z9, 144)
+	QK(Z10, 160)
+	QK(Z11, 176)
+	QK(Z12, 192)
+	QK(Z13, 208)
+	QK(Z14, 224)
+	QK(Z15, 240)
+	VPXORD Z23, Z23, Z23
+#define GK(OFF) \
+	VMOVDQU64  OFF(R11), Z20 \
+	KXNORW     K1, K1, K1 \
+	VPGATHERDD (R10)(Z20*4), K1, Z21 \
+	VMOVDQU64  Z21, OFF(DI) \
+	VPDPBUSD   Z21, Z22, Z23
+	GK(0)
+	GK(64)
+	GK(128)
+	GK(192)
+	TESTB R12, R12
+	JNZ   aksix
+	VEXTRACTI64X4 $1, Z23, Y24
+	VPADDD        Y24, Y23, Y23
+	VMOVDQU32     Y23, 256(DI)
+	VPXORD        Y24, Y24, Y24
+	VMOVDQU32     Y24, 288(DI)
+	JMP           aknext
+
+aksix:
+	VPSLLD    $5, Z23, Z23
+	VMOVDQU64 Z23, 256(DI)
+
+aknext:
+	ADDQ $1024, SI
+	ADDQ $384, DI
+	DECQ CX
+	JNZ  akloop
+	VZEROUPPER
+	RET
+
+DATA gidx32<>+0(SB)/8, $0x800000000
+DATA gidx32<>+8(SB)/8, $0x1800000010
+DATA gidx32<>+16(SB)/8, $0x2800000020
+DATA gidx32<>+24(SB)/8, $0x3800000030
+DATA gidx32<>+32(SB)/8, $0x4800000040
+DATA gidx32<>+40(SB)/8, $0x5800000050
+DATA gidx32<>+48(SB)/8, $0x6800000060
+DATA gidx32<>+56(SB)/8, $0x7800000070
+DATA gidx32<>+64(SB)/8, $0x900000001
+DATA gidx32<>+72(SB)/8, $0x1900000011
+DATA gidx32<>+80(SB)/8, $0x2900000021
+DATA gidx32<>+88(SB)/8, $0x3900000031
+DATA gidx32<>+96(SB)/8, $0x4900000041
+DATA gidx32<>+104(SB)/8, $0x5900000051
+DATA gidx32<>+112(SB)/8, $0x6900000061
+DATA gidx32<>+120(SB)/8, $0x7900000071
+DATA gidx32<>+128(SB)/8, $0xa00000002
+DATA gidx32<>+136(SB)/8, $0x1a00000012
+DATA gidx32<>+144(SB)/8, $0x2a00000022
+DATA gidx32<>+152(SB)/8, $0x3a00000032
+DATA gidx32<>+160(SB)/8, $0x4a00000042
+DATA gidx32<>+168(SB)/8, $0x5a00000052
+DATA gidx32<>+176(SB)/8, $0x6a00000062
+DATA gidx32<>+184(SB)/8, $0x7a00000072
+DATA gidx32<>+192(SB)/8, $0xb00000003
+DATA gidx32<>+200(SB)/8, $0x1b00000013
+DATA gidx32<>+208(SB)/8, $0x2b00000023
+DATA gidx32<>+216(SB)/8, $0x3b00000033
+DATA gidx32<>+224(SB)/8, $0x4b00000043
+DATA gidx32<>+232(SB)/8, $0x5b00000053
+DATA gidx32<>+240(SB)/8, $0x6b00000063
+DATA gidx32<>+248(SB)/8, $0x7b00000073
+DATA gidx32<>+256(SB)/8, $0xc00000004
+DATA gidx32<>+264(SB)/8, $0x1c00000014
+DATA gidx32<>+272(SB)/8, $0x2c00000024
+DATA gidx32<>+280(SB)/8, $0x3c00000034
+DATA gidx32<>+288(SB)/8, $0x4c00000044
+DATA gidx32<>+296(SB)/8, $0x5c00000054
+DATA gidx32<>+304(SB)/8, $0x6c00000064
+DATA gidx32<>+312(SB)/8, $0x7c00000074
+DATA gidx32<>+320(SB)/8, $0xd00000005
+DATA gidx32<>+328(SB)/8, $0x1d00000015
+DATA gidx32<>+336(SB)/8, $0x2d00000025
+DATA gidx32<>+344(SB)/8, $0x3d00000035
+DATA gidx32<>+352(SB)/8, $0x4d00000045
+DATA gidx32<>+360(SB)/8, $0x5d00000055
+DATA gidx32<>+368(SB)/8, $0x6d00000065
+DATA gidx32<>+376(SB)/8, $0x7d00000075
+DATA gidx32<>+384(SB)/8, $0xe00000006
+DATA gidx32<>+392(SB)/8, $0x1e00000016
+DATA gidx32<>+400(SB)/8, $0x2e00000026
+DATA gidx32<>+408(SB)/8, $0x3e00000036
+DATA gidx32<>+416(SB)/8, $0x4e00000046
+DATA gidx32<>+424(SB)/8, $0x5e00000056
+DATA gidx32<>+432(SB)/8, $0x6e00000066
+DATA gidx32<>+440(SB)/8, $0x7e00000076
+DATA gidx32<>+448(SB)/8, $0xf00000007
+DATA gidx32<>+456(SB)/8, $0x1f00000017
+DATA gidx32<>+464(SB)/8, $0x2f00000027
+DATA gidx32<>+472(SB)/8, $0x3f00000037
+DATA gidx32<>+480(SB)/8, $0x4f00000047
+DATA gidx32<>+488(SB)/8, $0x5f00000057
+DATA gidx32<>+496(SB)/8, $0x6f00000067
+DATA gidx32<>+504(SB)/8, $0x7f00000077
+GLOBL gidx32<>(SB), RODATA|NOPTR, $512
+
+DATA gidxk32<>+0(SB)/8, $0x800000000
+DATA gidxk32<>+8(SB)/8, $0x1800000010
+DATA gidxk32<>+16(SB)/8, $0x2800000020
+DATA gidxk32<>+24(SB)/8, $0x3800000030
+DATA gidxk32<>+32(SB)/8, $0x900000001
+DATA gidxk32<>+40(SB)/8, $0x1900000011
+DATA gidxk32<>+48(SB)/8, $0x2900000021
+DATA gidxk32<>+56(SB)/8, $0x3900000031
+DATA gidxk32<>+64(SB)/8, $0xa00000002
+DATA gidxk32<>+72(SB)/8, $0x1a00000012
+DATA gidxk32<>+80(SB)/8, $0x2a00000022
+DATA gidxk32<>+88(SB)/8, $0x3a00000032
+DATA gidxk32<>+96(SB)/8, $0xb00000003
+DATA gidxk32<>+104(SB)/8, $0x1b00000013
+DATA gidxk32<>+112(SB)/8, $0x2b00000023
+DATA gidxk32<>+120(SB)/8, $0x3b00000033
+DATA gidxk32<>+128(SB)/8, $0xc00000004
+DATA gidxk32<>+136(SB)/8, $0x1c00000014
+DATA gidxk32<>+144(SB)/8, $0x2c00000024
+DATA gidxk32<>+152(SB)/8, $0x3c00000034
+DATA gidxk32<>+160(SB)/8, $0xd00000005
+DATA gidxk32<>+168(SB)/8, $0x1d00000015
+DATA gidxk32<>+176(SB)/8, $0x2d00000025
+DATA gidxk32<>+184(SB)/8, $0x3d00000035
+DATA gidxk32<>+192(SB)/8, $0xe00000006
+DATA gidxk32<>+200(SB)/8, $0x1e00000016
+DATA gidxk32<>+208(SB)/8, $0x2e00000026
+DATA gidxk32<>+216(SB)/8, $0x3e00000036
+DATA gidxk32<>+224(SB)/8, $0xf00000007
+DATA gidxk32<>+232(SB)/8, $0x1f00000017
+DATA gidxk32<>+240(SB)/8, $0x2f00000027
+DATA gidxk32<>+248(SB)/8, $0x3f00000037
+GLOBL gidxk32<>(SB), RODATA|NOPTR, $256
+
+DATA gidxk16<>+0(SB)/8, $0x400000000
+DATA gidxk16<>+8(SB)/8, $0xc00000008
+DATA gidxk16<>+16(SB)/8, $0x1400000010
+DATA gidxk16<>+24(SB)/8, $0x1c00000018
+DATA gidxk16<>+32(SB)/8, $0x2400000020
+DATA gidxk16<>+40(SB)/8, $0x2c00000028
+DATA gidxk16<>+48(SB)/8, $0x3400000030
+DATA gidxk16<>+56(SB)/8, $0x3c00000038
+DATA gidxk16<>+64(SB)/8, $0x500000001
+DATA gidxk16<>+72(SB)/8, $0xd00000009
+DATA gidxk16<>+80(SB)/8, $0x1500000011
+DATA gidxk16<>+88(SB)/8, $0x1d00000019
+DATA gidxk16<>+96(SB)/8, $0x2500000021
+DATA gidxk16<>+104(SB)/8, $0x2d00000029
+DATA gidxk16<>+112(SB)/8, $0x3500000031
+DATA gidxk16<>+120(SB)/8, $0x3d00000039
+DATA gidxk16<>+128(SB)/8, $0x600000002
+DATA gidxk16<>+136(SB)/8, $0xe0000000a
+DATA gidxk16<>+144(SB)/8, $0x1600000012
+DATA gidxk16<>+152(SB)/8, $0x1e0000001a
+DATA gidxk16<>+160(SB)/8, $0x2600000022
+DATA gidxk16<>+168(SB)/8, $0x2e0000002a
+DATA gidxk16<>+176(SB)/8, $0x3600000032
+DATA gidxk16<>+184(SB)/8, $0x3e0000003a
+DATA gidxk16<>+192(SB)/8, $0x700000003
+DATA gidxk16<>+200(SB)/8, $0xf0000000b
+DATA gidxk16<>+208(SB)/8, $0x1700000013
+DATA gidxk16<>+216(SB)/8, $0x1f0000001b
+DATA gidxk16<>+224(SB)/8, $0x2700000023
+DATA gidxk16<>+232(SB)/8, $0x2f0000002b
+DATA gidxk16<>+240(SB)/8, $0x3700000033
+DATA gidxk16<>+248(SB)/8, $0x3f0000003b
+GLOBL gidxk16<>(SB), RODATA|NOPTR, $256
