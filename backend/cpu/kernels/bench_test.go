@@ -86,17 +86,24 @@ func BenchmarkRoPE(b *testing.B) {
 }
 
 // BenchmarkAttentionDecode is one decode step of a Llama-3.2-1B layer
-// (32 query heads, 8 kv heads, head dim 64) over an f16 KV cache.
+// (32 query heads, 8 kv heads, head dim 64) over an f16 KV cache, and of a
+// Qwen3-0.6B layer (16/8 heads, head dim 128) at 512.
 func BenchmarkAttentionDecode(b *testing.B) {
-	for _, ctx := range []int{512, 4096} {
+	for _, ctx := range []int{512, 4096, -512} {
 		c := attnCase{B: 1, Hq: 32, Hkv: 8, Tq: 1, Tk: ctx, D: 64, Past: ctx - 1, Causal: true, F16: true}
+		name := fmt.Sprint(ctx)
+		if ctx < 0 {
+			ctx = -ctx
+			c = attnCase{B: 1, Hq: 16, Hkv: 8, Tq: 1, Tk: ctx, D: 128, Past: ctx - 1, Causal: true, F16: true}
+			name = fmt.Sprintf("qwen3-%d", ctx)
+		}
 		a, _ := c.build(rng(1))
 		for _, threads := range []string{"pool", "serial"} {
 			var r Runner
 			if threads == "pool" {
 				r = parallel.Default()
 			}
-			b.Run(fmt.Sprintf("%d/%s", ctx, threads), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/%s", name, threads), func(b *testing.B) {
 				benchLevels(b, func(b *testing.B) {
 					b.SetBytes(int64(2 * 2 * c.Hkv * ctx * c.D)) // K and V bytes read
 					for b.Loop() {

@@ -56,6 +56,11 @@ func TestCPUTime(t *testing.T) {
 			t.Logf("attention decode llama1b ctx=%d f16=%v: %.0f ns", ctx, f16, ns)
 		}
 	}
+	for _, ctx := range []int{512, 4096} {
+		c := attnCase{B: 1, Hq: 16, Hkv: 8, Tq: 1, Tk: ctx, D: 128, Past: ctx - 1, Causal: true, F16: true}
+		a, _ := c.build(rng(1))
+		t.Logf("attention decode qwen3-0.6b ctx=%d f16: %.0f ns", ctx, cpuPerOp(func() { _ = a.Run(nil) }, 20, 7))
+	}
 	x, w, bb := randSlice(rng(1), 64*768, 1), randSlice(rng(2), 768, 1), randSlice(rng(3), 768, 1)
 	y := make([]float32, len(x))
 	for _, l := range levels() {
