@@ -117,7 +117,9 @@ type detectorConfig struct {
 
 // OnBackend runs the detector through the model's IR graph (see Graph)
 // compiled for be, instead of the package's own fused kernels. Both compute
-// the same function; the kernels are the default because they are faster.
+// the same function; the kernels are the default here because they need no
+// backend and are faster (27 vs 41 µs per window on one core today). The
+// CLI runs the graph on the CPU backend.
 func OnBackend(be backend.Backend) DetectorOption {
 	return func(c *detectorConfig) { c.be = be }
 }
@@ -153,7 +155,8 @@ func (m *Model) NewDetector(sampleRate int, opts ...DetectorOption) (*Detector, 
 // kernel path cannot fail). Probabilities pushed after an error are 0.
 func (d *Detector) Err() error { return d.err }
 
-// Close releases the compiled program of a detector made with OnBackend.
+// Close releases the compiled program of a detector made with OnBackend (a
+// no-op otherwise). The detector must not be used afterwards.
 func (d *Detector) Close() {
 	if d.stream != nil {
 		d.stream.Close()
