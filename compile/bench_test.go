@@ -45,7 +45,7 @@ func BenchmarkLaunchOverhead(b *testing.B) {
 // BenchmarkToyDecode is one decode step of the 2-layer toy transformer
 // (dim 32), dominated by per-run and per-launch overheads.
 func BenchmarkToyDecode(b *testing.B) {
-	c := toyConfig{vocab: 61, dim: 32, heads: 4, kvHeads: 2, headDim: 8, ffn: 48, layers: 2, maxSeq: 1 << 20, wdt: tensor.F32, cacheDT: tensor.F16}
+	c := toyConfig{vocab: 61, dim: 32, heads: 4, kvHeads: 2, headDim: 8, ffn: 48, layers: 2, maxSeq: 512, wdt: tensor.F32, cacheDT: tensor.F32}
 	g, err := buildToy(c)
 	if err != nil {
 		b.Fatal(err)
@@ -60,7 +60,7 @@ func BenchmarkToyDecode(b *testing.B) {
 	past := 0
 	steps := len(p.Graph().Nodes)
 	for b.Loop() {
-		if _, err := s.Run(ctx, in, map[string]int{"past": past % 512}); err != nil {
+		if _, err := s.Run(ctx, in, map[string]int{"past": past % 64}); err != nil {
 			b.Fatal(err)
 		}
 		past++
@@ -154,5 +154,33 @@ func BenchmarkDecodeQwen3Shapes(b *testing.B) {
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
 	b.ReportMetric(float64(wbytes)/sec/1e9, "GB/s")
+	b.ReportMetric(float64(len(p.Graph().Nodes)), "nodes")
+}
+
+// BenchmarkReplan runs a 28-layer toy decoder (tiny dims) with a new
+// sequence length every time, so every run plans memory and builds its
+// launch list afresh: the cost of a binding the session has not seen.
+func BenchmarkReplan(b *testing.B) {
+	c := toyConfig{vocab: 64, dim: 16, heads: 2, kvHeads: 1, headDim: 8, ffn: 16, layers: 28, maxSeq: 128, wdt: tensor.F32, cacheDT: tensor.F32}
+	g, err := buildToy(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := compile.Compile(g, cpu.New(cpu.Options{}), toyWeights(rand.New(rand.NewPCG(1, 2)), g), compile.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := p.NewSession()
+	ctx := context.Background()
+	ids := make([]int32, 64)
+	i := 0
+	for b.Loop() {
+		T := 1 + i%63
+		i++
+		if _, err := s.Run(ctx, map[string]*tensor.Tensor{"ids": tensor.FromI32(ids[:T], 1, T)}, map[string]int{"past": 0}); err != nil {
+			b.Fatal(err)
+		}
+		s.Reset() // also drops cached plans, so the next run plans again
+	}
 	b.ReportMetric(float64(len(p.Graph().Nodes)), "nodes")
 }
