@@ -416,6 +416,18 @@ func gemv(dt string, m, wr int) {
 	a("TESTQ CX, CX")
 	a("JZ %s_tail", name)
 	label(name + "_k")
+	// Prefetch each weight row well ahead: the rows are separate streams
+	// and the hardware prefetcher alone keeps too few lines in flight.
+	// Measured (1 thread, 64 MiB of f32 / 32 MiB of f16 weights): none
+	// 19–21 GB/s f32, 18–20 f16; 512 bytes ahead 31–33 f32; 1024 ahead
+	// 22–23 f16.
+	dist := 512
+	if eb == 2 {
+		dist = 1024
+	}
+	for r := range wr {
+		a("PREFETCHT0 %s", strings.Replace(wmem(r, "BX"), "(BX)", fmt.Sprintf("%d(BX)", dist), 1))
+	}
 	body("")
 	a("ADDQ $64, SI")
 	a("ADDQ $%d, BX", 16*eb)
@@ -476,4 +488,3 @@ func gemv(dt string, m, wr int) {
 	asm.WriteString("\n")
 }
 
-var _ = strings.Join
