@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+	"github.com/rlx-go/rlx/tensor"
 
 	"golang.org/x/sys/unix"
 )
@@ -72,6 +73,13 @@ func TestCPUTime(t *testing.T) {
 		t.Logf("%v add 49152: %.0f ns", l, cpuPerOp(func() { Binary(Add, y, x, x) }, 100, 7))
 	}
 	setLevel(cpuinfo.Active)
+	h := make([]uint16, len(x))
+	t.Logf("F32ToF16 49152: %.0f ns", cpuPerOp(func() { F32ToF16(h, x) }, 100, 7))
+	t.Logf("tensor.F32ToF16 loop 49152: %.0f ns", cpuPerOp(func() {
+		for i, v := range x {
+			h[i] = tensor.F32ToF16(v)
+		}
+	}, 100, 7))
 	c := attnCase{B: 1, Hq: 16, Hkv: 8, Tq: 128, Tk: 128, D: 128, Causal: true}
 	a, _ := c.build(rng(1))
 	t.Logf("attention prefill qwen3-0.6b T=128: %.0f ns", cpuPerOp(func() { _ = a.Run(nil) }, 5, 7))
