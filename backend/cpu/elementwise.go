@@ -57,6 +57,7 @@ type fused struct {
 // loader says how one input of a fused chain is read for a tile.
 type loader struct {
 	full    []float32 // same shape, F32: read in place
+	half    []uint16  // same shape, F16/BF16: widened per tile
 	scalar  float32
 	isConst bool
 	data    []byte
@@ -116,6 +117,8 @@ func (f *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) er
 		switch {
 		case cnt == total && in.DType == tensor.F32 && sameTail(in.Shape, out.Shape):
 			l.full = f32(in)
+		case cnt == total && (in.DType == tensor.F16 || in.DType == tensor.BF16) && sameTail(in.Shape, out.Shape):
+			l.half, l.dt = u16(in), in.DType
 		case cnt == 1:
 			v, err := in.DType.LoadFloat64(raw(in), 0)
 			if err != nil {
@@ -152,6 +155,10 @@ func (f *fused) tile(sc *fusedScratch, w, lo, hi int) {
 		switch {
 		case l.full != nil:
 			regs[i] = l.full[lo:hi]
+		case l.half != nil && l.dt == tensor.F16:
+			kernels.F16ToF32(regs[i], l.half[lo:hi])
+		case l.half != nil:
+			kernels.BF16ToF32(regs[i], l.half[lo:hi])
 		case l.isConst:
 			r := regs[i]
 			for j := range r {
@@ -355,10 +362,7 @@ func fastCast(from, to tensor.DType) castFunc {
 	switch {
 	case from == tensor.F32 && to == tensor.F16:
 		return func(dst, src backend.Tensor, lo, hi int) {
-			d, s := u16(dst), f32(src)
-			for i := lo; i < hi; i++ {
-				d[i] = tensor.F32ToF16(s[i])
-			}
+			kernels.F32ToF16(u16(dst)[lo:hi], f32(src)[lo:hi])
 		}
 	case from == tensor.F32 && to == tensor.BF16:
 		return func(dst, src backend.Tensor, lo, hi int) {

@@ -58,8 +58,15 @@ func (b *Backend) gatherKernel(n *ir.Node) backend.Kernel {
 					}
 				default:
 					d := f32(backend.Tensor{Buf: out.Buf, Off: out.Off + int64(i*dstRow), DType: tensor.F32, Shape: []int{rowElems}})
-					for j := range d {
-						d[j] = loadF32(src, t.DType, j)
+					switch t.DType {
+					case tensor.F16:
+						kernels.F16ToF32(d, bytesU16(src))
+					case tensor.BF16:
+						kernels.BF16ToF32(d, bytesU16(src))
+					default:
+						for j := range d {
+							d[j] = loadF32(src, t.DType, j)
+						}
 					}
 				}
 			}

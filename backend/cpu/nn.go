@@ -201,10 +201,7 @@ func (b *Backend) attentionKernel(n *ir.Node) backend.Kernel {
 						dst := (bi*maxSeq + past + t) * row
 						s := src[r*row : (r+1)*row]
 						if c.DType == tensor.F16 {
-							d := u16(c)[dst : dst+row]
-							for j, x := range s {
-								d[j] = tensor.F32ToF16(x)
-							}
+							kernels.F32ToF16(u16(c)[dst:dst+row], s)
 						} else {
 							copy(f32(c)[dst:dst+row], s)
 						}
