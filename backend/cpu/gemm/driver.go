@@ -44,8 +44,12 @@ func (pr *problem) run(p *parallel.Pool, t *tier) {
 
 // item computes batch item i.
 func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
-	c := pr.c[i*pr.strideC:]
-	a := pr.a[i*pr.strideA:]
+	offA, offB, offC := i*pr.strideA, i*pr.strideB, i*pr.strideC
+	if pr.items != nil {
+		offA, offB, offC = pr.items[i].A, pr.items[i].B, pr.items[i].C
+	}
+	c := pr.c[offC:]
+	a := pr.a[offA:]
 	if pr.k == 0 {
 		if !pr.accumulate {
 			for r := range pr.m {
@@ -56,7 +60,7 @@ func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
 	}
 	b := pr.b
 	if pr.packed == nil {
-		b = pr.b.offset(i * pr.strideB)
+		b = pr.b.offset(offB)
 	}
 	if pr.m <= gemvMaxM && b.Layout == NK {
 		gemv(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)

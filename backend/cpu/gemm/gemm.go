@@ -74,6 +74,56 @@ func BatchedMatMul(p *parallel.Pool, batch int, c Matrix, strideC int, a Matrix,
 	return nil
 }
 
+// Item places one product of a batch: element offsets of its A, B and C
+// within the operands' data.
+type Item struct{ A, B, C int }
+
+// MatMulItems runs one product per item, each reading A, B and writing C at
+// the item's offsets, with the shared shape and strides. It serves batches
+// that a single stride cannot describe, such as grouped-query attention,
+// where several query heads share one key head. Items must write disjoint
+// parts of C.
+func MatMulItems(p *parallel.Pool, items []Item, c Matrix, a Matrix, b B, m, n, k int, accumulate bool) error {
+	if p == nil {
+		p = parallel.Default()
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	// Item 0's check at offset 0 is implied by every item's below.
+	pr, err := newProblem(1, c, 0, a, 0, b, 0, m, n, k)
+	if err != nil {
+		return err
+	}
+	pr.batch = len(items)
+	blen := len(b.F32)
+	if pr.b.DType != tensor.F32 {
+		blen = len(b.U16)
+	}
+	brows, bcols := k, n
+	if b.Layout == NK {
+		brows, bcols = n, k
+	}
+	for i, it := range items {
+		if it.A < 0 || it.B < 0 || it.C < 0 {
+			return fmt.Errorf("%w: item %d has a negative offset", ErrShape, i)
+		}
+		if err := need(fmt.Sprintf("item %d C", i), len(c.Data)-min(it.C, len(c.Data)), 1, 0, m, n, pr.ldc); err != nil {
+			return err
+		}
+		if err := need(fmt.Sprintf("item %d A", i), len(a.Data)-min(it.A, len(a.Data)), 1, 0, m, k, pr.lda); err != nil {
+			return err
+		}
+		if err := need(fmt.Sprintf("item %d B", i), blen-min(it.B, blen), 1, 0, brows, bcols, pr.ldb); err != nil {
+			return err
+		}
+	}
+	pr.items = items
+	pr.accumulate = accumulate
+	pr.run(p, activeTier())
+	return nil
+}
+
 // problem is a validated (batched) multiplication.
 type problem struct {
 	batch        int
@@ -86,6 +136,7 @@ type problem struct {
 	ldb, strideB int
 	accumulate   bool
 	packed       *PackedB // instead of b, when set
+	items        []Item   // per-item offsets instead of strides, when set
 }
 
 func dense(stride, cols int) int {
