@@ -64,7 +64,30 @@ func TestVADShapedGraph(t *testing.T) {
 	if again["prob"].F32()[0] != first["prob"].F32()[0] {
 		t.Error("Reset did not clear the state")
 	}
-	if h, err := s.State("lstm.h"); err != nil || h == nil || len(h.F32()) != hid {
-		t.Errorf("State(lstm.h) = %v, %v", h, err)
+	h, err := s.State("lstm.h")
+	if err != nil || h == nil || len(h.F32()) != hid {
+		t.Fatalf("State(lstm.h) = %v, %v", h, err)
+	}
+	// Restoring the state after the first window reproduces the second.
+	c, _ := s.State("lstm.c")
+	s2 := p.NewSession()
+	if err := s2.SetState("lstm.h", h); err != nil {
+		t.Fatal(err)
+	}
+	if err := s2.SetState("lstm.c", c); err != nil {
+		t.Fatal(err)
+	}
+	restored, err := s2.Run(context.Background(), steps[0].Inputs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if restored["prob"].F32()[0] != second["prob"].F32()[0] {
+		t.Errorf("restored state gives %v, want %v", restored["prob"].F32()[0], second["prob"].F32()[0])
+	}
+	if err := s2.SetState("lstm.h", tensor.FromF32(make([]float32, 3), 1, 3)); err == nil {
+		t.Error("a misshaped state was accepted")
+	}
+	if err := s2.SetState("nope", h); err == nil {
+		t.Error("an unknown state was accepted")
 	}
 }

@@ -115,6 +115,45 @@ func (s *Session) State(name string) (*tensor.Tensor, error) {
 	return nil, fmt.Errorf("compile: no state %q", name)
 }
 
+// SetState overwrites a state (a recurrent state restored from elsewhere, a
+// KV cache prefix). The tensor must have the state's dtype and, once the
+// state exists, its shape; before the first run it fixes the shape, which
+// the first binding must then agree with.
+func (s *Session) SetState(name string, t *tensor.Tensor) error {
+	for _, st := range s.p.states {
+		if st.node.Name != name {
+			continue
+		}
+		if t == nil || t.DType != st.node.DType || len(t.Shape) != len(st.node.Shape) {
+			return fmt.Errorf("compile: state %q is %v%v, got %v", name, st.node.DType, st.node.Shape, t)
+		}
+		for i, d := range st.node.Shape {
+			if c, ok := d.Const(); ok && c != t.Shape[i] {
+				return fmt.Errorf("compile: state %q is %v, got shape %v", name, st.node.Shape, t.Shape)
+			}
+		}
+		nb, err := tensor.Bytes(t.DType, t.Shape)
+		if err != nil || int64(len(t.Data)) != nb {
+			return fmt.Errorf("compile: state %q: %d bytes of data for %v", name, len(t.Data), t)
+		}
+		buf, ok := s.states[st]
+		if ok && !slices.Equal(s.sshape[st], t.Shape) {
+			return fmt.Errorf("compile: state %q is %v in this session, got %v", name, s.sshape[st], t.Shape)
+		}
+		if !ok {
+			if buf, err = s.p.be.Alloc(nb); err != nil {
+				return fmt.Errorf("compile: state %q: %w", name, err)
+			}
+			s.states[st] = buf
+			s.sshape[st] = slices.Clone(t.Shape)
+			s.cache = map[string]*runPlan{}
+			s.prevRun = nil
+		}
+		return s.p.be.Write(backend.Tensor{Buf: buf, DType: t.DType, Shape: t.Shape}, t.Data)
+	}
+	return fmt.Errorf("compile: no state %q", name)
+}
+
 // Run binds inputs and symbol sizes, executes the program and returns the
 // named outputs as host tensors. dims gives the sizes of symbols that no
 // input shape determines (past, for one).
