@@ -10,7 +10,7 @@ import (
 
 // TestBadInput checks that malformed input gives clear errors, not panics.
 func TestBadInput(t *testing.T) {
-	tk := hfTokenizer(t, "qwen3", false)
+	tk := hfTokenizer(t, "qwen3", true)
 	if _, err := tk.Encode("ok \xff\xfe", true); !errors.Is(err, ErrInvalidUTF8) {
 		t.Errorf("invalid UTF-8: err = %v", err)
 	}

@@ -101,7 +101,7 @@ func TestGGUFMatchesTokenizerJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := hfTokenizer(t, c.name, false)
+			h := hfTokenizer(t, c.name, true)
 			var fx struct {
 				Cases []hfCase `json:"cases"`
 			}

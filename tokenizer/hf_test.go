@@ -158,17 +158,22 @@ func eqOffsets(a, b [][2]int) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// charOffsets converts byte offsets to code point offsets.
+// charOffsets converts byte offsets to code point offsets the way the
+// Python binding does: a byte offset inside a character maps to that
+// character's index.
 func charOffsets(s string, offs [][2]int) [][2]int {
 	idx := make([]int, len(s)+1)
 	n := 0
 	for i := range len(s) + 1 {
+		if i < len(s) && !utf8.RuneStart(s[i]) {
+			idx[i] = n - 1
+			continue
+		}
 		idx[i] = n
-		if i < len(s) && utf8.RuneStart(s[i]) {
+		if i < len(s) {
 			n++
 		}
 	}
-	// idx[i] counts rune starts before i; a boundary at i has index idx[i].
 	out := make([][2]int, len(offs))
 	for k, o := range offs {
 		out[k] = [2]int{idx[o[0]], idx[o[1]]}
@@ -239,6 +244,44 @@ func TestIDsOnlyMatchesFull(t *testing.T) {
 			if o[0] < 0 || o[0] > o[1] || o[1] > len(text) {
 				t.Fatalf("%s: token %d offset %v outside the text", name, i, o)
 			}
+		}
+	}
+}
+
+// TestStressStrings checks HF tokenizers 0.23.2's ids for the real
+// tokenizers on 600 random strings of tricky pieces (white space of every
+// kind, contractions in both cases, digits of several scripts, combining
+// marks, emoji, special-token text), made by
+// scripts/refgen/tokenizer_stress_ref.py.
+func TestStressStrings(t *testing.T) {
+	var ref struct {
+		Cases map[string][]struct {
+			Text string  `json:"text"`
+			IDs  []int32 `json:"ids"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", "stress.json.gz")), &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Cases) != 3 {
+		t.Fatalf("want 3 tokenizers, got %d", len(ref.Cases))
+	}
+	for name, cases := range ref.Cases {
+		tk := hfTokenizer(t, name, true)
+		bad := 0
+		for _, c := range cases {
+			ids, err := tk.Encode(c.Text, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !eqIDs(ids, c.IDs) {
+				if bad++; bad <= 10 {
+					t.Errorf("%s %q:\n got %v\nwant %v", name, c.Text, ids, c.IDs)
+				}
+			}
+		}
+		if bad > 0 {
+			t.Errorf("%s: %d of %d strings differ", name, bad, len(cases))
 		}
 	}
 }

@@ -36,27 +36,36 @@ func (u unicodeNorm) normalize(p piece) piece {
 	rb := newRebuilder(p)
 	var it norm.Iter
 	it.InitString(u.form, p.text)
+	last := p.charSpan(0, 0)
+	var pend []rune // output waiting for the input position to move
+	pendStart := 0
 	for !it.Done() {
-		start := it.Pos()
-		seg := it.Next()
+		for _, c := range string(it.Next()) {
+			pend = append(pend, c)
+		}
 		end := it.Pos()
-		in := p.text[start:end]
-		// Map characters one to one when the counts agree; otherwise each
-		// output character takes the span of the whole input segment.
-		if utf8.RuneCountInString(in) == utf8.RuneCount(seg) {
-			j := start
-			for _, c := range string(seg) {
-				_, m := utf8.DecodeRuneInString(p.text[j:])
-				rb.emitRune(c, p.charSpan(j, m))
-				j += m
-			}
+		if end == pendStart && !it.Done() {
 			continue
 		}
-		_, fw := utf8.DecodeRuneInString(in)
-		first := p.charSpan(start, fw)
-		_, lastW := utf8.DecodeLastRuneInString(in)
-		last := p.charSpan(end-lastW, lastW)
-		rb.emit(string(seg), span{first.start, last.end})
+		// Input characters of the segment, with their spans.
+		var spans []span
+		for j := pendStart; j < end; {
+			_, m := utf8.DecodeRuneInString(p.text[j:end])
+			spans = append(spans, p.charSpan(j, m))
+			j += m
+		}
+		if len(spans) == 0 {
+			spans = []span{last}
+		}
+		// As HF's alignments do: a composed character keeps the span of
+		// its first input character (the marks it absorbed lose theirs),
+		// and the characters a decomposition produces share the span of
+		// the character they came from.
+		for k, c := range pend {
+			rb.emitRune(c, spans[min(k, len(spans)-1)])
+		}
+		last = spans[len(spans)-1]
+		pend, pendStart = pend[:0], end
 	}
 	return rb.piece()
 }

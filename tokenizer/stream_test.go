@@ -74,7 +74,7 @@ func TestStreamDecoder(t *testing.T) {
 // TestStreamHoldsPartialCharacters checks that a character split over
 // byte-level tokens is emitted only once complete.
 func TestStreamHoldsPartialCharacters(t *testing.T) {
-	tk := hfTokenizer(t, "qwen3", false)
+	tk := hfTokenizer(t, "qwen3", true)
 	ids, err := tk.Encode("𓀀", false) // one character, several byte tokens
 	if err != nil {
 		t.Fatal(err)

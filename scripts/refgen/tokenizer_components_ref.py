@@ -41,6 +41,7 @@ STRINGS = [
     "我爱自然语言处理", "unknownwordxyz", "tabs\tand\nnewlines", "", " ", "a",
     "[MASK] is here", "the [MASK]", "<special>x</special>", "word<special> y",
     "x <sw> y", "x<sw>y", "don't stop", "emoji 😀🎉 yes", "a\u00a0b\u3000c",
+    "cafe\u0301 A\u030a", "①② ｈｅｌｌｏ", "x\u0301\u0323y", "Ǆ ǅ ǆ",
 ]
 
 
