@@ -42,17 +42,47 @@ func BenchmarkGEMM(b *testing.B) {
 	}
 }
 
-func benchMatMul(b *testing.B, dt tensor.DType, M, N, K, total int) {
-	q, _ := randWeights(b, dt, N, K, 1)
-	copies := max(1, total/len(q))
-	ms := make([]*Matrix, copies)
-	for i := range ms {
-		c := append([]byte(nil), q...)
-		m, err := NewMatrix(dt, N, K, c)
-		if err != nil {
-			b.Fatal(err)
+// benchMatrices caches the weight copies across the benchmark's rounds.
+var benchMatrices = map[string][]*Matrix{}
+
+// randBlocks returns n elements of random blocks of dt with small, finite
+// scales (values do not change the speed of integer kernels).
+func randBlocks(dt tensor.DType, n int, seed uint64) []byte {
+	rng := newRand(seed)
+	bb := dt.BlockBytes()
+	q := make([]byte, n/dt.BlockSize()*bb)
+	for i := range q {
+		q[i] = byte(rng.Uint32())
+	}
+	for b := 0; b < len(q); b += bb {
+		switch dt {
+		case tensor.Q6_K:
+			putF16(q[b+208:], 0.001)
+		default: // d (and dmin) lead the block
+			putF16(q[b:], 0.001)
+			if dt == tensor.Q4_K || dt == tensor.Q5_K {
+				putF16(q[b+2:], 0.0005)
+			}
 		}
-		ms[i] = m
+	}
+	return q
+}
+
+func benchMatMul(b *testing.B, dt tensor.DType, M, N, K, total int) {
+	bytesPer := N * K / dt.BlockSize() * dt.BlockBytes()
+	key := fmt.Sprintf("%v/%d/%d/%d", dt, N, K, total)
+	ms := benchMatrices[key]
+	if ms == nil {
+		q := randBlocks(dt, N*K, 1)
+		copies := max(1, total/bytesPer)
+		for i := 0; i < copies; i++ {
+			m, err := NewMatrix(dt, N, K, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		benchMatrices = map[string][]*Matrix{key: ms} // keep one shape's copies alive
 	}
 	x := randActs(M, K, 2)
 	y := make([]float32, M*N)
@@ -60,11 +90,11 @@ func benchMatMul(b *testing.B, dt tensor.DType, M, N, K, total int) {
 	defer p.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := ms[i%copies].MatMul(p, y, x); err != nil {
+		if err := ms[i%len(ms)].MatMul(p, y, x); err != nil {
 			b.Fatal(err)
 		}
 	}
 	sec := b.Elapsed().Seconds() / float64(b.N)
-	b.ReportMetric(float64(len(q))/sec/1e9, "GB/s")
+	b.ReportMetric(float64(bytesPer)/sec/1e9, "GB/s")
 	b.ReportMetric(2*float64(M)*float64(N)*float64(K)/sec/1e9, "GFLOP/s")
 }
