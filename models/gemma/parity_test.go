@@ -1,0 +1,11 @@
+package gemma
+
+import (
+	"testing"
+
+	"github.com/rlx-go/rlx/models/internal/lmtest"
+)
+
+// testdata/hf is refgen's hf-gemma fixture (HF transformers 5.17.0); see
+// testdata/README.md.
+func TestHFParity(t *testing.T) { lmtest.HF(t, "testdata/hf", Open) }

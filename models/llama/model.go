@@ -1,0 +1,48 @@
+// Package llama is the Llama decoder family (Touvron et al., "LLaMA: Open
+// and Efficient Foundation Language Models", arXiv:2302.13971, and "The
+// Llama 3 Herd of Models", arXiv:2407.21783; Hugging Face transformers
+// models/llama/modeling_llama.py). It also runs Llama-shaped checkpoints:
+// SmolLM2 and Mistral-style configs.
+//
+// A pre-norm transformer: RMSNorm, grouped-query attention with rotary
+// positions (Llama 3.x scales the low frequencies: "llama3" rope), SwiGLU.
+package llama
+
+import (
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/models/nn"
+)
+
+// Graph writes the model:
+//
+//	x = embed(ids)
+//	for each layer:  x += attn(rmsnorm(x))   (rope, GQA)
+//	                 x += swiglu(rmsnorm(x))
+//	logits = head(rmsnorm(x))
+func Graph(c *nn.Config, p *nn.Params, o nn.GraphOptions) (*ir.Graph, error) {
+	d := nn.NewDecoder(c, p, o)
+	x := d.Embed()
+	d.Hidden(0, x)
+	for l := range c.Layers {
+		x = d.Add(x, d.Attention(l, d.Norm(x, nn.L(l)+"input_layernorm")))
+		x = d.Add(x, d.MLP(l, d.Norm(x, nn.L(l)+"post_attention_layernorm")))
+		d.Hidden(l+1, x)
+	}
+	return d.Head(x)
+}
+
+// Open builds the model over a checkpoint.
+func Open(src nn.Source) (*nn.Model, error) {
+	var c *nn.Config
+	var err error
+	if src.HFConfig != nil {
+		c, err = ConfigFromHF(src.HFConfig)
+	} else {
+		c, err = ConfigFromGGUF(src.Weights.GGUF())
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := nn.NewParams(src.Weights, Names)
+	return &nn.Model{Config: c, Params: p, Graph: func(o nn.GraphOptions) (*ir.Graph, error) { return Graph(c, p, o) }}, nil
+}

@@ -1,0 +1,15 @@
+package qwen2
+
+import (
+	"testing"
+
+	"github.com/rlx-go/rlx/models/internal/lmtest"
+)
+
+// testdata/hf is refgen's hf-qwen2 fixture (HF transformers 5.17.0); see
+// testdata/README.md.
+func TestHFParity(t *testing.T) { lmtest.HF(t, "testdata/hf", Open) }
+
+func TestGGUFParityF32(t *testing.T) {
+	lmtest.GGUF(t, "testdata/gguf", "qwen2-f32.gguf", Open, 1e-3, 1e-2, 0)
+}

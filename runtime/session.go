@@ -1,0 +1,74 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rlx-go/rlx/compile"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// Session is one stream of tokens through the model: its KV cache and the
+// tokens in it. Appending runs the new tokens (in chunks for long prompts)
+// and returns the logits after the last one. A Session is not safe for
+// concurrent use.
+type Session struct {
+	lm     *LM
+	s      *compile.Session
+	tokens []int32
+	last   []float32
+}
+
+// NewSession starts an empty session.
+func (lm *LM) NewSession() (*Session, error) {
+	p, err := lm.program(progKey{})
+	if err != nil {
+		return nil, err
+	}
+	return &Session{lm: lm, s: p.NewSession()}, nil
+}
+
+// Tokens are the tokens in the cache, in order (shared; do not modify).
+func (s *Session) Tokens() []int32 { return s.tokens }
+
+// Len is the number of tokens in the cache.
+func (s *Session) Len() int { return len(s.tokens) }
+
+// Reset empties the cache.
+func (s *Session) Reset() {
+	s.s.Reset()
+	s.tokens = s.tokens[:0]
+	s.last = nil
+}
+
+// Close frees the cache.
+func (s *Session) Close() { s.s.Close() }
+
+// Append runs ids after the tokens already in the cache and returns the
+// logits of the last position (owned by the caller). Tokens that would not
+// fit the context are an error wrapping ErrContextOverflow, and nothing is
+// run.
+func (s *Session) Append(ctx context.Context, ids []int32) ([]float32, error) {
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("runtime: no tokens to append")
+	}
+	if n := len(s.tokens) + len(ids); n > s.lm.opt.MaxSeq {
+		return nil, s.lm.overflow(n)
+	}
+	if err := s.lm.checkIDs(ids); err != nil {
+		return nil, err
+	}
+	var logits []float32
+	for done := 0; done < len(ids); {
+		n := min(s.lm.opt.PrefillChunk, len(ids)-done)
+		out, err := s.s.Run(ctx, map[string]*tensor.Tensor{"ids": tensor.FromI32(ids[done:done+n], 1, n)}, map[string]int{"past": len(s.tokens)})
+		if err != nil {
+			return nil, fmt.Errorf("runtime: %w", err)
+		}
+		s.tokens = append(s.tokens, ids[done:done+n]...)
+		logits = out["logits"].F32()
+		done += n
+	}
+	s.last = logits
+	return logits, nil
+}
