@@ -617,6 +617,71 @@ func (b *Builder) Reshape(x Value, dims ...Dim) Value {
 	return b.node(OpReshape, nil, 0, s, x)
 }
 
+// Split cuts x along axis into consecutive pieces of the given sizes
+// (which must add up to the axis).
+func (b *Builder) Split(x Value, axis int, sizes ...Dim) []Value {
+	out := make([]Value, len(sizes))
+	if !x.Valid() {
+		return out
+	}
+	if axis < 0 {
+		axis += x.Rank()
+	}
+	total := N(0)
+	for _, s := range sizes {
+		total = total.Add(s)
+	}
+	if !total.Equal(x.Dim(axis)) {
+		b.failf("Split of axis %d (%v) into sizes adding to %v", axis, x.Dim(axis), total)
+		return out
+	}
+	start := N(0)
+	for i, s := range sizes {
+		out[i] = b.Slice(x, axis, start, start.Add(s))
+		start = start.Add(s)
+	}
+	return out
+}
+
+// Unsqueeze inserts an axis of size 1 at position axis (negative counts
+// from the end of the result).
+func (b *Builder) Unsqueeze(x Value, axis int) Value {
+	if !x.Valid() {
+		return Value{}
+	}
+	if axis < 0 {
+		axis += x.Rank() + 1
+	}
+	if axis < 0 || axis > x.Rank() {
+		return b.failf("Unsqueeze axis %d of %v", axis, x.Shape())
+	}
+	s := append(x.Shape()[:axis:axis], N(1))
+	return b.Reshape(x, append(s, x.Shape()[axis:]...)...)
+}
+
+// Squeeze removes an axis of size 1.
+func (b *Builder) Squeeze(x Value, axis int) Value {
+	if !x.Valid() {
+		return Value{}
+	}
+	if axis < 0 {
+		axis += x.Rank()
+	}
+	if axis < 0 || axis >= x.Rank() || !isOne(x.Dim(axis)) {
+		return b.failf("Squeeze axis %d of %v: not a size-1 axis", axis, x.Shape())
+	}
+	s := append(x.Shape()[:axis:axis], x.Shape()[axis+1:]...)
+	return b.Reshape(x, s...)
+}
+
+// Clamp limits x to [lo, hi].
+func (b *Builder) Clamp(x Value, lo, hi float64) Value {
+	if !x.Valid() {
+		return Value{}
+	}
+	return b.Min(b.Max(x, b.Scalar(lo, x.DType())), b.Scalar(hi, x.DType()))
+}
+
 // Permute reorders axes: output axis i is input axis perm[i].
 func (b *Builder) Permute(x Value, perm ...int) Value {
 	return b.node(OpPermute, &PermuteAttr{append([]int(nil), perm...)}, 0, nil, x)

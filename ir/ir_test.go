@@ -139,3 +139,36 @@ func TestFirstErrorWins(t *testing.T) {
 		t.Fatalf("first error lost: %v", err)
 	}
 }
+
+func TestHelpers(t *testing.T) {
+	b := NewBuilder()
+	seq := Sym("seq")
+	x := b.Input("x", tensor.F32, N(2), seq, N(12))
+	parts := b.Split(x, -1, N(4), N(8))
+	if !parts[1].Shape().Equal(Shape{N(2), seq, N(8)}) {
+		t.Fatalf("split: %v", parts[1].Shape())
+	}
+	u := b.Unsqueeze(x, 1)
+	if !u.Shape().Equal(Shape{N(2), N(1), seq, N(12)}) {
+		t.Fatalf("unsqueeze: %v", u.Shape())
+	}
+	if sq := b.Squeeze(u, 1); !sq.Shape().Equal(x.Shape()) {
+		t.Fatalf("squeeze: %v", sq.Shape())
+	}
+	if !x.Shape().Equal(Shape{N(2), seq, N(12)}) {
+		t.Fatalf("helpers changed their input's shape: %v", x.Shape())
+	}
+	b.Output("c", b.Clamp(x, -1, 1))
+	if _, err := b.Build(); err != nil {
+		t.Fatal(err)
+	}
+	b.Split(x, 2, N(5))
+	if _, err := b.Build(); err == nil {
+		t.Fatal("bad split accepted")
+	}
+	b2 := NewBuilder()
+	b2.Squeeze(b2.Input("x", tensor.F32, N(3)), 0)
+	if _, err := b2.Build(); err == nil {
+		t.Fatal("squeezing a size-3 axis accepted")
+	}
+}
