@@ -172,7 +172,7 @@ func (r *renderer) exec(n node, s *scope) error {
 		caller := &macro{def: n.caller, closure: s}
 		v, err := r.evalCall(n.call, s, caller)
 		if err != nil {
-			return err
+			return r.wrap(n, err)
 		}
 		return r.wrap(n, r.write(toStr(v)))
 	case *filterBlockNode:

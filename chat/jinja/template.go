@@ -138,8 +138,12 @@ func (t *Template) Render(env *Env, vars map[string]any) (string, error) {
 	}
 	err := r.execBody(t.body, root)
 	if err != nil {
-		if errors.Is(err, errBreak) || errors.Is(err, errContinue) {
+		var e *Error
+		switch {
+		case errors.Is(err, errBreak) || errors.Is(err, errContinue):
 			err = &Error{Msg: "break or continue outside of a loop"}
+		case !errors.As(err, &e):
+			err = &Error{Msg: err.Error(), Err: err}
 		}
 		return "", withName(err, t.name)
 	}
