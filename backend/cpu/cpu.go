@@ -126,10 +126,23 @@ func (b *Backend) Read(src backend.Tensor, dst []byte) error {
 	return nil
 }
 
-// Execute implements backend.Backend.
-func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.Launch) error {
+// Execute implements backend.Backend. A kernel that panics (a bug: the
+// compiler checked every shape) is reported as an error naming the node
+// rather than taking the process down.
+func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.Launch) (err error) {
+	cur := -1
+	defer func() {
+		if r := recover(); r != nil {
+			node := "?"
+			if cur >= 0 {
+				node = ls[cur].Node.String()
+			}
+			err = fmt.Errorf("cpu: internal error in kernel for %s: %v", node, r)
+		}
+	}()
 	done := ctx.Done()
 	for i := range ls {
+		cur = i
 		l := &ls[i]
 		if done != nil {
 			select {
