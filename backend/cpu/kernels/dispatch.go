@@ -20,6 +20,8 @@ type impls struct {
 	expSubSum                     func(x []float32, m float32) float32
 	f16ToF32                      func(dst []float32, src []uint16)
 	f32ToF16                      func(dst []uint16, src []float32)
+	bf16ToF32                     func(dst []float32, src []uint16)
+	f32ToBF16                     func(dst []uint16, src []float32)
 	sumSq                         func(x []float32) float32
 	ropeHeads                     func(dst, src, cos, sin, scratch []float32, layout RoPELayout, heads, headDim, stride int)
 	// lanesT is the slot count L of the transposed attention tiles; 0 disables them.
@@ -69,6 +71,8 @@ func genericImpls() impls {
 		expSubSum:   expSubSumGo,
 		f16ToF32:    f16ToF32Go,
 		f32ToF16:    f32ToF16Go,
+		bf16ToF32:   bf16ToF32Go,
+		f32ToBF16:   f32ToBF16Go,
 		sumSq:       sumSquares8,
 		ropeHeads:   ropeHeadsGo,
 		scoresT:     scoresTGo,

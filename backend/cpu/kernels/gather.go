@@ -52,17 +52,19 @@ func F16ToF32(dst []float32, src []uint16) { impl.f16ToF32(dst, src[:len(dst)]) 
 func F32ToF16(dst []uint16, src []float32) { impl.f32ToF16(dst, src[:len(dst)]) }
 
 // BF16ToF32 widens bfloat16 bit patterns (exact).
-func BF16ToF32(dst []float32, src []uint16) {
-	src = src[:len(dst)]
+func BF16ToF32(dst []float32, src []uint16) { impl.bf16ToF32(dst, src[:len(dst)]) }
+
+// F32ToBF16 narrows to bfloat16, rounding to nearest even; NaN stays a
+// quiet NaN (as PyTorch's conversion).
+func F32ToBF16(dst []uint16, src []float32) { impl.f32ToBF16(dst, src[:len(dst)]) }
+
+func bf16ToF32Go(dst []float32, src []uint16) {
 	for i, h := range src {
 		dst[i] = math.Float32frombits(uint32(h) << 16)
 	}
 }
 
-// F32ToBF16 narrows to bfloat16, rounding to nearest even; NaN stays a
-// quiet NaN (as PyTorch's conversion).
-func F32ToBF16(dst []uint16, src []float32) {
-	src = src[:len(dst)]
+func f32ToBF16Go(dst []uint16, src []float32) {
 	for i, f := range src {
 		dst[i] = tensor.F32ToBF16(f)
 	}

@@ -81,6 +81,26 @@ func TestGatherAndCast(t *testing.T) {
 				t.Fatalf("f16 round trip %#x -> %#x", i, back[i])
 			}
 		}
+		// bfloat16 both ways on every bit pattern's upper half and on
+		// random/edge floats, against the scalar reference.
+		bw := make([]float32, len(all))
+		BF16ToF32(bw, all)
+		for i, v := range bw {
+			if math.Float32bits(v) != uint32(i)<<16 {
+				t.Fatalf("bf16 %#x widened to %#x", i, math.Float32bits(v))
+			}
+		}
+		probe := make([]float32, 0, 1<<17)
+		for i := range 1 << 16 {
+			probe = append(probe, math.Float32frombits(uint32(i)<<16|0x7fff), math.Float32frombits(uint32(i)<<16|0x8000), math.Float32frombits(uint32(i)<<16|0x8001))
+		}
+		bn := make([]uint16, len(probe))
+		F32ToBF16(bn, probe)
+		for i, v := range probe {
+			if bn[i] != tensor.F32ToBF16(v) {
+				t.Fatalf("F32ToBF16(%#x) = %#x want %#x", math.Float32bits(v), bn[i], tensor.F32ToBF16(v))
+			}
+		}
 		// Narrowing: random and edge values against the scalar reference.
 		src := randSlice(rng(21), 300007, 1000)
 		edges := []float32{65504, 65519.99, 65520, -65520, 1e-8, 5.96e-8, 2.98e-8, 2.99e-8, float32(math.Inf(1)), float32(math.Inf(-1)), 1e30}

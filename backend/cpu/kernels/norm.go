@@ -58,6 +58,13 @@ func LayerNorm(dst, x, w, b []float32, n int, eps float32) {
 	}
 }
 
+// AddLayerNorm is the fused residual step of post- or pre-norm encoders:
+// sum = x + res (written out) and dst = LayerNorm(sum). sum may alias x or res.
+func AddLayerNorm(dst, sum, x, res, w, b []float32, n int, eps float32) {
+	Binary(Add, sum[:len(x)], x, res)
+	LayerNorm(dst, sum[:len(x)], w, b, n, eps)
+}
+
 // chunked adds sumDev over 512-value chunks in float64.
 func chunked(x []float32, m float32, mode int) float64 {
 	var tot float64

@@ -243,6 +243,16 @@ func TestNorms(t *testing.T) {
 			for _, wb := range [][2][]float32{{nil, nil}, {w, nil}, {w, b}, {nil, b}} {
 				got := make([]float32, len(x))
 				LayerNorm(got, x, wb[0], wb[1], n, 1e-5)
+				// The fused residual form on (x - res) + res must agree closely.
+				diff := make([]float32, len(x))
+				Binary(Sub, diff, x, res)
+				fsum, fused := make([]float32, len(x)), make([]float32, len(x))
+				AddLayerNorm(fused, fsum, diff, res, wb[0], wb[1], n, 1e-5)
+				for i := range fsum {
+					if fsum[i] != diff[i]+res[i] {
+						t.Fatal("AddLayerNorm sum wrong")
+					}
+				}
 				for row := range rows {
 					xr := x[row*n : (row+1)*n]
 					var s, ss float64

@@ -31,6 +31,12 @@ func dotsF16G4AVX512(s *float32, sstride, n int, q *float32, d int, k unsafe.Poi
 func axpysF16G4AVX512(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
 
 //go:noescape
+func bf16ToF32AVX512(dst *float32, src *uint16, n int)
+
+//go:noescape
+func f32ToBF16AVX512(dst *uint16, src *float32, n int)
+
+//go:noescape
 func ropeHalfAVX512(dst, src, cos, sin *float32, half, heads, stride int)
 
 //go:noescape
@@ -134,6 +140,12 @@ func dotsF16G2AVX2(s *float32, sstride, n int, q *float32, d int, k unsafe.Point
 
 //go:noescape
 func axpysF16G2AVX2(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
+
+//go:noescape
+func bf16ToF32AVX2(dst *float32, src *uint16, n int)
+
+//go:noescape
+func f32ToBF16AVX2(dst *uint16, src *float32, n int)
 
 //go:noescape
 func ropeHalfAVX2(dst, src, cos, sin *float32, half, heads, stride int)

@@ -1847,6 +1847,52 @@ done_cvtRows:
 	VZEROUPPER
 	RET
 
+// func bf16ToF32AVX512(dst *float32, src *uint16, n int)
+TEXT ·bf16ToF32AVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+loop_bf16ToF32:
+	TESTQ CX, CX
+	JEQ done_bf16ToF32
+	VPMOVZXWD (SI), Z0
+	VPSLLD $16, Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ $32, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP loop_bf16ToF32
+done_bf16ToF32:
+	VZEROUPPER
+	RET
+
+// func f32ToBF16AVX512(dst *uint16, src *float32, n int)
+TEXT ·f32ToBF16AVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+loop_f32ToBF16:
+	TESTQ CX, CX
+	JEQ done_f32ToBF16
+	VMOVUPS (SI), Z1
+	VPSRLD $16, Z1, Z2
+	VPANDD c_int1<>(SB), Z2, Z3
+	VPADDD c_int7fff<>(SB), Z1, Z0
+	VPADDD Z3, Z0, Z0
+	VPSRLD $16, Z0, Z0
+	VPORD c_int40<>(SB), Z2, Z2
+	VCMPPS $3, Z1, Z1, K1
+	VBLENDMPS Z2, Z0, K1, Z0
+	VPMOVDW Z0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	SUBQ $16, CX
+	JMP loop_f32ToBF16
+done_f32ToBF16:
+	VZEROUPPER
+	RET
+
 // func ropeHalfAVX512(dst, src, cos, sin *float32, half, heads, stride int)
 TEXT ·ropeHalfAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
@@ -4582,6 +4628,53 @@ done_cvtRows:
 	VZEROUPPER
 	RET
 
+// func bf16ToF32AVX2(dst *float32, src *uint16, n int)
+TEXT ·bf16ToF32AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+loop_bf16ToF32:
+	TESTQ CX, CX
+	JEQ done_bf16ToF32
+	VPMOVZXWD (SI), Y0
+	VPSLLD $16, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP loop_bf16ToF32
+done_bf16ToF32:
+	VZEROUPPER
+	RET
+
+// func f32ToBF16AVX2(dst *uint16, src *float32, n int)
+TEXT ·f32ToBF16AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+loop_f32ToBF16:
+	TESTQ CX, CX
+	JEQ done_f32ToBF16
+	VMOVUPS (SI), Y1
+	VPSRLD $16, Y1, Y2
+	VPAND c_int1<>(SB), Y2, Y3
+	VPADDD c_int7fff<>(SB), Y1, Y0
+	VPADDD Y3, Y0, Y0
+	VPSRLD $16, Y0, Y0
+	VPOR c_int40<>(SB), Y2, Y2
+	VCMPPS $3, Y1, Y1, Y3
+	VBLENDVPS Y3, Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPACKUSDW X1, X0, X0
+	VMOVDQU X0, (DI)
+	ADDQ $32, SI
+	ADDQ $16, DI
+	SUBQ $8, CX
+	JMP loop_f32ToBF16
+done_f32ToBF16:
+	VZEROUPPER
+	RET
+
 // func ropeHalfAVX2(dst, src, cos, sin *float32, half, heads, stride int)
 TEXT ·ropeHalfAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
@@ -6197,6 +6290,57 @@ DATA c_bias127<>+52(SB)/4, $0x0000007f
 DATA c_bias127<>+56(SB)/4, $0x0000007f
 DATA c_bias127<>+60(SB)/4, $0x0000007f
 GLOBL c_bias127<>(SB), RODATA|NOPTR, $64
+DATA c_int1<>+0(SB)/4, $0x00000001
+DATA c_int1<>+4(SB)/4, $0x00000001
+DATA c_int1<>+8(SB)/4, $0x00000001
+DATA c_int1<>+12(SB)/4, $0x00000001
+DATA c_int1<>+16(SB)/4, $0x00000001
+DATA c_int1<>+20(SB)/4, $0x00000001
+DATA c_int1<>+24(SB)/4, $0x00000001
+DATA c_int1<>+28(SB)/4, $0x00000001
+DATA c_int1<>+32(SB)/4, $0x00000001
+DATA c_int1<>+36(SB)/4, $0x00000001
+DATA c_int1<>+40(SB)/4, $0x00000001
+DATA c_int1<>+44(SB)/4, $0x00000001
+DATA c_int1<>+48(SB)/4, $0x00000001
+DATA c_int1<>+52(SB)/4, $0x00000001
+DATA c_int1<>+56(SB)/4, $0x00000001
+DATA c_int1<>+60(SB)/4, $0x00000001
+GLOBL c_int1<>(SB), RODATA|NOPTR, $64
+DATA c_int40<>+0(SB)/4, $0x00000040
+DATA c_int40<>+4(SB)/4, $0x00000040
+DATA c_int40<>+8(SB)/4, $0x00000040
+DATA c_int40<>+12(SB)/4, $0x00000040
+DATA c_int40<>+16(SB)/4, $0x00000040
+DATA c_int40<>+20(SB)/4, $0x00000040
+DATA c_int40<>+24(SB)/4, $0x00000040
+DATA c_int40<>+28(SB)/4, $0x00000040
+DATA c_int40<>+32(SB)/4, $0x00000040
+DATA c_int40<>+36(SB)/4, $0x00000040
+DATA c_int40<>+40(SB)/4, $0x00000040
+DATA c_int40<>+44(SB)/4, $0x00000040
+DATA c_int40<>+48(SB)/4, $0x00000040
+DATA c_int40<>+52(SB)/4, $0x00000040
+DATA c_int40<>+56(SB)/4, $0x00000040
+DATA c_int40<>+60(SB)/4, $0x00000040
+GLOBL c_int40<>(SB), RODATA|NOPTR, $64
+DATA c_int7fff<>+0(SB)/4, $0x00007fff
+DATA c_int7fff<>+4(SB)/4, $0x00007fff
+DATA c_int7fff<>+8(SB)/4, $0x00007fff
+DATA c_int7fff<>+12(SB)/4, $0x00007fff
+DATA c_int7fff<>+16(SB)/4, $0x00007fff
+DATA c_int7fff<>+20(SB)/4, $0x00007fff
+DATA c_int7fff<>+24(SB)/4, $0x00007fff
+DATA c_int7fff<>+28(SB)/4, $0x00007fff
+DATA c_int7fff<>+32(SB)/4, $0x00007fff
+DATA c_int7fff<>+36(SB)/4, $0x00007fff
+DATA c_int7fff<>+40(SB)/4, $0x00007fff
+DATA c_int7fff<>+44(SB)/4, $0x00007fff
+DATA c_int7fff<>+48(SB)/4, $0x00007fff
+DATA c_int7fff<>+52(SB)/4, $0x00007fff
+DATA c_int7fff<>+56(SB)/4, $0x00007fff
+DATA c_int7fff<>+60(SB)/4, $0x00007fff
+GLOBL c_int7fff<>(SB), RODATA|NOPTR, $64
 DATA c_sign<>+0(SB)/4, $0x80000000
 DATA c_sign<>+4(SB)/4, $0x80000000
 DATA c_sign<>+8(SB)/4, $0x80000000

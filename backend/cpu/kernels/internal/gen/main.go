@@ -779,6 +779,69 @@ func (g *asm) rope() {
 	g.op("RET")
 }
 
+// bf16 emits the bfloat16 conversions over n (a multiple of lanes) values:
+// widening is a shift; narrowing rounds to nearest even (b + 0x7fff +
+// (b>>16 & 1)) >> 16 and keeps NaNs quiet ((b>>16) | 0x40).
+func (g *asm) bf16() {
+	x := "X0"
+	if g.a.z {
+		x = "Y0"
+	}
+	fmt.Fprintf(&g.b, "\n// func bf16ToF32%s(dst *float32, src *uint16, n int)\nTEXT ·bf16ToF32%s(SB), NOSPLIT, $0-24\n", g.a.name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ src+8(FP), SI")
+	g.op("MOVQ n+16(FP), CX")
+	fmt.Fprintf(&g.b, "loop_bf16ToF32:\n")
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_bf16ToF32")
+	g.op("VPMOVZXWD (SI), %s", g.r(0))
+	g.op("VPSLLD $16, %s, %s", g.r(0), g.r(0))
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	g.op("ADDQ $%d, SI", 2*g.a.lanes)
+	g.op("ADDQ $%d, DI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_bf16ToF32")
+	fmt.Fprintf(&g.b, "done_bf16ToF32:\n")
+	g.op("VZEROUPPER")
+	g.op("RET")
+
+	fmt.Fprintf(&g.b, "\n// func f32ToBF16%s(dst *uint16, src *float32, n int)\nTEXT ·f32ToBF16%s(SB), NOSPLIT, $0-24\n", g.a.name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ src+8(FP), SI")
+	g.op("MOVQ n+16(FP), CX")
+	fmt.Fprintf(&g.b, "loop_f32ToBF16:\n")
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_f32ToBF16")
+	g.op("VMOVUPS (SI), %s", g.r(1))
+	g.op("VPSRLD $16, %s, %s", g.r(1), g.r(2)) // b>>16
+	and, or := "VPAND", "VPOR"
+	if g.a.z {
+		and, or = "VPANDD", "VPORD"
+	}
+	g.op("%s %s, %s, %s", and, g.cbits("int1", 1), g.r(2), g.r(3)) // (b>>16)&1
+	g.op("VPADDD %s, %s, %s", g.cbits("int7fff", 0x7fff), g.r(1), g.r(0))
+	g.op("VPADDD %s, %s, %s", g.r(3), g.r(0), g.r(0))
+	g.op("VPSRLD $16, %s, %s", g.r(0), g.r(0))                        // rounded
+	g.op("%s %s, %s, %s", or, g.cbits("int40", 0x40), g.r(2), g.r(2)) // quiet NaN pattern
+	g.cmp(cmpUnord, g.r(1), g.r(1), g.r(3))
+	g.blend(g.r(3), g.r(2), g.r(0), g.r(0))
+	if g.a.z {
+		g.op("VPMOVDW %s, %s", g.r(0), x)
+		g.op("VMOVDQU %s, (DI)", x)
+	} else {
+		g.op("VEXTRACTI128 $1, Y0, X1")
+		g.op("VPACKUSDW X1, X0, X0")
+		g.op("VMOVDQU X0, (DI)")
+	}
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("ADDQ $%d, DI", 2*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_f32ToBF16")
+	fmt.Fprintf(&g.b, "done_f32ToBF16:\n")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
 // sumSq emits func sumSq(x *float32, n int) float32 (n a multiple of lanes)
 // with two accumulators.
 func (g *asm) sumSq() {
@@ -1318,6 +1381,9 @@ func main() {
 		g.expSubSum()
 		g.cvt()
 		g.cvtRows()
+		g.bf16()
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc bf16ToF32%s(dst *float32, src *uint16, n int)\n", a.name))
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc f32ToBF16%s(dst *uint16, src *float32, n int)\n", a.name))
 		g.rope()
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc ropeHalf%s(dst, src, cos, sin *float32, half, heads, stride int)\n", a.name))
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc ropePair%s(dst, src, cc, ss *float32, n, heads, stride int)\n", a.name))
