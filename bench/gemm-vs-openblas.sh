@@ -9,6 +9,11 @@
 #
 #   bench/gemm-vs-openblas.sh [rounds=5] [threads=2] [runs=10]
 #
+# CPUTIME=1 divides by CPU time per thread instead of wall time (both
+# programs' --cputime): steadier when other processes share the cores,
+# though time spent spinning at barriers still counts. GEMV rows always
+# use wall time.
+#
 # Debian's OpenBLAS 0.3.21 does not recognise Zen 5 and falls back to its
 # AVX2 kernels; OPENBLAS_CORETYPE=SkylakeX (the default here) selects its
 # AVX-512 ones.
@@ -19,6 +24,12 @@ threads=${2:-2}
 runs=${3:-10}
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
 export OPENBLAS_NUM_THREADS=$threads
+cpu_rlx=()
+cpu_ob=()
+if [ "${CPUTIME:-0}" = 1 ]; then
+	cpu_rlx=(--cputime)
+	cpu_ob=(-cputime)
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -31,11 +42,11 @@ shapes=("1024 1024 1024 kn" "128 3072 1024 nk")
 for r in $(seq "$rounds"); do
 	for s in "${shapes[@]}"; do
 		read -r m n k lay <<<"$s"
-		"$tmp/openblas" -m "$m" -n "$n" -k "$k" -layout "$lay" -threads "$threads" -r "$runs" -json |
+		"$tmp/openblas" -m "$m" -n "$n" -k "$k" -layout "$lay" -threads "$threads" -r "$runs" "${cpu_ob[@]}" -json |
 			sed "s/^{/{\"round\":$r,/" >>"$log"
-		"$tmp/rlx" bench gemm --m "$m" --n "$n" --k "$k" --layout "$lay" --threads "$threads" -r "$runs" --json |
+		"$tmp/rlx" bench gemm --m "$m" --n "$n" --k "$k" --layout "$lay" --threads "$threads" -r "$runs" "${cpu_rlx[@]}" --json |
 			sed "s/^{/{\"round\":$r,/" >>"$log"
-		"$tmp/rlx" bench gemm --m "$m" --n "$n" --k "$k" --layout "$lay" --threads "$threads" -r "$runs" --packed --json |
+		"$tmp/rlx" bench gemm --m "$m" --n "$n" --k "$k" --layout "$lay" --threads "$threads" -r "$runs" "${cpu_rlx[@]}" --packed --json |
 			sed "s/^{/{\"round\":$r,\"variant\":\"packed\",/" >>"$log"
 	done
 	# GEMV: bandwidth probe, GEMV, probe.
@@ -49,14 +60,15 @@ for r in $(seq "$rounds"); do
 	"$tmp/rlx" bench membw --threads "$threads" --seconds 1 --json | sed "s/^{/{\"round\":$r,\"when\":\"after\",/" >>"$log"
 done
 
-python3 - "$log" "$rounds" "$threads" <<'PY'
+python3 - "$log" "$rounds" "$threads" "${CPUTIME:-0}" <<'PY'
 import json, statistics as st, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-rounds, threads = int(sys.argv[2]), sys.argv[3]
+rounds, threads, cputime = int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
 def key(r):
     return (r["m"], r["n"], r["k"], r["layout"])
 def med(xs): return st.median(xs) if xs else float("nan")
-print(f"{rounds} interleaved rounds, {threads} threads, OPENBLAS_CORETYPE=SkylakeX; GFLOP/s = median over rounds of each round's median")
+clock = "CPU time per thread" if cputime else "wall time"
+print(f"{rounds} interleaved rounds, {threads} threads, OPENBLAS_CORETYPE=SkylakeX; GFLOP/s by {clock} = median over rounds of each round's median")
 print()
 print("| shape M×N×K (B layout) | OpenBLAS | rlx | rlx / OpenBLAS | rlx, B pre-packed | pre-packed / OpenBLAS |")
 print("|---|---|---|---|---|---|")
