@@ -1,0 +1,91 @@
+package rlx
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// Option configures OpenLM.
+type Option func(*config) error
+
+type config struct {
+	device    string
+	maxSeq    int
+	kv        tensor.DType
+	maxMemory int64
+	threads   int
+	prefer    string
+}
+
+// WithDevice picks where the model runs. Only "cpu" exists today.
+func WithDevice(name string) Option {
+	return func(c *config) error {
+		if name != "cpu" {
+			return fmt.Errorf("rlx: device %q is not available (only \"cpu\")", name)
+		}
+		c.device = name
+		return nil
+	}
+}
+
+// WithMaxSeq sets the context length: the KV cache is preallocated for n
+// tokens (default: the model's context length, at most 4096).
+func WithMaxSeq(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("rlx: context length %d", n)
+		}
+		c.maxSeq = n
+		return nil
+	}
+}
+
+// WithPrecision sets the KV cache element type: "f16" (the default) or
+// "f32" (exact, twice the memory). Weights keep their stored type.
+func WithPrecision(p string) Option {
+	return func(c *config) error {
+		switch strings.ToLower(p) {
+		case "f16", "fp16", "float16":
+			c.kv = tensor.F16
+		case "f32", "fp32", "float32":
+			c.kv = tensor.F32
+		default:
+			return fmt.Errorf("rlx: precision %q (want f16 or f32)", p)
+		}
+		return nil
+	}
+}
+
+// WithMaxMemory makes OpenLM fail when the weights plus the KV cache would
+// need more than bytes.
+func WithMaxMemory(bytes int64) Option {
+	return func(c *config) error {
+		if bytes <= 0 {
+			return fmt.Errorf("rlx: memory limit %d", bytes)
+		}
+		c.maxMemory = bytes
+		return nil
+	}
+}
+
+// WithThreads sets the number of CPU threads (default: all cores).
+func WithThreads(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("rlx: %d threads", n)
+		}
+		c.threads = n
+		return nil
+	}
+}
+
+// WithQuant picks among several GGUF files of one model in a folder
+// ("Q4_K_M", "Q8_0", "F16"; default Q4_K_M).
+func WithQuant(name string) Option {
+	return func(c *config) error {
+		c.prefer = name
+		return nil
+	}
+}
