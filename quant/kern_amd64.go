@@ -5,10 +5,15 @@ package quant
 import "github.com/rlx-go/rlx/backend/cpu/cpuinfo"
 
 // asmOK says whether the AVX-512 VNNI kernels may run: the hardware has
-// them and RLX_CPU has not lowered the tier.
-var asmOK = cpuinfo.Active >= cpuinfo.AVX512 && cpuinfo.Host.AVX512VNNI
+// them and RLX_CPU has not lowered the tier. avx2OK does the same for the
+// AVX2 kernels, used when asmOK is false.
+var (
+	asmOK  = cpuinfo.Active >= cpuinfo.AVX512 && cpuinfo.Host.AVX512VNNI
+	avx2OK = cpuinfo.Active >= cpuinfo.AVX2
+)
 
-func useAsm() bool { return asmOK }
+func useAsm() bool  { return asmOK }
+func useAVX2() bool { return !asmOK && avx2OK }
 
 // The kernels below need K padded as MatMul's activations are (32-block
 // kernels: len(d) a multiple of 16 blocks) and weight rows readable up to
@@ -42,3 +47,20 @@ func quantAct32AVX512(x *float32, nb int, qs *int8, d, s *float32, scratch *byte
 //
 //go:noescape
 func quantActKAVX512(x *float32, nb int, dst, scratch *byte, six bool)
+
+// AVX2 twins (kern_avx2_amd64.s), same contracts as the VNNI kernels.
+
+//go:noescape
+func dotQ8_0AVX2(w, sc []byte, qs []int8, d, s []float32) float32
+
+//go:noescape
+func dotQ4_0AVX2(w, sc []byte, qs []int8, d, s []float32) float32
+
+//go:noescape
+func dotQ4KAVX2(w, x []byte, nsb int) float32
+
+//go:noescape
+func dotQ5KAVX2(w, x []byte, nsb int) float32
+
+//go:noescape
+func dotQ6KAVX2(w, x []byte, nsb int) float32

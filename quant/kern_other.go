@@ -8,7 +8,10 @@ package quant
 // asmOK is always false here; tests flip it on amd64.
 var asmOK = false
 
-func useAsm() bool { return asmOK }
+var avx2OK = false
+
+func useAsm() bool  { return asmOK }
+func useAVX2() bool { return false }
 
 func dotQ8_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32 {
 	return dotQ8_0Go(w, sc, qs, d, s, len(d))
@@ -29,3 +32,15 @@ func quantAct32AVX512(x *float32, nb int, qs *int8, d, s *float32, scratch *byte
 func quantActKAVX512(x *float32, nb int, dst, scratch *byte, six bool) {
 	panic("quant: assembly called without amd64")
 }
+
+func dotQ8_0AVX2(w, sc []byte, qs []int8, d, s []float32) float32 {
+	return dotQ8_0Go(w, sc, qs, d, s, len(d))
+}
+
+func dotQ4_0AVX2(w, sc []byte, qs []int8, d, s []float32) float32 {
+	return dotQ4_0Go(w, sc, qs, d, s, len(d))
+}
+
+func dotQ4KAVX2(w, x []byte, nsb int) float32 { return dotQ4KGo(w, x, nsb) }
+func dotQ5KAVX2(w, x []byte, nsb int) float32 { return dotQ5KGo(w, x, nsb) }
+func dotQ6KAVX2(w, x []byte, nsb int) float32 { return dotQ6KGo(w, x, nsb) }

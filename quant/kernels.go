@@ -22,53 +22,66 @@ func dot32(m *Matrix, a *act, r, lo, hi int, y []float32, off float32) {
 	qs := a.qs[r*a.kp : (r+1)*a.kp]
 	d := a.d[r*nb : (r+1)*nb]
 	s := a.sum[r*nb : (r+1)*nb]
-	asm := useAsm()
+	fn := kern32(m.kind)
 	for n := lo; n < hi; n++ {
-		w := m.data[n*m.stride:]
-		sc := m.scales[n*m.sstride : (n+1)*m.sstride]
-		var v float32
-		switch {
-		case asm && m.kind == kindQ8_0:
-			v = dotQ8_0VNNI(w, sc, qs, d, s)
-		case asm:
-			v = dotQ4_0VNNI(w, sc, qs, d, s)
-		case m.kind == kindQ8_0:
-			v = dotQ8_0Go(w, sc, qs, d, s, m.cols/32)
-		default:
-			v = dotQ4_0Go(w, sc, qs, d, s, m.cols/32)
-		}
-		y[n] = v
+		y[n] = fn(m.data[n*m.stride:], m.scales[n*m.sstride:(n+1)*m.sstride], qs, d, s, m.cols/32)
 	}
+}
+
+// kern32 picks the Q8_0 / Q4_0 kernel for the active tier.
+func kern32(kind kernelKind) func(w, sc []byte, qs []int8, d, s []float32, nb int) float32 {
+	q8 := kind == kindQ8_0
+	switch {
+	case useAsm() && q8:
+		return func(w, sc []byte, qs []int8, d, s []float32, _ int) float32 { return dotQ8_0VNNI(w, sc, qs, d, s) }
+	case useAsm():
+		return func(w, sc []byte, qs []int8, d, s []float32, _ int) float32 { return dotQ4_0VNNI(w, sc, qs, d, s) }
+	case useAVX2() && q8:
+		return func(w, sc []byte, qs []int8, d, s []float32, _ int) float32 { return dotQ8_0AVX2(w, sc, qs, d, s) }
+	case useAVX2():
+		return func(w, sc []byte, qs []int8, d, s []float32, _ int) float32 { return dotQ4_0AVX2(w, sc, qs, d, s) }
+	case q8:
+		return dotQ8_0Go
+	}
+	return dotQ4_0Go
+}
+
+// kernK picks the K-quant kernel for the active tier.
+func kernK(kind kernelKind) func(w, x []byte, nsb int) float32 {
+	vnni, avx2 := useAsm(), useAVX2()
+	switch kind {
+	case kindQ4K:
+		switch {
+		case vnni:
+			return dotQ4KVNNI
+		case avx2:
+			return dotQ4KAVX2
+		}
+		return dotQ4KGo
+	case kindQ5K:
+		switch {
+		case vnni:
+			return dotQ5KVNNI
+		case avx2:
+			return dotQ5KAVX2
+		}
+		return dotQ5KGo
+	}
+	switch {
+	case vnni:
+		return dotQ6KVNNI
+	case avx2:
+		return dotQ6KAVX2
+	}
+	return dotQ6KGo
 }
 
 func dotK(m *Matrix, a *act, r, lo, hi int, y []float32) {
 	nsb := m.cols / qkK
 	x := a.xk[r*nsb*actKBytes : (r+1)*nsb*actKBytes]
-	asm := useAsm()
+	fn := kernK(m.kind)
 	for n := lo; n < hi; n++ {
-		w := m.data[n*m.stride:]
-		var v float32
-		switch m.kind {
-		case kindQ4K:
-			if asm {
-				v = dotQ4KVNNI(w, x, nsb)
-			} else {
-				v = dotQ4KGo(w, x, nsb)
-			}
-		case kindQ5K:
-			if asm {
-				v = dotQ5KVNNI(w, x, nsb)
-			} else {
-				v = dotQ5KGo(w, x, nsb)
-			}
-		default:
-			if asm {
-				v = dotQ6KVNNI(w, x, nsb)
-			} else {
-				v = dotQ6KGo(w, x, nsb)
-			}
-		}
-		y[n] = v
+		y[n] = fn(m.data[n*m.stride:], x, nsb)
 	}
 }
 

@@ -114,7 +114,13 @@ func (m *Matrix) MatMul(p *parallel.Pool, y, x []float32) error {
 	}
 	act := getAct(m.kind, M, m.cols)
 	defer putAct(act)
-	act.quantize(p, x)
+	if M*m.cols <= 1<<14 {
+		// A decode-sized input quantizes in about a microsecond: cheaper
+		// than waking the pool's workers for it.
+		act.quantize(serial, x)
+	} else {
+		act.quantize(p, x)
+	}
 	dot := dotFuncs[m.kind]
 	// Rows are handed out in chunks that keep a weight slab hot while all M
 	// activation rows pass over it; for M = 1 chunks only balance the load.
@@ -167,6 +173,9 @@ type act struct {
 const blockGroup = 512
 
 var actPool sync.Pool
+
+// serial is a pool of one: its calls run inline on the caller.
+var serial = parallel.New(1)
 
 func getAct(kind kernelKind, M, K int) *act {
 	a, _ := actPool.Get().(*act)

@@ -13,8 +13,8 @@ import (
 // the float32 combination differs in order (per lane in assembly, per block
 // in Go), so results agree to a few ulps of the sum of |terms|.
 func TestKernelTwins(t *testing.T) {
-	if !useAsm() {
-		t.Skip("no AVX-512 VNNI kernels on this CPU / RLX_CPU tier")
+	if !asmOK && !avx2OK {
+		t.Skip("no assembly kernels on this CPU / RLX_CPU tier")
 	}
 	p := parallel.New(1)
 	defer p.Close()
@@ -35,10 +35,19 @@ func TestKernelTwins(t *testing.T) {
 				a.quantize(p, x)
 				for r := 0; r < M; r++ {
 					for n := 0; n < N; n++ {
-						got, want := twinDots(m, a, r, n)
+						vnni, avx2, want := twinDots(m, a, r, n)
 						mag := termMagnitude(w[n*K:(n+1)*K], x[r*K:(r+1)*K])
-						if d := math.Abs(float64(got - want)); d > 1e-5*mag || math.IsNaN(float64(got)) {
-							t.Fatalf("row %d·%d: asm %g, Go %g (|terms| %g)", n, r, got, want, mag)
+						for _, c := range []struct {
+							name string
+							ok   bool
+							got  float32
+						}{{"VNNI", asmOK, vnni}, {"AVX2", avx2OK, avx2}} {
+							if !c.ok {
+								continue
+							}
+							if d := math.Abs(float64(c.got - want)); d > 1e-5*mag || math.IsNaN(float64(c.got)) {
+								t.Fatalf("row %d·%d: %s %g, Go %g (|terms| %g)", n, r, c.name, c.got, want, mag)
+							}
 						}
 					}
 				}
@@ -47,9 +56,10 @@ func TestKernelTwins(t *testing.T) {
 	}
 }
 
-// twinDots returns the asm and Go results for weight row n and activation
-// row r.
-func twinDots(m *Matrix, a *act, r, n int) (asm, goRes float32) {
+// twinDots returns the VNNI, AVX2 and Go results for weight row n and
+// activation row r (an assembly result is NaN when the CPU lacks it).
+func twinDots(m *Matrix, a *act, r, n int) (vnni, avx2, goRes float32) {
+	vnni, avx2 = float32(math.NaN()), float32(math.NaN())
 	w := m.data[n*m.stride:]
 	switch m.kind {
 	case kindQ8_0, kindQ4_0:
@@ -58,19 +68,40 @@ func twinDots(m *Matrix, a *act, r, n int) (asm, goRes float32) {
 		d, s := a.d[r*nb:(r+1)*nb], a.sum[r*nb:(r+1)*nb]
 		sc := m.scales[n*m.sstride : (n+1)*m.sstride]
 		if m.kind == kindQ8_0 {
-			return dotQ8_0VNNI(w, sc, qs, d, s), dotQ8_0Go(w, sc, qs, d, s, m.cols/32)
+			if asmOK {
+				vnni = dotQ8_0VNNI(w, sc, qs, d, s)
+			}
+			if avx2OK {
+				avx2 = dotQ8_0AVX2(w, sc, qs, d, s)
+			}
+			return vnni, avx2, dotQ8_0Go(w, sc, qs, d, s, m.cols/32)
 		}
-		return dotQ4_0VNNI(w, sc, qs, d, s), dotQ4_0Go(w, sc, qs, d, s, m.cols/32)
+		if asmOK {
+			vnni = dotQ4_0VNNI(w, sc, qs, d, s)
+		}
+		if avx2OK {
+			avx2 = dotQ4_0AVX2(w, sc, qs, d, s)
+		}
+		return vnni, avx2, dotQ4_0Go(w, sc, qs, d, s, m.cols/32)
 	}
 	nsb := m.cols / qkK
 	x := a.xk[r*nsb*actKBytes : (r+1)*nsb*actKBytes]
+	var fv, fa, fg func(w, x []byte, nsb int) float32
 	switch m.kind {
 	case kindQ4K:
-		return dotQ4KVNNI(w, x, nsb), dotQ4KGo(w, x, nsb)
+		fv, fa, fg = dotQ4KVNNI, dotQ4KAVX2, dotQ4KGo
 	case kindQ5K:
-		return dotQ5KVNNI(w, x, nsb), dotQ5KGo(w, x, nsb)
+		fv, fa, fg = dotQ5KVNNI, dotQ5KAVX2, dotQ5KGo
+	default:
+		fv, fa, fg = dotQ6KVNNI, dotQ6KAVX2, dotQ6KGo
 	}
-	return dotQ6KVNNI(w, x, nsb), dotQ6KGo(w, x, nsb)
+	if asmOK {
+		vnni = fv(w, x, nsb)
+	}
+	if avx2OK {
+		avx2 = fa(w, x, nsb)
+	}
+	return vnni, avx2, fg(w, x, nsb)
 }
 
 // termMagnitude bounds the magnitude of the partial sums both kernels
@@ -88,13 +119,12 @@ func termMagnitude(w, x []float32) float64 {
 }
 
 func TestTierDispatch(t *testing.T) {
-	// The Go and assembly paths must both be reachable through MatMul:
-	// force the Go path and compare the whole product.
-	if !useAsm() {
-		t.Skip("assembly not available")
-	}
+	// Every tier must be reachable through MatMul and agree: VNNI (if the
+	// CPU has it), AVX2, and the Go twins.
 	p := parallel.New(2)
 	defer p.Close()
+	saveV, saveA := asmOK, avx2OK
+	defer func() { asmOK, avx2OK = saveV, saveA }()
 	for _, dt := range kernelTypes {
 		q, _ := randWeights(t, dt, 33, 1024, 5)
 		x := randActs(3, 1024, 6)
@@ -102,20 +132,27 @@ func TestTierDispatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ya := make([]float32, 3*33)
-		yg := make([]float32, 3*33)
-		if err := m.MatMul(p, ya, x); err != nil {
+		asmOK, avx2OK = false, false
+		want := make([]float32, 3*33)
+		if err := m.MatMul(p, want, x); err != nil {
 			t.Fatal(err)
 		}
-		asmOK = false
-		err = m.MatMul(p, yg, x)
-		asmOK = true
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := range ya {
-			if math.Abs(float64(ya[i]-yg[i])) > 1e-4*(1+math.Abs(float64(yg[i]))) {
-				t.Fatalf("%v: y[%d] asm %g, Go %g", dt, i, ya[i], yg[i])
+		for _, tier := range []struct {
+			name       string
+			vnni, avx2 bool
+		}{{"vnni", saveV, false}, {"avx2", false, saveA}} {
+			if !tier.vnni && !tier.avx2 {
+				continue
+			}
+			asmOK, avx2OK = tier.vnni, tier.avx2
+			got := make([]float32, 3*33)
+			if err := m.MatMul(p, got, x); err != nil {
+				t.Fatal(err)
+			}
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("%v %s: y[%d] = %g, Go %g", dt, tier.name, i, got[i], want[i])
+				}
 			}
 		}
 	}
