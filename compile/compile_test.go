@@ -135,7 +135,7 @@ func TestFoldCSEDCE(t *testing.T) {
 		x := b.Input("x", tensor.F32, seq, n(4))
 		c := b.Exp(b.ConstF32([]float32{0, 1, 2, 3}, 4)) // folds
 		a1 := b.Add(x, c)
-		a2 := b.Add(x, c) // CSE with a1
+		a2 := b.Add(c, x) // CSE with a1 (commuted)
 		b.Tanh(x)         // dead
 		b.Output("y", b.Mul(a1, a2))
 	})

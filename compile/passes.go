@@ -137,7 +137,11 @@ func (g *graph) cse() {
 		}
 		var sb strings.Builder
 		fmt.Fprintf(&sb, "%d|%v|%v|%s|", n.Op, n.DType, n.Shape, ir.AttrKey(n.Attr))
-		for _, in := range n.Inputs {
+		ins := n.Inputs
+		if commutative(n.Op) && fmt.Sprintf("%p", ins[0]) > fmt.Sprintf("%p", ins[1]) {
+			ins = []*ir.Node{ins[1], ins[0]}
+		}
+		for _, in := range ins {
 			fmt.Fprintf(&sb, "%p,", in)
 		}
 		k := sb.String()
@@ -148,6 +152,15 @@ func (g *graph) cse() {
 		}
 		seen[k] = n
 	}
+}
+
+// commutative ops compute the same from swapped inputs.
+func commutative(op ir.Op) bool {
+	switch op {
+	case ir.OpAdd, ir.OpMul, ir.OpMax, ir.OpMin, ir.OpEqual, ir.OpNotEqual:
+		return true
+	}
+	return false
 }
 
 // maxFold bounds the size of a constant the folder will materialise.
