@@ -487,4 +487,3 @@ func gemv(dt string, m, wr int) {
 	a("RET")
 	asm.WriteString("\n")
 }
-
