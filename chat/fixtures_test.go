@@ -168,3 +168,51 @@ func TestQwen3ToolsTypedAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestContinueFinalMessage prefills an assistant turn: the prompt is the
+// transformers rendering of the conversation without the final turn's
+// end, so it must equal the full rendering cut right after the prefix.
+func TestContinueFinalMessage(t *testing.T) {
+	for _, model := range []string{"qwen3", "llama3", "gemma3"} {
+		cfg, err := LoadConfig("testdata/hf/" + model + "_tokenizer_config.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := cfg.Template("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs := []Message{{Role: "user", Content: "Name a colour."}, {Role: "assistant", Content: "The colour is  "}}
+		full, err := tmpl.Apply(msgs, cfg.Options())
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := cfg.Options()
+		opts.ContinueFinalMessage = true
+		got, err := tmpl.Apply(msgs, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The prompt is everything before the final message, then its
+		// text as given: the marker follows the text, so even templates
+		// that trim content (Llama 3, Gemma 3) keep its trailing spaces.
+		i := strings.Index(full, "The colour is")
+		want := full[:i] + "The colour is  "
+		if got != want {
+			t.Errorf("%s:\n got %q\nwant %q", model, got, want)
+		}
+		opts.AddGenerationPrompt = true
+		if _, err := tmpl.Apply(msgs, opts); err == nil {
+			t.Errorf("%s: ContinueFinalMessage with AddGenerationPrompt did not fail", model)
+		}
+	}
+	// Multimodal content continues its last text part.
+	tmpl, err := Parse(`{% for m in messages %}[{% for p in m.content %}{{ p.text }}{% endfor %}]{% endfor %}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := tmpl.Apply([]Message{{Role: "assistant", Parts: []Part{{Type: "text", Text: "a"}, {Type: "image"}, {Type: "text", Text: "b"}}}}, Options{ContinueFinalMessage: true})
+	if err != nil || got != "[ab" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}

@@ -70,6 +70,11 @@ type Options struct {
 	// Vars are extra template variables (enable_thinking, date_string,
 	// other special tokens, …); they override the standard ones.
 	Vars map[string]any
+	// ContinueFinalMessage ends the prompt inside the last message (to
+	// prefill the start of a reply) instead of closing it, as
+	// apply_chat_template(continue_final_message=True) does. It cannot be
+	// combined with AddGenerationPrompt.
+	ContinueFinalMessage bool
 }
 
 // Variables builds the variables apply_chat_template passes to a

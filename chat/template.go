@@ -13,6 +13,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rlx-go/rlx/chat/jinja"
@@ -150,5 +151,59 @@ func (t *Template) Apply(messages []Message, opts Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return t.Render(vars)
+	if !opts.ContinueFinalMessage {
+		return t.Render(vars)
+	}
+	if opts.AddGenerationPrompt {
+		return "", errors.New("chat: ContinueFinalMessage and AddGenerationPrompt exclude each other: one continues the last message, the other opens a new assistant turn")
+	}
+	final, err := tagFinalMessage(vars["messages"].(*jinja.List))
+	if err != nil {
+		return "", err
+	}
+	out, err := t.Render(vars)
+	if err != nil {
+		return "", err
+	}
+	// Like transformers: the text of the final message was suffixed with a
+	// marker; the prompt ends where the marker appears.
+	marker := strings.TrimSpace(continueTag)
+	if !strings.Contains(out, strings.TrimSpace(final)) || !strings.Contains(out, marker) {
+		return "", errors.New("chat: ContinueFinalMessage is set but the final message does not appear in the rendered prompt; this template cannot continue it")
+	}
+	out, _, _ = strings.Cut(out, marker)
+	return out, nil
+}
+
+// continueTag is appended to the final message's text to find where it
+// ends in the rendered prompt (the text transformers uses).
+const continueTag = "CONTINUE_FINAL_MESSAGE_TAG "
+
+// tagFinalMessage appends continueTag to the text of the last message (its
+// last text part for multimodal content) and returns the original text.
+func tagFinalMessage(msgs *jinja.List) (string, error) {
+	if len(msgs.Items) == 0 {
+		return "", errors.New("chat: ContinueFinalMessage needs at least one message")
+	}
+	last, ok := msgs.Items[len(msgs.Items)-1].(*jinja.Dict)
+	if !ok {
+		return "", errors.New("chat: the final message is not an object")
+	}
+	content, _ := last.Get("content")
+	switch c := content.(type) {
+	case string:
+		return c, last.Set("content", c+continueTag)
+	case *jinja.List:
+		for i := len(c.Items) - 1; i >= 0; i-- {
+			part, ok := c.Items[i].(*jinja.Dict)
+			if !ok {
+				continue
+			}
+			if text, ok := part.Get("text"); ok {
+				s, _ := text.(string)
+				return s, part.Set("text", s+continueTag)
+			}
+		}
+	}
+	return "", errors.New("chat: ContinueFinalMessage is set but the final message has no text to continue")
 }
