@@ -73,6 +73,10 @@ func TestCPUTime(t *testing.T) {
 		t.Logf("%v add 49152: %.0f ns", l, cpuPerOp(func() { Binary(Add, y, x, x) }, 100, 7))
 	}
 	setLevel(cpuinfo.Active)
+	logits := randSlice(rng(4), 151936, 1)
+	id := make([]int32, 1)
+	t.Logf("ArgMax 151936: %.0f ns (scalar %.0f ns)", cpuPerOp(func() { ArgMax(id, logits, len(logits)) }, 20, 7),
+		cpuPerOp(func() { argmaxGo(logits) }, 20, 7))
 	h := make([]uint16, len(x))
 	t.Logf("F32ToF16 49152: %.0f ns", cpuPerOp(func() { F32ToF16(h, x) }, 100, 7))
 	t.Logf("tensor.F32ToF16 loop 49152: %.0f ns", cpuPerOp(func() {

@@ -17,6 +17,7 @@ type impls struct {
 	axpysGF32                     func(acc []float32, astride, d, G int, p []float32, pstride, n int, v []float32, vstride int)
 	axpysGF16                     func(acc []float32, astride, d, G int, p []float32, pstride, n int, v []uint16, vstride int)
 	maxv                          func(x []float32) float32
+	argmax                        func(x []float32) int
 	expSubSum                     func(x []float32, m float32) float32
 	f16ToF32                      func(dst []float32, src []uint16)
 	f32ToF16                      func(dst []uint16, src []float32)
@@ -68,6 +69,7 @@ func genericImpls() impls {
 		axpysGF32:   axpysGF32Go,
 		axpysGF16:   axpysGF16Go,
 		maxv:        maxOf,
+		argmax:      argmaxGo,
 		expSubSum:   expSubSumGo,
 		f16ToF32:    f16ToF32Go,
 		f32ToF16:    f32ToF16Go,

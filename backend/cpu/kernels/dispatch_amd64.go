@@ -36,6 +36,7 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.axpysGF32 = axpysGAsm(map[int]axpysGFn{2: axpysF32G2AVX512, 4: axpysF32G4AVX512}, 16, axpysGF32Go, im.axpysF32)
 		im.axpysGF16 = axpysGAsm(map[int]axpysGFn{2: axpysF16G2AVX512, 4: axpysF16G4AVX512}, 16, axpysGF16Go, im.axpysF16)
 		im.maxv = maxAsm(maxvAVX512, 16)
+		im.argmax = argmaxAsm(argmaxvAVX512, 16)
 		im.expSubSum = expSubSumAsm(expSubSumAVX512, 16)
 		im.f16ToF32 = cvtAsm(f16ToF32AVX512, f16ToF32Go, 16)
 		im.f32ToF16 = cvtAsm(f32ToF16AVX512, f32ToF16Go, 16)
@@ -77,6 +78,7 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.axpysGF32 = axpysGAsm(map[int]axpysGFn{2: axpysF32G2AVX2}, 8, axpysGF32Go, im.axpysF32)
 		im.axpysGF16 = axpysGAsm(map[int]axpysGFn{2: axpysF16G2AVX2}, 8, axpysGF16Go, im.axpysF16)
 		im.maxv = maxAsm(maxvAVX2, 8)
+		im.argmax = argmaxAsm(argmaxvAVX2, 8)
 		im.expSubSum = expSubSumAsm(expSubSumAVX2, 8)
 		im.f16ToF32 = cvtAsm(f16ToF32AVX2, f16ToF32Go, 8)
 		im.f32ToF16 = cvtAsm(f32ToF16AVX2, f32ToF16Go, 8)
@@ -474,5 +476,37 @@ func axpysGAsm[T float32 | uint16](fns map[int]axpysGFn, lanes int, twin func([]
 			}
 			g0 += gs
 		}
+	}
+}
+
+// argmaxAsm combines the per-lane maxima (the lowest index among lanes that
+// hold the maximum is the first occurrence) and the tail; rows with a NaN
+// go to the twin, which returns the first NaN as PyTorch does.
+func argmaxAsm(f func(x *float32, n int, vals *float32, idx *int32) int, lanes int) func(x []float32) int {
+	return func(x []float32) int {
+		v := len(x) &^ (lanes - 1)
+		if v == 0 {
+			return argmaxGo(x)
+		}
+		var vals [16]float32
+		var idx [16]int32
+		if f(&x[0], v, &vals[0], &idx[0]) != 0 {
+			return argmaxGo(x)
+		}
+		best, bi := vals[0], int(idx[0])
+		for l := 1; l < lanes; l++ {
+			if vals[l] > best || (vals[l] == best && int(idx[l]) < bi) {
+				best, bi = vals[l], int(idx[l])
+			}
+		}
+		for i := v; i < len(x); i++ {
+			if x[i] != x[i] {
+				return argmaxGo(x)
+			}
+			if x[i] > best {
+				best, bi = x[i], i
+			}
+		}
+		return bi
 	}
 }

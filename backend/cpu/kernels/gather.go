@@ -93,19 +93,21 @@ func f32ToF16Go(dst []uint16, src []float32) {
 // largest value (the first one on ties; NaN counts as largest, as PyTorch).
 func ArgMax(dst []int32, x []float32, n int) {
 	for r := range dst {
-		row := x[r*n : (r+1)*n]
-		best, bi := row[0], 0
-		for i, v := range row {
-			if v != v {
-				best, bi = v, i
-				break
-			}
-			if v > best {
-				best, bi = v, i
-			}
-		}
-		dst[r] = int32(bi)
+		dst[r] = int32(impl.argmax(x[r*n : (r+1)*n]))
 	}
+}
+
+func argmaxGo(row []float32) int {
+	best, bi := row[0], 0
+	for i, v := range row {
+		if v != v {
+			return i
+		}
+		if v > best {
+			best, bi = v, i
+		}
+	}
+	return bi
 }
 
 // ReduceOp names a reduction.

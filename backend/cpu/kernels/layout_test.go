@@ -115,6 +115,37 @@ func TestGatherAndCast(t *testing.T) {
 	})
 }
 
+// TestArgMaxTiers: ties resolve to the first index, a NaN anywhere wins
+// (its first index), ±Inf and all-equal rows, on every tier and length.
+func TestArgMaxTiers(t *testing.T) {
+	r := rng(25)
+	forLevels(t, func(t *testing.T) {
+		for _, n := range awkward {
+			x := randSlice(r, n, 1)
+			for i := range x {
+				x[i] = float32(int(x[i] * 3)) // many ties
+			}
+			cases := [][]float32{x, make([]float32, n)}
+			if n > 20 {
+				y := append([]float32(nil), x...)
+				y[n/2] = float32(math.NaN())
+				y[n-1] = float32(math.NaN())
+				z := append([]float32(nil), x...)
+				z[n-3] = float32(math.Inf(1))
+				z[7] = float32(math.Inf(1))
+				cases = append(cases, y, z)
+			}
+			for _, c := range cases {
+				got := make([]int32, 1)
+				ArgMax(got, c, n)
+				if w := argmaxGo(c); int(got[0]) != w {
+					t.Fatalf("n=%d: argmax %d want %d", n, got[0], w)
+				}
+			}
+		}
+	})
+}
+
 func TestArgMaxReduceWhere(t *testing.T) {
 	r := rng(22)
 	for _, n := range []int{1, 5, 64, 151936} {

@@ -31,6 +31,9 @@ func dotsF16G4AVX512(s *float32, sstride, n int, q *float32, d int, k unsafe.Poi
 func axpysF16G4AVX512(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
 
 //go:noescape
+func argmaxvAVX512(x *float32, n int, vals *float32, idx *int32) int
+
+//go:noescape
 func bf16ToF32AVX512(dst *float32, src *uint16, n int)
 
 //go:noescape
@@ -140,6 +143,9 @@ func dotsF16G2AVX2(s *float32, sstride, n int, q *float32, d int, k unsafe.Point
 
 //go:noescape
 func axpysF16G2AVX2(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
+
+//go:noescape
+func argmaxvAVX2(x *float32, n int, vals *float32, idx *int32) int
 
 //go:noescape
 func bf16ToF32AVX2(dst *float32, src *uint16, n int)

@@ -1893,6 +1893,41 @@ done_f32ToBF16:
 	VZEROUPPER
 	RET
 
+// func argmaxvAVX512(x *float32, n int, vals *float32, idx *int32) int
+TEXT ·argmaxvAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VMOVUPS (SI), Z0
+	VMOVUPS c_iota<>(SB), Z1
+	VMOVUPS Z1, Z2
+	VMOVUPS c_int16<>(SB), Z3
+	VCMPPS $3, Z0, Z0, K1
+	KMOVW K1, K3
+	ADDQ $64, SI
+	SUBQ $16, CX
+loop_argmaxv:
+	TESTQ CX, CX
+	JEQ done_argmaxv
+	VMOVUPS (SI), Z5
+	VPADDD Z3, Z2, Z2
+	VCMPPS $3, Z5, Z5, K2
+	KORW K2, K3, K3
+	VCMPPS $14, Z0, Z5, K1
+	VMOVAPS Z5, K1, Z0
+	VMOVDQA32 Z2, K1, Z1
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JMP loop_argmaxv
+done_argmaxv:
+	MOVQ vals+16(FP), DI
+	VMOVUPS Z0, (DI)
+	MOVQ idx+24(FP), DI
+	VMOVUPS Z1, (DI)
+	KMOVW K3, AX
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
 // func ropeHalfAVX512(dst, src, cos, sin *float32, half, heads, stride int)
 TEXT ·ropeHalfAVX512(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
@@ -4675,6 +4710,41 @@ done_f32ToBF16:
 	VZEROUPPER
 	RET
 
+// func argmaxvAVX2(x *float32, n int, vals *float32, idx *int32) int
+TEXT ·argmaxvAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VMOVUPS (SI), Y0
+	VMOVUPS c_iota<>(SB), Y1
+	VMOVUPS Y1, Y2
+	VMOVUPS c_int8<>(SB), Y3
+	VCMPPS $3, Y0, Y0, Y4
+	VMOVAPS Y4, Y6
+	ADDQ $32, SI
+	SUBQ $8, CX
+loop_argmaxv:
+	TESTQ CX, CX
+	JEQ done_argmaxv
+	VMOVUPS (SI), Y5
+	VPADDD Y3, Y2, Y2
+	VCMPPS $3, Y5, Y5, Y4
+	VORPS Y4, Y6, Y6
+	VCMPPS $14, Y0, Y5, Y4
+	VBLENDVPS Y4, Y5, Y0, Y0
+	VBLENDVPS Y4, Y2, Y1, Y1
+	ADDQ $32, SI
+	SUBQ $8, CX
+	JMP loop_argmaxv
+done_argmaxv:
+	MOVQ vals+16(FP), DI
+	VMOVUPS Y0, (DI)
+	MOVQ idx+24(FP), DI
+	VMOVUPS Y1, (DI)
+	VMOVMSKPS Y6, AX
+	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
 // func ropeHalfAVX2(dst, src, cos, sin *float32, half, heads, stride int)
 TEXT ·ropeHalfAVX2(SB), NOSPLIT, $0-56
 	MOVQ dst+0(FP), DI
@@ -6307,6 +6377,23 @@ DATA c_int1<>+52(SB)/4, $0x00000001
 DATA c_int1<>+56(SB)/4, $0x00000001
 DATA c_int1<>+60(SB)/4, $0x00000001
 GLOBL c_int1<>(SB), RODATA|NOPTR, $64
+DATA c_int16<>+0(SB)/4, $0x00000010
+DATA c_int16<>+4(SB)/4, $0x00000010
+DATA c_int16<>+8(SB)/4, $0x00000010
+DATA c_int16<>+12(SB)/4, $0x00000010
+DATA c_int16<>+16(SB)/4, $0x00000010
+DATA c_int16<>+20(SB)/4, $0x00000010
+DATA c_int16<>+24(SB)/4, $0x00000010
+DATA c_int16<>+28(SB)/4, $0x00000010
+DATA c_int16<>+32(SB)/4, $0x00000010
+DATA c_int16<>+36(SB)/4, $0x00000010
+DATA c_int16<>+40(SB)/4, $0x00000010
+DATA c_int16<>+44(SB)/4, $0x00000010
+DATA c_int16<>+48(SB)/4, $0x00000010
+DATA c_int16<>+52(SB)/4, $0x00000010
+DATA c_int16<>+56(SB)/4, $0x00000010
+DATA c_int16<>+60(SB)/4, $0x00000010
+GLOBL c_int16<>(SB), RODATA|NOPTR, $64
 DATA c_int40<>+0(SB)/4, $0x00000040
 DATA c_int40<>+4(SB)/4, $0x00000040
 DATA c_int40<>+8(SB)/4, $0x00000040
@@ -6341,6 +6428,40 @@ DATA c_int7fff<>+52(SB)/4, $0x00007fff
 DATA c_int7fff<>+56(SB)/4, $0x00007fff
 DATA c_int7fff<>+60(SB)/4, $0x00007fff
 GLOBL c_int7fff<>(SB), RODATA|NOPTR, $64
+DATA c_int8<>+0(SB)/4, $0x00000008
+DATA c_int8<>+4(SB)/4, $0x00000008
+DATA c_int8<>+8(SB)/4, $0x00000008
+DATA c_int8<>+12(SB)/4, $0x00000008
+DATA c_int8<>+16(SB)/4, $0x00000008
+DATA c_int8<>+20(SB)/4, $0x00000008
+DATA c_int8<>+24(SB)/4, $0x00000008
+DATA c_int8<>+28(SB)/4, $0x00000008
+DATA c_int8<>+32(SB)/4, $0x00000008
+DATA c_int8<>+36(SB)/4, $0x00000008
+DATA c_int8<>+40(SB)/4, $0x00000008
+DATA c_int8<>+44(SB)/4, $0x00000008
+DATA c_int8<>+48(SB)/4, $0x00000008
+DATA c_int8<>+52(SB)/4, $0x00000008
+DATA c_int8<>+56(SB)/4, $0x00000008
+DATA c_int8<>+60(SB)/4, $0x00000008
+GLOBL c_int8<>(SB), RODATA|NOPTR, $64
+DATA c_iota<>+0(SB)/4, $0x00000000
+DATA c_iota<>+4(SB)/4, $0x00000001
+DATA c_iota<>+8(SB)/4, $0x00000002
+DATA c_iota<>+12(SB)/4, $0x00000003
+DATA c_iota<>+16(SB)/4, $0x00000004
+DATA c_iota<>+20(SB)/4, $0x00000005
+DATA c_iota<>+24(SB)/4, $0x00000006
+DATA c_iota<>+28(SB)/4, $0x00000007
+DATA c_iota<>+32(SB)/4, $0x00000008
+DATA c_iota<>+36(SB)/4, $0x00000009
+DATA c_iota<>+40(SB)/4, $0x0000000a
+DATA c_iota<>+44(SB)/4, $0x0000000b
+DATA c_iota<>+48(SB)/4, $0x0000000c
+DATA c_iota<>+52(SB)/4, $0x0000000d
+DATA c_iota<>+56(SB)/4, $0x0000000e
+DATA c_iota<>+60(SB)/4, $0x0000000f
+GLOBL c_iota<>(SB), RODATA|NOPTR, $64
 DATA c_sign<>+0(SB)/4, $0x80000000
 DATA c_sign<>+4(SB)/4, $0x80000000
 DATA c_sign<>+8(SB)/4, $0x80000000

@@ -115,6 +115,15 @@ func (g *asm) c(name string) string {
 	return fmt.Sprintf("c_%s<>(SB)", name)
 }
 
+// cbitsSeq names the 64-byte constant 0, 1, …, 15 (int32 lane indices).
+func (g *asm) cbitsSeq(name string) string {
+	g.bits[name] = seqMarker
+	return fmt.Sprintf("c_%s<>(SB)", name)
+}
+
+// seqMarker marks a bits constant whose lanes count 0, 1, 2, …
+const seqMarker = 0xffffffff
+
 // cbits names a 64-byte integer/bit-pattern constant.
 func (g *asm) cbits(name string, v uint32) string {
 	g.bits[name] = v
@@ -842,6 +851,63 @@ func (g *asm) bf16() {
 	g.op("RET")
 }
 
+// argmax emits func argmaxv(x *float32, n int, vals *float32, idx *int32) int:
+// per-lane running maxima (first occurrence kept: strictly greater replaces)
+// and their indices over n (a positive multiple of lanes) values, stored to
+// vals/idx for the caller to combine; returns 1 if any value is NaN.
+func (g *asm) argmax() {
+	name := "argmaxv"
+	fmt.Fprintf(&g.b, "\n// func %s%s(x *float32, n int, vals *float32, idx *int32) int\nTEXT ·%s%s(SB), NOSPLIT, $0-40\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ x+0(FP), SI")
+	g.op("MOVQ n+8(FP), CX")
+	g.op("VMOVUPS (SI), %s", g.r(0))                   // running max
+	g.op("VMOVUPS %s, %s", g.cbitsSeq("iota"), g.r(1)) // its index
+	g.op("VMOVUPS %s, %s", g.r(1), g.r(2))             // current indices
+	g.op("VMOVUPS %s, %s", g.cbits(fmt.Sprintf("int%d", g.a.lanes), uint32(g.a.lanes)), g.r(3))
+	g.cmp(cmpUnord, g.r(0), g.r(0), g.r(4))
+	if g.a.z {
+		g.op("KMOVW K1, K3")
+	} else {
+		g.op("VMOVAPS %s, %s", g.r(4), g.r(6)) // NaN accumulator
+	}
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	fmt.Fprintf(&g.b, "loop_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(5))
+	g.op("VPADDD %s, %s, %s", g.r(3), g.r(2), g.r(2))
+	if g.a.z {
+		g.op("VCMPPS $3, Z5, Z5, K2")
+		g.op("KORW K2, K3, K3")
+		g.op("VCMPPS $14, Z0, Z5, K1") // x > max (GT_OS)
+		g.op("VMOVAPS Z5, K1, Z0")
+		g.op("VMOVDQA32 Z2, K1, Z1")
+	} else {
+		g.op("VCMPPS $3, Y5, Y5, Y4")
+		g.op("VORPS Y4, Y6, Y6")
+		g.op("VCMPPS $14, Y0, Y5, Y4")
+		g.op("VBLENDVPS Y4, Y5, Y0, Y0")
+		g.op("VBLENDVPS Y4, Y2, Y1, Y1")
+	}
+	g.op("ADDQ $%d, SI", 4*g.a.lanes)
+	g.op("SUBQ $%d, CX", g.a.lanes)
+	g.op("JMP loop_%s", name)
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("MOVQ vals+16(FP), DI")
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	g.op("MOVQ idx+24(FP), DI")
+	g.op("VMOVUPS %s, (DI)", g.r(1))
+	if g.a.z {
+		g.op("KMOVW K3, AX")
+	} else {
+		g.op("VMOVMSKPS Y6, AX")
+	}
+	g.op("MOVQ AX, ret+32(FP)")
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
 // sumSq emits func sumSq(x *float32, n int) float32 (n a multiple of lanes)
 // with two accumulators.
 func (g *asm) sumSq() {
@@ -1382,6 +1448,8 @@ func main() {
 		g.cvt()
 		g.cvtRows()
 		g.bf16()
+		g.argmax()
+		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc argmaxv%s(x *float32, n int, vals *float32, idx *int32) int\n", a.name))
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc bf16ToF32%s(dst *float32, src *uint16, n int)\n", a.name))
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc f32ToBF16%s(dst *uint16, src *float32, n int)\n", a.name))
 		g.rope()
@@ -1488,7 +1556,11 @@ func sortedKeys(m map[string]bool) []string {
 
 func emitData(b *bytes.Buffer, name string, v uint32) {
 	for i := range 16 {
-		fmt.Fprintf(b, "DATA c_%s<>+%d(SB)/4, $0x%08x\n", name, 4*i, v)
+		w := v
+		if v == seqMarker {
+			w = uint32(i)
+		}
+		fmt.Fprintf(b, "DATA c_%s<>+%d(SB)/4, $0x%08x\n", name, 4*i, w)
 	}
 	fmt.Fprintf(b, "GLOBL c_%s<>(SB), RODATA|NOPTR, $64\n", name)
 }
