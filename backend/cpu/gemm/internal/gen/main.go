@@ -114,6 +114,17 @@ func micro(isa string, rows, nv, lanes int) {
 			}
 		}
 	}
+	// Start pulling the C tile into L1 now; it is read (or written) only
+	// after the k loop, thousands of cycles later, and usually sits in L3.
+	a("MOVQ DI, R8")
+	for r := range rows {
+		for l := range nv * vb / 64 {
+			a("PREFETCHT0 %d(R8)", l*64)
+		}
+		if r < rows-1 {
+			a("ADDQ SI, R8")
+		}
+	}
 	a("MOVQ CX, DX")
 	a("SHRQ $2, DX")
 	a("JZ %s_tail", name)
@@ -122,6 +133,7 @@ func micro(isa string, rows, nv, lanes int) {
 	// small and already streams from L1/L2.
 	a("PREFETCHT0 %d(BX)", 4*nr*4*2)
 	a("PREFETCHT0 %d(BX)", 4*nr*4*2+64)
+	a("PREFETCHT0 %d(AX)", 4*rows*4*4)
 	for u := range 4 {
 		step(u)
 	}
