@@ -772,6 +772,18 @@ func (b *Builder) MoE(x, routing, gate, up, down Value, act Op) Value {
 	return b.node(OpMoE, &MoEAttr{Act: act}, 0, nil, x, routing, gate, up, down)
 }
 
+// MoEExperts is MoE with one weight per expert (gates[e] and ups[e] are
+// [F, D], downs[e] is [D, F]), as Hugging Face checkpoints store experts.
+func (b *Builder) MoEExperts(x, routing Value, gates, ups, downs []Value, act Op) Value {
+	if len(gates) != len(ups) || len(ups) != len(downs) || len(gates) == 0 {
+		return b.failf("MoEExperts: %d gates, %d ups, %d downs", len(gates), len(ups), len(downs))
+	}
+	ins := append([]Value{x, routing}, gates...)
+	ins = append(ins, ups...)
+	ins = append(ins, downs...)
+	return b.node(OpMoE, &MoEAttr{Act: act, PerExpert: true}, 0, nil, ins...)
+}
+
 // ---- convolutions ----
 
 // ConvOptions configures Conv1D and Conv2D. Zero values mean stride 1,

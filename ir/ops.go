@@ -312,7 +312,14 @@ type TopKAttr struct {
 // token t and expert e with routing weight r[t,e] ≠ 0, the output gains
 // r[t,e]·down_e(act(gate_e·x_t) ⊙ up_e·x_t). Act is OpSilu, OpGeluTanh or
 // OpGeluErf.
-type MoEAttr struct{ Act Op }
+//
+// With PerExpert, the weights come as one input per expert instead of
+// stacked: inputs are x, routing, gate_0…gate_{E-1}, up_0…, down_0… with
+// gate/up [F, D] and down [D, F] (how Hugging Face checkpoints store them).
+type MoEAttr struct {
+	Act       Op
+	PerExpert bool
+}
 
 // FusedAttr is a straight-line program over the fused node's inputs,
 // evaluated per output element with broadcasting. Registers 0..len(Inputs)-1
@@ -815,6 +822,9 @@ func inferMatMul(a any, ins []*Node) (tensor.DType, Shape, error) {
 
 func inferMoE(a any, ins []*Node) (tensor.DType, Shape, error) {
 	at, _ := a.(*MoEAttr)
+	if at != nil && at.PerExpert {
+		return inferMoEPerExpert(at, ins)
+	}
 	if at == nil || len(ins) != 5 {
 		return 0, nil, fmt.Errorf("MoE takes x, routing weights, gate, up, down")
 	}
@@ -840,6 +850,38 @@ func inferMoE(a any, ins []*Node) (tensor.DType, Shape, error) {
 	for _, w := range []*Node{g, u, d} {
 		if !w.DType.Float() && !w.DType.Quantized() {
 			return 0, nil, fmt.Errorf("MoE weight dtype %v", w.DType)
+		}
+	}
+	return tensor.F32, x.Shape.clone(), nil
+}
+
+func inferMoEPerExpert(at *MoEAttr, ins []*Node) (tensor.DType, Shape, error) {
+	switch at.Act {
+	case OpSilu, OpGeluTanh, OpGeluErf:
+	default:
+		return 0, nil, fmt.Errorf("MoE activation %v (want Silu, GeluTanh or GeluErf)", at.Act)
+	}
+	if len(ins) < 5 || (len(ins)-2)%3 != 0 {
+		return 0, nil, fmt.Errorf("per-expert MoE takes x, routing and three weights per expert, got %d inputs", len(ins))
+	}
+	x, r := ins[0], ins[1]
+	E := (len(ins) - 2) / 3
+	if x.DType != tensor.F32 || r.DType != tensor.F32 || len(x.Shape) != 2 || len(r.Shape) != 2 ||
+		!r.Shape[0].Equal(x.Shape[0]) || !r.Shape[1].Equal(N(E)) {
+		return 0, nil, fmt.Errorf("MoE x %v%v and routing %v%v must be F32 [tokens, dim] and [tokens, %d experts]", x.DType, x.Shape, r.DType, r.Shape, E)
+	}
+	D := x.Shape[1]
+	F := ins[2].Shape
+	if len(F) != 2 {
+		return 0, nil, fmt.Errorf("MoE expert gate weight %v, want [ffn, dim]", F)
+	}
+	for i, w := range ins[2:] {
+		want := Shape{F[0], D}
+		if i >= 2*E {
+			want = Shape{D, F[0]}
+		}
+		if !w.Shape.Equal(want) || !(w.DType.Float() || w.DType.Quantized()) {
+			return 0, nil, fmt.Errorf("MoE expert weight %q is %v%v, want %v", w.Name, w.DType, w.Shape, want)
 		}
 	}
 	return tensor.F32, x.Shape.clone(), nil

@@ -498,6 +498,27 @@ func (g *gen) moeCases() {
 			}, ps, Step{Inputs: in("x", g.f32(-1, 1, T, D))})
 		}
 	}
+	// Per-expert weights (the Hugging Face layout), batch×seq tokens.
+	ps := ir.MapParams{"router": g.f32(-1, 1, E, D)}
+	for e := range E {
+		ps[fmt.Sprintf("g%d", e)] = g.typed(tensor.BF16, -0.3, 0.3, F, D)
+		ps[fmt.Sprintf("u%d", e)] = g.typed(tensor.BF16, -0.3, 0.3, F, D)
+		ps[fmt.Sprintf("d%d", e)] = g.typed(tensor.BF16, -0.3, 0.3, D, F)
+	}
+	g.add("moe/per-expert/BF16", tolA, func(b *ir.Builder) {
+		x := b.Reshape(b.Input("x", tensor.F32, n1(2), seq, n1(D)), n1(2).Mul(seq), n1(D))
+		probs := b.Softmax(b.Linear(x, b.Param("router", tensor.F32, n1(E), n1(D)), ir.Value{}), -1)
+		top, _ := b.TopK(probs, k)
+		route := b.Where(b.GreaterEq(probs, b.Slice(top, -1, n1(k-1), n1(k))), probs, b.Scalar(0, tensor.F32))
+		var gs, us, ds []ir.Value
+		for e := range E {
+			gs = append(gs, b.Param(fmt.Sprintf("g%d", e), tensor.BF16, n1(F), n1(D)))
+			us = append(us, b.Param(fmt.Sprintf("u%d", e), tensor.BF16, n1(F), n1(D)))
+			ds = append(ds, b.Param(fmt.Sprintf("d%d", e), tensor.BF16, n1(D), n1(F)))
+		}
+		y := b.MoEExperts(x, route, gs, us, ds, ir.OpGeluTanh)
+		b.Output("y", b.Reshape(y, n1(2), seq, n1(D)))
+	}, ps, Step{Inputs: in("x", g.f32(-1, 1, 2, 5, D))})
 }
 
 func (g *gen) attentionCases() {

@@ -352,7 +352,7 @@ func supports(n *ir.Node) string {
 			return "F32 only"
 		}
 	case ir.OpMoE:
-		for i := 2; i < 5; i++ {
+		for i := 2; i < len(n.Inputs); i++ {
 			if dt := in(i); !(dt == tensor.F32 || dt == tensor.F16 || dt == tensor.BF16 || canDequant(dt)) {
 				return "expert weights of this dtype"
 			}

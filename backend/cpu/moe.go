@@ -68,6 +68,9 @@ type moe struct {
 }
 
 func (b *Backend) moeKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
+	if n.Attr.(*ir.MoEAttr).PerExpert {
+		return b.moePerExpert(n, consts)
+	}
 	g, u, d := consts[2], consts[3], consts[4]
 	if g == nil || u == nil || d == nil {
 		return nil, fmt.Errorf("cpu: MoE expert weights must be Params or Consts")
@@ -98,6 +101,32 @@ func (b *Backend) moeKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel
 			m.up = list
 		default:
 			m.down = list
+		}
+	}
+	return m, nil
+}
+
+// moePerExpert prepares one weight input per expert in place.
+func (b *Backend) moePerExpert(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
+	E := (len(n.Inputs) - 2) / 3
+	m := &moe{b: b, act: n.Attr.(*ir.MoEAttr).Act, experts: E}
+	for i := 2; i < len(consts); i++ {
+		w := consts[i]
+		if w == nil {
+			return nil, fmt.Errorf("cpu: MoE expert weight %q must be a Param or Const", n.Inputs[i].Name)
+		}
+		l, err := b.prepareLinear(w.DType, w.Shape[0], w.Shape[1], w.Data)
+		if err != nil {
+			return nil, fmt.Errorf("cpu: MoE weight %q: %w", n.Inputs[i].Name, err)
+		}
+		switch e := i - 2; {
+		case e < E:
+			m.gate = append(m.gate, l)
+			m.ffn, m.in = w.Shape[0], w.Shape[1]
+		case e < 2*E:
+			m.up = append(m.up, l)
+		default:
+			m.down = append(m.down, l)
 		}
 	}
 	return m, nil

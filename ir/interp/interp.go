@@ -649,6 +649,18 @@ func attention(a *ir.AttentionAttr, ins []*Value, out *Value, bind map[string]in
 }
 
 func moe(a *ir.MoEAttr, ins []*Value, out *Value) {
+	if a.PerExpert {
+		// Stack the per-expert weights and reuse the stacked form.
+		E := (len(ins) - 2) / 3
+		stack := func(ws []*Value) *Value {
+			v := &Value{Shape: append([]int{E}, ws[0].Shape...)}
+			for _, w := range ws {
+				v.Data = append(v.Data, w.Data...)
+			}
+			return v
+		}
+		ins = []*Value{ins[0], ins[1], stack(ins[2 : 2+E]), stack(ins[2+E : 2+2*E]), stack(ins[2+2*E:])}
+	}
 	x, r, g, u, d := ins[0], ins[1], ins[2], ins[3], ins[4]
 	T, D := x.Shape[0], x.Shape[1]
 	E, F := g.Shape[0], g.Shape[1]
