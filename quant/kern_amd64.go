@@ -64,3 +64,15 @@ func dotQ5KAVX2(w, x []byte, nsb int) float32
 
 //go:noescape
 func dotQ6KAVX2(w, x []byte, nsb int) float32
+
+// Four-row K-quant kernels (kern4_amd64.s): out[i] = W row · activation
+// row i, the rows' blocks starting at x[i*xstride:].
+
+//go:noescape
+func dotQ4KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32)
+
+//go:noescape
+func dotQ5KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32)
+
+//go:noescape
+func dotQ6KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32)

@@ -44,3 +44,7 @@ func dotQ4_0AVX2(w, sc []byte, qs []int8, d, s []float32) float32 {
 func dotQ4KAVX2(w, x []byte, nsb int) float32 { return dotQ4KGo(w, x, nsb) }
 func dotQ5KAVX2(w, x []byte, nsb int) float32 { return dotQ5KGo(w, x, nsb) }
 func dotQ6KAVX2(w, x []byte, nsb int) float32 { return dotQ6KGo(w, x, nsb) }
+
+func dotQ4KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32) { panic("quant: no assembly") }
+func dotQ5KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32) { panic("quant: no assembly") }
+func dotQ6KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32) { panic("quant: no assembly") }

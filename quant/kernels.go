@@ -85,6 +85,38 @@ func dotK(m *Matrix, a *act, r, lo, hi int, y []float32) {
 	}
 }
 
+// dot4Func returns the kernel that multiplies each weight row by four
+// activation rows at once (y is the whole M×N output), or nil where there
+// is none for this kind and tier.
+func dot4Func(kind kernelKind) func(m *Matrix, a *act, r, lo, hi int, y []float32) {
+	if !useAsm() {
+		return nil
+	}
+	var fn func(w, x []byte, nsb, xstride int, out *[4]float32)
+	switch kind {
+	case kindQ4K:
+		fn = dotQ4KVNNI4
+	case kindQ5K:
+		fn = dotQ5KVNNI4
+	case kindQ6K:
+		fn = dotQ6KVNNI4
+	default:
+		return nil
+	}
+	return func(m *Matrix, a *act, r, lo, hi int, y []float32) {
+		nsb := m.cols / qkK
+		stride := nsb * actKBytes
+		x := a.xk[r*stride : (r+4)*stride]
+		var out [4]float32
+		for n := lo; n < hi; n++ {
+			fn(m.data[n*m.stride:], x, nsb, stride, &out)
+			for i, v := range out {
+				y[(r+i)*m.rows+n] = v
+			}
+		}
+	}
+}
+
 // The pure-Go kernels below are the portable fallback and the oracle of the
 // assembly: each computes the exact integer block sums and combines them in
 // float32 in block order.

@@ -122,11 +122,18 @@ func (m *Matrix) MatMul(p *parallel.Pool, y, x []float32) error {
 		act.quantize(p, x)
 	}
 	dot := dotFuncs[m.kind]
+	dot4 := dot4Func(m.kind)
 	// Rows are handed out in chunks that keep a weight slab hot while all M
 	// activation rows pass over it; for M = 1 chunks only balance the load.
 	grain := max(1, min(64, m.rows/(8*p.Size())))
 	p.For(m.rows, grain, func(lo, hi int) {
-		for r := 0; r < M; r++ {
+		r := 0
+		if dot4 != nil {
+			for ; r+4 <= M; r += 4 {
+				dot4(m, act, r, lo, hi, y)
+			}
+		}
+		for ; r < M; r++ {
 			dot(m, act, r, lo, hi, y[r*m.rows:(r+1)*m.rows])
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/tensor"
 )
 
 // TestKernelTwins runs the assembly kernels and their pure-Go twins on the
@@ -199,6 +200,39 @@ func TestActQuantTwins(t *testing.T) {
 			for i := range asm.xk {
 				if asm.xk[i] != gor.xk[i] {
 					t.Fatalf("%s: byte %d (block %d offset %d) asm %#x, Go %#x", what, i, i/actKBytes, i%actKBytes, asm.xk[i], gor.xk[i])
+				}
+			}
+		}
+	}
+}
+
+// TestFourRowTwins: the four-row GEMM kernels against the Go twin, row by row.
+func TestFourRowTwins(t *testing.T) {
+	if !asmOK {
+		t.Skip("no VNNI kernels")
+	}
+	p := parallel.New(1)
+	defer p.Close()
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+		for _, K := range []int{256, 1280, 4096} {
+			const N, M = 3, 6
+			q, w := randWeights(t, dt, N, K, uint64(K)+7)
+			x := randActs(M, K, uint64(K)+8)
+			m, err := NewMatrix(dt, N, K, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := getAct(m.kind, M, K)
+			a.quantize(p, x)
+			y := make([]float32, M*N)
+			dot4Func(m.kind)(m, a, 2, 0, N, y) // rows 2..5
+			for r := 2; r < M; r++ {
+				for n := 0; n < N; n++ {
+					_, _, want := twinDots(m, a, r, n)
+					mag := termMagnitude(w[n*K:(n+1)*K], x[r*K:(r+1)*K])
+					if got := y[r*N+n]; math.Abs(float64(got-want)) > 1e-5*mag || math.IsNaN(float64(got)) {
+						t.Fatalf("%v K%d: y[%d,%d] = %g, Go %g", dt, K, r, n, got, want)
+					}
 				}
 			}
 		}

@@ -1,0 +1,216 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// Four activation rows per weight row (GEMM): the weights of a super-block
+// are unpacked once and multiplied by four activation rows, whose blocks
+// sit xstride bytes apart. R8..R11 walk the four rows.
+
+#define HSUMTO(ZR, OFF) \
+	VMOVAPS       ZR, Z0 \
+	VEXTRACTF64X4 $1, Z0, Y1 \
+	VADDPS        Y1, Y0, Y0 \
+	VEXTRACTF128  $1, Y0, X1 \
+	VADDPS        X1, X0, X0 \
+	VPERMILPS     $0x4e, X0, X1 \
+	VADDPS        X1, X0, X0 \
+	VPERMILPS     $0xb1, X0, X1 \
+	VADDPS        X1, X0, X0 \
+	MOVSS         X0, OFF(R12)
+
+#define ROWS4ARGS \
+	MOVQ w_base+0(FP), SI \
+	MOVQ x_base+24(FP), R8 \
+	MOVQ nsb+48(FP), CX \
+	MOVQ xstride+56(FP), AX \
+	MOVQ out+64(FP), R12 \
+	LEAQ (R8)(AX*1), R9 \
+	LEAQ (R9)(AX*1), R10 \
+	LEAQ (R10)(AX*1), R11 \
+	VPXORD Z20, Z20, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPXORD Z22, Z22, Z22 \
+	VPXORD Z23, Z23, Z23 \
+	VPXORD Z24, Z24, Z24 \
+	VPXORD Z25, Z25, Z25 \
+	VPXORD Z26, Z26, Z26 \
+	VPXORD Z27, Z27, Z27 \
+	MOVL         $0x0f0f0f0f, AX \
+	VPBROADCASTD AX, Z7
+
+#define KNIB4 \
+	VMOVDQU64 0(SI), Z8 \
+	VPSRLW    $4, Z8, Z9 \
+	VPANDD    Z7, Z8, Z8 \
+	VPANDD    Z7, Z9, Z9 \
+	VMOVDQU64 64(SI), Z10 \
+	VPSRLW    $4, Z10, Z11 \
+	VPANDD    Z7, Z10, Z10 \
+	VPANDD    Z7, Z11, Z11
+
+// K45HDR: Z12 = scales in lanes 0..7 and 8..15, Z13 = d, Y17 = mins,
+// Y18 = dmin (DX: the 20-byte header).
+#define K45HDR \
+	VPMOVZXBD    4(DX), Y12 \
+	VINSERTI64X4 $1, Y12, Z12, Z12 \
+	VPBROADCASTW 0(DX), Y13 \
+	VCVTPH2PS    Y13, Z13 \
+	VPMOVZXBD    12(DX), Y17 \
+	VPBROADCASTW 2(DX), X18 \
+	VCVTPH2PS    X18, Y18
+
+#define ROW45(R, ACC, MACC) \
+	VPXORD      Z5, Z5, Z5 \
+	VPDPBUSD    0(R), Z8, Z5 \
+	VPDPBUSD    64(R), Z9, Z5 \
+	VPDPBUSD    128(R), Z10, Z5 \
+	VPDPBUSD    192(R), Z11, Z5 \
+	VPMULLD     Z12, Z5, Z5 \
+	VCVTDQ2PS   Z5, Z5 \
+	VMULPS.BCST 320(R), Z13, Z14 \
+	VFMADD231PS Z14, Z5, ACC \
+	VPMULLD     256(R), Y17, Y15 \
+	VCVTDQ2PS   Y15, Y15 \
+	VMULPS.BCST 320(R), Y18, Y19 \
+	VFMADD231PS Y19, Y15, MACC
+
+#define ADV4 \
+	ADDQ $384, R8 \
+	ADDQ $384, R9 \
+	ADDQ $384, R10 \
+	ADDQ $384, R11
+
+#define FINISH45 \
+	VSUBPS Z24, Z20, Z20 \
+	VSUBPS Z25, Z21, Z21 \
+	VSUBPS Z26, Z22, Z22 \
+	VSUBPS Z27, Z23, Z23 \
+	HSUMTO(Z20, 0) \
+	HSUMTO(Z21, 4) \
+	HSUMTO(Z22, 8) \
+	HSUMTO(Z23, 12) \
+	VZEROUPPER
+
+// func dotQ4KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32)
+TEXT ·dotQ4KVNNI4(SB), NOSPLIT, $0-72
+	ROWS4ARGS
+	MOVQ CX, DX
+	SHLQ $7, DX
+	ADDQ SI, DX
+	TESTQ CX, CX
+	JZ    q4k4done
+
+q4k4loop:
+	KNIB4
+	K45HDR
+	ROW45(R8, Z20, Y24)
+	ROW45(R9, Z21, Y25)
+	ROW45(R10, Z22, Y26)
+	ROW45(R11, Z23, Y27)
+	ADDQ $128, SI
+	ADDQ $20, DX
+	ADV4
+	DECQ CX
+	JNZ  q4k4loop
+
+q4k4done:
+	FINISH45
+	RET
+
+// func dotQ5KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32)
+TEXT ·dotQ5KVNNI4(SB), NOSPLIT, $0-72
+	ROWS4ARGS
+	MOVQ CX, DI
+	SHLQ $7, DI
+	ADDQ SI, DI
+	MOVQ CX, DX
+	SHLQ $5, DX
+	ADDQ DI, DX
+	MOVL         $0x10101010, AX
+	VPBROADCASTD AX, Z16
+	TESTQ CX, CX
+	JZ    q5k4done
+
+q5k4loop:
+	KNIB4
+	KMOVQ  0(DI), K1
+	KMOVQ  8(DI), K2
+	KMOVQ  16(DI), K3
+	KMOVQ  24(DI), K4
+	VPADDB Z16, Z8, K1, Z8
+	VPADDB Z16, Z9, K2, Z9
+	VPADDB Z16, Z10, K3, Z10
+	VPADDB Z16, Z11, K4, Z11
+	K45HDR
+	ROW45(R8, Z20, Y24)
+	ROW45(R9, Z21, Y25)
+	ROW45(R10, Z22, Y26)
+	ROW45(R11, Z23, Y27)
+	ADDQ $128, SI
+	ADDQ $32, DI
+	ADDQ $20, DX
+	ADV4
+	DECQ CX
+	JNZ  q5k4loop
+
+q5k4done:
+	FINISH45
+	RET
+
+#define ROW6(R, ACC) \
+	VPXORD      Z5, Z5, Z5 \
+	VPDPBUSD    0(R), Z8, Z5 \
+	VPDPBUSD    64(R), Z9, Z5 \
+	VPDPBUSD    128(R), Z10, Z5 \
+	VPDPBUSD    192(R), Z11, Z5 \
+	VPSUBD      256(R), Z5, Z5 \
+	VPMULLD     Z12, Z5, Z5 \
+	VCVTDQ2PS   Z5, Z5 \
+	VMULPS.BCST 320(R), Z13, Z14 \
+	VFMADD231PS Z14, Z5, ACC
+
+// func dotQ6KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32)
+TEXT ·dotQ6KVNNI4(SB), NOSPLIT, $0-72
+	ROWS4ARGS
+	MOVQ CX, DI
+	SHLQ $7, DI
+	ADDQ SI, DI
+	MOVQ CX, DX
+	SHLQ $6, DX
+	ADDQ DI, DX
+	MOVL         $0x30303030, AX
+	VPBROADCASTD AX, Z28
+	TESTQ CX, CX
+	JZ    q6k4done
+
+q6k4loop:
+	KNIB4
+	VMOVDQU64    0(DI), Z17
+	VPSLLW       $4, Z17, Z18
+	VPTERNLOGD   $0xf8, Z28, Z18, Z8
+	VPSLLW       $2, Z17, Z18
+	VPTERNLOGD   $0xf8, Z28, Z18, Z9
+	VPTERNLOGD   $0xf8, Z28, Z17, Z10
+	VPSRLW       $2, Z17, Z18
+	VPTERNLOGD   $0xf8, Z28, Z18, Z11
+	VPMOVSXBD    0(DX), Z12
+	VPBROADCASTW 16(DX), Y13
+	VCVTPH2PS    Y13, Z13
+	ROW6(R8, Z20)
+	ROW6(R9, Z21)
+	ROW6(R10, Z22)
+	ROW6(R11, Z23)
+	ADDQ $128, SI
+	ADDQ $64, DI
+	ADDQ $18, DX
+	ADV4
+	DECQ CX
+	JNZ  q6k4loop
+
+q6k4done:
+	HSUMTO(Z20, 0)
+	HSUMTO(Z21, 4)
+	HSUMTO(Z22, 8)
+	HSUMTO(Z23, 12)
+	VZEROUPPER
+	RET
