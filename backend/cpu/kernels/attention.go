@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Runner runs fn for tasks 0 ≤ task < n, possibly in parallel, giving each
@@ -123,6 +124,34 @@ func (a *Attention) Validate() error {
 	return nil
 }
 
+// arena hands out float32 scratch carved from one pooled buffer, so a
+// decode step's attention calls allocate nothing once warm.
+type arena struct {
+	buf []float32
+	off int
+}
+
+var arenas sync.Pool
+
+// getArena returns an arena of at least n floats.
+func getArena(n int) *arena {
+	if v, ok := arenas.Get().(*arena); ok && cap(v.buf) >= n {
+		v.buf, v.off = v.buf[:n], 0
+		return v
+	}
+	return &arena{buf: make([]float32, n)}
+}
+
+// take returns the next n floats (zeroed).
+func (ar *arena) take(n int) []float32 {
+	s := ar.buf[ar.off : ar.off+n : ar.off+n]
+	ar.off += n
+	clear(s)
+	return s
+}
+
+func putArena(ar *arena) { arenas.Put(ar) }
+
 // attnScratch is one worker's buffers.
 type attnScratch struct {
 	s   []float32 // scores of one tile, per query row
@@ -149,16 +178,7 @@ func (a *Attention) Run(r Runner) error {
 	g := a.Hq / a.Hkv
 	qb := max(1, attnQueryBlock/g)
 	slots := g * qb
-	scr := make([]attnScratch, workers)
-	for i := range scr {
-		scr[i] = attnScratch{
-			s:   make([]float32, g*attnKeyBlock),
-			acc: make([]float32, slots*dv),
-			m:   make([]float32, slots),
-			l:   make([]float32, slots),
-			q:   make([]float32, slots*a.D),
-		}
-	}
+	perWorker := g*attnKeyBlock + slots*(dv+2+a.D)
 	qBlocks := (a.Tq + qb - 1) / qb
 	units := a.B * a.Hkv * qBlocks
 	splits := 1
@@ -169,6 +189,26 @@ func (a *Attention) Run(r Runner) error {
 		// Many query rows (prefill): the transposed tiles put L/G rows of
 		// each of the G heads side by side in vector lanes.
 		return a.runT(r, workers, L)
+	}
+	partLen := 0
+	if splits > 1 {
+		partLen = units * splits * slots * (dv + 2)
+	}
+	ar := getArena(workers*perWorker + partLen)
+	defer putArena(ar)
+	var scrBuf [8]attnScratch
+	scr := scrBuf[:0]
+	if workers > len(scrBuf) {
+		scr = make([]attnScratch, 0, workers)
+	}
+	for range workers {
+		scr = append(scr, attnScratch{
+			s:   ar.take(g * attnKeyBlock),
+			acc: ar.take(slots * dv),
+			m:   ar.take(slots),
+			l:   ar.take(slots),
+			q:   ar.take(slots * a.D),
+		})
 	}
 	if splits <= 1 {
 		run(r, units, func(task, w int) {
@@ -184,7 +224,7 @@ func (a *Attention) Run(r Runner) error {
 	per = (per + attnKeyBlock - 1) / attnKeyBlock * attnKeyBlock
 	splits = (a.Tk + per - 1) / per
 	stride := dv + 2
-	part := make([]float32, units*splits*slots*stride)
+	part := ar.take(units * splits * slots * stride)
 	run(r, units*splits, func(task, w int) {
 		u, sp := task/splits, task%splits
 		b, kh, i0, rows := a.unit(u, qBlocks, qb)
@@ -239,21 +279,31 @@ func (a *Attention) runT(r Runner, workers, L int) error {
 	qb := L / g
 	qBlocks := (a.Tq + qb - 1) / qb
 	units := a.B * a.Hkv * qBlocks
+	perWorker := a.D*L + attnKeyBlock*L + L*dv + 3*L
+	if a.K.F16 != nil {
+		perWorker += attnKeyBlock * a.D
+	}
+	if a.V.F16 != nil {
+		perWorker += attnKeyBlock * dv
+	}
+	ar := getArena(workers * perWorker)
+	defer putArena(ar)
 	scr := make([]tScratch, workers)
+	for i := range scr {
+		sc := &scr[i]
+		*sc = tScratch{
+			qt: ar.take(a.D * L), st: ar.take(attnKeyBlock * L), acc: ar.take(L * dv),
+			m: ar.take(L), l: ar.take(L), alpha: ar.take(L),
+		}
+		if a.K.F16 != nil {
+			sc.kt = ar.take(attnKeyBlock * a.D)
+		}
+		if a.V.F16 != nil {
+			sc.vt = ar.take(attnKeyBlock * dv)
+		}
+	}
 	run(r, units, func(task, w int) {
 		sc := &scr[w]
-		if sc.qt == nil {
-			*sc = tScratch{
-				qt: make([]float32, a.D*L), st: make([]float32, attnKeyBlock*L), acc: make([]float32, L*dv),
-				m: make([]float32, L), l: make([]float32, L), alpha: make([]float32, L),
-			}
-			if a.K.F16 != nil {
-				sc.kt = make([]float32, attnKeyBlock*a.D)
-			}
-			if a.V.F16 != nil {
-				sc.vt = make([]float32, attnKeyBlock*dv)
-			}
-		}
 		b, kh, i0, rows := a.unit(task, qBlocks, qb)
 		a.blockT(sc, L, b, kh, i0, rows)
 	})

@@ -106,6 +106,7 @@ func BenchmarkAttentionDecode(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/%s", name, threads), func(b *testing.B) {
 				benchLevels(b, func(b *testing.B) {
 					b.SetBytes(int64(2 * 2 * c.Hkv * ctx * c.D)) // K and V bytes read
+					b.ReportAllocs()
 					for b.Loop() {
 						if err := a.Run(r); err != nil {
 							b.Fatal(err)
