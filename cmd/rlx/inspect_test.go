@@ -156,7 +156,7 @@ func TestCheckGGUF(t *testing.T) {
 		ts   []gguf.TensorInfo
 		want string
 	}{
-		{"ok", func() map[string]any { return lmKeys("qwen3moe") }, ts, "KnownUnimplemented(qwen3moe)"},
+		{"ok", func() map[string]any { return lmKeys("phi3") }, ts, "KnownUnimplemented(phi3)"},
 		{"unknown", func() map[string]any { return lmKeys("frobnicator") }, ts, "Unknown"},
 		{"no arch", func() map[string]any { kv := lmKeys("qwen3"); delete(kv, "general.architecture"); return kv }, ts, "MissingMetadata(general.architecture)"},
 		{"missing", func() map[string]any {
@@ -166,11 +166,11 @@ func TestCheckGGUF(t *testing.T) {
 			return kv
 		}, ts, "MissingMetadata(llama.block_count, tokenizer.ggml.tokens)"},
 		{"no vocab", func() map[string]any {
-			kv := lmKeys("gemma2")
+			kv := lmKeys("starcoder2")
 			kv["tokenizer.ggml.model"] = "none"
 			delete(kv, "tokenizer.ggml.tokens")
 			return kv
-		}, ts, "KnownUnimplemented(gemma2)"},
+		}, ts, "KnownUnimplemented(starcoder2)"},
 	}
 	for _, c := range cases {
 		p := filepath.Join(dir, c.name+".gguf")
@@ -245,7 +245,7 @@ func TestCheckSafetensors(t *testing.T) {
 		{`{"model_type":"whisper"}`, "KnownUnimplemented(whisper)"},
 		{`{"model_type":"zebra","architectures":["ZebraModel"]}`, "Unknown"},
 		{`{"hidden_size":3}`, "MissingMetadata(config.json model_type, config.json architectures)"},
-		{`{"text_config":{"model_type":"gemma3_text"}}`, "KnownUnimplemented(gemma3)"},
+		{`{"text_config":{"model_type":"gemma3n_text"}}`, "KnownUnimplemented(gemma3n)"},
 	} {
 		_ = os.Remove(filepath.Join(dir, "config.json"))
 		if c.config != "" {
