@@ -35,7 +35,7 @@ func checkONNX(path string, _ inspectOptions) (checkResult, error) {
 		return verdict(c, statusUnknown), nil
 	}
 	c.Family, c.Kind, c.Architecture = "silero-vad", "VAD", "silero-vad-v5"
-	c.Detail = "convert with `rlx convert`; `rlx vad` runs the built-in copy"
+	c.Detail = "runs with the silero-vad family (VAD): `rlx vad` uses the built-in weights, `rlx convert` extracts these"
 	return verdict(c, statusSupported), nil
 }
 

@@ -187,9 +187,9 @@ func branchParams(g *onnx.Graph, geo geometry) ([]Param, error) {
 	// The STFT padding amount is a constant [0, pad] in the padding subgraph.
 	foundPad := false
 	for name, t := range consts {
-		if strings.Contains(name, "stft/padding/Constant_1") {
+		if strings.HasSuffix(name, "/stft/padding/Constant_1_output_0") {
 			v, err := t.Int64()
-			foundPad = err == nil && slices.Equal(v, []int64{0, int64(geo.padding())})
+			foundPad = foundPad || (err == nil && slices.Equal(v, []int64{0, int64(geo.padding())}))
 		}
 	}
 	if !foundPad {
