@@ -38,6 +38,23 @@
 	MOVL         $0x0f0f0f0f, AX \
 	VPBROADCASTD AX, Z7
 
+#define ROWS32ARGS \
+	MOVQ w_base+0(FP), SI \
+	MOVQ sc_base+24(FP), R8 \
+	MOVQ groups+48(FP), CX \
+	MOVQ rows+56(FP), R13 \
+	MOVQ out+64(FP), R12 \
+	XORQ BX, BX \
+	XORQ DX, DX \
+	VPXORD Z20, Z20, Z20 \
+	VPXORD Z21, Z21, Z21 \
+	VPXORD Z22, Z22, Z22 \
+	VPXORD Z23, Z23, Z23 \
+	VPXORD Z24, Z24, Z24 \
+	VPXORD Z25, Z25, Z25 \
+	VPXORD Z26, Z26, Z26 \
+	VPXORD Z27, Z27, Z27
+
 #define KNIB4 \
 	VMOVDQU64 0(SI), Z8 \
 	VPSRLW    $4, Z8, Z9 \
@@ -213,4 +230,108 @@ q6k4done:
 	HSUMTO(Z22, 8)
 	HSUMTO(Z23, 12)
 	VZEROUPPER
+	RET
+
+// 32-block GEMM: rows points at four (qs, d, s) base pointers; BX is the
+// offset of the current group in qs, DX in d and s. Z8..Z15 hold the
+// group's sixteen blocks of weights as eight chunks, Z2 their scales.
+#define ROW32(ROWOFF, ACC, CORR) \
+	MOVQ        ROWOFF(R13), AX \
+	VPXORD      Z5, Z5, Z5 \
+	VPXORD      Z6, Z6, Z6 \
+	VPDPBUSD    0(AX)(BX*1), Z8, Z5 \
+	VPDPBUSD    64(AX)(BX*1), Z9, Z6 \
+	VPDPBUSD    128(AX)(BX*1), Z10, Z5 \
+	VPDPBUSD    192(AX)(BX*1), Z11, Z6 \
+	VPDPBUSD    256(AX)(BX*1), Z12, Z5 \
+	VPDPBUSD    320(AX)(BX*1), Z13, Z6 \
+	VPDPBUSD    384(AX)(BX*1), Z14, Z5 \
+	VPDPBUSD    448(AX)(BX*1), Z15, Z6 \
+	VPADDD      Z6, Z5, Z5 \
+	VCVTDQ2PS   Z5, Z5 \
+	MOVQ        ROWOFF+8(R13), AX \
+	VMULPS      0(AX)(DX*1), Z2, Z3 \
+	VFMADD231PS Z3, Z5, ACC \
+	MOVQ        ROWOFF+16(R13), AX \
+	VFMADD231PS 0(AX)(DX*1), Z2, CORR
+
+#define FOURROWS32 \
+	VCVTPH2PS (R8), Z2 \
+	ROW32(0, Z20, Z24) \
+	ROW32(24, Z21, Z25) \
+	ROW32(48, Z22, Z26) \
+	ROW32(72, Z23, Z27)
+
+// FINISH32 stores ACC − OFF·CORR for the four rows (OFF in Z2).
+#define FINISH32 \
+	VFNMADD231PS Z2, Z24, Z20 \
+	VFNMADD231PS Z2, Z25, Z21 \
+	VFNMADD231PS Z2, Z26, Z22 \
+	VFNMADD231PS Z2, Z27, Z23 \
+	HSUMTO(Z20, 0) \
+	HSUMTO(Z21, 4) \
+	HSUMTO(Z22, 8) \
+	HSUMTO(Z23, 12) \
+	VZEROUPPER
+
+// func dotQ8_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32)
+TEXT ·dotQ8_0VNNI4(SB), NOSPLIT, $0-72
+	ROWS32ARGS
+	TESTQ CX, CX
+	JZ    q84done
+
+q84loop:
+	VMOVDQU64 0(SI), Z8
+	VMOVDQU64 64(SI), Z9
+	VMOVDQU64 128(SI), Z10
+	VMOVDQU64 192(SI), Z11
+	VMOVDQU64 256(SI), Z12
+	VMOVDQU64 320(SI), Z13
+	VMOVDQU64 384(SI), Z14
+	VMOVDQU64 448(SI), Z15
+	FOURROWS32
+	ADDQ $512, SI
+	ADDQ $32, R8
+	ADDQ $512, BX
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  q84loop
+
+q84done:
+	MOVL         $0x43000000, AX
+	VPBROADCASTD AX, Z2
+	FINISH32
+	RET
+
+#define UNPACK4(OFF, LO, HI) \
+	VMOVDQU64 OFF(SI), LO \
+	VPSRLW    $4, LO, HI \
+	VPANDD    Z7, LO, LO \
+	VPANDD    Z7, HI, HI
+
+// func dotQ4_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32)
+TEXT ·dotQ4_0VNNI4(SB), NOSPLIT, $0-72
+	ROWS32ARGS
+	MOVL         $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z7
+	TESTQ CX, CX
+	JZ    q44done
+
+q44loop:
+	UNPACK4(0, Z8, Z9)
+	UNPACK4(64, Z10, Z11)
+	UNPACK4(128, Z12, Z13)
+	UNPACK4(192, Z14, Z15)
+	FOURROWS32
+	ADDQ $256, SI
+	ADDQ $32, R8
+	ADDQ $512, BX
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  q44loop
+
+q44done:
+	MOVL         $0x41000000, AX
+	VPBROADCASTD AX, Z2
+	FINISH32
 	RET

@@ -76,3 +76,16 @@ func dotQ5KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32)
 
 //go:noescape
 func dotQ6KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32)
+
+// rows32 locates one activation row of the 32-block format for the
+// four-row kernels.
+type rows32 struct {
+	qs   *int8
+	d, s *float32
+}
+
+//go:noescape
+func dotQ8_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32)
+
+//go:noescape
+func dotQ4_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32)

@@ -48,3 +48,16 @@ func dotQ6KAVX2(w, x []byte, nsb int) float32 { return dotQ6KGo(w, x, nsb) }
 func dotQ4KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32) { panic("quant: no assembly") }
 func dotQ5KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32) { panic("quant: no assembly") }
 func dotQ6KVNNI4(w, x []byte, nsb, xstride int, out *[4]float32) { panic("quant: no assembly") }
+
+type rows32 struct {
+	qs   *int8
+	d, s *float32
+}
+
+func dotQ8_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32) {
+	panic("quant: no assembly")
+}
+
+func dotQ4_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32) {
+	panic("quant: no assembly")
+}

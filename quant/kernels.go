@@ -94,6 +94,8 @@ func dot4Func(kind kernelKind) func(m *Matrix, a *act, r, lo, hi int, y []float3
 	}
 	var fn func(w, x []byte, nsb, xstride int, out *[4]float32)
 	switch kind {
+	case kindQ8_0, kindQ4_0:
+		return dot32x4
 	case kindQ4K:
 		fn = dotQ4KVNNI4
 	case kindQ5K:
@@ -113,6 +115,25 @@ func dot4Func(kind kernelKind) func(m *Matrix, a *act, r, lo, hi int, y []float3
 			for i, v := range out {
 				y[(r+i)*m.rows+n] = v
 			}
+		}
+	}
+}
+
+func dot32x4(m *Matrix, a *act, r, lo, hi int, y []float32) {
+	nb := a.kp / 32
+	var rows [4]rows32
+	for i := range rows {
+		rows[i] = rows32{&a.qs[(r+i)*a.kp], &a.d[(r+i)*nb], &a.sum[(r+i)*nb]}
+	}
+	fn := dotQ8_0VNNI4
+	if m.kind == kindQ4_0 {
+		fn = dotQ4_0VNNI4
+	}
+	var out [4]float32
+	for n := lo; n < hi; n++ {
+		fn(m.data[n*m.stride:], m.scales[n*m.sstride:(n+1)*m.sstride], nb/16, &rows, &out)
+		for i, v := range out {
+			y[(r+i)*m.rows+n] = v
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
-	"github.com/rlx-go/rlx/tensor"
 )
 
 // TestKernelTwins runs the assembly kernels and their pure-Go twins on the
@@ -213,7 +212,7 @@ func TestFourRowTwins(t *testing.T) {
 	}
 	p := parallel.New(1)
 	defer p.Close()
-	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+	for _, dt := range kernelTypes {
 		for _, K := range []int{256, 1280, 4096} {
 			const N, M = 3, 6
 			q, w := randWeights(t, dt, N, K, uint64(K)+7)
