@@ -31,10 +31,10 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.dotsF16 = dotsF16Asm(dotsF16AVX512, dotsF16AVX2)
 		im.axpysF32 = axpysF32Asm(axpysF32AVX512, axpysF32AVX2)
 		im.axpysF16 = axpysF16Asm(axpysF16AVX512, axpysF16AVX2)
-		im.dotsGF32 = dotsGAsm(map[int]dotsGFn{2: dotsF32G2AVX512, 4: dotsF32G4AVX512}, 16, dotsGF32Go, im.dotsF32)
-		im.dotsGF16 = dotsGAsm(map[int]dotsGFn{2: dotsF16G2AVX512, 4: dotsF16G4AVX512}, 16, dotsGF16Go, im.dotsF16)
-		im.axpysGF32 = axpysGAsm(map[int]axpysGFn{2: axpysF32G2AVX512, 4: axpysF32G4AVX512}, 16, axpysGF32Go, im.axpysF32)
-		im.axpysGF16 = axpysGAsm(map[int]axpysGFn{2: axpysF16G2AVX512, 4: axpysF16G4AVX512}, 16, axpysGF16Go, im.axpysF16)
+		im.dotsGF32 = dotsGAsm([5]dotsGFn{2: dotsF32G2AVX512, 4: dotsF32G4AVX512}, 16, dotsGF32Go, im.dotsF32)
+		im.dotsGF16 = dotsGAsm([5]dotsGFn{2: dotsF16G2AVX512, 4: dotsF16G4AVX512}, 16, dotsGF16Go, im.dotsF16)
+		im.axpysGF32 = axpysGAsm([5]axpysGFn{2: axpysF32G2AVX512, 4: axpysF32G4AVX512}, 16, axpysGF32Go, im.axpysF32)
+		im.axpysGF16 = axpysGAsm([5]axpysGFn{2: axpysF16G2AVX512, 4: axpysF16G4AVX512}, 16, axpysGF16Go, im.axpysF16)
 		im.maxv = maxAsm(maxvAVX512, 16)
 		im.argmax = argmaxAsm(argmaxvAVX512, 16)
 		im.expSubSum = expSubSumAsm(expSubSumAVX512, 16)
@@ -73,10 +73,10 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.dotsF16 = dotsF16Asm(nil, dotsF16AVX2)
 		im.axpysF32 = axpysF32Asm(nil, axpysF32AVX2)
 		im.axpysF16 = axpysF16Asm(nil, axpysF16AVX2)
-		im.dotsGF32 = dotsGAsm(map[int]dotsGFn{2: dotsF32G2AVX2}, 8, dotsGF32Go, im.dotsF32)
-		im.dotsGF16 = dotsGAsm(map[int]dotsGFn{2: dotsF16G2AVX2}, 8, dotsGF16Go, im.dotsF16)
-		im.axpysGF32 = axpysGAsm(map[int]axpysGFn{2: axpysF32G2AVX2}, 8, axpysGF32Go, im.axpysF32)
-		im.axpysGF16 = axpysGAsm(map[int]axpysGFn{2: axpysF16G2AVX2}, 8, axpysGF16Go, im.axpysF16)
+		im.dotsGF32 = dotsGAsm([5]dotsGFn{2: dotsF32G2AVX2}, 8, dotsGF32Go, im.dotsF32)
+		im.dotsGF16 = dotsGAsm([5]dotsGFn{2: dotsF16G2AVX2}, 8, dotsGF16Go, im.dotsF16)
+		im.axpysGF32 = axpysGAsm([5]axpysGFn{2: axpysF32G2AVX2}, 8, axpysGF32Go, im.axpysF32)
+		im.axpysGF16 = axpysGAsm([5]axpysGFn{2: axpysF16G2AVX2}, 8, axpysGF16Go, im.axpysF16)
 		im.maxv = maxAsm(maxvAVX2, 8)
 		im.argmax = argmaxAsm(argmaxvAVX2, 8)
 		im.expSubSum = expSubSumAsm(expSubSumAVX2, 8)
@@ -413,24 +413,19 @@ func ropeHeadsAsm(half, pair ropeFn, lanes int) func(dst, src, cos, sin, scratch
 type dotsGFn func(s *float32, sstride, n int, q *float32, d int, k unsafe.Pointer, kstride int)
 type axpysGFn func(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
 
-// groups splits G query rows into the widest grouped kernels available
-// (4, 2, then single rows).
-func groups(G int, have func(int) bool) []int {
-	var out []int
-	for G > 0 {
-		switch {
-		case G >= 4 && have(4):
-			out, G = append(out, 4), G-4
-		case G >= 2 && have(2):
-			out, G = append(out, 2), G-2
-		default:
-			out, G = append(out, 1), G-1
-		}
+// groupSize is the widest grouped kernel (4, 2, else single rows) for the
+// rem rows left; fns has the widths available.
+func groupSize(rem int, has4, has2 bool) int {
+	if has4 && rem >= 4 {
+		return 4
 	}
-	return out
+	if has2 && rem >= 2 {
+		return 2
+	}
+	return 1
 }
 
-func dotsGAsm[T float32 | uint16](fns map[int]dotsGFn, lanes int, twin func([]float32, int, int, []float32, int, []T, int), single func([]float32, []float32, []T, int)) func(s []float32, sstride, n int, q []float32, G int, k []T, kstride int) {
+func dotsGAsm[T float32 | uint16](fns [5]dotsGFn, lanes int, twin func([]float32, int, int, []float32, int, []T, int), single func([]float32, []float32, []T, int)) func(s []float32, sstride, n int, q []float32, G int, k []T, kstride int) {
 	return func(s []float32, sstride, n int, q []float32, G int, k []T, kstride int) {
 		d := len(q) / G
 		if n == 0 || d%lanes != 0 {
@@ -440,8 +435,8 @@ func dotsGAsm[T float32 | uint16](fns map[int]dotsGFn, lanes int, twin func([]fl
 		_ = k[(n-1)*kstride+d-1]
 		_ = s[(G-1)*sstride+n-1]
 		n4 := n &^ 3
-		g0 := 0
-		for _, gs := range groups(G, func(w int) bool { return fns[w] != nil }) {
+		for g0 := 0; g0 < G; {
+			gs := groupSize(G-g0, fns[4] != nil, fns[2] != nil)
 			qs := q[g0*d : (g0+gs)*d]
 			if gs == 1 {
 				single(s[g0*sstride:g0*sstride+n], qs, k, kstride)
@@ -458,7 +453,7 @@ func dotsGAsm[T float32 | uint16](fns map[int]dotsGFn, lanes int, twin func([]fl
 	}
 }
 
-func axpysGAsm[T float32 | uint16](fns map[int]axpysGFn, lanes int, twin func([]float32, int, int, int, []float32, int, int, []T, int), single func([]float32, []float32, []T, int)) func(acc []float32, astride, d, G int, p []float32, pstride, n int, v []T, vstride int) {
+func axpysGAsm[T float32 | uint16](fns [5]axpysGFn, lanes int, twin func([]float32, int, int, int, []float32, int, int, []T, int), single func([]float32, []float32, []T, int)) func(acc []float32, astride, d, G int, p []float32, pstride, n int, v []T, vstride int) {
 	return func(acc []float32, astride, d, G int, p []float32, pstride, n int, v []T, vstride int) {
 		if n == 0 || d%lanes != 0 {
 			twin(acc, astride, d, G, p, pstride, n, v, vstride)
@@ -467,8 +462,8 @@ func axpysGAsm[T float32 | uint16](fns map[int]axpysGFn, lanes int, twin func([]
 		_ = v[(n-1)*vstride+d-1]
 		_ = acc[(G-1)*astride+d-1]
 		_ = p[(G-1)*pstride+n-1]
-		g0 := 0
-		for _, gs := range groups(G, func(w int) bool { return fns[w] != nil }) {
+		for g0 := 0; g0 < G; {
+			gs := groupSize(G-g0, fns[4] != nil, fns[2] != nil)
 			if gs == 1 {
 				single(acc[g0*astride:g0*astride+d], p[g0*pstride:g0*pstride+n], v, vstride)
 			} else {
