@@ -197,8 +197,12 @@ func (c *Conv) Im2Col(col, src []float32, ch int) {
 				rem /= c.Kernel[d]
 			}
 			row := col[(ci*kk+k)*nOut:][:nOut]
-			if nd == 1 {
+			switch nd {
+			case 1:
 				c.im2colRow1(row, plane, tap[0])
+				continue
+			case 2:
+				c.im2colRow2(row, plane, tap[0], tap[1], od)
 				continue
 			}
 			for o := range nOut {
@@ -235,6 +239,34 @@ func (c *Conv) im2colRow1(row, plane []float32, tap int) {
 			row[o] = 0
 		} else {
 			row[o] = plane[x]
+		}
+	}
+}
+
+// im2colRow2 fills one im2col row of a 2-d convolution: output position
+// (oh, ow) sees input (oh·sh + th·dh − ph, ow·sw + tw·dw − pw).
+func (c *Conv) im2colRow2(row, plane []float32, th, tw int, od []int) {
+	H, W := c.In[0], c.In[1]
+	sh, sw := at(c.Stride, 0, 1), at(c.Stride, 1, 1)
+	y0 := th*at(c.Dilation, 0, 1) - at(c.PadBefore, 0, 0)
+	x0 := tw*at(c.Dilation, 1, 1) - at(c.PadBefore, 1, 0)
+	OW := od[1]
+	for oh := range od[0] {
+		out := row[oh*OW : (oh+1)*OW]
+		y := oh*sh + y0
+		if y < 0 || y >= H {
+			clear(out)
+			continue
+		}
+		src := plane[y*W : (y+1)*W]
+		x := x0
+		for ow := range out {
+			if x >= 0 && x < W {
+				out[ow] = src[x]
+			} else {
+				out[ow] = 0
+			}
+			x += sw
 		}
 	}
 }
