@@ -76,7 +76,8 @@ type slot struct {
 	id    int
 	node  *ir.Node
 	kind  slotKind
-	root  *slot          // reshape aliases point at the slot owning memory
+	root  *slot          // views (reshapes, contiguous slices) point at the slot owning memory
+	off   ir.Dim         // element offset of a view within its root
 	buf   backend.Buffer // fixed slots
 	def   int            // step that writes it (-1: before the first step)
 	last  int            // last step that reads it (or any of its aliases)
@@ -237,12 +238,14 @@ func (p *Program) build(params ir.ParamSource) error {
 		}
 		st := step{node: n, ins: ins}
 		idx := len(p.steps)
-		if n.Op == ir.OpReshape && ins[0].root.kind != slotState {
-			// A reshape is a view of its input's memory: no kernel. (A
-			// reshape of a state copies, so that it keeps the value from
-			// the start of the step.)
+		if off, ok := viewOf(n); ok && ins[0].root.kind != slotState {
+			// A reshape, or a slice that is one contiguous run of its
+			// input, is a view of its input's memory: no kernel. (Views of
+			// a state copy instead, so that they keep the value from the
+			// start of the step.)
 			s := newSlot(n, ins[0].root.kind)
 			s.root = ins[0].root
+			s.off = ins[0].off.Add(off)
 			s.def = idx
 			for _, in := range ins {
 				in.root.last = max(in.root.last, idx)
@@ -283,6 +286,29 @@ func (p *Program) build(params ir.ParamSource) error {
 		}
 	}
 	return nil
+}
+
+// viewOf reports whether n's result is a contiguous run of its input's
+// elements, and at which element offset: a reshape (offset 0), or a
+// unit-step slice with only size-1 axes before the sliced one.
+func viewOf(n *ir.Node) (ir.Dim, bool) {
+	switch n.Op {
+	case ir.OpReshape:
+		return ir.N(0), true
+	case ir.OpSlice:
+		a := n.Attr.(*ir.SliceAttr)
+		in := n.Inputs[0].Shape
+		if a.Step != 1 {
+			return ir.Dim{}, false
+		}
+		for _, d := range in[:a.Axis] {
+			if c, ok := d.Const(); !ok || c != 1 {
+				return ir.Dim{}, false
+			}
+		}
+		return a.Start.Mul(ir.Shape(in[a.Axis+1:]).NumElements()), true
+	}
+	return ir.Dim{}, false
 }
 
 // SlotStats summarises a program's storage for reports.

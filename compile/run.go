@@ -240,6 +240,15 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 		}
 		shapes[i] = sh
 		flat = append(flat, sh...)
+		if sl.root != sl {
+			// A view's offset can move while every shape stays put (a
+			// slice starting at past): it is part of the plan's key.
+			off, err := sl.off.Eval(bind)
+			if err != nil {
+				return nil, fmt.Errorf("compile: %v: %w", sl.node, err)
+			}
+			flat = append(flat, -2, off)
+		}
 		flat = append(flat, -1)
 	}
 	if s.prevRun != nil && slices.Equal(flat, s.prevShapes) {
@@ -293,12 +302,23 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 		s.cache = map[string]*runPlan{} // old launches point at the old arena
 		s.prevRun = nil
 	}
+	var verr error
 	view := func(sl *slot) backend.Tensor {
 		r := sl.root
 		t := backend.Tensor{DType: sl.node.DType, Shape: shapes[sl.id]}
+		if sl != r {
+			off, err := sl.off.Eval(bind)
+			if err != nil || off < 0 || off+tensor.NumElements(t.Shape) > tensor.NumElements(shapes[r.id]) {
+				if verr == nil {
+					verr = fmt.Errorf("compile: %v: view at element %d (%v) outside its source %v", sl.node, off, err, shapes[r.id])
+				}
+				off = 0
+			}
+			t.Off = int64(off) * int64(sl.node.DType.BlockBytes())
+		}
 		switch r.kind {
 		case slotArena:
-			t.Buf, t.Off = s.arena, plan.offsets[r.id]
+			t.Buf, t.Off = s.arena, t.Off+plan.offsets[r.id]
 		case slotFixed:
 			t.Buf = r.buf
 		case slotState:
@@ -325,6 +345,9 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 	}
 	for _, o := range p.outs {
 		rp.outs = append(rp.outs, view(o.s))
+	}
+	if verr != nil {
+		return nil, verr
 	}
 	if len(s.cache) > 64 {
 		s.cache = map[string]*runPlan{}

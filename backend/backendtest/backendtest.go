@@ -609,6 +609,22 @@ func (g *gen) movementCases() {
 			b.Output("reshape", b.Reshape(cat, n1(-1), n1(2)))
 		}, nil, Step{Inputs: in("a", a, "c", c)})
 	}
+	{
+		// A slice whose start moves while every shape stays the same (a
+		// window at the decode position): plans cached by shape must not
+		// reuse the old position.
+		var steps []Step
+		x := g.f32(-1, 1, 9, 3)
+		for _, p := range []int{0, 3, 7, 3} {
+			steps = append(steps, Step{Inputs: in("x", x), Dims: map[string]int{"past": p}})
+		}
+		past := ir.Sym("past")
+		g.add("slice/moving-start", exact, func(b *ir.Builder) {
+			xv := b.Input("x", tensor.F32, n1(9), n1(3))
+			b.Output("rows", b.Slice(xv, 0, past, past.AddN(2)))
+			b.Output("cols", b.Slice(b.Reshape(xv, n1(1), n1(27)), 1, past, past.AddN(4)))
+		}, nil, steps...)
+	}
 	for _, perm := range [][]int{{0, 2, 1, 3}, {3, 2, 1, 0}, {1, 0, 2, 3}, {0, 1, 3, 2}} {
 		x := g.typed(tensor.F16, -2, 2, 2, 7, 3, 5)
 		g.add(fmt.Sprintf("permute/%v", perm), exact, func(b *ir.Builder) {
