@@ -312,6 +312,7 @@ func TestConv(t *testing.T) {
 		{B: 1, Cin: 3, Cout: 8, In: []int{32, 48}, Kernel: []int{16, 16}, Stride: []int{16, 16}},                            // ViT patches
 		{B: 2, Cin: 4, Cout: 6, In: []int{9, 11}, Kernel: []int{3, 2}, Stride: []int{2, 1}, Dilation: []int{1, 2}, PadBefore: []int{1, 0}, PadAfter: []int{1, 2}, Groups: 2},
 		{B: 1, Cin: 5, Cout: 5, In: []int{13, 7}, Kernel: []int{3, 3}, Groups: 5, PadBefore: []int{1, 1}, PadAfter: []int{1, 1}}, // depthwise 2d
+		{B: 1, Cin: 2, Cout: 3, In: []int{5, 6, 7}, Kernel: []int{2, 3, 2}, Stride: []int{1, 2, 1}, PadBefore: []int{1, 0, 1}},   // 3-d (generic unfold)
 	}
 	pool := parallel.New(2)
 	defer pool.Close()
