@@ -26,6 +26,9 @@ func GGUFCommon(md *gguf.Metadata, c *Config) error {
 	if c.Layers, err = need("block_count"); err != nil {
 		return err
 	}
+	if c.Layers <= 0 || c.Layers > maxLayers {
+		return fmt.Errorf("gguf: %s.block_count = %d is not a valid layer count", arch, c.Layers)
+	}
 	if c.Heads, err = need("attention.head_count"); err != nil {
 		return err
 	}

@@ -116,8 +116,15 @@ func TokenIDs(raw json.RawMessage) ([]int32, error) {
 	return out, nil
 }
 
+// maxLayers bounds the per-layer tables a configuration can ask for before
+// Validate has looked at it.
+const maxLayers = 1 << 12
+
 // Common fills the fields every decoder family reads the same way.
 func (h *HFConfig) Common(c *Config) error {
+	if h.NumHiddenLayers <= 0 || h.NumHiddenLayers > maxLayers {
+		return fmt.Errorf("config.json: num_hidden_layers = %d is not a valid layer count", h.NumHiddenLayers)
+	}
 	c.Vocab, c.Hidden, c.Layers = h.VocabSize, h.HiddenSize, h.NumHiddenLayers
 	c.Heads, c.KVHeads, c.HeadDim = h.NumAttentionHeads, h.NumKeyValueHeads, h.HeadDim
 	if c.KVHeads == 0 {
@@ -258,7 +265,7 @@ func F64(p *float64) float64 {
 // has it, else every sliding_window_pattern-th layer global and the others
 // sliding (Gemma 3 before transformers 5), else all full attention.
 func (h *HFConfig) Types() []string {
-	n := h.NumHiddenLayers
+	n := min(max(h.NumHiddenLayers, 0), maxLayers)
 	out := make([]string, n)
 	pat := h.SlidingWindowPattern
 	if pat == 0 {
