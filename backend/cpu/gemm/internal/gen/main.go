@@ -229,6 +229,10 @@ func transpose16(dt string) {
 	a("MOVQ SI, R10")
 	for r := range 16 {
 		load16(dt, "(R10)", fmt.Sprintf("Z%d", r), "")
+		// Each row is its own stream, 16 rows a page apart: the hardware
+		// prefetcher keeps up poorly, so pull each row 8 blocks ahead
+		// (measured: 128×3072×1024 NK, 1 thread, 115–130 → ~146 GFLOP/s).
+		a("PREFETCHT0 %d(R10)", 8*16*eb)
 		if r < 15 {
 			a("ADDQ R9, R10")
 		}
