@@ -36,8 +36,8 @@ func TestErrorLines(t *testing.T) {
 		{"ok\n{{ x.y }}", 2, false, "'x' is undefined"},
 		{"{% set d = {} %}\n\n{{ d.a.b }}", 3, false, "'dict object' has no attribute 'a'"},
 		{"1\n2\n3\n{{ 'a' + 1 }}", 4, false, "can only concatenate str"},
-		{"{{ [1]|nosuchfilter }}", 1, false, "no filter named 'nosuchfilter'"},
-		{"\n{{ 1 is nosuchtest }}", 2, false, "no test named 'nosuchtest'"},
+		{"{{ [1]|nosuchfilter }}", 1, true, "no filter named 'nosuchfilter'"},
+		{"\n{{ 1 is nosuchtest }}", 2, true, "no test named 'nosuchtest'"},
 		{"{% macro m(a) %}\n{{ a.b.c }}\n{% endmacro %}{{ m(none) }}", 2, false, "'None' has no attribute 'b'"},
 		{"{{ [].append(1) }}", 1, false, "unsafe"},
 	} {

@@ -17,6 +17,29 @@ type parser struct {
 	blocks []openBlock
 	// refs collects the names each enclosing macro body refers to.
 	refs []map[string]bool
+	// uses records every filter and test name with its line. jinja2
+	// rejects unknown names when it compiles, except in "soft" places:
+	// an if statement's test and bodies and an inline if-expression
+	// (until a loop, macro or block opens a new frame).
+	uses []nameUse
+	soft bool
+}
+
+type nameUse struct {
+	test bool // a test; else a filter
+	name string
+	line int
+	soft bool
+}
+
+// hardFrame parses body with soft places switched off, as jinja2's inner
+// frames (loops, macros, blocks) do.
+func (p *parser) hardFrame(body func() error) error {
+	saved := p.soft
+	p.soft = false
+	err := body()
+	p.soft = saved
+	return err
 }
 
 type openBlock struct {
@@ -185,6 +208,19 @@ func (p *parser) unclosed(ends []string) error {
 // parseBlock parses a body that must end with one of ends, recording the
 // open block for error messages.
 func (p *parser) parseBlock(tag string, ln int, ends ...string) ([]node, string, error) {
+	var body []node
+	var end string
+	err := p.hardFrame(func() error {
+		var err error
+		body, end, err = p.parseOpenBlock(tag, ln, ends...)
+		return err
+	})
+	return body, end, err
+}
+
+// parseOpenBlock is parseBlock for blocks that do not open a jinja2 frame
+// (if bodies, generation blocks): soft places stay soft.
+func (p *parser) parseOpenBlock(tag string, ln int, ends ...string) ([]node, string, error) {
 	p.blocks = append(p.blocks, openBlock{tag, ln})
 	body, end, err := p.parseBody(ends...)
 	p.blocks = p.blocks[:len(p.blocks)-1]
@@ -239,7 +275,7 @@ func (p *parser) parseStatement() ([]node, error) {
 		if err := p.endTag(); err != nil {
 			return nil, err
 		}
-		body, _, err := p.parseBlock("generation", t.line, "endgeneration")
+		body, _, err := p.parseOpenBlock("generation", t.line, "endgeneration")
 		if err != nil {
 			return nil, err
 		}
@@ -253,6 +289,9 @@ func (p *parser) parseStatement() ([]node, error) {
 }
 
 func (p *parser) parseIf(ln line) ([]node, error) {
+	saved := p.soft
+	p.soft = true
+	defer func() { p.soft = saved }()
 	n := &ifNode{line: ln}
 	for {
 		cond, err := p.parseTuple(false, false)
@@ -262,7 +301,7 @@ func (p *parser) parseIf(ln line) ([]node, error) {
 		if err := p.endTag(); err != nil {
 			return nil, err
 		}
-		body, end, err := p.parseBlock("if", int(ln), "elif", "else", "endif")
+		body, end, err := p.parseOpenBlock("if", int(ln), "elif", "else", "endif")
 		if err != nil {
 			return nil, err
 		}
@@ -275,7 +314,7 @@ func (p *parser) parseIf(ln line) ([]node, error) {
 			if err := p.endTag(); err != nil {
 				return nil, err
 			}
-			els, _, err := p.parseBlock("if", int(ln), "endif")
+			els, _, err := p.parseOpenBlock("if", int(ln), "endif")
 			if err != nil {
 				return nil, err
 			}
@@ -360,7 +399,11 @@ func (p *parser) parseFor(ln line) ([]node, error) {
 		return nil, err
 	}
 	if p.skipName("if") {
-		if n.cond, err = p.parseExpression(true); err != nil {
+		// The loop filter is compiled in the loop's frame.
+		if err := p.hardFrame(func() error {
+			n.cond, err = p.parseExpression(true)
+			return err
+		}); err != nil {
 			return nil, err
 		}
 	}
@@ -632,9 +675,19 @@ func (p *parser) parseCondExpr() (expr, error) {
 	}
 	defer p.leave()
 	ln := p.cur().line
+	start := len(p.uses)
 	x, err := p.parseOr()
 	if err != nil {
 		return nil, err
+	}
+	if p.isName("if") {
+		// The whole if-expression is soft, its first operand included.
+		for i := start; i < len(p.uses); i++ {
+			p.uses[i].soft = true
+		}
+		saved := p.soft
+		p.soft = true
+		defer func() { p.soft = saved }()
 	}
 	for p.skipName("if") {
 		test, err := p.parseOr()
@@ -1103,6 +1156,7 @@ func (p *parser) parseFilter(obj expr) (*filterExpr, error) {
 		return nil, err
 	}
 	f := &filterExpr{line: line(ln), obj: obj, name: name}
+	p.uses = append(p.uses, nameUse{name: name, line: ln, soft: p.soft})
 	if p.isOp("(") {
 		if f.args, f.kwargs, err = p.parseCallArgs(); err != nil {
 			return nil, err
@@ -1119,6 +1173,7 @@ func (p *parser) parseTest(obj expr) (expr, error) {
 		return nil, err
 	}
 	t := &testExpr{line: line(ln), obj: obj, name: name, negate: negate}
+	p.uses = append(p.uses, nameUse{test: true, name: name, line: ln, soft: p.soft})
 	cur := p.cur()
 	switch {
 	case p.isOp("("):

@@ -28,6 +28,9 @@ type Options struct {
 type Template struct {
 	name string
 	body []node
+	// hard lists filter and test names that must exist when rendering
+	// starts (jinja2 rejects them at compile time).
+	hard []nameUse
 }
 
 // Parse parses src. name is used in error messages only (it may be "").
@@ -41,7 +44,13 @@ func Parse(name, src string, opts Options) (*Template, error) {
 	if err != nil {
 		return nil, withName(err, name)
 	}
-	return &Template{name: name, body: body}, nil
+	t := &Template{name: name, body: body}
+	for _, u := range p.uses {
+		if !u.soft {
+			t.hard = append(t.hard, u)
+		}
+	}
+	return t, nil
 }
 
 // Filter is a Go implementation of a template filter: v | name(args…).
@@ -118,6 +127,20 @@ func withName(err error, name string) error {
 func (t *Template) Render(env *Env, vars map[string]any) (string, error) {
 	if env == nil {
 		env = &Env{}
+	}
+	for _, u := range t.hard {
+		_, ok := builtinTests[u.name]
+		kind := "test"
+		if !u.test {
+			kind = "filter"
+			_, ok = env.Filters[u.name]
+			if _, builtin := builtinFilters[u.name]; builtin {
+				ok = true
+			}
+		}
+		if !ok {
+			return "", withName(&Error{Line: u.line, Msg: fmt.Sprintf("no %s named '%s'", kind, u.name), syntax: true}, t.name)
+		}
 	}
 	root := &scope{names: make([]string, 0, len(vars)), vals: make([]Value, 0, len(vars))}
 	for k, v := range vars {

@@ -242,6 +242,19 @@ c("truncate_int_error", "{{ 5|truncate }}")
 c("pct_list_lenient", "{{ 'no specifiers' % [1, 2] }}|{{ '%s!' % [1, 2] }}|{{ 'x' % {'a': 1} }}")
 c("pct_tuple_strict_error", "{{ 'x' % (1,) }}")
 
+# unknown filter/test names: compile-time errors except in if statements and
+# inline if-expressions (until a loop, macro or block opens a new frame)
+c("unknown_filter_in_dead_if", "{% if false %}{{ 1|nof }}{% endif %}ok")
+c("unknown_filter_in_condexpr", "{{ 1|nof if false else 2 }}")
+c("unknown_test_in_dead_if", "{% if false %}{{ 1 is nottest }}{% elif false %}{{ 2|nof2 }}{% else %}x{% endif %}")
+c("unknown_filter_in_loop_error", "{% for x in [] %}{{ x|nof }}{% endfor %}")
+c("unknown_filter_in_if_loop_error", "{% if true %}{% for x in [] %}{{ x|nof }}{% endfor %}{% endif %}")
+c("unknown_filter_in_macro_error", "{% macro m() %}{{ 1|nof }}{% endmacro %}ok")
+c("unknown_filter_in_setblock_error", "{% if false %}{% set x %}{{ 1|nof }}{% endset %}{% endif %}")
+c("unknown_filter_in_if_test_runtime_error", "{% if 1|nof %}{% endif %}")
+c("unknown_filter_in_for_else_soft", "{% if false %}{% for x in [] %}{% else %}{{ 1|nof }}{% endfor %}{% endif %}ok")
+c("unknown_filter_in_loop_iter_soft", "{% if false %}{% for x in 1|nof %}{% endfor %}{% endif %}ok")
+
 # syntax errors (reference error text is Python's; only "it errors" is compared)
 for i, t in enumerate(["{% if x %}", "{% for %}", "{{ 1 + }}", "{% endif %}", "{{ x", "{% set %}", "{# unclosed", "{% macro m( %}{% endmacro %}",
                        "{% unknowntag %}", "{{ a.. }}", "{{ [1, 2 }}", "{% for x in y %}{% endif %}", "{{ x is }}", "{% break %}", "{{ 'abc }}", "{{ f(a=1, 2) }}", "{% raw %}abc", "{{ }}"]):
