@@ -119,6 +119,9 @@ func VocabFromGGUF(md GGUFMetadata) (*GGUFVocab, error) {
 	return v, nil
 }
 
+// o200kRegex is GPT-4o's split pattern (as in its tokenizer.json).
+const o200kRegex = `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+
 // ggufPre gives the HF pre-tokenizer a gpt2-model GGUF's
 // tokenizer.ggml.pre stands for. The names are llama.cpp's.
 func ggufPre(name string) (preTokenizer, bool, error) {
@@ -149,13 +152,16 @@ func ggufPre(name string) (preTokenizer, bool, error) {
 		return preSeq{split(`[\r\n]`),
 			split(`\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\x{1F7D}ᾀ-ᾴᾶ-ᾼ\x{1FBE}ῂ-ῄῆ-ῌῐ-\x{1FD3}ῖ-\x{1FDB}ῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\x{2126}ℨ\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+`),
 			split(`\s?[!-/:-~！-／：-～‘-‟　-。]+`), split(`\s+$`), split(`[一-龥ࠀ-一가-퟿]+`), split(`\p{N}+`), bl}, false, nil
+	case "gpt-4o", "gpt4o", "gpt-oss":
+		// o200k (tiktoken): whole words in the vocabulary stay whole.
+		return preSeq{split(o200kRegex), bl}, true, nil
 	case "deepseek-v3":
 		return preSeq{split(`\p{N}{1,3}`), split(`[一-龥぀-ゟ゠-ヿ]+`),
 			split("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"), bl}, false, nil
 	case "deepseek-coder":
 		return preSeq{split(`[\r\n]`), split(`\s?\p{L}+`), split(`\s?\p{P}+`), split(`[一-龥ࠀ-一가-퟿]+`), split(`\p{N}`), bl}, false, nil
 	}
-	return nil, false, fmt.Errorf("tokenizer.ggml.pre %q is not supported (supported: gpt-2, llama3, qwen2, starcoder, falcon, deepseek-llm, deepseek-coder, deepseek-v3 and their aliases)", name)
+	return nil, false, fmt.Errorf("tokenizer.ggml.pre %q is not supported (supported: gpt-2, llama3, qwen2, starcoder, falcon, deepseek-llm, deepseek-coder, deepseek-v3, gpt-4o and their aliases)", name)
 }
 
 // FromGGUF builds a Tokenizer equivalent to the HF tokenizer the GGUF
