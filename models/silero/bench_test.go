@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu"
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
 )
 
 // BenchmarkDetector measures streaming speed, one window per push as a
@@ -36,12 +37,13 @@ func BenchmarkDetector(b *testing.B) {
 }
 
 // BenchmarkGraph is BenchmarkDetector through the IR graph compiled for the
-// CPU backend (one window per Run).
+// CPU backend with a one-thread pool (one window per Run), as rlx vad runs
+// it.
 func BenchmarkGraph(b *testing.B) {
 	for _, rate := range []int{16000, 8000} {
 		b.Run(map[int]string{16000: "16k", 8000: "8k"}[rate], func(b *testing.B) {
 			m := defaultModel(b)
-			prog, err := m.Compile(cpu.New(cpu.Options{}), rate)
+			prog, err := m.Compile(cpu.New(cpu.Options{Pool: parallel.New(1)}), rate)
 			if err != nil {
 				b.Fatal(err)
 			}
