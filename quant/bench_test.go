@@ -2,6 +2,8 @@ package quant
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
@@ -86,7 +88,7 @@ func benchMatMul(b *testing.B, dt tensor.DType, M, N, K, total int) {
 	}
 	x := randActs(M, K, 2)
 	y := make([]float32, M*N)
-	p := parallel.New(2)
+	p := parallel.New(benchThreads)
 	defer p.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -98,3 +100,12 @@ func benchMatMul(b *testing.B, dt tensor.DType, M, N, K, total int) {
 	b.ReportMetric(float64(bytesPer)/sec/1e9, "GB/s")
 	b.ReportMetric(2*float64(M)*float64(N)*float64(K)/sec/1e9, "GFLOP/s")
 }
+
+// benchThreads is the pool size of the matmul benchmarks (RLX_BENCH_THREADS,
+// default 2: this project's machines have two cores).
+var benchThreads = func() int {
+	if n, err := strconv.Atoi(os.Getenv("RLX_BENCH_THREADS")); err == nil && n > 0 {
+		return n
+	}
+	return 2
+}()

@@ -1,6 +1,7 @@
 package quant
 
 import (
+	"github.com/rlx-go/rlx/tensor"
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
@@ -53,5 +54,13 @@ func BenchmarkActQuantize(b *testing.B) {
 				a.quantize(p, x)
 			}
 		})
+	}
+}
+
+// BenchmarkGEMVSmall: a cache-resident decode GEMV (N=256, K=1024), where
+// fixed costs (activation quantization, pool dispatch) show.
+func BenchmarkGEMVSmall(b *testing.B) {
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q8_0} {
+		b.Run(dt.String(), func(b *testing.B) { benchMatMul(b, dt, 1, 256, 1024, 0) })
 	}
 }
