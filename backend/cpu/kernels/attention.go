@@ -357,14 +357,7 @@ func (a *Attention) blockT(sc *tScratch, L, b, kh, i0, rows int) {
 		st := sc.st[:n*L]
 		impl.scoresT(st, L, n, sc.qt, a.D, k, kstride)
 		if a.Softcap != 0 {
-			c := a.Softcap
-			for j := range st {
-				st[j] = st[j] * scale / c
-			}
-			impl.tanh(st, st)
-			for j := range st {
-				st[j] *= c
-			}
+			softcapScores(st, scale, a.Softcap)
 		}
 		for gh := range g {
 			h := kh*g + gh
@@ -509,14 +502,7 @@ func (a *Attention) tile(sc *attnScratch, b, kh, i, sl0, lo, hi, kOff, vOff int,
 		sl := sl0 + gh
 		s := sc.s[gh*attnKeyBlock:][:n]
 		if a.Softcap != 0 {
-			c := a.Softcap
-			for j := range s {
-				s[j] = s[j] * scale / c
-			}
-			impl.tanh(s, s)
-			for j := range s {
-				s[j] *= c
-			}
+			softcapScores(s, scale, a.Softcap)
 		}
 		if a.Mask != nil {
 			mrow := a.Mask[b*a.MaskBatch+(kh*g+gh)*a.MaskHead+i*a.MaskRow+lo:][:n]
@@ -569,6 +555,15 @@ func (a *Attention) finish(sc *attnScratch, b, kh, i0, rows int) {
 			}
 		}
 	}
+}
+
+// softcapScores sets s = c·tanh(s·scale/c), each step rounded as PyTorch's
+// separate ops (scale, divide, tanh, multiply).
+func softcapScores(s []float32, scale, c float32) {
+	BinaryScalar(Mul, s, s, scale)
+	BinaryScalar(Div, s, s, c)
+	impl.tanh(s, s)
+	BinaryScalar(Mul, s, s, c)
 }
 
 func axpy(y []float32, a float32, x []float32) {

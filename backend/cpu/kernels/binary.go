@@ -66,27 +66,36 @@ func divGo(dst, a, b []float32) {
 // BinaryScalar sets dst[i] = a[i] op s.
 func BinaryScalar(op BinaryOp, dst, a []float32, s float32) {
 	a = a[:len(dst)]
-	switch op {
-	case Add:
-		for i, v := range a {
-			dst[i] = v + s
-		}
-	case Sub:
-		for i, v := range a {
-			dst[i] = v - s
-		}
-	case Mul:
-		for i, v := range a {
-			dst[i] = v * s
-		}
-	case Div:
-		for i, v := range a {
-			dst[i] = v / s
-		}
-	default:
-		for i, v := range a {
-			dst[i] = binaryScalar(op, v, s)
-		}
+	if op >= Add && op <= Div {
+		impl.scalar[op](dst, a, s)
+		return
+	}
+	for i, v := range a {
+		dst[i] = binaryScalar(op, v, s)
+	}
+}
+
+func addsGo(dst, a []float32, s float32) {
+	for i, v := range a {
+		dst[i] = v + s
+	}
+}
+
+func subsGo(dst, a []float32, s float32) {
+	for i, v := range a {
+		dst[i] = v - s
+	}
+}
+
+func mulsGo(dst, a []float32, s float32) {
+	for i, v := range a {
+		dst[i] = v * s
+	}
+}
+
+func divsGo(dst, a []float32, s float32) {
+	for i, v := range a {
+		dst[i] = v / s
 	}
 }
 

@@ -34,6 +34,7 @@ type impls struct {
 	sumDev   func(x []float32, m float32, mode int) float32
 	normRow  func(dst, x, w, b []float32, m, inv float32)
 	binary   [4]func(dst, a, b []float32)
+	scalar   [4]func(dst, a []float32, s float32)
 	scaleRow func(dst, x, w []float32, s float32, plusOne bool)
 }
 
@@ -85,5 +86,6 @@ func genericImpls() impls {
 		normRow:     normRowGo,
 		scaleRow:    scaleRowGo,
 		binary:      [4]func(dst, a, b []float32){addGo, subGo, mulGo, divGo},
+		scalar:      [4]func(dst, a []float32, s float32){addsGo, subsGo, mulsGo, divsGo},
 	}
 }

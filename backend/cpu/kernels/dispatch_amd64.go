@@ -55,6 +55,9 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.binary = [4]func(dst, a, b []float32){
 			gluAsm(addvAVX512, addGo, 16), gluAsm(subvAVX512, subGo, 16),
 			gluAsm(mulvAVX512, mulGo, 16), gluAsm(divvAVX512, divGo, 16)}
+		im.scalar = [4]func(dst, a []float32, s float32){
+			scalarAsm(addsAVX512, addsGo, 16), scalarAsm(subsAVX512, subsGo, 16),
+			scalarAsm(mulsAVX512, mulsGo, 16), scalarAsm(divsAVX512, divsGo, 16)}
 	case cpuinfo.AVX2:
 		if !cpuinfo.Host.F16C {
 			return
@@ -97,6 +100,9 @@ func archImpls(im *impls, l cpuinfo.Level) {
 		im.binary = [4]func(dst, a, b []float32){
 			gluAsm(addvAVX2, addGo, 8), gluAsm(subvAVX2, subGo, 8),
 			gluAsm(mulvAVX2, mulGo, 8), gluAsm(divvAVX2, divGo, 8)}
+		im.scalar = [4]func(dst, a []float32, s float32){
+			scalarAsm(addsAVX2, addsGo, 8), scalarAsm(subsAVX2, subsGo, 8),
+			scalarAsm(mulsAVX2, mulsGo, 8), scalarAsm(divsAVX2, divsGo, 8)}
 	}
 }
 
@@ -503,5 +509,19 @@ func argmaxAsm(f func(x *float32, n int, vals *float32, idx *int32) int, lanes i
 			}
 		}
 		return bi
+	}
+}
+
+func scalarAsm(f func(dst, a *float32, n int, s float32), twin func(dst, a []float32, s float32), lanes int) func(dst, a []float32, s float32) {
+	return func(dst, a []float32, s float32) {
+		n := len(dst)
+		a = a[:n]
+		v := n &^ (lanes - 1)
+		if v > 0 {
+			f(&dst[0], &a[0], v, s)
+		}
+		if v < n {
+			twin(dst[v:], a[v:], s)
+		}
 	}
 }

@@ -473,6 +473,15 @@ func TestBinaryTiers(t *testing.T) {
 						t.Fatalf("%v n=%d i=%d: %g want %g", op, n, i, got[i], w)
 					}
 				}
+				// With a scalar second operand, and in place.
+				sc := b[0]
+				BinaryScalar(op, got, a, sc)
+				for i := range got {
+					if w := binaryScalar(op, a[i], sc); math.Float32bits(got[i]) != math.Float32bits(w) {
+						t.Fatalf("%v scalar n=%d i=%d: %g want %g", op, n, i, got[i], w)
+					}
+				}
+				Binary(op, got, a, b)
 				// In place (dst aliasing a).
 				c := append([]float32(nil), a...)
 				Binary(op, c, c, b)

@@ -90,23 +90,13 @@ func Unary(op UnaryOp, dst, src []float32) {
 
 // Softcap sets dst[i] = c·tanh(src[i]/c), Gemma 2's logit soft-capping.
 func Softcap(dst, src []float32, c float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] = v / c
-	}
+	BinaryScalar(Div, dst, src, c)
 	impl.tanh(dst, dst)
-	for i := range dst {
-		dst[i] *= c
-	}
+	BinaryScalar(Mul, dst, dst, c)
 }
 
 // Scale sets dst[i] = src[i]·s.
-func Scale(dst, src []float32, s float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] = v * s
-	}
-}
+func Scale(dst, src []float32, s float32) { BinaryScalar(Mul, dst, src, s) }
 
 // Generic (pure-Go) slice versions: the fallbacks and the test oracles of
 // the assembly.

@@ -31,6 +31,18 @@ func dotsF16G4AVX512(s *float32, sstride, n int, q *float32, d int, k unsafe.Poi
 func axpysF16G4AVX512(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
 
 //go:noescape
+func addsAVX512(dst, a *float32, n int, s float32)
+
+//go:noescape
+func subsAVX512(dst, a *float32, n int, s float32)
+
+//go:noescape
+func mulsAVX512(dst, a *float32, n int, s float32)
+
+//go:noescape
+func divsAVX512(dst, a *float32, n int, s float32)
+
+//go:noescape
 func argmaxvAVX512(x *float32, n int, vals *float32, idx *int32) int
 
 //go:noescape
@@ -143,6 +155,18 @@ func dotsF16G2AVX2(s *float32, sstride, n int, q *float32, d int, k unsafe.Point
 
 //go:noescape
 func axpysF16G2AVX2(acc *float32, astride, d int, p *float32, pstride, n int, v unsafe.Pointer, vstride int)
+
+//go:noescape
+func addsAVX2(dst, a *float32, n int, s float32)
+
+//go:noescape
+func subsAVX2(dst, a *float32, n int, s float32)
+
+//go:noescape
+func mulsAVX2(dst, a *float32, n int, s float32)
+
+//go:noescape
+func divsAVX2(dst, a *float32, n int, s float32)
 
 //go:noescape
 func argmaxvAVX2(x *float32, n int, vals *float32, idx *int32) int

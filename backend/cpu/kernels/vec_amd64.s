@@ -1893,6 +1893,122 @@ done_f32ToBF16:
 	VZEROUPPER
 	RET
 
+// func addsAVX512(dst, a *float32, n int, s float32)
+TEXT ·addsAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z15
+pair_adds:
+	CMPQ CX, $32
+	JLT one_adds
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VADDPS Z15, Z0, Z0
+	VADDPS Z15, Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP pair_adds
+one_adds:
+	TESTQ CX, CX
+	JEQ done_adds
+	VMOVUPS (SI), Z0
+	VADDPS Z15, Z0, Z0
+	VMOVUPS Z0, (DI)
+done_adds:
+	VZEROUPPER
+	RET
+
+// func subsAVX512(dst, a *float32, n int, s float32)
+TEXT ·subsAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z15
+pair_subs:
+	CMPQ CX, $32
+	JLT one_subs
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VSUBPS Z15, Z0, Z0
+	VSUBPS Z15, Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP pair_subs
+one_subs:
+	TESTQ CX, CX
+	JEQ done_subs
+	VMOVUPS (SI), Z0
+	VSUBPS Z15, Z0, Z0
+	VMOVUPS Z0, (DI)
+done_subs:
+	VZEROUPPER
+	RET
+
+// func mulsAVX512(dst, a *float32, n int, s float32)
+TEXT ·mulsAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z15
+pair_muls:
+	CMPQ CX, $32
+	JLT one_muls
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMULPS Z15, Z0, Z0
+	VMULPS Z15, Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP pair_muls
+one_muls:
+	TESTQ CX, CX
+	JEQ done_muls
+	VMOVUPS (SI), Z0
+	VMULPS Z15, Z0, Z0
+	VMOVUPS Z0, (DI)
+done_muls:
+	VZEROUPPER
+	RET
+
+// func divsAVX512(dst, a *float32, n int, s float32)
+TEXT ·divsAVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z15
+pair_divs:
+	CMPQ CX, $32
+	JLT one_divs
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VDIVPS Z15, Z0, Z0
+	VDIVPS Z15, Z1, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP pair_divs
+one_divs:
+	TESTQ CX, CX
+	JEQ done_divs
+	VMOVUPS (SI), Z0
+	VDIVPS Z15, Z0, Z0
+	VMOVUPS Z0, (DI)
+done_divs:
+	VZEROUPPER
+	RET
+
 // func argmaxvAVX512(x *float32, n int, vals *float32, idx *int32) int
 TEXT ·argmaxvAVX512(SB), NOSPLIT, $0-40
 	MOVQ x+0(FP), SI
@@ -4707,6 +4823,122 @@ loop_f32ToBF16:
 	SUBQ $8, CX
 	JMP loop_f32ToBF16
 done_f32ToBF16:
+	VZEROUPPER
+	RET
+
+// func addsAVX2(dst, a *float32, n int, s float32)
+TEXT ·addsAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+pair_adds:
+	CMPQ CX, $16
+	JLT one_adds
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VADDPS Y15, Y0, Y0
+	VADDPS Y15, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP pair_adds
+one_adds:
+	TESTQ CX, CX
+	JEQ done_adds
+	VMOVUPS (SI), Y0
+	VADDPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+done_adds:
+	VZEROUPPER
+	RET
+
+// func subsAVX2(dst, a *float32, n int, s float32)
+TEXT ·subsAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+pair_subs:
+	CMPQ CX, $16
+	JLT one_subs
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSUBPS Y15, Y0, Y0
+	VSUBPS Y15, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP pair_subs
+one_subs:
+	TESTQ CX, CX
+	JEQ done_subs
+	VMOVUPS (SI), Y0
+	VSUBPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+done_subs:
+	VZEROUPPER
+	RET
+
+// func mulsAVX2(dst, a *float32, n int, s float32)
+TEXT ·mulsAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+pair_muls:
+	CMPQ CX, $16
+	JLT one_muls
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMULPS Y15, Y0, Y0
+	VMULPS Y15, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP pair_muls
+one_muls:
+	TESTQ CX, CX
+	JEQ done_muls
+	VMOVUPS (SI), Y0
+	VMULPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+done_muls:
+	VZEROUPPER
+	RET
+
+// func divsAVX2(dst, a *float32, n int, s float32)
+TEXT ·divsAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Y15
+pair_divs:
+	CMPQ CX, $16
+	JLT one_divs
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VDIVPS Y15, Y0, Y0
+	VDIVPS Y15, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP pair_divs
+one_divs:
+	TESTQ CX, CX
+	JEQ done_divs
+	VMOVUPS (SI), Y0
+	VDIVPS Y15, Y0, Y0
+	VMOVUPS Y0, (DI)
+done_divs:
 	VZEROUPPER
 	RET
 

@@ -908,6 +908,38 @@ func (g *asm) argmax() {
 	g.op("RET")
 }
 
+// scalarOp emits func name(dst, a *float32, n int, s float32) for n a
+// multiple of lanes: dst = a op s, two vectors per step.
+func (g *asm) scalarOp(name, ins string) {
+	fmt.Fprintf(&g.b, "\n// func %s%s(dst, a *float32, n int, s float32)\nTEXT ·%s%s(SB), NOSPLIT, $0-28\n", name, g.a.name, name, g.a.name)
+	g.op("MOVQ dst+0(FP), DI")
+	g.op("MOVQ a+8(FP), SI")
+	g.op("MOVQ n+16(FP), CX")
+	g.op("VBROADCASTSS s+24(FP), %s", g.r(15))
+	fmt.Fprintf(&g.b, "pair_%s:\n", name)
+	g.op("CMPQ CX, $%d", 2*g.a.lanes)
+	g.op("JLT one_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	g.op("VMOVUPS %d(SI), %s", 4*g.a.lanes, g.r(1))
+	g.op("%s %s, %s, %s", ins, g.r(15), g.r(0), g.r(0))
+	g.op("%s %s, %s, %s", ins, g.r(15), g.r(1), g.r(1))
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	g.op("VMOVUPS %s, %d(DI)", g.r(1), 4*g.a.lanes)
+	g.op("ADDQ $%d, SI", 8*g.a.lanes)
+	g.op("ADDQ $%d, DI", 8*g.a.lanes)
+	g.op("SUBQ $%d, CX", 2*g.a.lanes)
+	g.op("JMP pair_%s", name)
+	fmt.Fprintf(&g.b, "one_%s:\n", name)
+	g.op("TESTQ CX, CX")
+	g.op("JEQ done_%s", name)
+	g.op("VMOVUPS (SI), %s", g.r(0))
+	g.op("%s %s, %s, %s", ins, g.r(15), g.r(0), g.r(0))
+	g.op("VMOVUPS %s, (DI)", g.r(0))
+	fmt.Fprintf(&g.b, "done_%s:\n", name)
+	g.op("VZEROUPPER")
+	g.op("RET")
+}
+
 // sumSq emits func sumSq(x *float32, n int) float32 (n a multiple of lanes)
 // with two accumulators.
 func (g *asm) sumSq() {
@@ -1448,6 +1480,10 @@ func main() {
 		g.cvt()
 		g.cvtRows()
 		g.bf16()
+		for _, b := range [][2]string{{"adds", "VADDPS"}, {"subs", "VSUBPS"}, {"muls", "VMULPS"}, {"divs", "VDIVPS"}} {
+			g.scalarOp(b[0], b[1])
+			decls = append(decls, fmt.Sprintf("//go:noescape\nfunc %s%s(dst, a *float32, n int, s float32)\n", b[0], a.name))
+		}
 		g.argmax()
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc argmaxv%s(x *float32, n int, vals *float32, idx *int32) int\n", a.name))
 		decls = append(decls, fmt.Sprintf("//go:noescape\nfunc bf16ToF32%s(dst *float32, src *uint16, n int)\n", a.name))
