@@ -49,3 +49,27 @@ func ExampleAttention_Run() {
 	fmt.Println(a.Out)
 	// Output: [2 3]
 }
+
+func ExampleConv_Run() {
+	// A 1-d convolution with a [1, 1, 3] averaging kernel and "same" padding.
+	c := kernels.Conv{B: 1, Cin: 1, Cout: 1, In: []int{5}, Kernel: []int{3}, PadBefore: []int{1}, PadAfter: []int{1}}
+	in := []float32{3, 3, 6, 3, 3}
+	w := []float32{1.0 / 3, 1.0 / 3, 1.0 / 3}
+	out := make([]float32, 5)
+	if err := c.Run(nil, out, in, w, nil); err != nil {
+		panic(err)
+	}
+	fmt.Printf("%.0f\n", out)
+	// Output: [2 4 4 4 2]
+}
+
+func ExampleSoftmax() {
+	// Two rows of three logits; the second row is causal with no past, so
+	// query 1 sees keys 0 and 1 only.
+	x := []float32{0, 0, 0, 1, 1, 5}
+	p := make([]float32, 6)
+	kernels.Softmax(p, x, 3, 0, 1, nil)
+	kernels.Softmax(p, x, 3, 1, 2, &kernels.SoftmaxOpts{Causal: true, QueryRows: 2})
+	fmt.Printf("%.3f\n", p)
+	// Output: [0.333 0.333 0.333 0.500 0.500 0.000]
+}
