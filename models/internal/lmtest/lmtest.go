@@ -42,7 +42,11 @@ type HFReference struct {
 // OpenHF opens the fixture model in dir with open.
 func OpenHF(t testing.TB, dir string, open nn.OpenFunc) *nn.Model {
 	t.Helper()
-	m, err := weights.Open(filepath.Join(dir, "model.safetensors"))
+	path := filepath.Join(dir, "model.safetensors")
+	if _, err := os.Stat(path); err != nil {
+		path = dir // sharded
+	}
+	m, err := weights.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
