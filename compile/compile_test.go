@@ -366,7 +366,12 @@ func randomGraph(r *rand.Rand, nodes int) (*ir.Graph, map[string]*tensor.Tensor)
 			v = b.MatMulT(a, b.ConstF32(make([]float32, D*D), D, D))
 			v = b.Add(v, a)
 		case 7:
-			v = b.Slice(b.Concat(-1, a, pick()), -1, n(D/2), n(D/2+D))
+			if r.IntN(2) == 0 {
+				v = b.Slice(b.Concat(-1, a, pick()), -1, n(D/2), n(D/2+D))
+			} else {
+				// Axis 0 of a concat: a view at an offset of seq·D elements.
+				v = b.Slice(b.Concat(0, a, pick()), 0, seq, seq.MulN(2))
+			}
 		case 8:
 			v = b.Reshape(b.Transpose(b.Reshape(a, seq, n(D), n(1)), 1, 2), seq, n(D))
 		case 9:
