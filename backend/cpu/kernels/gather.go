@@ -121,6 +121,15 @@ const (
 	ReduceMin
 )
 
+var reduceNames = [...]string{"sum", "mean", "max", "min"}
+
+func (op ReduceOp) String() string {
+	if op >= 0 && int(op) < len(reduceNames) {
+		return reduceNames[op]
+	}
+	return fmt.Sprintf("ReduceOp(%d)", int(op))
+}
+
 // Reduce reduces the middle axis of x viewed as [outer, n, inner] into dst
 // [outer, inner]: the last axis when inner = 1, any axis otherwise. Sums are
 // accumulated in float64. Max/min propagate NaN.
