@@ -221,6 +221,7 @@ const (
 	RoPEInterleaved
 )
 
+// String names the layout.
 func (l RoPELayout) String() string {
 	if l == RoPEInterleaved {
 		return "interleaved"

@@ -236,6 +236,7 @@ func i64(t backend.Tensor) []int64 {
 // kernelFunc adapts a function to backend.Kernel.
 type kernelFunc func(env *backend.Env, ins []backend.Tensor, out backend.Tensor) error
 
+// Run implements backend.Kernel.
 func (f kernelFunc) Run(env *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	return f(env, ins, out)
 }

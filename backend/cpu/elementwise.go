@@ -92,6 +92,7 @@ func (b *Backend) fusedKernel(n *ir.Node, code []ir.Instr) (backend.Kernel, erro
 	return &fused{b: b, code: code, nIn: len(n.Inputs)}, nil
 }
 
+// Run implements backend.Kernel.
 func (f *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	dst := f32(out)
 	total := len(dst)

@@ -116,6 +116,7 @@ func transposeLast2(v []float32, shape []int) []float32 {
 	return out
 }
 
+// Run implements backend.Kernel.
 func (m *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	a, w := ins[0], ins[1]
 	ra, rw, ro := len(a.Shape), len(w.Shape), len(out.Shape)
@@ -254,6 +255,7 @@ func (b *Backend) dequantMatMulKernel(n *ir.Node, consts []*tensor.Tensor) (back
 	return &dequantMatMul{b: b, m: m, add: n.Attr.(*ir.MatMulAttr).Add}, nil
 }
 
+// Run implements backend.Kernel.
 func (d *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	y := f32(out)
 	if len(y) == 0 {

@@ -132,6 +132,7 @@ func (b *Backend) moePerExpert(n *ir.Node, consts []*tensor.Tensor) (backend.Ker
 	return m, nil
 }
 
+// Run implements backend.Kernel.
 func (m *moe) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	x, r, y := f32(ins[0]), f32(ins[1]), f32(out)
 	T, D, E, F := ins[0].Shape[0], m.in, m.experts, m.ffn

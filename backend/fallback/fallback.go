@@ -82,6 +82,7 @@ type hostKernel struct {
 	node *ir.Node
 }
 
+// Run implements backend.Kernel: copy in, run on the host, copy back.
 func (h *hostKernel) Run(env *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	dev, host := h.b.Device, h.b.Host
 	if err := dev.Sync(); err != nil {
