@@ -50,6 +50,7 @@ func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b
 // ("##e" + "##s" makes "##es").
 func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool, prefix string) (*bpe, error) {
 	m := &bpe{vocabTable: newVocabTable(vocab), merges: make(map[uint64]mergeRule, len(merges)), unk: -1, byteLevel: byteLevel, prefix: prefix}
+	var buf []byte
 	for i, mg := range merges {
 		a, okA := vocab[mg[0]]
 		b, okB := vocab[mg[1]]
@@ -57,7 +58,8 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool, prefix s
 		if prefix != "" {
 			right = strings.TrimPrefix(right, prefix)
 		}
-		c, okC := vocab[mg[0]+right]
+		buf = append(append(buf[:0], mg[0]...), right...)
+		c, okC := vocab[string(buf)] // no allocation for a map index
 		if !okA || !okB || !okC {
 			return nil, fmt.Errorf("merge %d (%q %q): token not in vocabulary", i, mg[0], mg[1])
 		}

@@ -15,7 +15,7 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 		AddedTokens   []addedJSON     `json:"added_tokens"`
 		Normalizer    json.RawMessage `json:"normalizer"`
 		PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
-		Model         json.RawMessage `json:"model"`
+		Model         map[string]json.RawMessage `json:"model"` // decoded in this pass: the vocabulary is big
 		PostProcessor json.RawMessage `json:"post_processor"`
 		Decoder       json.RawMessage `json:"decoder"`
 		Truncation    json.RawMessage `json:"truncation"`
@@ -377,13 +377,9 @@ func parseMerges(raw json.RawMessage) ([][2]string, error) {
 	return pairs, nil
 }
 
-func parseModel(raw json.RawMessage, byteLevel bool) (model, error) {
-	if isNull(raw) {
+func parseModel(m map[string]json.RawMessage, byteLevel bool) (model, error) {
+	if m == nil {
 		return nil, fmt.Errorf("missing")
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, err
 	}
 	var typ string
 	if err := field(m, "type", &typ); err != nil {
