@@ -126,10 +126,13 @@ type (
 		line
 		obj               expr
 		start, stop, step expr // any may be nil
-		// lenient is set inside constant {{ }} expressions, which jinja2
-		// folds at compile time with its forgiving item lookup: slicing a
-		// non-sequence there gives Undefined instead of a TypeError.
-		lenient bool
+		// ancestors are the enclosing expressions, innermost first, up to
+		// the statement's expression; inOutput says that root is a {{ }}.
+		// jinja2 folds constant expressions at compile time with its
+		// forgiving item lookup, so whether slicing a non-sequence is an
+		// error depends on them (see renderer.folds).
+		ancestors []expr
+		inOutput  bool
 	}
 	callExpr struct {
 		line

@@ -52,6 +52,61 @@ type renderer struct {
 	maxSteps int64
 	maxOut   int
 	depth    int
+	// constMode evaluates as jinja2's compile-time folding does: names,
+	// calls and context filters are impossible, slicing is forgiving.
+	constMode bool
+}
+
+// errImpossible stops a compile-time (constant) evaluation.
+var errImpossible = errors.New("not a constant expression")
+
+// folds reports whether jinja2 would have folded the slice x (or an
+// enclosing expression) at compile time, where slicing a non-sequence
+// gives Undefined instead of a TypeError. An enclosing expression folds
+// when it is constant and its value has a safe repr, or when it is the
+// whole {{ }} expression.
+func (r *renderer) folds(x *sliceExpr) bool {
+	chain := append([]expr{x}, x.ancestors...)
+	for i, e := range chain {
+		v, err := r.constEval(e)
+		if err != nil {
+			return false
+		}
+		if safeRepr(v) || (x.inOutput && i == len(chain)-1) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *renderer) constEval(x expr) (Value, error) {
+	saved := r.constMode
+	r.constMode = true
+	defer func() { r.constMode = saved }()
+	return r.eval(x, &scope{})
+}
+
+// safeRepr is jinja2's has_safe_repr: what a folded constant may hold.
+func safeRepr(v Value) bool {
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string:
+		return true
+	case *List:
+		for _, it := range x.Items {
+			if !safeRepr(it) {
+				return false
+			}
+		}
+		return true
+	case *Dict:
+		for i, k := range x.keys {
+			if !safeRepr(k) || !safeRepr(x.vals[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // rtError is a runtime error not yet tied to a line.

@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -42,6 +43,16 @@ func (r *renderer) evalKwargs(ks []kwExpr, s *scope) ([]Kwarg, error) {
 }
 
 func (r *renderer) eval1(x expr, s *scope) (Value, error) {
+	if r.constMode {
+		switch x := x.(type) {
+		case *nameExpr, *callExpr:
+			return nil, errImpossible
+		case *filterExpr:
+			if contextFilters[x.name] {
+				return nil, errImpossible
+			}
+		}
+	}
 	switch x := x.(type) {
 	case *constExpr:
 		return x.v, nil
@@ -182,11 +193,15 @@ func (r *renderer) evalSlice(x *sliceExpr, s *scope) (Value, error) {
 		return nil, rtErrorf("%s", u.message())
 	}
 	v, err := sliceValue(obj, idx[0], idx[1], idx[2])
-	if err != nil && x.lenient {
+	if err != nil && !errors.Is(err, errStepZero) && (r.constMode || r.folds(x)) {
 		return Undefined{hint: fmt.Sprintf("%s is not subscriptable", objDesc(obj))}, nil
 	}
 	return v, err
 }
+
+// errStepZero is Python's ValueError for a zero slice step, which jinja2's
+// forgiving lookup does not swallow.
+var errStepZero = errors.New("slice step cannot be zero")
 
 // sliceIndex converts a slice bound; None means absent.
 func sliceIndex(v Value) (int64, bool, error) {
@@ -214,7 +229,7 @@ func sliceBounds(n int, start, stop, step Value) ([]int, error) {
 		st = 1
 	}
 	if st == 0 {
-		return nil, rtErrorf("slice step cannot be zero")
+		return nil, errStepZero
 	}
 	a, hasA, err := sliceIndex(start)
 	if err != nil {

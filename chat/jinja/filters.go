@@ -888,6 +888,9 @@ func filterReverse(_ *renderer, v Value, _ []Value, _ []Kwarg) (Value, error) {
 		if x.view {
 			return &Iter{items: out, kind: strings.Replace(x.kind, "dict_", "dict_reverse", 1) + "iterator"}, nil
 		}
+	case Undefined:
+		// Undefined has a length (0), so Python's reversed() accepts it.
+		return &Iter{kind: "reversed"}, nil
 	}
 	return &List{Items: out}, nil
 }

@@ -163,9 +163,6 @@ func (p *parser) parseBody(ends ...string) ([]node, string, error) {
 			if err := p.expectKind(tokVarEnd); err != nil {
 				return nil, "", err
 			}
-			if isConst(x) {
-				markLenientSlices(x)
-			}
 			body = append(body, &outputNode{line(t.line), x})
 		case tokBlockBegin:
 			p.next()
@@ -1201,47 +1198,102 @@ func (p *parser) parseTest(obj expr) (expr, error) {
 // them are never folded at compile time.
 var contextFilters = map[string]bool{"map": true, "select": true, "reject": true, "selectattr": true, "rejectattr": true}
 
-// isConst reports whether jinja2 would fold x at compile time: it uses no
-// variables, calls or context filters. (jinja2 also folds a short-circuited
-// and/or or if-expression whose unused side is not constant; this check
-// does not.)
-func isConst(x expr) bool {
-	ok := true
-	walkExpr(x, func(e expr) {
-		switch e := e.(type) {
-		case *nameExpr, *callExpr:
-			ok = false
-		case *filterExpr:
-			if contextFilters[e.name] {
-				ok = false
+// linkSlices records on every slice in the template its enclosing
+// expressions, for renderer.folds.
+func linkSlices(body []node) {
+	walkNodes(body, func(x expr, output bool) {
+		var path []expr
+		var visit func(e expr)
+		visit = func(e expr) {
+			if e == nil {
+				return
+			}
+			if sl, ok := e.(*sliceExpr); ok {
+				sl.ancestors = make([]expr, len(path))
+				for i := range path {
+					sl.ancestors[i] = path[len(path)-1-i]
+				}
+				sl.inOutput = output
+			}
+			path = append(path, e)
+			forChildren(e, visit)
+			path = path[:len(path)-1]
+		}
+		visit(x)
+	})
+}
+
+// walkNodes calls f on every statement-level expression in body.
+func walkNodes(body []node, f func(x expr, output bool)) {
+	filters := func(fs []*filterExpr) {
+		for _, fe := range fs {
+			for _, a := range fe.args {
+				f(a, false)
+			}
+			for _, k := range fe.kwargs {
+				f(k.x, false)
 			}
 		}
-	})
-	return ok
-}
-
-func markLenientSlices(x expr) {
-	walkExpr(x, func(e expr) {
-		if s, ok := e.(*sliceExpr); ok {
-			s.lenient = true
-		}
-	})
-}
-
-// walkExpr calls f on x and every expression inside it.
-func walkExpr(x expr, f func(expr)) {
-	if x == nil {
-		return
 	}
-	f(x)
+	macro := func(d *macroDef) {
+		for _, p := range d.params {
+			if p.def != nil {
+				f(p.def, false)
+			}
+		}
+		walkNodes(d.body, f)
+	}
+	for _, n := range body {
+		switch n := n.(type) {
+		case *outputNode:
+			f(n.x, true)
+		case *ifNode:
+			for i, c := range n.conds {
+				f(c, false)
+				walkNodes(n.bodies[i], f)
+			}
+			walkNodes(n.els, f)
+		case *forNode:
+			f(n.iter, false)
+			if n.cond != nil {
+				f(n.cond, false)
+			}
+			walkNodes(n.body, f)
+			walkNodes(n.els, f)
+		case *setNode:
+			f(n.value, false)
+		case *setBlockNode:
+			filters(n.filters)
+			walkNodes(n.body, f)
+		case *macroNode:
+			macro(n.def)
+		case *callBlockNode:
+			f(n.call, false)
+			macro(n.caller)
+		case *filterBlockNode:
+			filters(n.filters)
+			walkNodes(n.body, f)
+		case *withNode:
+			for _, v := range n.values {
+				f(v, false)
+			}
+			walkNodes(n.body, f)
+		}
+	}
+}
+
+// forChildren calls f on each direct subexpression of x.
+func forChildren(x expr, f func(expr)) {
 	each := func(xs []expr) {
 		for _, e := range xs {
-			walkExpr(e, f)
+			if e != nil {
+				f(e)
+			}
 		}
 	}
 	kws := func(ks []kwExpr) {
 		for _, k := range ks {
-			walkExpr(k.x, f)
+			f(k.x)
 		}
 	}
 	switch e := x.(type) {
@@ -1251,43 +1303,39 @@ func walkExpr(x expr, f func(expr)) {
 		each(e.keys)
 		each(e.vals)
 	case *attrExpr:
-		walkExpr(e.obj, f)
+		f(e.obj)
 	case *itemExpr:
-		walkExpr(e.obj, f)
-		walkExpr(e.index, f)
+		each([]expr{e.obj, e.index})
 	case *sliceExpr:
 		each([]expr{e.obj, e.start, e.stop, e.step})
 	case *callExpr:
-		walkExpr(e.fn, f)
+		f(e.fn)
 		each(e.args)
 		kws(e.kwargs)
 	case *filterExpr:
-		walkExpr(e.obj, f)
+		if e.obj != nil {
+			f(e.obj)
+		}
 		each(e.args)
 		kws(e.kwargs)
 	case *testExpr:
-		walkExpr(e.obj, f)
+		f(e.obj)
 		each(e.args)
 		kws(e.kwargs)
 	case *unaryExpr:
-		walkExpr(e.x, f)
+		f(e.x)
 	case *binExpr:
-		walkExpr(e.l, f)
-		walkExpr(e.r, f)
+		each([]expr{e.l, e.r})
 	case *andExpr:
-		walkExpr(e.l, f)
-		walkExpr(e.r, f)
+		each([]expr{e.l, e.r})
 	case *orExpr:
-		walkExpr(e.l, f)
-		walkExpr(e.r, f)
+		each([]expr{e.l, e.r})
 	case *notExpr:
-		walkExpr(e.x, f)
+		f(e.x)
 	case *compareExpr:
-		walkExpr(e.first, f)
+		f(e.first)
 		each(e.rest)
 	case *condExpr:
-		walkExpr(e.test, f)
-		walkExpr(e.then, f)
-		walkExpr(e.els, f)
+		each([]expr{e.test, e.then, e.els})
 	}
 }

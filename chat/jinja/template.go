@@ -44,6 +44,7 @@ func Parse(name, src string, opts Options) (*Template, error) {
 	if err != nil {
 		return nil, withName(err, name)
 	}
+	linkSlices(body)
 	t := &Template{name: name, body: body}
 	for _, u := range p.uses {
 		if !u.soft {
