@@ -255,6 +255,14 @@ c("unknown_filter_in_if_test_runtime_error", "{% if 1|nof %}{% endif %}")
 c("unknown_filter_in_for_else_soft", "{% if false %}{% for x in [] %}{% else %}{{ 1|nof }}{% endfor %}{% endif %}ok")
 c("unknown_filter_in_loop_iter_soft", "{% if false %}{% for x in 1|nof %}{% endfor %}{% endif %}ok")
 
+# jinja2 folds constant expressions at compile time (forgiving lookups)
+c("fold_if_test", "{% if not ((2.5)[1:]) %}folded{% endif %}|{% if ((3.0)[:-1:2]) is callable %}a{% else %}b{% endif %}")
+c("fold_set_unsafe_error", "{% set v = (2.5)[1:] %}{{ v }}")
+c("fold_set_safe", "{% set v = ((2.5)[1:])|string %}[{{ v }}]{% set w = none[1:] is defined %}{{ w }}")
+c("fold_output_short_circuit", "[{{ (-(1 or l[-1]))[1:-1:-1] }}][{{ (none and l)[1:] }}][{{ (l and 5)[1:] }}]")
+c("fold_runtime_name_error", "{% set x = 5 %}{{ (x)[1:] }}")
+c("fold_nested_in_call_error", "{{ [(2.5)[1:]]|length }}|{{ range((2.5)[1:]|length)|list }}")
+
 # syntax errors (reference error text is Python's; only "it errors" is compared)
 for i, t in enumerate(["{% if x %}", "{% for %}", "{{ 1 + }}", "{% endif %}", "{{ x", "{% set %}", "{# unclosed", "{% macro m( %}{% endmacro %}",
                        "{% unknowntag %}", "{{ a.. }}", "{{ [1, 2 }}", "{% for x in y %}{% endif %}", "{{ x is }}", "{% break %}", "{{ 'abc }}", "{{ f(a=1, 2) }}", "{% raw %}abc", "{{ }}"]):
