@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -68,4 +69,56 @@ func FuzzFromJSON(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzFromGGUF builds vocabularies from arbitrary bytes (tokens split at
+// NUL, merges from adjacent token pairs, model and pre-tokenizer chosen by
+// the first bytes); whatever FromGGUF accepts must encode and decode
+// without panicking.
+func FuzzFromGGUF(f *testing.F) {
+	f.Add([]byte("\x00\x01a\x00b\x00ab\x00\u0120\x00<s>"), int32(4), int32(1))
+	f.Add([]byte("\x01\x00<unk>\x00<s>\x00\u2581\x00a\x00\u2581a\x00<0x41>"), int32(1), int32(0))
+	f.Add([]byte("\x02\x00[PAD]\x00[UNK]\x00[CLS]\x00[SEP]\x00\u2581hello\x00lo"), int32(2), int32(3))
+	models := []string{"gpt2", "llama", "bert"}
+	pres := []string{"gpt-2", "llama3", "qwen2", "falcon", "deepseek-llm", "starcoder", "gpt-4o"}
+	f.Fuzz(func(t *testing.T, data []byte, bos, eos int32) {
+		if len(data) < 2 {
+			return
+		}
+		v := &GGUFVocab{Model: models[int(data[0])%len(models)], Pre: pres[int(data[1])%len(pres)],
+			BOS: bos, EOS: eos, PAD: -1, UNK: -1, SEP: -1, CLS: -1, MASK: -1, EOT: -1, EOM: -1}
+		for _, s := range splitNUL(string(data[2:])) {
+			v.Tokens = append(v.Tokens, s)
+			v.Scores = append(v.Scores, float32(len(s)))
+			v.TokenTypes = append(v.TokenTypes, int32(len(s)%7))
+		}
+		for i := 0; i+1 < len(v.Tokens); i += 2 {
+			v.Merges = append(v.Merges, v.Tokens[i]+" "+v.Tokens[i+1])
+		}
+		tk, err := FromGGUF(v)
+		if err != nil {
+			return
+		}
+		for _, s := range []string{"", "a ab <s> hello", "Ġ▁ 123 日本"} {
+			ids, err := tk.Encode(s, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tk.Decode(ids, false); err != nil {
+				t.Fatalf("%q: decoding its own ids %v: %v", s, ids, err)
+			}
+		}
+	})
+}
+
+func splitNUL(s string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(s, 0)
+		if i < 0 {
+			return append(out, s)
+		}
+		out = append(out, s[:i])
+		s = s[i+1:]
+	}
 }

@@ -177,6 +177,15 @@ func FromGGUF(v *GGUFVocab) (*Tokenizer, error) {
 	if v.TokenTypes != nil && len(v.TokenTypes) != n {
 		return nil, fmt.Errorf("tokenizer.ggml.token_type: %d entries for %d tokens", len(v.TokenTypes), n)
 	}
+	for _, s := range []struct {
+		name string
+		id   int32
+	}{{"bos", v.BOS}, {"eos", v.EOS}, {"padding", v.PAD}, {"unknown", v.UNK}, {"separator", v.SEP},
+		{"cls", v.CLS}, {"mask", v.MASK}, {"eot", v.EOT}, {"eom", v.EOM}} {
+		if s.id < -1 || int(s.id) >= n {
+			return nil, fmt.Errorf("tokenizer.ggml.%s_token_id %d: not a token id (vocabulary of %d)", s.name, s.id, n)
+		}
+	}
 	typ := func(i int) int32 {
 		if v.TokenTypes == nil {
 			return ggufNormal
@@ -234,6 +243,7 @@ func FromGGUF(v *GGUFVocab) (*Tokenizer, error) {
 			return nil, fmt.Errorf("tokenizer.ggml.merges: %w", err)
 		}
 		m.ignoreMerges = ignoreMerges
+		m.tokens = v.Tokens // every id keeps its token, duplicates included
 		t.model, t.pre, t.dec = m, simplifyPre(pre), byteLevelDec{}
 		addedFor(func(int) bool { return true })
 		t.post = bosEOSPost(t, addBOS(false), addEOS(false))
@@ -285,7 +295,7 @@ func FromGGUF(v *GGUFVocab) (*Tokenizer, error) {
 				wp[s] = int32(i)
 			}
 		}
-		t.model = &wordPiece{vocabTable: newVocabTable(wp), unk: unk, prefix: "##", maxChars: 100}
+		t.model = &wordPiece{vocabTable: vocabTable{ids: wp, tokens: hfTokens}, unk: unk, prefix: "##", maxChars: 100}
 		cased := isCased(hfTokens)
 		t.normalizer = bertNorm{cleanText: true, chineseChars: true, stripAccents: !cased, lowercase: !cased}
 		t.pre = bertPre{}
@@ -380,6 +390,7 @@ func spmBPE(v *GGUFVocab, vocab map[string]int32, typ func(int) int32) (*bpe, er
 		return nil, err
 	}
 	m.byteFallback, m.fuseUnk = true, true
+	m.tokens = v.Tokens
 	m.unk = v.UNK
 	if m.unk < 0 {
 		for i := range v.Tokens {
