@@ -122,16 +122,17 @@ func (p *Program) Close() { p.prog.Close() }
 // Stream is a run session of a Program: it holds the LSTM state between
 // calls.
 type Stream struct {
-	p   *Program
-	s   *compile.Session
-	in  *tensor.Tensor
-	inF []float32
+	p      *Program
+	s      *compile.Session
+	in     *tensor.Tensor
+	inF    []float32
+	inputs map[string]*tensor.Tensor // reused across steps
 }
 
 // NewStream starts a session with zero state.
 func (p *Program) NewStream() *Stream {
 	in := tensor.FromF32(make([]float32, p.geo.context+p.geo.window), 1, p.geo.context+p.geo.window)
-	return &Stream{p: p, s: p.prog.NewSession(), in: in, inF: in.F32()}
+	return &Stream{p: p, s: p.prog.NewSession(), in: in, inF: in.F32(), inputs: map[string]*tensor.Tensor{"x": in}}
 }
 
 // Step runs the graph on x (context followed by window samples) and returns
@@ -141,7 +142,7 @@ func (s *Stream) Step(ctx context.Context, x []float32) (float32, error) {
 		return 0, fmt.Errorf("silero: step needs %d samples (context + window), got %d", len(s.inF), len(x))
 	}
 	copy(s.inF, x)
-	out, err := s.s.Run(ctx, map[string]*tensor.Tensor{"x": s.in}, nil)
+	out, err := s.s.Run(ctx, s.inputs, nil)
 	if err != nil {
 		return 0, err
 	}
