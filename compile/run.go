@@ -25,8 +25,25 @@ type Plan struct {
 	PeakLiveBytes int64
 	// TotalBytes is what the activations would take without reuse.
 	TotalBytes int64
-	offsets    []int64 // per slot id (arena roots)
-	shapes     [][]int // per slot id
+	// Refit reports a placement reused from the session's previous plan
+	// (every value still fit in the room reserved for it).
+	Refit    bool
+	offsets  []int64 // per slot id (arena roots)
+	reserved []int64 // per slot id: bytes set aside (with slack for symbolic shapes)
+	shapes   [][]int // per slot id
+}
+
+// slack is the fraction of extra room a plan reserves for values whose
+// shape is symbolic, so that a sequence growing by a token (an attention
+// mask over past+seq) reuses the plan instead of planning again.
+const slack = 8 // 1/8
+
+// reserve is the placement size of n bytes for slot sl.
+func reserve(sl *slot, n int64) int64 {
+	if len(sl.shape.Symbols()) > 0 {
+		n += n / slack
+	}
+	return (n + align - 1) / align * align
 }
 
 // Session runs a Program and owns its state (KV caches, recurrent state)
@@ -287,9 +304,12 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 		s.states[st] = buf
 		s.sshape[st] = sh
 	}
-	plan, err := p.plan(shapes)
-	if err != nil {
-		return nil, err
+	plan := p.refit(s.last, shapes)
+	var err error
+	if plan == nil {
+		if plan, err = p.plan(shapes); err != nil {
+			return nil, err
+		}
 	}
 	if s.arena == nil || s.arena.Size() < plan.ArenaBytes {
 		if s.arena != nil {
@@ -356,10 +376,59 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 	s.last = plan
 	s.prevShapes, s.prevRun = flat, rp
 	if p.dump != nil {
-		fmt.Fprintf(p.dump, "== rlx memory plan %v: arena %d bytes, peak live %d, without reuse %d\n",
-			bind, plan.ArenaBytes, plan.PeakLiveBytes, plan.TotalBytes)
+		fmt.Fprintf(p.dump, "== rlx memory plan %v: arena %d bytes, peak live %d, without reuse %d, refit %v\n",
+			bind, plan.ArenaBytes, plan.PeakLiveBytes, plan.TotalBytes, plan.Refit)
 	}
 	return rp, nil
+}
+
+// measure fills a plan's reservations and its no-reuse and peak-live
+// byte counts for its shapes.
+func (p *Program) measure(pl *Plan) error {
+	delta := make([]int64, len(p.steps)+3)
+	for _, sl := range p.slots {
+		if sl.root != sl || sl.kind != slotArena {
+			continue
+		}
+		nb, err := tensor.Bytes(sl.node.DType, pl.shapes[sl.id])
+		if err != nil {
+			return fmt.Errorf("compile: %v: %w", sl.node, err)
+		}
+		nb = (nb + align - 1) / align * align
+		pl.TotalBytes += nb
+		pl.reserved[sl.id] = reserve(sl, nb)
+		delta[sl.def+1] += nb
+		delta[max(sl.last, sl.def)+2] -= nb
+	}
+	var cur int64
+	for _, d := range delta {
+		cur += d
+		pl.PeakLiveBytes = max(pl.PeakLiveBytes, cur)
+	}
+	return nil
+}
+
+// refit reuses prev's placement for new shapes when every activation
+// still fits in the room prev set aside for it (nil otherwise).
+func (p *Program) refit(prev *Plan, shapes [][]int) *Plan {
+	if prev == nil || p.noReu {
+		return nil
+	}
+	for _, sl := range p.slots {
+		if sl.root != sl || sl.kind != slotArena {
+			continue
+		}
+		nb, err := tensor.Bytes(sl.node.DType, shapes[sl.id])
+		if err != nil || nb > prev.reserved[sl.id] {
+			return nil
+		}
+	}
+	pl := &Plan{offsets: prev.offsets, reserved: make([]int64, len(p.slots)), shapes: shapes, ArenaBytes: prev.ArenaBytes, Refit: true}
+	if p.measure(pl) != nil {
+		return nil
+	}
+	pl.reserved = prev.reserved // keep the room, not the tighter new sizes
+	return pl
 }
 
 // plan assigns arena offsets to every activation root so that values whose
@@ -372,31 +441,21 @@ func (p *Program) plan(shapes [][]int) (*Plan, error) {
 		start, end int
 	}
 	var items []item
-	pl := &Plan{offsets: make([]int64, len(p.slots)), shapes: shapes}
+	pl := &Plan{offsets: make([]int64, len(p.slots)), reserved: make([]int64, len(p.slots)), shapes: shapes}
+	if err := p.measure(pl); err != nil {
+		return nil, err
+	}
 	for _, sl := range p.slots {
 		if sl.root != sl || sl.kind != slotArena {
 			continue
 		}
-		nb, err := tensor.Bytes(sl.node.DType, shapes[sl.id])
-		if err != nil {
-			return nil, fmt.Errorf("compile: %v: %w", sl.node, err)
-		}
-		nb = (nb + align - 1) / align * align
-		items = append(items, item{sl, nb, sl.def, max(sl.last, sl.def)})
-		pl.TotalBytes += nb
-	}
-	// Peak live bytes: sweep over steps.
-	delta := make([]int64, len(p.steps)+3)
-	for _, it := range items {
-		delta[it.start+1] += it.size
-		delta[it.end+2] -= it.size
-	}
-	var cur int64
-	for _, d := range delta {
-		cur += d
-		pl.PeakLiveBytes = max(pl.PeakLiveBytes, cur)
+		items = append(items, item{sl, pl.reserved[sl.id], sl.def, max(sl.last, sl.def)})
 	}
 	if p.noReu {
+		pl.TotalBytes = 0
+		for _, it := range items {
+			pl.TotalBytes += it.size
+		}
 		var off int64
 		for _, it := range items {
 			pl.offsets[it.s.id] = off
