@@ -227,9 +227,6 @@ func (p *Program) build(params ir.ParamSource) error {
 			p.states = append(p.states, newSlot(n, slotState))
 			continue
 		}
-		if err := p.be.Supports(n); err != nil {
-			return fmt.Errorf("compile: node %v: %w", n, err)
-		}
 		consts := make([]*tensor.Tensor, len(n.Inputs))
 		ins := make([]*slot, len(n.Inputs))
 		for i, in := range n.Inputs {
@@ -250,7 +247,17 @@ func (p *Program) build(params ir.ParamSource) error {
 			for _, in := range ins {
 				in.root.last = max(in.root.last, idx)
 			}
+			// A view of a weight is still a weight: its consumers get the
+			// host bytes (zero-copy) to pre-pack, as for the Param itself.
+			if t := host[n.Inputs[0]]; t != nil {
+				if v := constView(t, n, off); v != nil {
+					host[n] = v
+				}
+			}
 			continue
+		}
+		if err := p.be.Supports(n); err != nil {
+			return fmt.Errorf("compile: node %v: %w", n, err)
 		}
 		k, err := p.be.Prepare(n, consts)
 		if err != nil {
@@ -309,6 +316,26 @@ func viewOf(n *ir.Node) (ir.Dim, bool) {
 		return a.Start.Mul(ir.Shape(in[a.Axis+1:]).NumElements()), true
 	}
 	return ir.Dim{}, false
+}
+
+// constView is the host tensor of view node n over constant t (nil when
+// the view's shape or offset is symbolic).
+func constView(t *tensor.Tensor, n *ir.Node, off ir.Dim) *tensor.Tensor {
+	shape, err := n.Shape.Eval(nil)
+	o, ok := off.Const()
+	if err != nil || !ok || t.DType.Quantized() && o != 0 {
+		return nil
+	}
+	es := int64(t.DType.BlockBytes())
+	nb, err := tensor.Bytes(t.DType, shape)
+	start := int64(o) * es
+	if t.DType.Quantized() {
+		start = 0
+	}
+	if err != nil || start+nb > int64(len(t.Data)) {
+		return nil
+	}
+	return &tensor.Tensor{DType: t.DType, Shape: shape, Data: t.Data[start : start+nb]}
 }
 
 // SlotStats summarises a program's storage for reports.

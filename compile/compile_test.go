@@ -15,6 +15,7 @@ import (
 	"github.com/rlx-go/rlx/compile"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/ir/interp"
+	"github.com/rlx-go/rlx/quant"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -526,3 +527,26 @@ func TestPlanRefit(t *testing.T) {
 		t.Errorf("%d fresh plans in 200 steps: refit is not working", fresh)
 	}
 }
+
+// Views of weights (a reshaped or sliced Param) stay weights: a quantized
+// matmul, which needs its weight at compile time, accepts them.
+func TestWeightViews(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	w := randF32(r, -1, 1, 2*16, 64)
+	q, _ := tensor.New(tensor.Q8_0, 2*16, 64)
+	if err := quantize(q, w.F32()); err != nil {
+		t.Fatal(err)
+	}
+	g := mustBuild(t, func(b *ir.Builder) {
+		x := b.Input("x", tensor.F32, seq, n(64))
+		both := b.Reshape(b.Param("w", tensor.Q8_0, n(2*16), n(64)), n(2), n(16), n(64))
+		first := b.Reshape(b.Slice(both, 0, n(0), n(1)), n(16), n(64))
+		b.Output("y", b.Linear(x, first, ir.Value{}))
+		b.Output("z", b.Linear(x, b.Reshape(b.Param("f", tensor.F32, n(1), n(16), n(64)), n(16), n(64)), ir.Value{}))
+	})
+	params := ir.MapParams{"w": q, "f": randF32(r, -1, 1, 1, 16, 64)}
+	check(t, backendtest.Case{Name: "weight-views", Graph: g, Params: params,
+		Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{"x": randF32(r, -1, 1, 3, 64)}}}, Tol: 2e-2}, compile.Options{})
+}
+
+func quantize(t *tensor.Tensor, v []float32) error { return quant.Quantize(t.DType, t.Data, v) }
