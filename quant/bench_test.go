@@ -109,3 +109,12 @@ var benchThreads = func() int {
 	}
 	return 2
 }()
+
+// BenchmarkGEMVOps mirrors llama.cpp's `test-backend-ops perf -o MUL_MAT`
+// decode case (m = 4096 rows, k = 14336, n = 1), reusing one weight buffer
+// (33 MB at Q4_K, about the L3 size) as that tool does.
+func BenchmarkGEMVOps(b *testing.B) {
+	for _, dt := range kernelTypes {
+		b.Run(dt.String(), func(b *testing.B) { benchMatMul(b, dt, 1, 4096, 14336, 0) })
+	}
+}

@@ -19,20 +19,50 @@ func useAVX2() bool { return !asmOK && avx2OK }
 // kernels: len(d) a multiple of 16 blocks) and weight rows readable up to
 // that padding (repackSlack).
 
-//go:noescape
-func dotQ8_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32
+// The VNNI kernels take a run of weight rows (stride bytes apart) against
+// one activation row and write one output per weight row.
 
 //go:noescape
-func dotQ4_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32
+func dotQ8_0RowsVNNI(w *byte, stride int, sc *byte, sstride, rows int, qs *int8, d, s *float32, nb int, out *float32)
 
 //go:noescape
-func dotQ4KVNNI(w, x []byte, nsb int) float32
+func dotQ4_0RowsVNNI(w *byte, stride int, sc *byte, sstride, rows int, qs *int8, d, s *float32, nb int, out *float32)
 
 //go:noescape
-func dotQ5KVNNI(w, x []byte, nsb int) float32
+func dotQ4KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32)
 
 //go:noescape
-func dotQ6KVNNI(w, x []byte, nsb int) float32
+func dotQ5KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32)
+
+//go:noescape
+func dotQ6KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32)
+
+// Single-row forms, for the tests.
+
+func dotQ8_0VNNI(w, sc []byte, qs []int8, d, s []float32) (out float32) {
+	dotQ8_0RowsVNNI(&w[0], 0, &sc[0], 0, 1, &qs[0], &d[0], &s[0], len(d), &out)
+	return out
+}
+
+func dotQ4_0VNNI(w, sc []byte, qs []int8, d, s []float32) (out float32) {
+	dotQ4_0RowsVNNI(&w[0], 0, &sc[0], 0, 1, &qs[0], &d[0], &s[0], len(d), &out)
+	return out
+}
+
+func dotQ4KVNNI(w, x []byte, nsb int) (out float32) {
+	dotQ4KRowsVNNI(&w[0], 0, 1, &x[0], nsb, &out)
+	return out
+}
+
+func dotQ5KVNNI(w, x []byte, nsb int) (out float32) {
+	dotQ5KRowsVNNI(&w[0], 0, 1, &x[0], nsb, &out)
+	return out
+}
+
+func dotQ6KVNNI(w, x []byte, nsb int) (out float32) {
+	dotQ6KRowsVNNI(&w[0], 0, 1, &x[0], nsb, &out)
+	return out
+}
 
 // quantAct32AVX512 quantizes the 32-blocks of one activation row into the
 // group layout: nb real blocks from x, zeros up to the next multiple of 16

@@ -35,20 +35,71 @@
 	VFMADD231PS Z3, Z5, Z0 \
 	VFMADD231PS (R10), Z2, Z1
 
-#define G32ARGS \
-	MOVQ w_base+0(FP), SI \
-	MOVQ sc_base+24(FP), R8 \
-	MOVQ qs_base+48(FP), DI \
-	MOVQ d_base+72(FP), R9 \
-	MOVQ d_len+80(FP), CX \
-	MOVQ s_base+96(FP), R10 \
+// ROW32START begins one weight row: R11, R12 walk the rows of weights and
+// scales, R13 counts rows, BX walks out.
+#define ROW32START \
+	MOVQ R11, SI \
+	MOVQ R12, R8 \
+	MOVQ qs+40(FP), DI \
+	MOVQ d+48(FP), R9 \
+	MOVQ s+56(FP), R10 \
+	MOVQ nb+64(FP), CX \
 	SHRQ $4, CX \
 	VPXORD Z0, Z0, Z0 \
 	VPXORD Z1, Z1, Z1
 
-// func dotQ8_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32
-TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-124
-	G32ARGS
+#define ROWS32PROLOGUE \
+	MOVQ w+0(FP), R11 \
+	MOVQ sc+16(FP), R12 \
+	MOVQ rows+32(FP), R13 \
+	MOVQ out+72(FP), BX
+
+// ROW32END stores Z0 − OFF·Z1 (OFF a float32 bit pattern) and moves on.
+#define ROW32END(OFF, LOOP) \
+	MOVL         OFF, AX \
+	VPBROADCASTD AX, Z2 \
+	VFNMADD231PS Z2, Z1, Z0 \
+	HSUM_Z0 \
+	MOVSS        X0, (BX) \
+	ADDQ         $4, BX \
+	ADDQ         stride+8(FP), R11 \
+	ADDQ         sstride+24(FP), R12 \
+	DECQ         R13 \
+	JNZ          LOOP \
+	VZEROUPPER \
+	RET
+
+// KROWSTART begins one weight row: R13 walks the rows, R12 counts them,
+// R11 walks out.
+#define KROWSTART \
+	MOVQ R13, SI \
+	MOVQ x+24(FP), BX \
+	MOVQ nsb+32(FP), CX \
+	VPXORD Z0, Z0, Z0 \
+	VPXORD Z1, Z1, Z1
+
+#define KROWSPROLOGUE \
+	MOVQ w+0(FP), R13 \
+	MOVQ rows+16(FP), R12 \
+	MOVQ out+40(FP), R11
+
+#define KROWEND(LOOP) \
+	VSUBPS Z1, Z0, Z0 \
+	HSUM_Z0 \
+	MOVSS  X0, (R11) \
+	ADDQ   $4, R11 \
+	ADDQ   stride+8(FP), R13 \
+	DECQ   R12 \
+	JNZ    LOOP \
+	VZEROUPPER \
+	RET
+
+// func dotQ8_0RowsVNNI(w *byte, stride int, sc *byte, sstride, rows int, qs *int8, d, s *float32, nb int, out *float32)
+TEXT ·dotQ8_0RowsVNNI(SB), NOSPLIT, $0-80
+	ROWS32PROLOGUE
+
+q8row:
+	ROW32START
 	TESTQ CX, CX
 	JZ    q8done
 
@@ -81,14 +132,7 @@ q8loop:
 	JNZ  q8loop
 
 q8done:
-	// Z0 - 128·Z1
-	MOVL         $0x43000000, AX
-	VPBROADCASTD AX, Z2
-	VFNMADD231PS Z2, Z1, Z0
-	HSUM_Z0
-	MOVSS X0, ret+120(FP)
-	VZEROUPPER
-	RET
+	ROW32END($0x43000000, q8row) // Z0 − 128·Z1
 
 // Q4CHUNKS unpacks 64 bytes at OFF(SI) into two chunks and multiplies them
 // by the activations at AOFF(DI) and AOFF+64(DI).
@@ -100,11 +144,14 @@ q8done:
 	VPDPBUSD  AOFF(DI), Z8, Z5 \
 	VPDPBUSD  AOFF2(DI), Z9, Z6
 
-// func dotQ4_0VNNI(w, sc []byte, qs []int8, d, s []float32) float32
-TEXT ·dotQ4_0VNNI(SB), NOSPLIT, $0-124
-	G32ARGS
+// func dotQ4_0RowsVNNI(w *byte, stride int, sc *byte, sstride, rows int, qs *int8, d, s *float32, nb int, out *float32)
+TEXT ·dotQ4_0RowsVNNI(SB), NOSPLIT, $0-80
 	MOVL         $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z7
+	ROWS32PROLOGUE
+
+q4row:
+	ROW32START
 	TESTQ CX, CX
 	JZ    q4done
 
@@ -125,14 +172,7 @@ q4loop:
 	JNZ  q4loop
 
 q4done:
-	// Z0 - 8·Z1
-	MOVL         $0x41000000, AX
-	VPBROADCASTD AX, Z2
-	VFNMADD231PS Z2, Z1, Z0
-	HSUM_Z0
-	MOVSS X0, ret+120(FP)
-	VZEROUPPER
-	RET
+	ROW32END($0x41000000, q4row) // Z0 − 8·Z1
 
 // K-quant super-blocks. SI walks the nibbles (128 bytes per super-block),
 // DX the headers, BX the activations (actKBytes per super-block, values in
@@ -178,18 +218,17 @@ q4done:
 	VMULPS.BCST  320(BX), Y15, Y15 \
 	VFMADD231PS  Y15, Y14, Y1
 
-// func dotQ4KVNNI(w, x []byte, nsb int) float32
-TEXT ·dotQ4KVNNI(SB), NOSPLIT, $0-60
-	MOVQ w_base+0(FP), SI
-	MOVQ x_base+24(FP), BX
-	MOVQ nsb+48(FP), CX
+// func dotQ4KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32)
+TEXT ·dotQ4KRowsVNNI(SB), NOSPLIT, $0-48
+	MOVL         $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z7
+	KROWSPROLOGUE
+
+q4krow:
+	KROWSTART
 	MOVQ CX, DX
 	SHLQ $7, DX
 	ADDQ SI, DX              // headers follow the nibbles
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	MOVL         $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z7
 	TESTQ CX, CX
 	JZ    q4kdone
 
@@ -204,29 +243,24 @@ q4kloop:
 	JNZ  q4kloop
 
 q4kdone:
-	VSUBPS Z1, Z0, Z0
-	HSUM_Z0
-	MOVSS X0, ret+56(FP)
-	VZEROUPPER
-	RET
+	KROWEND(q4krow)
 
-// func dotQ5KVNNI(w, x []byte, nsb int) float32
-TEXT ·dotQ5KVNNI(SB), NOSPLIT, $0-60
-	MOVQ w_base+0(FP), SI
-	MOVQ x_base+24(FP), BX
-	MOVQ nsb+48(FP), CX
+// func dotQ5KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32)
+TEXT ·dotQ5KRowsVNNI(SB), NOSPLIT, $0-48
+	MOVL         $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z7
+	MOVL         $0x10101010, AX
+	VPBROADCASTD AX, Z16
+	KROWSPROLOGUE
+
+q5krow:
+	KROWSTART
 	MOVQ CX, DI
 	SHLQ $7, DI
 	ADDQ SI, DI              // fifth-bit masks follow the nibbles
 	MOVQ CX, DX
 	SHLQ $5, DX
 	ADDQ DI, DX              // then the headers
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	MOVL         $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z7
-	MOVL         $0x10101010, AX
-	VPBROADCASTD AX, Z16
 	TESTQ CX, CX
 	JZ    q5kdone
 
@@ -250,28 +284,24 @@ q5kloop:
 	JNZ  q5kloop
 
 q5kdone:
-	VSUBPS Z1, Z0, Z0
-	HSUM_Z0
-	MOVSS X0, ret+56(FP)
-	VZEROUPPER
-	RET
+	KROWEND(q5krow)
 
-// func dotQ6KVNNI(w, x []byte, nsb int) float32
-TEXT ·dotQ6KVNNI(SB), NOSPLIT, $0-60
-	MOVQ w_base+0(FP), SI
-	MOVQ x_base+24(FP), BX
-	MOVQ nsb+48(FP), CX
+// func dotQ6KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32)
+TEXT ·dotQ6KRowsVNNI(SB), NOSPLIT, $0-48
+	MOVL         $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z7
+	MOVL         $0x30303030, AX
+	VPBROADCASTD AX, Z22
+	KROWSPROLOGUE
+
+q6krow:
+	KROWSTART
 	MOVQ CX, DI
 	SHLQ $7, DI
 	ADDQ SI, DI              // high bit pairs follow the nibbles
 	MOVQ CX, DX
 	SHLQ $6, DX
 	ADDQ DI, DX              // then scales and d
-	VPXORD Z0, Z0, Z0
-	MOVL         $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z7
-	MOVL         $0x30303030, AX
-	VPBROADCASTD AX, Z22
 	TESTQ CX, CX
 	JZ    q6kdone
 
@@ -302,7 +332,4 @@ q6kloop:
 	JNZ  q6kloop
 
 q6kdone:
-	HSUM_Z0
-	MOVSS X0, ret+56(FP)
-	VZEROUPPER
-	RET
+	KROWEND(q6krow)

@@ -61,3 +61,15 @@ func dotQ8_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32) {
 func dotQ4_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32) {
 	panic("quant: no assembly")
 }
+
+func dotQ8_0RowsVNNI(w *byte, stride int, sc *byte, sstride, rows int, qs *int8, d, s *float32, nb int, out *float32) {
+	panic("quant: no assembly")
+}
+
+func dotQ4_0RowsVNNI(w *byte, stride int, sc *byte, sstride, rows int, qs *int8, d, s *float32, nb int, out *float32) {
+	panic("quant: no assembly")
+}
+
+func dotQ4KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) { panic("quant: no assembly") }
+func dotQ5KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) { panic("quant: no assembly") }
+func dotQ6KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) { panic("quant: no assembly") }

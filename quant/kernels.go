@@ -22,6 +22,16 @@ func dot32(m *Matrix, a *act, r, lo, hi int, y []float32, off float32) {
 	qs := a.qs[r*a.kp : (r+1)*a.kp]
 	d := a.d[r*nb : (r+1)*nb]
 	s := a.sum[r*nb : (r+1)*nb]
+	if useAsm() && hi > lo {
+		// one call for the whole run of rows
+		w, sc := &m.data[lo*m.stride], &m.scales[lo*m.sstride]
+		if m.kind == kindQ8_0 {
+			dotQ8_0RowsVNNI(w, m.stride, sc, m.sstride, hi-lo, &qs[0], &d[0], &s[0], nb, &y[lo])
+		} else {
+			dotQ4_0RowsVNNI(w, m.stride, sc, m.sstride, hi-lo, &qs[0], &d[0], &s[0], nb, &y[lo])
+		}
+		return
+	}
 	fn := kern32(m.kind)
 	for n := lo; n < hi; n++ {
 		y[n] = fn(m.data[n*m.stride:], m.scales[n*m.sstride:(n+1)*m.sstride], qs, d, s, m.cols/32)
@@ -44,6 +54,16 @@ func kern32(kind kernelKind) func(w, sc []byte, qs []int8, d, s []float32, nb in
 		return dotQ8_0Go
 	}
 	return dotQ4_0Go
+}
+
+func kRowsVNNI(kind kernelKind) func(w *byte, stride, rows int, x *byte, nsb int, out *float32) {
+	switch kind {
+	case kindQ4K:
+		return dotQ4KRowsVNNI
+	case kindQ5K:
+		return dotQ5KRowsVNNI
+	}
+	return dotQ6KRowsVNNI
 }
 
 // kernK picks the K-quant kernel for the active tier.
@@ -79,6 +99,12 @@ func kernK(kind kernelKind) func(w, x []byte, nsb int) float32 {
 func dotK(m *Matrix, a *act, r, lo, hi int, y []float32) {
 	nsb := m.cols / qkK
 	x := a.xk[r*nsb*actKBytes : (r+1)*nsb*actKBytes]
+	if useAsm() && hi > lo {
+		// one call for the whole run of rows
+		rows := kRowsVNNI(m.kind)
+		rows(&m.data[lo*m.stride], m.stride, hi-lo, &x[0], nsb, &y[lo])
+		return
+	}
 	fn := kernK(m.kind)
 	for n := lo; n < hi; n++ {
 		y[n] = fn(m.data[n*m.stride:], x, nsb)
