@@ -70,6 +70,12 @@ func dotQ4_0RowsVNNI(w *byte, stride int, sc *byte, sstride, rows int, qs *int8,
 	panic("quant: no assembly")
 }
 
-func dotQ4KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) { panic("quant: no assembly") }
-func dotQ5KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) { panic("quant: no assembly") }
-func dotQ6KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) { panic("quant: no assembly") }
+func dotQ4KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) {
+	panic("quant: no assembly")
+}
+func dotQ5KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) {
+	panic("quant: no assembly")
+}
+func dotQ6KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) {
+	panic("quant: no assembly")
+}
