@@ -550,3 +550,29 @@ func TestWeightViews(t *testing.T) {
 }
 
 func quantize(t *tensor.Tensor, v []float32) error { return quant.Quantize(t.DType, t.Data, v) }
+
+// Transposes and widening casts feeding a matmul fold into the matmul.
+func TestMatMulOperandFolding(t *testing.T) {
+	r := rand.New(rand.NewPCG(25, 26))
+	w16, _ := tensor.New(tensor.F16, 24, 16)
+	for i := range 24 * 16 {
+		_ = tensor.F16.StoreFloat64(w16.Data, i, r.Float64()-0.5)
+	}
+	g := mustBuild(t, func(b *ir.Builder) {
+		x := b.Input("x", tensor.F32, n(2), seq, n(16))
+		w := b.Cast(b.Param("w", tensor.F16, n(24), n(16)), tensor.F32)
+		y := b.MatMul(x, b.Transpose(w, 0, 1))                                                     // x·wᵀ
+		b.Output("z", b.MatMul(b.Transpose(y, -1, -2), b.Input("v", tensor.F32, n(2), seq, n(3)))) // yᵀ·v
+	})
+	p, err := compile.Compile(g, cpu.New(cpu.Options{}), ir.MapParams{"w": w16}, compile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, nd := range p.Graph().Nodes {
+		if nd.Op == ir.OpPermute || nd.Op == ir.OpCast {
+			t.Fatalf("%v survived:\n%s", nd.Op, p.Graph().Dump())
+		}
+	}
+	check(t, backendtest.Case{Name: "operand-folding", Graph: g, Params: ir.MapParams{"w": w16},
+		Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{"x": randF32(r, -1, 1, 2, 5, 16), "v": randF32(r, -1, 1, 2, 5, 3)}}}, Tol: 1e-5}, compile.Options{})
+}

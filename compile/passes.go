@@ -497,8 +497,53 @@ func softmaxOf(div *ir.Node) *ir.Node {
 	return sub.Inputs[0]
 }
 
-// lower replaces ops by the internal forms the kernels implement.
+// swapsLast2 reports a permute that only swaps the last two axes.
+func swapsLast2(n *ir.Node) bool {
+	a, ok := n.Attr.(*ir.PermuteAttr)
+	if n.Op != ir.OpPermute || !ok {
+		return false
+	}
+	r := len(a.Perm)
+	for i, p := range a.Perm {
+		want := i
+		if i == r-2 {
+			want = r - 1
+		} else if i == r-1 {
+			want = r - 2
+		}
+		if p != want {
+			return false
+		}
+	}
+	return r >= 2
+}
+
+// lower replaces ops by the internal forms the kernels implement, after
+// folding transposes of matmul operands into the matmul's flags and
+// dropping casts of 16-bit weights to F32 (the matmul reads them as
+// stored, exactly).
 func (g *graph) lower() {
+	for _, n := range g.nodes {
+		a, ok := n.Attr.(*ir.MatMulAttr)
+		if n.Op != ir.OpMatMul || !ok {
+			continue
+		}
+		na := *a
+		ins := slices.Clone(n.Inputs)
+		if swapsLast2(ins[0]) {
+			ins[0], na.TransA = ins[0].Inputs[0], !na.TransA
+		}
+		if swapsLast2(ins[1]) {
+			ins[1], na.TransB = ins[1].Inputs[0], !na.TransB
+		}
+		if c := ins[1]; c.Op == ir.OpCast && c.DType == tensor.F32 && (c.Inputs[0].DType == tensor.F16 || c.Inputs[0].DType == tensor.BF16) {
+			ins[1] = c.Inputs[0]
+		}
+		if _, _, err := ir.Infer(n.Op, &na, ins, 0, nil); err == nil {
+			n.Inputs, n.Attr = ins, &na
+		}
+	}
+	g.dce()
 	for _, n := range g.nodes {
 		if n.Op == ir.OpMatMul && n.Inputs[1].DType.Quantized() {
 			n.Op = ir.OpDequantMatMul
