@@ -32,6 +32,7 @@ type Exception struct {
 	Message string
 }
 
+// Error returns the template's message.
 func (e *Exception) Error() string { return e.Message }
 
 // Parse parses a chat template with transformers' jinja2 settings.

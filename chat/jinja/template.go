@@ -91,6 +91,7 @@ type Error struct {
 	syntax bool
 }
 
+// Error formats the error as "name:line: message".
 func (e *Error) Error() string {
 	var b strings.Builder
 	if e.Name != "" {
@@ -110,6 +111,7 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the wrapped cause, such as a Go function's error.
 func (e *Error) Unwrap() error { return e.Err }
 
 // IsSyntax reports whether the error was found while parsing.
