@@ -26,8 +26,9 @@ func init() {
 		Long: `Render a chat template and print the prompt, exactly, with no newline added.
 
 The template comes from --tokenizer PATH (a tokenizer_config.json, a model
-folder holding one or a chat_template.jinja, or a .gguf file's
-tokenizer.chat_template) or from --template FILE.jinja.
+folder holding one or a chat_template.jinja, a tokenizer.json with those
+beside it, or a .gguf file's tokenizer.chat_template) or from
+--template FILE.jinja.
 
 With --messages FILE.json (a JSON array of messages, or an object with
 "messages" and optionally "tools"; "-" reads stdin) the variables are those
@@ -118,6 +119,10 @@ func loadChatConfig(tokPath, tmplPath string) (*chat.Config, error) {
 	}
 	if strings.EqualFold(filepath.Ext(tokPath), ".gguf") {
 		return ggufChatConfig(tokPath)
+	}
+	if filepath.Base(tokPath) == "tokenizer.json" {
+		// The same PATH as rlx tokenize: the chat settings live beside it.
+		tokPath = filepath.Dir(tokPath)
 	}
 	cfg, err := chat.LoadConfig(tokPath)
 	if err != nil {

@@ -118,11 +118,17 @@ func TestTemplateCLITransformers(t *testing.T) {
 			if code != 0 || out != c.Rendered {
 				t.Errorf("%s/%s: exit %d, stderr %q\n got %q\nwant %q", model, name, code, errOut, out, c.Rendered)
 			}
-			// The same through a model folder, with messages on stdin.
+			// The same through a model folder, with messages on stdin, and
+			// through the folder's tokenizer.json path.
 			args[2], args[4] = folder, "-"
 			out2, errOut, code := runRLX(t, string(c.Messages), args...)
 			if code != 0 || out2 != c.Rendered {
 				t.Errorf("%s/%s via folder and stdin: exit %d, stderr %q, got %q", model, name, code, errOut, out2)
+			}
+			args[2] = filepath.Join(folder, "tokenizer.json")
+			out3, errOut, code := runRLX(t, string(c.Messages), args...)
+			if code != 0 || out3 != c.Rendered {
+				t.Errorf("%s/%s via tokenizer.json: exit %d, stderr %q, got %q", model, name, code, errOut, out3)
 			}
 		}
 	}
