@@ -338,6 +338,7 @@ func bosEOSPost(t *Tokenizer, bos, eos bool) postProcessor {
 	if eos {
 		tp.single = append(tp.single, templatePiece{special: group(t.specials.EOS)})
 	}
+	tp.pair = pairOf(tp.single)
 	return tp
 }
 

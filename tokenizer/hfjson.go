@@ -12,14 +12,14 @@ import (
 // FromJSON builds a Tokenizer from the contents of an HF tokenizer.json.
 func FromJSON(data []byte) (*Tokenizer, error) {
 	var f struct {
-		AddedTokens   []addedJSON     `json:"added_tokens"`
-		Normalizer    json.RawMessage `json:"normalizer"`
-		PreTokenizer  json.RawMessage `json:"pre_tokenizer"`
+		AddedTokens   []addedJSON                `json:"added_tokens"`
+		Normalizer    json.RawMessage            `json:"normalizer"`
+		PreTokenizer  json.RawMessage            `json:"pre_tokenizer"`
 		Model         map[string]json.RawMessage `json:"model"` // decoded in this pass: the vocabulary is big
-		PostProcessor json.RawMessage `json:"post_processor"`
-		Decoder       json.RawMessage `json:"decoder"`
-		Truncation    json.RawMessage `json:"truncation"`
-		Padding       json.RawMessage `json:"padding"`
+		PostProcessor json.RawMessage            `json:"post_processor"`
+		Decoder       json.RawMessage            `json:"decoder"`
+		Truncation    json.RawMessage            `json:"truncation"`
+		Padding       json.RawMessage            `json:"padding"`
 	}
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("tokenizer.json: %w", err)
@@ -58,7 +58,8 @@ func FromJSON(data []byte) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer.json: post_processor: %w", err)
 	}
 	if t.post != nil {
-		for _, id := range t.post.process(&Encoding{}, true).IDs {
+		probe := []*Encoding{{}, {}}
+		for _, id := range append(runPost(t.post, probe[:1], true).IDs, runPost(t.post, probe, true).IDs...) {
 			if _, ok := t.IDToToken(id); !ok {
 				return nil, fmt.Errorf("tokenizer.json: post_processor: special token id %d is not in the vocabulary", id)
 			}
@@ -547,17 +548,19 @@ func parsePost(raw json.RawMessage, t *Tokenizer) (postProcessor, error) {
 		}
 		return b, nil
 	case "TemplateProcessing":
+		type item struct {
+			SpecialToken *struct {
+				ID     string `json:"id"`
+				TypeID int32  `json:"type_id"`
+			} `json:"SpecialToken"`
+			Sequence *struct {
+				ID     string `json:"id"`
+				TypeID int32  `json:"type_id"`
+			} `json:"Sequence"`
+		}
 		var tp struct {
-			Single []struct {
-				SpecialToken *struct {
-					ID     string `json:"id"`
-					TypeID int32  `json:"type_id"`
-				} `json:"SpecialToken"`
-				Sequence *struct {
-					ID     string `json:"id"`
-					TypeID int32  `json:"type_id"`
-				} `json:"Sequence"`
-			} `json:"single"`
+			Single   []item `json:"single"`
+			Pair     []item `json:"pair"`
 			Specials map[string]struct {
 				IDs    []int32  `json:"ids"`
 				Tokens []string `json:"tokens"`
@@ -573,18 +576,40 @@ func parsePost(raw json.RawMessage, t *Tokenizer) (postProcessor, error) {
 			}
 			p.specials[name] = specialGroup{g.IDs, g.Tokens}
 		}
-		for i, s := range tp.Single {
-			switch {
-			case s.SpecialToken != nil:
-				if _, ok := p.specials[s.SpecialToken.ID]; !ok {
-					return nil, fmt.Errorf("single[%d]: special token %q is not in special_tokens", i, s.SpecialToken.ID)
+		convert := func(field string, items []item) ([]templatePiece, error) {
+			var out []templatePiece
+			for i, s := range items {
+				switch {
+				case s.SpecialToken != nil:
+					if _, ok := p.specials[s.SpecialToken.ID]; !ok {
+						return nil, fmt.Errorf("%s[%d]: special token %q is not in special_tokens", field, i, s.SpecialToken.ID)
+					}
+					out = append(out, templatePiece{special: s.SpecialToken.ID, typeID: s.SpecialToken.TypeID})
+				case s.Sequence != nil:
+					seq := 0
+					switch s.Sequence.ID {
+					case "A":
+					case "B":
+						seq = 1
+					default:
+						return nil, fmt.Errorf("%s[%d]: sequence %q: want A or B", field, i, s.Sequence.ID)
+					}
+					out = append(out, templatePiece{seq: seq, typeID: s.Sequence.TypeID})
+				default:
+					return nil, fmt.Errorf("%s[%d]: want SpecialToken or Sequence", field, i)
 				}
-				p.single = append(p.single, templatePiece{s.SpecialToken.ID, s.SpecialToken.TypeID})
-			case s.Sequence != nil:
-				p.single = append(p.single, templatePiece{"", s.Sequence.TypeID})
-			default:
-				return nil, fmt.Errorf("single[%d]: want SpecialToken or Sequence", i)
 			}
+			return out, nil
+		}
+		var err error
+		if p.single, err = convert("single", tp.Single); err != nil {
+			return nil, err
+		}
+		if p.pair, err = convert("pair", tp.Pair); err != nil {
+			return nil, err
+		}
+		if tp.Pair == nil { // HF's default pair template: $A:0 $B:1
+			p.pair = []templatePiece{{seq: 0}, {seq: 1, typeID: 1}}
 		}
 		return p, nil
 	case "BertProcessing", "RobertaProcessing":
@@ -597,7 +622,7 @@ func parsePost(raw json.RawMessage, t *Tokenizer) (postProcessor, error) {
 			return nil, err
 		}
 		if typ == "RobertaProcessing" {
-			w.trimOffsets, w.addPrefixSpace = true, true
+			w.roberta, w.trimOffsets, w.addPrefixSpace = true, true, true
 			if err := fields(m, "trim_offsets", &w.trimOffsets, "add_prefix_space", &w.addPrefixSpace); err != nil {
 				return nil, err
 			}

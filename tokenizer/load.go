@@ -176,18 +176,19 @@ func (t *Tokenizer) applyAddFlags(addBOS, addEOS *bool) {
 	if wantEOS {
 		tp.single = append(tp.single, templatePiece{special: group(t.specials.EOS)})
 	}
+	tp.pair = pairOf(tp.single)
 	t.post = tp
 }
 
 // postAdds reports whether the post-processor adds BOS in front and EOS
 // at the end of a single sequence.
 func (t *Tokenizer) postAdds() (bos, eos bool) {
-	if t.post == nil || t.post.added() == 0 {
+	if t.post == nil || t.post.added(false) == 0 {
 		return false, false
 	}
 	e := &Encoding{}
-	e.push(-2, "", 0, [2]int{}, false)
-	out := t.post.process(e, true)
+	e.push(-2, "", 0, [2]int{}, 0)
+	out := runPost(t.post, []*Encoding{e}, true)
 	return t.specials.BOS >= 0 && out.IDs[0] == t.specials.BOS,
 		t.specials.EOS >= 0 && out.IDs[len(out.IDs)-1] == t.specials.EOS
 }
@@ -212,4 +213,18 @@ func (t *Tokenizer) guessSpecials() {
 		}
 	}
 	t.guessEOT()
+}
+
+// pairOf makes the pair template transformers builds from a single one:
+// the single template again for the second sequence, with type id 1.
+func pairOf(single []templatePiece) []templatePiece {
+	pair := append([]templatePiece(nil), single...)
+	for _, p := range single {
+		p.typeID = 1
+		if p.special == "" {
+			p.seq = 1
+		}
+		pair = append(pair, p)
+	}
+	return pair
 }

@@ -229,17 +229,17 @@ func (t *Tokenizer) Encode(text string, addSpecial bool) ([]int32, error) {
 			ids = append(ids, k.id)
 		}
 	})
-	if addSpecial && t.post != nil && t.post.added() > 0 {
+	if addSpecial && t.post != nil && t.post.added(false) > 0 {
 		e := &Encoding{IDs: ids, Tokens: make([]string, len(ids)), TypeIDs: make([]int32, len(ids)),
-			Offsets: make([][2]int, len(ids)), SpecialTokensMask: make([]int8, len(ids)), AttentionMask: make([]int8, len(ids))}
-		ids = t.post.process(e, true).IDs
+			Offsets: make([][2]int, len(ids)), SequenceIDs: make([]int8, len(ids)),
+			SpecialTokensMask: make([]int8, len(ids)), AttentionMask: make([]int8, len(ids))}
+		ids = runPost(t.post, []*Encoding{e}, true).IDs
 	}
 	return ids, nil
 }
 
-// EncodeFull encodes text with tokens, byte offsets and masks, applying
-// truncation and padding when set.
-func (t *Tokenizer) EncodeFull(text string, addSpecial bool) (*Encoding, error) {
+// encodeSeq runs the pipeline up to (not including) the post-processor.
+func (t *Tokenizer) encodeSeq(text string, seq int8) (*Encoding, error) {
 	if !utf8.ValidString(text) {
 		return nil, ErrInvalidUTF8
 	}
@@ -251,30 +251,74 @@ func (t *Tokenizer) EncodeFull(text string, addSpecial bool) (*Encoding, error) 
 			if w.added >= 0 {
 				s = w.text // with the white space lstrip/rstrip took, as HF reports it
 			}
-			e.push(k.id, s, 0, [2]int{sp.start, sp.end}, false)
+			e.push(k.id, s, int32(seq), [2]int{sp.start, sp.end}, seq) // the second text has type id 1, as in HF
 		}
 	})
+	return e, nil
+}
+
+// EncodeFull encodes text with tokens, byte offsets and masks, applying
+// truncation and padding when set.
+func (t *Tokenizer) EncodeFull(text string, addSpecial bool) (*Encoding, error) {
+	e, err := t.encodeSeq(text, 0)
+	if err != nil {
+		return nil, err
+	}
+	return t.finishEncoding([]*Encoding{e}, addSpecial), nil
+}
+
+// EncodePair encodes two texts as one input (a query and a passage for a
+// cross-encoder, say) with the post-processor's pair template: for BERT
+// [CLS] a [SEP] b [SEP] with type ids 0 then 1. Offsets of b's tokens are
+// offsets into b (SequenceIDs tells the two apart). Truncation, when set,
+// shortens the longer text first, as HF's longest_first strategy does.
+func (t *Tokenizer) EncodePair(a, b string, addSpecial bool) (*Encoding, error) {
+	ea, err := t.encodeSeq(a, 0)
+	if err != nil {
+		return nil, fmt.Errorf("first text: %w", err)
+	}
+	eb, err := t.encodeSeq(b, 1)
+	if err != nil {
+		return nil, fmt.Errorf("second text: %w", err)
+	}
+	return t.finishEncoding([]*Encoding{ea, eb}, addSpecial), nil
+}
+
+// finishEncoding truncates, post-processes and pads one or two sequences.
+func (t *Tokenizer) finishEncoding(encs []*Encoding, addSpecial bool) *Encoding {
+	pair := len(encs) == 2
 	if tr := t.truncation; tr != nil && tr.MaxLength > 0 {
 		limit := tr.MaxLength
 		if addSpecial && t.post != nil {
-			limit -= t.post.added()
+			limit -= t.post.added(pair)
 		}
 		limit = max(limit, 0)
-		if e.Len() > limit {
-			cut := func(a, b int) {
-				e.IDs, e.Tokens, e.TypeIDs = e.IDs[a:b], e.Tokens[a:b], e.TypeIDs[a:b]
-				e.Offsets, e.SpecialTokensMask, e.AttentionMask = e.Offsets[a:b], e.SpecialTokensMask[a:b], e.AttentionMask[a:b]
+		if !pair {
+			encs[0].truncate(limit, tr.Left)
+		} else if n1, n2 := encs[0].Len(), encs[1].Len(); n1+n2 > limit {
+			// HF's longest_first: with n1 the shorter, keep n1 if the
+			// longer still gets at least as much, else split evenly.
+			swap := n1 > n2
+			if swap {
+				n1, n2 = n2, n1
 			}
-			if tr.Left {
-				cut(e.Len()-limit, e.Len())
+			if n1 > limit {
+				n2 = n1
 			} else {
-				cut(0, limit)
+				n2 = max(n1, limit-n1)
 			}
+			if n1+n2 > limit {
+				n1 = limit / 2
+				n2 = n1 + limit%2
+			}
+			if swap {
+				n1, n2 = n2, n1
+			}
+			encs[0].truncate(n1, tr.Left)
+			encs[1].truncate(n2, tr.Left)
 		}
 	}
-	if t.post != nil {
-		e = t.post.process(e, addSpecial)
-	}
+	e := runPost(t.post, encs, addSpecial)
 	if p := t.padding; p != nil {
 		target := p.Length
 		if target == 0 && p.Multiple > 0 {
@@ -283,28 +327,21 @@ func (t *Tokenizer) EncodeFull(text string, addSpecial bool) (*Encoding, error) 
 		if n := target - e.Len(); n > 0 {
 			pad := &Encoding{}
 			for range n {
-				pad.push(p.PadID, p.PadToken, p.PadType, [2]int{}, true)
+				pad.push(p.PadID, p.PadToken, p.PadType, [2]int{}, -1)
 				pad.AttentionMask[len(pad.AttentionMask)-1] = 0
 			}
 			if p.Left {
-				e = concatEncodings(pad, e)
+				pad.appendFrom(e, 0)
+				copy(pad.TypeIDs[n:], e.TypeIDs)
+				e = pad
 			} else {
-				e = concatEncodings(e, pad)
+				tail := e.Len()
+				e.appendFrom(pad, 0)
+				copy(e.TypeIDs[tail:], pad.TypeIDs)
 			}
 		}
 	}
-	return e, nil
-}
-
-func concatEncodings(a, b *Encoding) *Encoding {
-	return &Encoding{
-		IDs:               append(a.IDs, b.IDs...),
-		Tokens:            append(a.Tokens, b.Tokens...),
-		TypeIDs:           append(a.TypeIDs, b.TypeIDs...),
-		Offsets:           append(a.Offsets, b.Offsets...),
-		SpecialTokensMask: append(a.SpecialTokensMask, b.SpecialTokensMask...),
-		AttentionMask:     append(a.AttentionMask, b.AttentionMask...),
-	}
+	return e
 }
 
 // Decode turns ids back into text. With skipSpecial, special tokens are
