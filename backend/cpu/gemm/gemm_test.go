@@ -287,3 +287,27 @@ func TestBatched(t *testing.T) {
 		}
 	}
 }
+
+// TestRandomShapes draws small problems of every kind at random, so sizes
+// nobody picked by hand (and any seed) are covered too.
+func TestRandomShapes(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed) // printed with any failure, to reproduce it
+	r := rand.New(rand.NewPCG(seed, 17))
+	p := parallel.New(2)
+	defer p.Close()
+	for _, tr := range allTiers() {
+		for i := range 40 {
+			m, n, k := 1+r.IntN(70), 1+r.IntN(120), 1+r.IntN(600)
+			layout := Layout(r.IntN(2))
+			dt := tensor.F32
+			if layout == NK {
+				dt = []tensor.DType{tensor.F32, tensor.F16, tensor.BF16}[r.IntN(3)]
+			}
+			acc, packed := r.IntN(2) == 1, r.IntN(2) == 1
+			o := newOperands(r, m, n, k, layout, dt, acc)
+			name := fmt.Sprintf("%v #%d %dx%dx%d %v %v acc=%v packed=%v", tr.level, i, m, n, k, layout, dt, acc, packed)
+			o.check(t, name, o.run(t, p, tr, packed))
+		}
+	}
+}
