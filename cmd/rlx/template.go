@@ -75,8 +75,8 @@ A template's raise_exception(...) is reported as an error (exit code 1).`,
 			}
 			tmplName := name
 			if tmplName == "" {
-				if _, ok := cfg.Templates["tool_use"]; ok && truthyVar(vars["tools"]) {
-					// transformers picks the tool_use template when tools are given.
+				if _, ok := cfg.Templates["tool_use"]; ok && vars["tools"] != nil {
+					// transformers picks the tool_use template when tools is not None.
 					tmplName = "tool_use"
 				}
 			}
@@ -266,14 +266,4 @@ func varValue(s string) jinja.Value {
 		return v
 	}
 	return s
-}
-
-func truthyVar(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case *jinja.List:
-		return len(x.Items) > 0
-	}
-	return true
 }
