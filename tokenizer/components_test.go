@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -174,6 +175,46 @@ func TestEncodePair(t *testing.T) {
 					t.Fatalf("%s: token %d: sequence id %d but special mask %d", name, i, s, e.SpecialTokensMask[i])
 				}
 			}
+		}
+	}
+}
+
+// TestPairTruncation checks HF's longest_first arithmetic on a BERT pair
+// (3 special tokens): the shorter text keeps its length while the longer
+// gets at least as much, else the budget is split evenly (odd token to the
+// second text).
+func TestPairTruncation(t *testing.T) {
+	tk := ggufTokenizer(t, "bert-bge")
+	words := func(n int) string { return strings.TrimSpace(strings.Repeat("hello ", n)) }
+	for _, c := range []struct {
+		max, na, nb int
+		wa, wb      int
+	}{
+		{20, 5, 6, 5, 6},  // fits
+		{12, 5, 6, 4, 5},  // budget 9: 5 + max(5, 9-5) > 9 → split 4/5
+		{13, 3, 20, 3, 7}, // budget 10: shorter keeps 3, longer gets 7
+		{13, 20, 3, 7, 3}, // same, swapped
+		{8, 9, 9, 2, 3},   // budget 5: 2 and 3
+		{4, 9, 9, 0, 1},   // budget 1
+		{3, 2, 2, 0, 0},   // budget 0
+	} {
+		tk.SetTruncation(&Truncation{MaxLength: c.max})
+		e, err := tk.EncodePair(words(c.na), words(c.nb), true)
+		tk.SetTruncation(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var na, nb int
+		for _, s := range e.SequenceIDs {
+			switch s {
+			case 0:
+				na++
+			case 1:
+				nb++
+			}
+		}
+		if na != c.wa || nb != c.wb || e.Len() != c.wa+c.wb+3 {
+			t.Errorf("max %d, %d+%d tokens: got %d+%d (len %d), want %d+%d", c.max, c.na, c.nb, na, nb, e.Len(), c.wa, c.wb)
 		}
 	}
 }
