@@ -252,3 +252,32 @@ func TestTemplateCLIGGUF(t *testing.T) {
 		t.Fatalf("named template: exit %d, stderr %q, got %q", code, errOut, out)
 	}
 }
+
+// TestTemplateCLINamedTemplates: with a list of templates, tools select
+// tool_use (as in transformers), --name selects any.
+func TestTemplateCLINamedTemplates(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "tokenizer_config.json", []byte(`{"chat_template": [
+		{"name": "default", "template": "D:{{ messages|length }}"},
+		{"name": "tool_use", "template": "T:{{ tools|length }}"},
+		{"name": "rag", "template": "R"}]}`))
+	plain := writeFile(t, dir, "plain.json", []byte(`[{"role": "user", "content": "x"}]`))
+	withTools := writeFile(t, dir, "tools.json", []byte(`{"messages": [{"role": "user", "content": "x"}], "tools": []}`))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--messages", plain}, "D:1"},
+		{[]string{"--messages", withTools}, "T:0"},
+		{[]string{"--messages", withTools, "--name", "default"}, "D:1"},
+		{[]string{"--messages", plain, "--name", "rag"}, "R"},
+	} {
+		out, errOut, code := runRLX(t, "", append([]string{"template", "--tokenizer", cfg}, tc.args...)...)
+		if code != 0 || out != tc.want {
+			t.Errorf("%v: exit %d, stderr %q, got %q, want %q", tc.args, code, errOut, out, tc.want)
+		}
+	}
+	if _, errOut, code := runRLX(t, "", "template", "--tokenizer", cfg, "--messages", plain, "--name", "nope"); code != 1 || !strings.Contains(errOut, `"nope"`) {
+		t.Errorf("unknown name: exit %d, stderr %q", code, errOut)
+	}
+}
