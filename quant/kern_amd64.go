@@ -119,3 +119,11 @@ func dotQ8_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32)
 
 //go:noescape
 func dotQ4_0VNNI4(w, sc []byte, groups int, rows *[4]rows32, out *[4]float32)
+
+// AVX2 twins of the activation quantizers (act_avx2_amd64.s).
+
+//go:noescape
+func quantAct32AVX2(x *float32, nb int, qs *int8, d, s *float32, scratch *byte)
+
+//go:noescape
+func quantActKAVX2(x *float32, nb int, dst, scratch *byte, six bool)

@@ -79,3 +79,11 @@ func dotQ5KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) {
 func dotQ6KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32) {
 	panic("quant: no assembly")
 }
+
+func quantAct32AVX2(x *float32, nb int, qs *int8, d, s *float32, scratch *byte) {
+	panic("quant: assembly called without amd64")
+}
+
+func quantActKAVX2(x *float32, nb int, dst, scratch *byte, six bool) {
+	panic("quant: assembly called without amd64")
+}

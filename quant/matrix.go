@@ -214,7 +214,11 @@ func grow[T any](s []T, n int) []T {
 
 // quantize fills a from x (M rows of K), in parallel over blocks.
 func (a *act) quantize(p *parallel.Pool, x []float32) {
-	asm := useAsm()
+	asm, avx2 := useAsm(), useAVX2()
+	q32, qk := quantAct32AVX512, quantActKAVX512
+	if avx2 {
+		asm, q32, qk = true, quantAct32AVX2, quantActKAVX2
+	}
 	switch a.kind {
 	case kindQ4_0, kindQ8_0:
 		nb := a.kp / 32
@@ -231,7 +235,7 @@ func (a *act) quantize(p *parallel.Pool, x []float32) {
 					if real > 0 {
 						xp = &x[r*a.K+512*g]
 					}
-					quantAct32AVX512(xp, real, &a.qs[r*a.kp+blockGroup*g], &a.d[b0], &a.sum[b0], &scratch[0])
+					q32(xp, real, &a.qs[r*a.kp+blockGroup*g], &a.d[b0], &a.sum[b0], &scratch[0])
 					continue
 				}
 				a.quantGroup32(x[r*a.K:(r+1)*a.K], r, g, real)
@@ -242,7 +246,7 @@ func (a *act) quantize(p *parallel.Pool, x []float32) {
 		p.For(nb, 8, func(lo, hi int) {
 			if asm {
 				var scratch [qkK]byte
-				quantActKAVX512(&x[lo*qkK], hi-lo, &a.xk[lo*actKBytes], &scratch[0], a.kind == kindQ6K)
+				qk(&x[lo*qkK], hi-lo, &a.xk[lo*actKBytes], &scratch[0], a.kind == kindQ6K)
 				return
 			}
 			for i := lo; i < hi; i++ {

@@ -161,11 +161,13 @@ func TestTierDispatch(t *testing.T) {
 // TestActQuantTwins: the assembly activation quantizers must produce the
 // Go twins' bytes exactly (same float32 operations, same rounding).
 func TestActQuantTwins(t *testing.T) {
-	if !useAsm() {
+	if !asmOK && !avx2OK {
 		t.Skip("assembly not available")
 	}
 	p := parallel.New(2)
 	defer p.Close()
+	saveV, saveA := asmOK, avx2OK
+	defer func() { asmOK, avx2OK = saveV, saveA }()
 	for _, kind := range []kernelKind{kindQ8_0, kindQ4K, kindQ6K} {
 		for _, s := range []struct{ M, K int }{{1, 256}, {3, 768}, {2, 4352}, {1, 8192}} {
 			x := randActs(s.M, s.K, uint64(s.K))
@@ -176,29 +178,37 @@ func TestActQuantTwins(t *testing.T) {
 				clear(x[512:768]) // a whole zero super-block
 				x[900] = -1e-30
 			}
-			asm := getAct(kind, s.M, s.K)
-			asm.quantize(p, x)
-			asmOK = false
+			asmOK, avx2OK = false, false
 			gor := getAct(kind, s.M, s.K)
 			gor.quantize(p, x)
-			asmOK = true
-			what := fmt.Sprintf("kind %d M%d K%d", kind, s.M, s.K)
-			if kind == kindQ8_0 {
-				for i := range asm.qs {
-					if asm.qs[i] != gor.qs[i] {
-						t.Fatalf("%s: qs[%d] asm %d, Go %d", what, i, asm.qs[i], gor.qs[i])
-					}
+			for _, tier := range []struct {
+				name       string
+				vnni, avx2 bool
+			}{{"avx512", saveV, false}, {"avx2", false, saveA}} {
+				if !tier.vnni && !tier.avx2 {
+					continue
 				}
-				for i := range asm.d {
-					if asm.d[i] != gor.d[i] || asm.sum[i] != gor.sum[i] {
-						t.Fatalf("%s: block %d asm (%g, %g), Go (%g, %g)", what, i, asm.d[i], asm.sum[i], gor.d[i], gor.sum[i])
+				asmOK, avx2OK = tier.vnni, tier.avx2
+				asm := getAct(kind, s.M, s.K)
+				asm.quantize(p, x)
+				what := fmt.Sprintf("%s kind %d M%d K%d", tier.name, kind, s.M, s.K)
+				if kind == kindQ8_0 {
+					for i := range asm.qs {
+						if asm.qs[i] != gor.qs[i] {
+							t.Fatalf("%s: qs[%d] asm %d, Go %d", what, i, asm.qs[i], gor.qs[i])
+						}
 					}
+					for i := range asm.d {
+						if asm.d[i] != gor.d[i] || asm.sum[i] != gor.sum[i] {
+							t.Fatalf("%s: block %d asm (%g, %g), Go (%g, %g)", what, i, asm.d[i], asm.sum[i], gor.d[i], gor.sum[i])
+						}
+					}
+					continue
 				}
-				continue
-			}
-			for i := range asm.xk {
-				if asm.xk[i] != gor.xk[i] {
-					t.Fatalf("%s: byte %d (block %d offset %d) asm %#x, Go %#x", what, i, i/actKBytes, i%actKBytes, asm.xk[i], gor.xk[i])
+				for i := range asm.xk {
+					if asm.xk[i] != gor.xk[i] {
+						t.Fatalf("%s: byte %d (block %d offset %d) asm %#x, Go %#x", what, i, i/actKBytes, i%actKBytes, asm.xk[i], gor.xk[i])
+					}
 				}
 			}
 		}

@@ -1,0 +1,413 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// AVX2 activation quantization: the same arithmetic and layouts as
+// act_amd64.s (see there), with 256-bit registers. Four float vectors are
+// narrowed to 32 bytes with VPACKSSDW/VPACKSSWB (saturating, as VPMOVSDB)
+// and VPERMD undoes the packs' lane interleaving.
+
+// PACK4 quantizes Y0..Y3 (scaled already) into 32 bytes at OFF(R10).
+#define PACK4(A, B, C, D, OFF) \
+	VCVTPS2DQ  A, A \
+	VCVTPS2DQ  B, B \
+	VCVTPS2DQ  C, C \
+	VCVTPS2DQ  D, D \
+	VPACKSSDW  B, A, A \
+	VPACKSSDW  D, C, C \
+	VPACKSSWB  C, A, A \
+	VPERMD     A, Y13, A \
+	VMOVDQU    A, OFF(R10)
+
+// AMAX8 leaves max |Y0..Y7| lane-wise in Y8 (Y15 = abs mask, Y9 scratch).
+#define AMAX8 \
+	VANDPS Y15, Y0, Y8 \
+	VANDPS Y15, Y1, Y9 \
+	VMAXPS Y9, Y8, Y8 \
+	VANDPS Y15, Y2, Y9 \
+	VMAXPS Y9, Y8, Y8 \
+	VANDPS Y15, Y3, Y9 \
+	VMAXPS Y9, Y8, Y8 \
+	VANDPS Y15, Y4, Y9 \
+	VMAXPS Y9, Y8, Y8 \
+	VANDPS Y15, Y5, Y9 \
+	VMAXPS Y9, Y8, Y8 \
+	VANDPS Y15, Y6, Y9 \
+	VMAXPS Y9, Y8, Y8 \
+	VANDPS Y15, Y7, Y9 \
+	VMAXPS Y9, Y8, Y8
+
+// HMAX8 reduces Y8 to X8[0].
+#define HMAX8 \
+	VEXTRACTF128 $1, Y8, X9 \
+	VMAXPS       X9, X8, X8 \
+	VPERMILPS    $0x4e, X8, X9 \
+	VMAXPS       X9, X8, X8 \
+	VPERMILPS    $0xb1, X8, X9 \
+	VMAXPS       X9, X8, X8
+
+#define A2CONSTS \
+	MOVL         $0x7fffffff, AX \
+	MOVD         AX, X15 \
+	VPBROADCASTD X15, Y15 \
+	MOVL         $0x01010101, AX \
+	MOVD         AX, X14 \
+	VPBROADCASTD X14, Y14 \
+	VMOVDQU      a2packperm<>(SB), Y13 \
+	MOVL         $0x42fe0000, AX \
+	MOVD         AX, X12
+
+// GATHER8 reads the eight 32-bit lanes whose scratch indices are at
+// IDX(R11) into Y9 (Y10: mask, Y11: indices).
+#define GATHER8(IDX) \
+	VMOVDQU    IDX(R11), Y11 \
+	VPCMPEQD   Y10, Y10, Y10 \
+	VPXOR      Y9, Y9, Y9 \
+	VPGATHERDD Y10, (R10)(Y11*4), Y9
+
+// SUMS8 adds the bytes of Y9 in groups of four to the dwords of ACC.
+#define SUMS8(ACC) \
+	VPMADDUBSW Y9, Y14, Y9 \
+	VPCMPEQW   Y10, Y10, Y10 \
+	VPSRLW     $15, Y10, Y10 \
+	VPMADDWD   Y10, Y9, Y9 \
+	VPADDD     Y9, ACC, ACC
+
+// func quantAct32AVX2(x *float32, nb int, qs *int8, d, s *float32, scratch *byte)
+TEXT ·quantAct32AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	MOVQ qs+16(FP), DI
+	MOVQ d+24(FP), R8
+	MOVQ s+32(FP), R9
+	MOVQ scratch+40(FP), R10
+	A2CONSTS
+
+b32group:
+	XORQ DX, DX
+
+b32block:
+	CMPQ     DX, CX
+	JGE      b32zero
+	VMOVUPS  0(SI), Y0
+	VMOVUPS  32(SI), Y1
+	VMOVUPS  64(SI), Y2
+	VMOVUPS  96(SI), Y3
+	VANDPS   Y15, Y0, Y8
+	VANDPS   Y15, Y1, Y9
+	VMAXPS   Y9, Y8, Y8
+	VANDPS   Y15, Y2, Y9
+	VMAXPS   Y9, Y8, Y8
+	VANDPS   Y15, Y3, Y9
+	VMAXPS   Y9, Y8, Y8
+	HMAX8
+	VXORPS   X9, X9, X9
+	VUCOMISS X9, X8
+	JEQ      b32zero
+	VDIVSS   X8, X12, X9
+	VDIVSS   X12, X8, X10
+	VMOVSS   X10, (R8)(DX*4)
+	VBROADCASTSS X9, Y9
+	VMULPS   Y9, Y0, Y0
+	VMULPS   Y9, Y1, Y1
+	VMULPS   Y9, Y2, Y2
+	VMULPS   Y9, Y3, Y3
+	MOVQ     DX, AX
+	SHLQ     $5, AX
+	ADDQ     AX, R10
+	PACK4(Y0, Y1, Y2, Y3, 0)
+	SUBQ     AX, R10
+	JMP      b32next
+
+b32zero:
+	MOVQ    DX, AX
+	SHLQ    $5, AX
+	VPXOR   Y4, Y4, Y4
+	VMOVDQU Y4, (R10)(AX*1)
+	MOVL    $0, (R8)(DX*4)
+
+b32next:
+	ADDQ $128, SI
+	INCQ DX
+	CMPQ DX, $16
+	JLT  b32block
+
+	VPXOR Y4, Y4, Y4          // sums of blocks 0..7
+	VPXOR Y5, Y5, Y5          // and 8..15
+	LEAQ  a2gidx32<>(SB), R11
+	MOVQ  $0, BX
+
+b32gather:
+	GATHER8(0)
+	VMOVDQU Y9, 0(DI)(BX*1)
+	SUMS8(Y4)
+	GATHER8(32)
+	VMOVDQU Y9, 32(DI)(BX*1)
+	SUMS8(Y5)
+	ADDQ $64, R11
+	ADDQ $64, BX
+	CMPQ BX, $512
+	JLT  b32gather
+
+	VCVTDQ2PS Y4, Y4
+	VCVTDQ2PS Y5, Y5
+	VMULPS    0(R8), Y4, Y4
+	VMULPS    32(R8), Y5, Y5
+	VMOVUPS   Y4, 0(R9)
+	VMOVUPS   Y5, 32(R9)
+	ADDQ      $512, DI
+	ADDQ      $64, R8
+	ADDQ      $64, R9
+	SUBQ      $16, CX
+	JG        b32group
+	VZEROUPPER
+	RET
+
+// func quantActKAVX2(x *float32, nb int, dst, scratch *byte, six bool)
+TEXT ·quantActKAVX2(SB), NOSPLIT, $0-33
+	MOVQ x+0(FP), SI
+	MOVQ nb+8(FP), CX
+	MOVQ dst+16(FP), DI
+	MOVQ scratch+24(FP), R10
+	MOVB six+32(FP), R12
+	A2CONSTS
+	LEAQ  a2gidxk32<>(SB), R11
+	TESTB R12, R12
+	JZ    bkloop
+	LEAQ  a2gidxk16<>(SB), R11
+
+bkloop:
+	// max |x| over the 256 values, eight vectors at a time
+	VXORPS  Y11, Y11, Y11
+	MOVQ    $0, BX
+
+bkmax:
+	VMOVUPS 0(SI)(BX*1), Y0
+	VMOVUPS 32(SI)(BX*1), Y1
+	VMOVUPS 64(SI)(BX*1), Y2
+	VMOVUPS 96(SI)(BX*1), Y3
+	VMOVUPS 128(SI)(BX*1), Y4
+	VMOVUPS 160(SI)(BX*1), Y5
+	VMOVUPS 192(SI)(BX*1), Y6
+	VMOVUPS 224(SI)(BX*1), Y7
+	AMAX8
+	VMAXPS  Y8, Y11, Y11
+	ADDQ    $256, BX
+	CMPQ    BX, $1024
+	JLT     bkmax
+	VMOVAPS Y11, Y8
+	HMAX8
+	VXORPS  Y0, Y0, Y0
+	VMOVDQU Y0, 320(DI)      // d and the spare bytes after it
+	VMOVDQU Y0, 352(DI)
+	VUCOMISS X0, X8
+	JNE     bknonzero
+	MOVQ    $0, BX
+
+bkzero:
+	VMOVDQU Y0, 0(DI)(BX*1)
+	ADDQ    $32, BX
+	CMPQ    BX, $320
+	JLT     bkzero
+	JMP     bknext
+
+bknonzero:
+	VDIVSS       X8, X12, X9
+	VDIVSS       X12, X8, X10
+	VMOVSS       X10, 320(DI)
+	VBROADCASTSS X9, Y8
+	MOVQ         $0, BX
+
+bkq:
+	VMOVUPS 0(SI)(BX*4), Y0
+	VMOVUPS 32(SI)(BX*4), Y1
+	VMOVUPS 64(SI)(BX*4), Y2
+	VMOVUPS 96(SI)(BX*4), Y3
+	VMULPS  Y8, Y0, Y0
+	VMULPS  Y8, Y1, Y1
+	VMULPS  Y8, Y2, Y2
+	VMULPS  Y8, Y3, Y3
+	ADDQ    BX, R10
+	PACK4(Y0, Y1, Y2, Y3, 0)
+	SUBQ    BX, R10
+	ADDQ    $32, BX
+	CMPQ    BX, $256
+	JLT     bkq
+
+	VPXOR Y4, Y4, Y4         // lanes 0..7 of every chunk
+	VPXOR Y5, Y5, Y5         // lanes 8..15
+	MOVQ  $0, BX
+
+bkgather:
+	GATHER8(0)
+	VMOVDQU Y9, 0(DI)(BX*1)
+	SUMS8(Y4)
+	GATHER8(32)
+	VMOVDQU Y9, 32(DI)(BX*1)
+	SUMS8(Y5)
+	ADDQ $64, R11
+	ADDQ $64, BX
+	CMPQ BX, $256
+	JLT  bkgather
+	SUBQ $256, R11
+	TESTB R12, R12
+	JNZ  bksix
+	VPADDD  Y5, Y4, Y4
+	VMOVDQU Y4, 256(DI)
+	VPXOR   Y5, Y5, Y5
+	VMOVDQU Y5, 288(DI)
+	JMP     bknext
+
+bksix:
+	VPSLLD  $5, Y4, Y4
+	VPSLLD  $5, Y5, Y5
+	VMOVDQU Y4, 256(DI)
+	VMOVDQU Y5, 288(DI)
+
+bknext:
+	ADDQ $1024, SI
+	ADDQ $384, DI
+	DECQ CX
+	JNZ  bkloop
+	VZEROUPPER
+	RET
+
+DATA a2gidx32<>+0(SB)/8, $0x800000000
+DATA a2gidx32<>+8(SB)/8, $0x1800000010
+DATA a2gidx32<>+16(SB)/8, $0x2800000020
+DATA a2gidx32<>+24(SB)/8, $0x3800000030
+DATA a2gidx32<>+32(SB)/8, $0x4800000040
+DATA a2gidx32<>+40(SB)/8, $0x5800000050
+DATA a2gidx32<>+48(SB)/8, $0x6800000060
+DATA a2gidx32<>+56(SB)/8, $0x7800000070
+DATA a2gidx32<>+64(SB)/8, $0x900000001
+DATA a2gidx32<>+72(SB)/8, $0x1900000011
+DATA a2gidx32<>+80(SB)/8, $0x2900000021
+DATA a2gidx32<>+88(SB)/8, $0x3900000031
+DATA a2gidx32<>+96(SB)/8, $0x4900000041
+DATA a2gidx32<>+104(SB)/8, $0x5900000051
+DATA a2gidx32<>+112(SB)/8, $0x6900000061
+DATA a2gidx32<>+120(SB)/8, $0x7900000071
+DATA a2gidx32<>+128(SB)/8, $0xa00000002
+DATA a2gidx32<>+136(SB)/8, $0x1a00000012
+DATA a2gidx32<>+144(SB)/8, $0x2a00000022
+DATA a2gidx32<>+152(SB)/8, $0x3a00000032
+DATA a2gidx32<>+160(SB)/8, $0x4a00000042
+DATA a2gidx32<>+168(SB)/8, $0x5a00000052
+DATA a2gidx32<>+176(SB)/8, $0x6a00000062
+DATA a2gidx32<>+184(SB)/8, $0x7a00000072
+DATA a2gidx32<>+192(SB)/8, $0xb00000003
+DATA a2gidx32<>+200(SB)/8, $0x1b00000013
+DATA a2gidx32<>+208(SB)/8, $0x2b00000023
+DATA a2gidx32<>+216(SB)/8, $0x3b00000033
+DATA a2gidx32<>+224(SB)/8, $0x4b00000043
+DATA a2gidx32<>+232(SB)/8, $0x5b00000053
+DATA a2gidx32<>+240(SB)/8, $0x6b00000063
+DATA a2gidx32<>+248(SB)/8, $0x7b00000073
+DATA a2gidx32<>+256(SB)/8, $0xc00000004
+DATA a2gidx32<>+264(SB)/8, $0x1c00000014
+DATA a2gidx32<>+272(SB)/8, $0x2c00000024
+DATA a2gidx32<>+280(SB)/8, $0x3c00000034
+DATA a2gidx32<>+288(SB)/8, $0x4c00000044
+DATA a2gidx32<>+296(SB)/8, $0x5c00000054
+DATA a2gidx32<>+304(SB)/8, $0x6c00000064
+DATA a2gidx32<>+312(SB)/8, $0x7c00000074
+DATA a2gidx32<>+320(SB)/8, $0xd00000005
+DATA a2gidx32<>+328(SB)/8, $0x1d00000015
+DATA a2gidx32<>+336(SB)/8, $0x2d00000025
+DATA a2gidx32<>+344(SB)/8, $0x3d00000035
+DATA a2gidx32<>+352(SB)/8, $0x4d00000045
+DATA a2gidx32<>+360(SB)/8, $0x5d00000055
+DATA a2gidx32<>+368(SB)/8, $0x6d00000065
+DATA a2gidx32<>+376(SB)/8, $0x7d00000075
+DATA a2gidx32<>+384(SB)/8, $0xe00000006
+DATA a2gidx32<>+392(SB)/8, $0x1e00000016
+DATA a2gidx32<>+400(SB)/8, $0x2e00000026
+DATA a2gidx32<>+408(SB)/8, $0x3e00000036
+DATA a2gidx32<>+416(SB)/8, $0x4e00000046
+DATA a2gidx32<>+424(SB)/8, $0x5e00000056
+DATA a2gidx32<>+432(SB)/8, $0x6e00000066
+DATA a2gidx32<>+440(SB)/8, $0x7e00000076
+DATA a2gidx32<>+448(SB)/8, $0xf00000007
+DATA a2gidx32<>+456(SB)/8, $0x1f00000017
+DATA a2gidx32<>+464(SB)/8, $0x2f00000027
+DATA a2gidx32<>+472(SB)/8, $0x3f00000037
+DATA a2gidx32<>+480(SB)/8, $0x4f00000047
+DATA a2gidx32<>+488(SB)/8, $0x5f00000057
+DATA a2gidx32<>+496(SB)/8, $0x6f00000067
+DATA a2gidx32<>+504(SB)/8, $0x7f00000077
+GLOBL a2gidx32<>(SB), RODATA|NOPTR, $512
+
+DATA a2gidxk32<>+0(SB)/8, $0x800000000
+DATA a2gidxk32<>+8(SB)/8, $0x1800000010
+DATA a2gidxk32<>+16(SB)/8, $0x2800000020
+DATA a2gidxk32<>+24(SB)/8, $0x3800000030
+DATA a2gidxk32<>+32(SB)/8, $0x900000001
+DATA a2gidxk32<>+40(SB)/8, $0x1900000011
+DATA a2gidxk32<>+48(SB)/8, $0x2900000021
+DATA a2gidxk32<>+56(SB)/8, $0x3900000031
+DATA a2gidxk32<>+64(SB)/8, $0xa00000002
+DATA a2gidxk32<>+72(SB)/8, $0x1a00000012
+DATA a2gidxk32<>+80(SB)/8, $0x2a00000022
+DATA a2gidxk32<>+88(SB)/8, $0x3a00000032
+DATA a2gidxk32<>+96(SB)/8, $0xb00000003
+DATA a2gidxk32<>+104(SB)/8, $0x1b00000013
+DATA a2gidxk32<>+112(SB)/8, $0x2b00000023
+DATA a2gidxk32<>+120(SB)/8, $0x3b00000033
+DATA a2gidxk32<>+128(SB)/8, $0xc00000004
+DATA a2gidxk32<>+136(SB)/8, $0x1c00000014
+DATA a2gidxk32<>+144(SB)/8, $0x2c00000024
+DATA a2gidxk32<>+152(SB)/8, $0x3c00000034
+DATA a2gidxk32<>+160(SB)/8, $0xd00000005
+DATA a2gidxk32<>+168(SB)/8, $0x1d00000015
+DATA a2gidxk32<>+176(SB)/8, $0x2d00000025
+DATA a2gidxk32<>+184(SB)/8, $0x3d00000035
+DATA a2gidxk32<>+192(SB)/8, $0xe00000006
+DATA a2gidxk32<>+200(SB)/8, $0x1e00000016
+DATA a2gidxk32<>+208(SB)/8, $0x2e00000026
+DATA a2gidxk32<>+216(SB)/8, $0x3e00000036
+DATA a2gidxk32<>+224(SB)/8, $0xf00000007
+DATA a2gidxk32<>+232(SB)/8, $0x1f00000017
+DATA a2gidxk32<>+240(SB)/8, $0x2f00000027
+DATA a2gidxk32<>+248(SB)/8, $0x3f00000037
+GLOBL a2gidxk32<>(SB), RODATA|NOPTR, $256
+
+DATA a2gidxk16<>+0(SB)/8, $0x400000000
+DATA a2gidxk16<>+8(SB)/8, $0xc00000008
+DATA a2gidxk16<>+16(SB)/8, $0x1400000010
+DATA a2gidxk16<>+24(SB)/8, $0x1c00000018
+DATA a2gidxk16<>+32(SB)/8, $0x2400000020
+DATA a2gidxk16<>+40(SB)/8, $0x2c00000028
+DATA a2gidxk16<>+48(SB)/8, $0x3400000030
+DATA a2gidxk16<>+56(SB)/8, $0x3c00000038
+DATA a2gidxk16<>+64(SB)/8, $0x500000001
+DATA a2gidxk16<>+72(SB)/8, $0xd00000009
+DATA a2gidxk16<>+80(SB)/8, $0x1500000011
+DATA a2gidxk16<>+88(SB)/8, $0x1d00000019
+DATA a2gidxk16<>+96(SB)/8, $0x2500000021
+DATA a2gidxk16<>+104(SB)/8, $0x2d00000029
+DATA a2gidxk16<>+112(SB)/8, $0x3500000031
+DATA a2gidxk16<>+120(SB)/8, $0x3d00000039
+DATA a2gidxk16<>+128(SB)/8, $0x600000002
+DATA a2gidxk16<>+136(SB)/8, $0xe0000000a
+DATA a2gidxk16<>+144(SB)/8, $0x1600000012
+DATA a2gidxk16<>+152(SB)/8, $0x1e0000001a
+DATA a2gidxk16<>+160(SB)/8, $0x2600000022
+DATA a2gidxk16<>+168(SB)/8, $0x2e0000002a
+DATA a2gidxk16<>+176(SB)/8, $0x3600000032
+DATA a2gidxk16<>+184(SB)/8, $0x3e0000003a
+DATA a2gidxk16<>+192(SB)/8, $0x700000003
+DATA a2gidxk16<>+200(SB)/8, $0xf0000000b
+DATA a2gidxk16<>+208(SB)/8, $0x1700000013
+DATA a2gidxk16<>+216(SB)/8, $0x1f0000001b
+DATA a2gidxk16<>+224(SB)/8, $0x2700000023
+DATA a2gidxk16<>+232(SB)/8, $0x2f0000002b
+DATA a2gidxk16<>+240(SB)/8, $0x3700000033
+DATA a2gidxk16<>+248(SB)/8, $0x3f0000003b
+GLOBL a2gidxk16<>(SB), RODATA|NOPTR, $256
+
+DATA a2packperm<>+0(SB)/8, $0x400000000
+DATA a2packperm<>+8(SB)/8, $0x500000001
+DATA a2packperm<>+16(SB)/8, $0x600000002
+DATA a2packperm<>+24(SB)/8, $0x700000003
+GLOBL a2packperm<>(SB), RODATA|NOPTR, $32
