@@ -204,6 +204,16 @@ func gemvAVX512F32M1R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw 
 //go:noescape
 func gemvAVX512F32M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
+// gemvAVX2F32M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F32M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2F32M1R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F32M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
 // gemvAVX512F32M2R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 4); strides in elements.
 //
 //go:noescape
@@ -213,6 +223,16 @@ func gemvAVX512F32M2R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw 
 //
 //go:noescape
 func gemvAVX512F32M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+
+// gemvAVX2F32M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F32M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2F32M2R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F32M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512F32M3R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 4); strides in elements.
 //
@@ -224,6 +244,16 @@ func gemvAVX512F32M3R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw 
 //go:noescape
 func gemvAVX512F32M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
+// gemvAVX2F32M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F32M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2F32M3R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F32M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
 // gemvAVX512F32M4R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 4); strides in elements.
 //
 //go:noescape
@@ -233,6 +263,16 @@ func gemvAVX512F32M4R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw 
 //
 //go:noescape
 func gemvAVX512F32M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+
+// gemvAVX2F32M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F32M4R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2F32M4R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F32M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // transpose16AVX512F16 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 16, p < 16·kblocks.
 //
@@ -249,6 +289,16 @@ func gemvAVX512F16M1R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw 
 //go:noescape
 func gemvAVX512F16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
+// gemvAVX2F16M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F16M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2F16M1R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
 // gemvAVX512F16M2R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 4); strides in elements.
 //
 //go:noescape
@@ -258,6 +308,16 @@ func gemvAVX512F16M2R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw 
 //
 //go:noescape
 func gemvAVX512F16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+
+// gemvAVX2F16M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F16M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2F16M2R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512F16M3R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 4); strides in elements.
 //
@@ -269,6 +329,16 @@ func gemvAVX512F16M3R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw 
 //go:noescape
 func gemvAVX512F16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
+// gemvAVX2F16M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F16M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2F16M3R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
 // gemvAVX512F16M4R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 4); strides in elements.
 //
 //go:noescape
@@ -278,6 +348,16 @@ func gemvAVX512F16M4R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw 
 //
 //go:noescape
 func gemvAVX512F16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+
+// gemvAVX2F16M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F16M4R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2F16M4R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2F16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // transpose16AVX512BF16 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 16, p < 16·kblocks.
 //
@@ -294,6 +374,16 @@ func gemvAVX512BF16M1R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw
 //go:noescape
 func gemvAVX512BF16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
+// gemvAVX2BF16M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2BF16M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2BF16M1R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2BF16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
 // gemvAVX512BF16M2R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 4); strides in elements.
 //
 //go:noescape
@@ -303,6 +393,16 @@ func gemvAVX512BF16M2R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw
 //
 //go:noescape
 func gemvAVX512BF16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+
+// gemvAVX2BF16M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2BF16M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2BF16M2R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2BF16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512BF16M3R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 4); strides in elements.
 //
@@ -314,6 +414,16 @@ func gemvAVX512BF16M3R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw
 //go:noescape
 func gemvAVX512BF16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
+// gemvAVX2BF16M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2BF16M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2BF16M3R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2BF16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
 // gemvAVX512BF16M4R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 4); strides in elements.
 //
 //go:noescape
@@ -323,3 +433,13 @@ func gemvAVX512BF16M4R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw
 //
 //go:noescape
 func gemvAVX512BF16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+
+// gemvAVX2BF16M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2BF16M4R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// gemvAVX2BF16M4R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
+//
+//go:noescape
+func gemvAVX2BF16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)

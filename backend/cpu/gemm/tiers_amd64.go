@@ -13,7 +13,7 @@ import (
 
 func init() {
 	if cpuinfo.Host.MaxLevel() >= cpuinfo.AVX2 {
-		t := &tier{level: cpuinfo.AVX2, mr: 6, nr: 16, lanes: 8}
+		t := &tier{level: cpuinfo.AVX2, mr: 6, nr: 16, lanes: 8, gemv: gemvAVX2}
 		asmKernels := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
 			nil, microAVX2R1, microAVX2R2, microAVX2R3, microAVX2R4, microAVX2R5, microAVX2R6,
 		}
@@ -192,4 +192,58 @@ func gemvAVX512(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1
 	if j < n1 {
 		ks[m][1](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n1-j, k, acc)
 	}
+}
+
+var gemvKernelsAVX2 = map[tensor.DType][gemvMaxM + 1][2]gemvFunc{
+	tensor.F32: {
+		{}, {gemvAVX2F32M1R2, gemvAVX2F32M1R1}, {gemvAVX2F32M2R2, gemvAVX2F32M2R1},
+		{gemvAVX2F32M3R2, gemvAVX2F32M3R1}, {gemvAVX2F32M4R2, gemvAVX2F32M4R1},
+	},
+	tensor.F16: {
+		{}, {gemvAVX2F16M1R2, gemvAVX2F16M1R1}, {gemvAVX2F16M2R2, gemvAVX2F16M2R1},
+		{gemvAVX2F16M3R2, gemvAVX2F16M3R1}, {gemvAVX2F16M4R2, gemvAVX2F16M4R1},
+	},
+	tensor.BF16: {
+		{}, {gemvAVX2BF16M1R2, gemvAVX2BF16M1R1}, {gemvAVX2BF16M2R2, gemvAVX2BF16M2R1},
+		{gemvAVX2BF16M3R2, gemvAVX2BF16M3R1}, {gemvAVX2BF16M4R2, gemvAVX2BF16M4R1},
+	},
+}
+
+// gemvAVX2 runs weight rows [n0, n1) two at a time, then one at a time,
+// over the first k/8·8 columns in assembly; the ragged k tail (fewer than
+// 8 columns) is added in Go.
+func gemvAVX2(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1, k int, accumulate bool) {
+	ks, ok := gemvKernelsAVX2[b.DType]
+	k8 := k / 8 * 8
+	if !ok || m < 1 || m > gemvMaxM || k8 == 0 || n1 <= n0 || (b.DType == tensor.F16 && !cpuinfo.Host.F16C) {
+		gemvGo(y, ldy, x, ldx, b, ldb, m, n0, n1, k, accumulate)
+		return
+	}
+	_ = x[(m-1)*ldx+k-1]
+	_ = y[(m-1)*ldy+n1-1]
+	if b.DType == tensor.F32 {
+		_ = b.F32[(n1-1)*ldb+k-1]
+	} else {
+		_ = b.U16[(n1-1)*ldb+k-1]
+	}
+	acc := b2i(accumulate)
+	j := n0
+	if n2 := (n1 - n0) / 2 * 2; n2 > 0 {
+		ks[m][0](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n2, k/8, acc)
+		j += n2
+	}
+	if j < n1 {
+		ks[m][1](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n1-j, k/8, acc)
+	}
+	if k8 == k {
+		return
+	}
+	// The tail: y += x[:, k8:k]·w[n0:n1, k8:k]ᵀ.
+	tail := B{Layout: NK, DType: b.DType}
+	if b.DType == tensor.F32 {
+		tail.F32 = b.F32[k8:]
+	} else {
+		tail.U16 = b.U16[k8:]
+	}
+	gemvGo(y, ldy, x[k8:], ldx, &tail, ldb, m, n0, n1, k-k8, true)
 }

@@ -40,6 +40,9 @@ func main() {
 			for _, rows := range []int{4, 1} {
 				gemv(dt, m, rows)
 			}
+			for _, rows := range []int{2, 1} {
+				gemvAVX2(dt, m, rows)
+			}
 		}
 	}
 	src, err := format.Source(decl.Bytes())
@@ -494,6 +497,111 @@ func gemv(dt string, m, wr int) {
 	a("ADDQ $%d, DI", wr*4)
 	if wr == 4 {
 		a("LEAQ (DX)(R10*4), DX")
+	} else {
+		a("ADDQ R10, DX")
+	}
+	a("SUBQ $%d, R12", wr)
+	a("JNZ %s_rows", name)
+	a("VZEROUPPER")
+	a("RET")
+	asm.WriteString("\n")
+}
+
+// gemvAVX2 is gemv for AVX2+FMA (+F16C): ymm registers, no masks, so it
+// covers only the first k/8·8 columns and the caller adds the tail.
+// Accumulators Y0..Y(m·wr-1), weights Y8.., x Y10.., temporaries Y14, Y15.
+func gemvAVX2(dt string, m, wr int) {
+	name := fmt.Sprintf("gemvAVX2%sM%dR%d", dt, m, wr)
+	eb := elemBytes(dt)
+	d("// %s computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < %d and r < rows (a multiple of %d), k8 = 8·k8blocks ≥ 8; strides in elements.", name, m, wr)
+	d("//\n//go:noescape\nfunc %s(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)\n", name)
+	fmt.Fprintf(&asm, "// func %s(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)\n", name)
+	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
+	a("MOVQ y+0(FP), DI")
+	a("MOVQ ldy+8(FP), R13")
+	a("SHLQ $2, R13")
+	a("MOVQ x+16(FP), R14")
+	a("MOVQ ldx+24(FP), R8")
+	a("SHLQ $2, R8")
+	a("LEAQ (R8)(R8*2), R9")
+	a("MOVQ w+32(FP), DX")
+	a("MOVQ ldw+40(FP), R10")
+	a("SHLQ $%d, R10", map[int]int{4: 2, 2: 1}[eb])
+	a("MOVQ rows+48(FP), R12")
+	a("MOVQ k8blocks+56(FP), R15")
+	label(name + "_rows")
+	for i := range m * wr {
+		a("VXORPS Y%d, Y%d, Y%d", i, i, i)
+	}
+	a("MOVQ R14, SI")
+	a("MOVQ DX, BX")
+	a("MOVQ R15, CX")
+	xmem := []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"}
+	wmem := []string{"(BX)", "(BX)(R10*1)"}
+	label(name + "_k")
+	for r := range wr {
+		a("PREFETCHT0 %s", strings.Replace(wmem[r], "(BX)", fmt.Sprintf("%d(BX)", 512), 1))
+	}
+	for r := range wr {
+		dst := fmt.Sprintf("Y%d", 8+r)
+		switch dt {
+		case "F32":
+			a("VMOVUPS %s, %s", wmem[r], dst)
+		case "F16":
+			a("VCVTPH2PS %s, %s", wmem[r], dst)
+		case "BF16":
+			a("VPMOVZXWD %s, %s", wmem[r], dst)
+			a("VPSLLD $16, %s, %s", dst, dst)
+		}
+	}
+	for i := range m {
+		a("VMOVUPS %s, Y%d", xmem[i], 10+i)
+	}
+	for i := range m {
+		for r := range wr {
+			a("VFMADD231PS Y%d, Y%d, Y%d", 8+r, 10+i, i*wr+r)
+		}
+	}
+	a("ADDQ $32, SI")
+	a("ADDQ $%d, BX", 8*eb)
+	a("DECQ CX")
+	a("JNZ %s_k", name)
+	for i := range m * wr {
+		a("VEXTRACTF128 $1, Y%d, X14", i)
+		a("VADDPS X14, X%d, X%d", i, i)
+	}
+	a("MOVQ DI, AX")
+	for i := range m {
+		base := i * wr
+		if wr == 2 {
+			a("VHADDPS X%d, X%d, X%d", base+1, base, base)
+			a("VHADDPS X%d, X%d, X%d", base, base, base)
+		} else {
+			a("VHADDPS X%d, X%d, X%d", base, base, base)
+			a("VHADDPS X%d, X%d, X%d", base, base, base)
+		}
+		a("MOVQ accumulate+64(FP), CX")
+		a("TESTQ CX, CX")
+		a("JZ %s_st%d", name, i)
+		if wr == 2 {
+			a("VMOVQ (AX), X15")
+			a("VADDPS X15, X%d, X%d", base, base)
+		} else {
+			a("VADDSS (AX), X%d, X%d", base, base)
+		}
+		label(fmt.Sprintf("%s_st%d", name, i))
+		if wr == 2 {
+			a("VMOVQ X%d, (AX)", base)
+		} else {
+			a("VMOVSS X%d, (AX)", base)
+		}
+		if i < m-1 {
+			a("ADDQ R13, AX")
+		}
+	}
+	a("ADDQ $%d, DI", wr*4)
+	if wr == 2 {
+		a("LEAQ (DX)(R10*2), DX")
 	} else {
 		a("ADDQ R10, DX")
 	}
