@@ -85,6 +85,8 @@ func TestBadGGUFVocab(t *testing.T) {
 		want string
 	}{
 		{func(v *GGUFVocab) { v.Model = "rwkv" }, `"rwkv" is not supported`},
+		{func(v *GGUFVocab) { v.Model = "none" }, "carries no tokenizer"},
+		{func(v *GGUFVocab) { v.BOS = 3 }, "bos_token_id 3"},
 		{func(v *GGUFVocab) { v.Pre = "chameleon-x" }, `"chameleon-x" is not supported`},
 		{func(v *GGUFVocab) { v.Tokens = nil }, "empty"},
 		{func(v *GGUFVocab) { v.Merges = []string{"ab"} }, "two tokens"},

@@ -167,6 +167,9 @@ func ggufPre(name string) (preTokenizer, bool, error) {
 // FromGGUF builds a Tokenizer equivalent to the HF tokenizer the GGUF
 // vocabulary was converted from.
 func FromGGUF(v *GGUFVocab) (*Tokenizer, error) {
+	if v.Model == "none" {
+		return nil, fmt.Errorf("tokenizer.ggml.model is \"none\": this file carries no tokenizer (it is fed token ids)")
+	}
 	n := len(v.Tokens)
 	if n == 0 {
 		return nil, fmt.Errorf("tokenizer.ggml.tokens: empty")
