@@ -55,7 +55,8 @@
 // weight row as stored (16-bit weights stay 16-bit, converted in registers
 // with VCVTPH2PS or a 16-bit shift for bfloat16), four rows at a time with
 // software prefetch ahead of each, dotted with every row of A; the workers
-// split the weight rows into contiguous runs.
+// split the weight rows into contiguous runs. AVX2 machines get the same
+// kernel on ymm registers (two rows at a time, F16C for float16).
 //
 // # Pre-packed weights
 //
