@@ -208,45 +208,31 @@ func (d *Decoder) MLP(l int, x ir.Value) ir.Value {
 // MoE is layer l's routed mixture of experts: a softmax router picks the
 // ExpertsUsed best experts per token (their probabilities renormalised to
 // sum to one when NormTopK), and the token's output is the weighted sum of
-// those experts' gated MLPs.
-//
-// The catalog has no top-k or expert-dispatch op yet, so selection is
-// written with max/compare/where (one pass per selected expert) and every
-// expert runs on every token, weighted by zero where not selected: exact,
-// and slow for models with many experts.
+// those experts' gated MLPs. Only the selected experts run.
 func (d *Decoder) MoE(l int, x ir.Value) ir.Value {
 	c := d.C
 	d.Label(fmt.Sprintf("layer%d.moe", l))
 	p := L(l) + "mlp."
-	logits := d.Linear(x, d.W(p+"gate.weight", c.Experts, c.Hidden), ir.Value{})
-	probs := d.Softmax(logits, -1)
-	rest := probs
-	var selected ir.Value
-	for i := range c.ExpertsUsed {
-		m := d.ReduceMax(rest, true, -1)
-		hit := d.Cast(d.Equal(rest, m), tensor.F32)
-		if i == 0 {
-			selected = hit
-		} else {
-			selected = d.Max(selected, hit)
-		}
-		rest = d.Where(d.Equal(rest, m), d.Scalar(-1, tensor.F32), rest)
-	}
-	w := d.Mul(probs, selected)
+	probs := d.Softmax(d.Linear(x, d.W(p+"gate.weight", c.Experts, c.Hidden), ir.Value{}), -1)
+	// The k-th largest probability is the threshold of each token's choice.
+	top, _ := d.TopK(probs, c.ExpertsUsed)
+	kth := d.Slice(top, 2, ir.N(c.ExpertsUsed-1), ir.N(c.ExpertsUsed))
+	w := d.Where(d.GreaterEq(probs, kth), probs, d.Scalar(0, tensor.F32))
 	if c.NormTopK {
 		w = d.Div(w, d.ReduceSum(w, true, -1))
 	}
-	var out ir.Value
+	gates := make([]ir.Value, c.Experts)
+	ups := make([]ir.Value, c.Experts)
+	downs := make([]ir.Value, c.Experts)
 	for e := range c.Experts {
-		y := d.GatedMLP(x, fmt.Sprintf("%sexperts.%d.", p, e), c.ExpertFFN)
-		y = d.Mul(y, d.Slice(w, 2, ir.N(e), ir.N(e+1)))
-		if e == 0 {
-			out = y
-		} else {
-			out = d.Add(out, y)
-		}
+		pe := fmt.Sprintf("%sexperts.%d.", p, e)
+		gates[e] = d.W(pe+"gate_proj.weight", c.ExpertFFN, c.Hidden)
+		ups[e] = d.W(pe+"up_proj.weight", c.ExpertFFN, c.Hidden)
+		downs[e] = d.W(pe+"down_proj.weight", c.Hidden, c.ExpertFFN)
 	}
-	return out
+	tokens := d.Batch.Mul(d.Seq)
+	y := d.MoEExperts(d.Reshape(x, tokens, ir.N(c.Hidden)), d.Reshape(w, tokens, ir.N(c.Experts)), gates, ups, downs, c.Act)
+	return d.Reshape(y, d.Batch, d.Seq, ir.N(c.Hidden))
 }
 
 // Hidden records the residual stream after i layers (when asked for).
