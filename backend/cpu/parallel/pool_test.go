@@ -212,9 +212,6 @@ func TestDefault(t *testing.T) {
 }
 
 func TestDispatchDoesNotAllocate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation count is noisy under -short's usual -race")
-	}
 	p := New(2)
 	defer p.Close()
 	var sink atomic.Int64
