@@ -576,3 +576,46 @@ func TestMatMulOperandFolding(t *testing.T) {
 	check(t, backendtest.Case{Name: "operand-folding", Graph: g, Params: ir.MapParams{"w": w16},
 		Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{"x": randF32(r, -1, 1, 2, 5, 16), "v": randF32(r, -1, 1, 2, 5, 3)}}}, Tol: 1e-5}, compile.Options{})
 }
+
+// Outputs that are sources, the same value under two names, and a graph
+// whose only effect is a state update.
+func TestOddGraphs(t *testing.T) {
+	r := rand.New(rand.NewPCG(27, 28))
+	g := mustBuild(t, func(b *ir.Builder) {
+		x := b.Input("x", tensor.F32, seq, n(3))
+		b.Input("unused", tensor.I32, n(2))
+		b.Output("x", x)
+		b.Output("w", b.Param("w", tensor.F32, n(2), n(3)))
+		b.Output("c", b.ConstF32([]float32{1, 2}, 2))
+		e := b.Exp(x)
+		b.Output("e1", e)
+		b.Output("e2", e)
+		b.Output("r", b.Reshape(e, n(3), seq))
+	})
+	params := ir.MapParams{"w": randF32(r, -1, 1, 2, 3)}
+	check(t, backendtest.Case{Name: "odd", Graph: g, Params: params, Tol: 1e-6,
+		Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{"x": randF32(r, -1, 1, 4, 3), "unused": tensor.FromI32([]int32{1, 2}, 2)}}}}, compile.Options{})
+
+	// No outputs, only a state update: the counter counts runs.
+	b := ir.NewBuilder()
+	s := b.State("count", tensor.F32, n(1))
+	b.Assign(s, b.AddScalar(s, 1))
+	g2, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compile.Compile(g2, cpu.New(cpu.Options{}), nil, compile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := p.NewSession()
+	for range 3 {
+		if _, err := sess.Run(context.Background(), nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := sess.State("count")
+	if err != nil || c.F32()[0] != 3 {
+		t.Fatalf("count = %v, %v", c, err)
+	}
+}
