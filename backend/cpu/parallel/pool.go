@@ -68,8 +68,10 @@ type Pool struct {
 	tasks    int
 	next     atomic.Int64 // next task to claim
 	pending  atomic.Int32 // participating workers not yet finished
-	done     chan struct{}
-	panicked atomic.Pointer[taskPanic]
+	// callerParked is 1 while the caller sleeps on done waiting for them.
+	callerParked atomic.Int32
+	done         chan struct{}
+	panicked     atomic.Pointer[taskPanic]
 
 	state []atomic.Int32  // per worker: awake or parked
 	wake  []chan struct{} // per worker, buffered 1
@@ -204,14 +206,7 @@ func (p *Pool) dispatch(tasks int) {
 
 	p.work(0)
 
-	// Workers usually finish within a few hundred nanoseconds of the
-	// caller; poll briefly before blocking on the channel.
-	for i := 0; p.pending.Load() != 0 && i < 256; i++ {
-		if i&15 == 15 {
-			runtime.Gosched()
-		}
-	}
-	<-p.done
+	p.join()
 
 	p.run, p.forFn = nil, nil
 	tp := p.panicked.Swap(nil)
@@ -219,6 +214,26 @@ func (p *Pool) dispatch(tasks int) {
 	if tp != nil {
 		panic(tp)
 	}
+}
+
+// join waits for the participating workers. They usually finish within a
+// few hundred nanoseconds of the caller, so it polls for a while before
+// parking on p.done, with the same handshake as a parking worker: the
+// caller announces it is parked, then looks once more.
+func (p *Pool) join() {
+	for i := 0; i < 1024; i++ {
+		if p.pending.Load() == 0 {
+			return
+		}
+		if i&15 == 15 {
+			runtime.Gosched()
+		}
+	}
+	p.callerParked.Store(1)
+	if p.pending.Load() == 0 && p.callerParked.CompareAndSwap(1, 0) {
+		return
+	}
+	<-p.done
 }
 
 // publish starts a new generation with the given participant count and
@@ -232,8 +247,9 @@ func (p *Pool) publish(active int) {
 	}
 	for w := 1; w < limit; w++ {
 		// A worker that parked after seeing the old ticket needs a token;
-		// one that is still spinning will see the new ticket by itself.
-		if p.state[w].CompareAndSwap(parked, awake) {
+		// one that is still spinning will see the new ticket by itself
+		// (the plain load first keeps its state's cache line shared).
+		if p.state[w].Load() == parked && p.state[w].CompareAndSwap(parked, awake) {
 			p.wake[w] <- struct{}{}
 		}
 	}
@@ -256,7 +272,8 @@ func (p *Pool) worker(w int) {
 			continue
 		}
 		p.work(w)
-		if p.pending.Add(-1) == 0 {
+		// The last worker out wakes the caller if it went to sleep.
+		if p.pending.Add(-1) == 0 && p.callerParked.CompareAndSwap(1, 0) {
 			p.done <- struct{}{}
 		}
 	}

@@ -256,3 +256,22 @@ func BenchmarkDispatch(b *testing.B) {
 		}
 	})
 }
+
+// TestCallerParks makes the workers outlast the caller's polling, so the
+// caller sleeps and must be woken by the last worker.
+func TestCallerParks(t *testing.T) {
+	p := New(3)
+	defer p.Close()
+	for round := range 20 {
+		var n atomic.Int32
+		p.Run(3, func(task, worker int) {
+			if worker != 0 {
+				time.Sleep(2 * time.Millisecond)
+			}
+			n.Add(1)
+		})
+		if n.Load() != 3 {
+			t.Fatalf("round %d: %d of 3 tasks ran before Run returned", round, n.Load())
+		}
+	}
+}
