@@ -107,6 +107,12 @@ type replaceNorm struct {
 }
 
 func (r replaceNorm) normalize(p piece) piece {
+	if lit, ok := r.pattern.(literalMatcher); ok && p.plain {
+		if lit == "" || !strings.Contains(p.text, string(lit)) {
+			return p
+		}
+		return piece{text: strings.ReplaceAll(p.text, string(lit), r.content), added: p.added, plain: true}
+	}
 	var rb *rebuilder
 	last := 0
 	r.pattern.findAll(p.text, func(a, b int) {
