@@ -619,3 +619,42 @@ func TestOddGraphs(t *testing.T) {
 		t.Fatalf("count = %v, %v", c, err)
 	}
 }
+
+// Rotary embeddings written the Hugging Face way (x·cos + rotate_half(x)·sin
+// with rotate_half as slice/neg/concat) become one RoPETable kernel that
+// computes exactly what the unfused ops compute.
+func TestRoPETablePattern(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	const D = 16
+	g := mustBuild(t, func(b *ir.Builder) {
+		q := b.Input("q", tensor.F32, n(1), n(4), seq, n(D))
+		cos, sin := b.Input("cos", tensor.F32, n(1), n(1), seq, n(D)), b.Input("sin", tensor.F32, n(1), n(1), seq, n(D))
+		rot := b.Concat(-1, b.Neg(b.Slice(q, -1, n(D/2), n(D))), b.Slice(q, -1, n(0), n(D/2)))
+		b.Output("y", b.Add(b.Mul(q, cos), b.Mul(rot, sin)))
+	})
+	in := map[string]*tensor.Tensor{"q": randF32(r, -2, 2, 1, 4, 9, D), "cos": randF32(r, -1, 1, 1, 1, 9, D), "sin": randF32(r, -1, 1, 1, 1, 9, D)}
+	be := cpu.New(cpu.Options{})
+	fused, err := compile.Compile(g, be, nil, compile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(fused.Stats().Patterns, "rope") {
+		t.Fatalf("not recognised:\n%s", fused.Graph().Dump())
+	}
+	plain, err := compile.Compile(g, be, nil, compile.Options{NoPatterns: true, NoFusion: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fused.Run(context.Background(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := plain.Run(context.Background(), in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a["y"].Data, b["y"].Data) {
+		t.Error("RoPETable differs from the ops it replaces")
+	}
+	check(t, backendtest.Case{Name: "rope-table", Graph: g, Steps: []backendtest.Step{{Inputs: in}}, Tol: 1e-6}, compile.Options{})
+}

@@ -321,6 +321,16 @@ func (g *graph) patterns() {
 	}
 	g.dce()
 	for _, n := range slices.Clone(g.nodes) {
+		if n.Op == ir.OpAdd {
+			if nn := g.ropeTableOf(n); nn != nil {
+				g.insertBefore(n, nn)
+				g.replace(n, nn)
+				g.stats.Patterns = append(g.stats.Patterns, "rope")
+			}
+		}
+	}
+	g.dce()
+	for _, n := range slices.Clone(g.nodes) {
 		if n.Op == ir.OpMatMul {
 			if nn := g.attentionOf(n); nn != nil {
 				g.replace(n, nn)
@@ -458,6 +468,68 @@ func (g *graph) attentionOf(n *ir.Node) *ir.Node {
 		g.insertBefore(n, nn)
 	}
 	return out
+}
+
+// rotateHalfOf returns x when n is concat(-x[…, h:], x[…, :h]) along the
+// last axis of x (h half of it).
+func rotateHalfOf(n *ir.Node) *ir.Node {
+	a, ok := n.Attr.(*ir.AxisAttr)
+	if n.Op != ir.OpConcat || !ok || len(n.Inputs) != 2 || a.Axis != len(n.Shape)-1 {
+		return nil
+	}
+	neg, lo := n.Inputs[0], n.Inputs[1]
+	if neg.Op != ir.OpNeg {
+		return nil
+	}
+	hi := neg.Inputs[0]
+	ha, ok1 := hi.Attr.(*ir.SliceAttr)
+	la, ok2 := lo.Attr.(*ir.SliceAttr)
+	if hi.Op != ir.OpSlice || lo.Op != ir.OpSlice || !ok1 || !ok2 || hi.Inputs[0] != lo.Inputs[0] {
+		return nil
+	}
+	x := lo.Inputs[0]
+	d, ok := x.Shape[len(x.Shape)-1].Const()
+	if !ok || d%2 != 0 || ha.Axis != len(x.Shape)-1 || la.Axis != ha.Axis || ha.Step != 1 || la.Step != 1 {
+		return nil
+	}
+	hs, _ := ha.Start.Const()
+	ls, _ := la.Start.Const()
+	if !ha.Start.IsConst() || !la.Start.IsConst() || hs != d/2 || ls != 0 ||
+		!hi.Shape[ha.Axis].Equal(ir.N(d/2)) || !lo.Shape[la.Axis].Equal(ir.N(d/2)) {
+		return nil
+	}
+	return x
+}
+
+// ropeTableOf matches x·cos + rotate_half(x)·sin (operands in any order)
+// and returns the fused RoPETable node, or nil.
+func (g *graph) ropeTableOf(n *ir.Node) *ir.Node {
+	for i := range 2 {
+		m1, m2 := n.Inputs[i], n.Inputs[1-i]
+		if m1.Op != ir.OpMul || m2.Op != ir.OpMul {
+			continue
+		}
+		for j := range 2 {
+			rh, sin := m2.Inputs[j], m2.Inputs[1-j]
+			x := rotateHalfOf(rh)
+			if x == nil {
+				continue
+			}
+			for k := range 2 {
+				if m1.Inputs[k] != x {
+					continue
+				}
+				cos := m1.Inputs[1-k]
+				ins := []*ir.Node{x, cos, sin}
+				dt, shape, err := ir.Infer(ir.OpRoPETable, nil, ins, 0, nil)
+				if err != nil || !shape.Equal(n.Shape) {
+					continue
+				}
+				return &ir.Node{Op: ir.OpRoPETable, Inputs: ins, DType: dt, Shape: shape, Name: n.Name}
+			}
+		}
+	}
+	return nil
 }
 
 // cancelPermutes removes pairs of permutes that undo each other.

@@ -483,6 +483,13 @@ func (b *Builder) RoPE(x, positions, invFreq Value, a RoPEAttr) Value {
 	return b.node(OpRoPE, &a, 0, nil, x, positions, invFreq)
 }
 
+// RoPETable is x·cos + rotate_half(x)·sin over the last axis, with cos
+// and sin tables broadcast to x (the Hugging Face formulation, where
+// rotate_half(x) = [-x₂, x₁] for the halves x₁, x₂ of the last axis).
+func (b *Builder) RoPETable(x, cos, sin Value) Value {
+	return b.node(OpRoPETable, nil, 0, nil, x, cos, sin)
+}
+
 // AttentionOptions configures Attention.
 type AttentionOptions struct {
 	Causal  bool

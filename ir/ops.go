@@ -89,7 +89,11 @@ const (
 	OpPad    // Attr *PadAttr
 	OpAssign // sink: copy input 1 into state input 0 after the step
 	OpTopK   // Attr *TopKAttr: the K largest values (or their indices) along the last axis
-	OpMoE    // Attr *MoEAttr; inputs x [T, D], routing weights [T, E], gate/up [E, F, D], down [E, D, F]
+	// OpRoPETable is x·cos + rotate_half(x)·sin over the last axis (D even),
+	// cos and sin broadcast to x: rotary embeddings from precomputed tables,
+	// as Hugging Face writes them. Inputs x, cos, sin.
+	OpRoPETable
+	OpMoE // Attr *MoEAttr; inputs x [T, D], routing weights [T, E], gate/up [E, F, D], down [E, D, F]
 
 	// Internal ops made by the compiler.
 	OpDequantMatMul // MatMul whose weight is block-quantized
@@ -728,6 +732,24 @@ func Infer(op Op, a any, ins []*Node, wantDT tensor.DType, want Shape) (tensor.D
 		return x.DType, s, nil
 	case OpMoE:
 		return inferMoE(a, ins)
+	case OpRoPETable:
+		if err := arity(3, 3); err != nil {
+			return 0, nil, err
+		}
+		x := ins[0]
+		if x.DType != tensor.F32 || len(x.Shape) == 0 {
+			return 0, nil, fmt.Errorf("RoPETable of %v%v, want F32", x.DType, x.Shape)
+		}
+		if d, ok := x.Shape[len(x.Shape)-1].Const(); !ok || d%2 != 0 {
+			return 0, nil, fmt.Errorf("RoPETable over a last axis of %v, want a constant even size", x.Shape[len(x.Shape)-1])
+		}
+		for _, t := range ins[1:] {
+			s, err := Broadcast(x.Shape, t.Shape)
+			if err != nil || !s.Equal(x.Shape) || t.DType != tensor.F32 {
+				return 0, nil, fmt.Errorf("RoPETable table %v%v does not broadcast to %v", t.DType, t.Shape, x.Shape)
+			}
+		}
+		return x.DType, x.Shape.clone(), nil
 	case OpFused:
 		if wantDT == tensor.Invalid || want == nil {
 			return 0, nil, fmt.Errorf("fused needs its result type")

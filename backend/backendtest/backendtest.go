@@ -464,6 +464,14 @@ func OpCases(seed uint64) ([]Case, error) {
 		}, nil, Step{Inputs: in("x", x)})
 	}
 	g.moeCases()
+	{
+		x := g.f32(-2, 2, 2, 3, 7, 8)
+		cos, sin := g.f32(-1, 1, 7, 8), g.f32(-1, 1, 2, 1, 7, 8)
+		g.add("rope-table", 1e-6, func(b *ir.Builder) {
+			b.Output("y", b.RoPETable(b.Input("x", tensor.F32, n1(2), n1(3), seq, n1(8)), b.Input("cos", tensor.F32, seq, n1(8)),
+				b.Input("sin", tensor.F32, n1(2), n1(1), seq, n1(8))))
+		}, nil, Step{Inputs: in("x", x, "cos", cos, "sin", sin)})
+	}
 	g.attentionCases()
 	g.movementCases()
 	if g.err != nil {

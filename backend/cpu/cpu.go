@@ -348,9 +348,11 @@ func supports(n *ir.Node) string {
 		if !scalarType(n.DType) {
 			return "data movement of this dtype"
 		}
-	case ir.OpTopK:
-		if in(0) != tensor.F32 {
-			return "F32 only"
+	case ir.OpTopK, ir.OpRoPETable:
+		for i := range n.Inputs {
+			if in(i) != tensor.F32 {
+				return "F32 only"
+			}
 		}
 	case ir.OpMoE:
 		for i := 2; i < len(n.Inputs); i++ {

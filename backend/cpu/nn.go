@@ -241,3 +241,42 @@ func cacheKV(c backend.Tensor, h, d int) kernels.KV {
 	}
 	return kv
 }
+
+// ropeTableKernel computes x·cos + rotate_half(x)·sin row by row, with
+// the tables' rows found through their broadcast strides.
+func (b *Backend) ropeTableKernel() backend.Kernel {
+	return kernelFunc(func(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+		x, c, s, y := f32(ins[0]), f32(ins[1]), f32(ins[2]), f32(out)
+		shape := out.Shape
+		d := shape[len(shape)-1]
+		if len(y) == 0 || d == 0 {
+			return nil
+		}
+		h := d / 2
+		cs, ss := bstrides(ins[1].Shape, shape), bstrides(ins[2].Shape, shape)
+		rows := len(y) / d
+		outer := shape[:len(shape)-1]
+		b.pool.For(rows, b.rowGrain(rows, d), func(lo, hi int) {
+			for r := lo; r < hi; r++ {
+				co, so, rem := 0, 0, r
+				for k := len(outer) - 1; k >= 0; k-- {
+					i := rem % outer[k]
+					rem /= outer[k]
+					co += i * cs[k]
+					so += i * ss[k]
+				}
+				xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
+				cst, sst := cs[len(shape)-1], ss[len(shape)-1]
+				for i := range d {
+					rot := -xr[(i+h)%d]
+					if i >= h {
+						rot = xr[i-h]
+					}
+					// Separate roundings, as the unfused multiply and add.
+					yr[i] = float32(xr[i]*c[co+i*cst]) + float32(rot*s[so+i*sst])
+				}
+			}
+		})
+		return nil
+	})
+}

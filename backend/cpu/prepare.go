@@ -78,6 +78,8 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		return b.convKernel(n, consts)
 	case ir.OpTopK:
 		return b.topKKernel(n), nil
+	case ir.OpRoPETable:
+		return b.ropeTableKernel(), nil
 	case ir.OpMoE:
 		return b.moeKernel(n, consts)
 	}

@@ -319,6 +319,23 @@ func evalStructured(n *ir.Node, ins []*Value, out *Value, bind map[string]int) e
 		}
 	case ir.OpMoE:
 		moe(n.Attr.(*ir.MoEAttr), ins, out)
+	case ir.OpRoPETable:
+		x := ins[0]
+		c := &Value{Shape: x.Shape, Data: make([]float64, len(x.Data))}
+		sn := &Value{Shape: x.Shape, Data: make([]float64, len(x.Data))}
+		broadcast(c, ins[1:2], func(v []float64) float64 { return v[0] })
+		broadcast(sn, ins[2:3], func(v []float64) float64 { return v[0] })
+		d := x.Shape[len(x.Shape)-1]
+		h := d / 2
+		for i, v := range x.Data {
+			var rot float64
+			if i%d >= h {
+				rot = x.Data[i-h]
+			} else {
+				rot = -x.Data[i+h]
+			}
+			out.Data[i] = v*c.Data[i] + rot*sn.Data[i]
+		}
 	default:
 		return fmt.Errorf("interp: op %v is not implemented", n.Op)
 	}
