@@ -83,6 +83,26 @@ func TestJinja2RealTemplates(t *testing.T) {
 	if len(cases) < 500 {
 		t.Fatalf("only %d cases", len(cases))
 	}
+	resolveTemplateFiles(t, cases)
+	checkJinja2Cases(t, cases)
+}
+
+// TestJinja2MessyConversations renders the real templates on random,
+// messy conversations (testdata/jinja2/messy.py): odd role orders, None
+// and list content, string tool arguments; about 40% raise, and so must we.
+func TestJinja2MessyConversations(t *testing.T) {
+	cases := loadJinja2Cases(t, "testdata/jinja2/messy.json.gz")
+	if len(cases) < 400 {
+		t.Fatalf("only %d cases", len(cases))
+	}
+	resolveTemplateFiles(t, cases)
+	checkJinja2Cases(t, cases)
+}
+
+// resolveTemplateFiles loads each case's template_file (a .jinja file, or
+// a tokenizer_config.json's chat_template).
+func resolveTemplateFiles(t *testing.T, cases []jinja2Case) {
+	t.Helper()
 	srcs := map[string]string{}
 	for i := range cases {
 		c := &cases[i]
@@ -104,7 +124,6 @@ func TestJinja2RealTemplates(t *testing.T) {
 		}
 		c.Template = src
 	}
-	checkJinja2Cases(t, cases)
 }
 
 func checkJinja2Cases(t *testing.T, cases []jinja2Case) {
