@@ -338,7 +338,7 @@ func constView(t *tensor.Tensor, n *ir.Node, off ir.Dim) *tensor.Tensor {
 	return &tensor.Tensor{DType: t.DType, Shape: shape, Data: t.Data[start : start+nb]}
 }
 
-// SlotStats summarises a program's storage for reports.
+// String summarises the program: its backend, steps and buffers.
 func (p *Program) String() string {
 	var arena, fixed, state int
 	for _, s := range p.slots {
