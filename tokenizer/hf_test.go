@@ -345,3 +345,27 @@ func TestTransformersJSMore(t *testing.T) {
 		})
 	}
 }
+
+// TestMetaspaceFirstAfterAddedToken checks, on both encoding paths, that
+// Metaspace's "first" prepend scheme only adds ▁ at the start of the input,
+// not after an added token, also when a normalizer rewrote the text.
+func TestMetaspaceFirstAfterAddedToken(t *testing.T) {
+	tj := `{"added_tokens": [{"id": 0, "content": "<sep>", "special": true}],
+		"normalizer": {"type": "Lowercase"},
+		"pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": true},
+		"model": {"type": "WordLevel", "unk_token": "<unk>", "vocab": {"<sep>": 0, "<unk>": 1, "▁a": 2, "a": 3, "▁b": 4, "b": 5}}}`
+	tk, err := FromJSON([]byte(tj))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		text string
+		want []int32
+	}{{"A<sep>B", []int32{2, 0, 5}}, {"a <sep> b", []int32{2, 1, 0, 4}}, {"<sep>A", []int32{0, 3}}} {
+		ids, _ := tk.Encode(c.text, false)
+		e, _ := tk.EncodeFull(c.text, false)
+		if !eqIDs(ids, c.want) || !eqIDs(e.IDs, c.want) {
+			t.Errorf("%q: Encode %v, EncodeFull %v, want %v", c.text, ids, e.IDs, c.want)
+		}
+	}
+}

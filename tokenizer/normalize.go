@@ -31,7 +31,7 @@ func (u unicodeNorm) normalize(p piece) piece {
 		return p
 	}
 	if p.plain {
-		return piece{text: u.form.String(p.text), added: p.added, plain: true}
+		return piece{text: u.form.String(p.text), base: p.base, added: p.added, plain: true}
 	}
 	rb := newRebuilder(p)
 	var it norm.Iter
@@ -111,7 +111,7 @@ func (r replaceNorm) normalize(p piece) piece {
 		if lit == "" || !strings.Contains(p.text, string(lit)) {
 			return p
 		}
-		return piece{text: strings.ReplaceAll(p.text, string(lit), r.content), added: p.added, plain: true}
+		return piece{text: strings.ReplaceAll(p.text, string(lit), r.content), base: p.base, added: p.added, plain: true}
 	}
 	var rb *rebuilder
 	last := 0
@@ -278,7 +278,7 @@ func (b bertNorm) plainNormalize(p piece) piece {
 			out = utf8.AppendRune(out, d)
 		}
 	}
-	return piece{text: string(out), added: p.added, plain: true}
+	return piece{text: string(out), base: p.base, added: p.added, plain: true}
 }
 
 func isBertControl(r rune) bool {
@@ -325,5 +325,5 @@ func plainLower(p piece) piece {
 		}
 		i += n
 	}
-	return piece{text: string(b), added: p.added, plain: true}
+	return piece{text: string(b), base: p.base, added: p.added, plain: true}
 }

@@ -100,7 +100,9 @@ func (r *rebuilder) emitRune(c rune, sp span) {
 }
 
 func (r *rebuilder) piece() piece {
-	return piece{text: string(r.buf), align: r.align, added: r.src.added, plain: r.src.plain}
+	// A plain piece keeps its start in the input: Metaspace's "first" scheme asks
+	// whether a piece begins the input.
+	return piece{text: string(r.buf), base: r.src.base, align: r.align, added: r.src.added, plain: r.src.plain}
 }
 
 // mapRunes rewrites p one character at a time: f returns the replacement
