@@ -88,12 +88,6 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool, prefix s
 		}
 	}
 	if byteLevel {
-		m.rawIDs = make(map[string]int32, len(vocab))
-		for s, id := range vocab {
-			if raw, ok := byteLevelDecode(s); ok {
-				m.rawIDs[string(raw)] = id
-			}
-		}
 		for b := range 256 {
 			m.byteIDs[b] = -1
 			if id, ok := vocab[string(byteToRune[b])]; ok {
@@ -102,6 +96,24 @@ func newBPE(vocab map[string]int32, merges [][2]string, byteLevel bool, prefix s
 		}
 	}
 	return m, nil
+}
+
+// setIgnoreMerges makes words found whole in the vocabulary skip merging
+// (Llama 3, tiktoken-style vocabularies).
+func (m *bpe) setIgnoreMerges(on bool) {
+	m.ignoreMerges = on
+	if !on || !m.byteLevel || m.rawIDs != nil {
+		return
+	}
+	// Only these models need raw-byte lookups of whole words.
+	m.rawIDs = make(map[string]int32, len(m.ids))
+	for s, id := range m.ids {
+		if raw, ok := byteLevelDecode(s); ok {
+			if _, dup := m.rawIDs[string(raw)]; !dup || id < m.rawIDs[string(raw)] {
+				m.rawIDs[string(raw)] = id
+			}
+		}
+	}
 }
 
 // symbol is a node of the doubly linked list a word is merged in.

@@ -245,7 +245,7 @@ func FromGGUF(v *GGUFVocab) (*Tokenizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tokenizer.ggml.merges: %w", err)
 		}
-		m.ignoreMerges = ignoreMerges
+		m.setIgnoreMerges(ignoreMerges)
 		m.tokens = v.Tokens // every id keeps its token, duplicates included
 		t.model, t.pre, t.dec = m, simplifyPre(pre), byteLevelDec{}
 		addedFor(func(int) bool { return true })

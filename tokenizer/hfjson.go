@@ -417,7 +417,8 @@ func parseModel(m map[string]json.RawMessage, byteLevel bool) (model, error) {
 		if err != nil {
 			return nil, err
 		}
-		b.fuseUnk, b.byteFallback, b.ignoreMerges, b.suffix = fuse, fallback, ignore, suffix
+		b.fuseUnk, b.byteFallback, b.suffix = fuse, fallback, suffix
+		b.setIgnoreMerges(ignore)
 		if unk != "" {
 			if id, ok := vocab[unk]; ok {
 				b.unk = id
