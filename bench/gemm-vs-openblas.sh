@@ -15,14 +15,15 @@
 # use wall time.
 #
 # Debian's OpenBLAS 0.3.21 does not recognise Zen 5 and falls back to its
-# AVX2 kernels; OPENBLAS_CORETYPE=SkylakeX (the default here) selects its
-# AVX-512 ones.
+# AVX2 kernels; OPENBLAS_CORETYPE=SkylakeX selects its AVX-512 ones. The
+# script sets it whatever the environment says (this machine's environment
+# sets OPENBLAS_CORETYPE=Haswell); CORETYPE=... overrides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 threads=${2:-2}
 runs=${3:-10}
-export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
+export OPENBLAS_CORETYPE=${CORETYPE:-SkylakeX}
 export OPENBLAS_NUM_THREADS=$threads
 cpu_rlx=()
 cpu_ob=()
@@ -60,15 +61,15 @@ for r in $(seq "$rounds"); do
 	"$tmp/rlx" bench membw --threads "$threads" --seconds 1 --json | sed "s/^{/{\"round\":$r,\"when\":\"after\",/" >>"$log"
 done
 
-python3 - "$log" "$rounds" "$threads" "${CPUTIME:-0}" <<'PY'
+python3 - "$log" "$rounds" "$threads" "${CPUTIME:-0}" "$OPENBLAS_CORETYPE" <<'PY'
 import json, statistics as st, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-rounds, threads, cputime = int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+rounds, threads, cputime, core = int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1", sys.argv[5]
 def key(r):
     return (r["m"], r["n"], r["k"], r["layout"])
 def med(xs): return st.median(xs) if xs else float("nan")
 clock = "CPU time per thread" if cputime else "wall time"
-print(f"{rounds} interleaved rounds, {threads} threads, OPENBLAS_CORETYPE=SkylakeX; GFLOP/s by {clock} = median over rounds of each round's median")
+print(f"{rounds} interleaved rounds, {threads} threads, OPENBLAS_CORETYPE={core}; GFLOP/s by {clock} = median over rounds of each round's median")
 print()
 print("| shape M×N×K (B layout) | OpenBLAS | rlx | rlx / OpenBLAS | rlx, B pre-packed | pre-packed / OpenBLAS |")
 print("|---|---|---|---|---|---|")
