@@ -98,6 +98,7 @@ func (d *Decoder) Embed() ir.Value {
 
 // Norm is the model's RMSNorm with the weight name (without ".weight").
 func (d *Decoder) Norm(x ir.Value, name string) ir.Value {
+	d.Label(name)
 	w := d.W(name+".weight", d.C.Hidden)
 	if d.C.NormPlusOne {
 		return d.RMSNormPlusOne(x, w, d.C.Eps)
