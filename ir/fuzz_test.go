@@ -88,7 +88,16 @@ func FuzzBuilder(f *testing.F) {
 			case 21:
 				v = b.Split(pick(), ax(), N(1), N(r.IntN(3)))[0]
 			case 22:
-				v, _ = b.LSTMCell(pick(), pick(), pick(), pick(), pick(), pick(), pick())
+				switch r.IntN(4) {
+				case 0:
+					v, _ = b.LSTMCell(pick(), pick(), pick(), pick(), pick(), pick(), pick())
+				case 1:
+					v = b.RoPETable(pick(), pick(), pick())
+				case 2:
+					v = b.MoE(pick(), pick(), pick(), pick(), pick(), Op(r.IntN(int(numOps))))
+				default:
+					v = b.MoEExperts(pick(), pick(), []Value{pick()}, []Value{pick()}, []Value{pick(), pick()}, OpSilu)
+				}
 			default:
 				b.Output(name, pick())
 				continue
