@@ -11,5 +11,5 @@ import (
 func TestHFParity(t *testing.T) { lmtest.HF(t, "testdata/hf", Open) }
 
 func TestGGUFParityF32(t *testing.T) {
-	lmtest.GGUF(t, "testdata/gguf", "gemma2-f32.gguf", Open, 1e-3, 1e-2, 1e-4, 0)
+	lmtest.GGUF(t, "testdata/gguf", "gemma2-f32.gguf", Open, lmtest.F32Tol)
 }
