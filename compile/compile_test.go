@@ -350,7 +350,7 @@ func randomGraph(r *rand.Rand, nodes int) (*ir.Graph, map[string]*tensor.Tensor)
 	for range nodes {
 		a := pick()
 		var v ir.Value
-		switch r.IntN(12) {
+		switch r.IntN(17) {
 		case 0:
 			v = b.Add(a, pick())
 		case 1:
@@ -379,6 +379,26 @@ func randomGraph(r *rand.Rand, nodes int) (*ir.Graph, map[string]*tensor.Tensor)
 			v = b.Max(a, b.Scale(pick(), -0.5))
 		case 10:
 			v = b.RMSNorm(a, ir.Value{}, 1e-5)
+		case 11:
+			// The condition compares the inputs themselves: comparing
+			// computed values would flip on float32 rounding (x - mean(x)
+			// against x), which is ill-conditioned, not wrong.
+			v = b.Where(b.Greater(vals[0], vals[1]), a, b.Softcap(pick(), 1.5))
+		case 12:
+			v = b.LayerNorm(a, ir.Value{}, ir.Value{}, 1e-5)
+		case 13:
+			h := b.Reshape(a, n(1), seq, n(1), n(D))
+			v = b.Reshape(b.Attention(h, b.Reshape(pick(), n(1), seq, n(1), n(D)), h, ir.AttentionOptions{Causal: r.IntN(2) == 0}), seq, n(D))
+		case 14:
+			v = b.Slice(b.Pad(a, []int{0, 0}, []int{0, 2}, ir.PadConstant, 0.5), -1, n(1), n(D+1))
+		case 15:
+			w := make([]float32, D*D*3)
+			for i := range w {
+				w[i] = float32(r.Float64() - 0.5)
+			}
+			h := b.Unsqueeze(b.Transpose(a, 0, 1), 0) // [1, D, seq]
+			c := b.Conv1D(h, b.ConstF32(w, D, D, 3), ir.Value{}, ir.ConvOptions{Pad: []int{1}})
+			v = b.Transpose(b.Squeeze(c, 0), 0, 1)
 		default:
 			v = b.GeluErf(b.Scale(a, 0.7))
 		}
