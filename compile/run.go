@@ -286,11 +286,10 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 	// States are allocated once per session, at their first bound size.
 	for _, st := range p.states {
 		sh := shapes[st.id]
-		if buf, ok := s.states[st]; ok {
+		if _, ok := s.states[st]; ok {
 			if !slices.Equal(s.sshape[st], sh) {
 				return nil, fmt.Errorf("compile: state %q is %v in this session, the binding asks for %v (Reset the session)", st.node.Name, s.sshape[st], sh)
 			}
-			_ = buf
 			continue
 		}
 		nb, err := tensor.Bytes(st.node.DType, sh)

@@ -14,7 +14,7 @@ import (
 // ~16K elements of work, and enough chunks to balance the pool.
 func (b *Backend) rowGrain(rows, cols int) int {
 	g := max(1, 16384/max(cols, 1))
-	return max(g, rows/(4*b.pool.Size())+0)
+	return max(g, rows/(4*b.pool.Size()))
 }
 
 func (b *Backend) softmaxKernel(n *ir.Node) backend.Kernel {
