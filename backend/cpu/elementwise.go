@@ -17,6 +17,10 @@ import (
 // its working set in L1/L2.
 const tile = 512
 
+// serialElems is the output size below which a fused chain runs on the
+// calling goroutine alone.
+const serialElems = 8 * tile
+
 // opKernel maps IR ops to the kernels package's unary (kind 1) and binary
 // (kind 2) functions; arrays, not maps, because the lookup is per launch.
 var (
@@ -133,8 +137,12 @@ func (f *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) er
 	}
 	sc.dst, sc.shape = dst, out.Shape
 	tiles := (total + tile - 1) / tile
-	if tiles == 1 {
-		f.tile(sc, 0, 0, total)
+	if total <= serialElems {
+		// Waking workers costs more than a few microseconds of work.
+		for t := range tiles {
+			lo := t * tile
+			f.tile(sc, 0, lo, min(lo+tile, total))
+		}
 		return nil
 	}
 	f.b.pool.Run(tiles, func(task, w int) {
