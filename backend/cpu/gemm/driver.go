@@ -87,19 +87,23 @@ func (b B) offset(off int) B {
 	return b
 }
 
-// bufPool recycles packing buffers between calls.
-var bufPool sync.Pool
+// Packing buffers are recycled between calls, A panels, B panels and tile
+// scratch in separate pools so that a small buffer of one kind never
+// stands in for a large one of another (which would allocate every call).
+var aBufs, bBufs, tileBufs sync.Pool
 
-func getBuf(n int) *[]float32 {
-	if v, ok := bufPool.Get().(*[]float32); ok && cap(*v) >= n {
-		*v = (*v)[:n]
-		return v
+func getBuf(pool *sync.Pool, n int) *[]float32 {
+	if v, ok := pool.Get().(*[]float32); ok {
+		if cap(*v) >= n {
+			*v = (*v)[:n]
+			return v
+		}
 	}
 	s := make([]float32, n, n+n/4)
 	return &s
 }
 
-func putBuf(b *[]float32) { bufPool.Put(b) }
+func putBuf(pool *sync.Pool, b *[]float32) { pool.Put(b) }
 
 // blocked is the packed, cache-blocked product for one item with B packed
 // per call.
@@ -108,10 +112,10 @@ func blocked(p *parallel.Pool, t *tier, c []float32, ldc int, a []float32, lda i
 	nc := max(nr, ncTarget/nr*nr)
 	nc = min(nc, roundUp(n, nr))
 	mAll := min(m, aRowsMax)
-	bbuf := getBuf(kc * nc)
-	abuf := getBuf(kc * roundUp(mAll, mr))
-	defer putBuf(bbuf)
-	defer putBuf(abuf)
+	bbuf := getBuf(&bBufs, kc*nc)
+	abuf := getBuf(&aBufs, kc*roundUp(mAll, mr))
+	defer putBuf(&bBufs, bbuf)
+	defer putBuf(&aBufs, abuf)
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		strips := (nb + nr - 1) / nr
@@ -161,8 +165,14 @@ func compute(p *parallel.Pool, t *tier, c []float32, ldc int, ap []float32, mb i
 	}
 	per := (strips + chunks - 1) / chunks
 	chunks = (strips + per - 1) / per
-	p.Run(rowBlocks*chunks, func(task, _ int) {
-		var scratch [maxMR * 64]float32
+	// Scratch for tiles that overhang C, one per participant (a local
+	// array would escape through the kernel's func value: an allocation
+	// per task).
+	const tile = maxMR * 64
+	scratchAll := getBuf(&tileBufs, p.Size()*tile)
+	defer putBuf(&tileBufs, scratchAll)
+	p.Run(rowBlocks*chunks, func(task, worker int) {
+		scratch := (*scratchAll)[worker*tile : worker*tile+tile]
 		rb, ch := task/chunks, task%chunks
 		r0, r1 := rb*mc, min(mb, rb*mc+mc)
 		s0, s1 := ch*per, min(strips, ch*per+per)

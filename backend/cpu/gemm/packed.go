@@ -90,8 +90,8 @@ func (pb *PackedB) mul(p *parallel.Pool, c []float32, ldc int, a []float32, lda,
 	mr, nr := t.mr, t.nr
 	n, k := pb.n, pb.k
 	mAll := min(m, aRowsMax)
-	abuf := getBuf(kc * roundUp(mAll, mr))
-	defer putBuf(abuf)
+	abuf := getBuf(&aBufs, kc*roundUp(mAll, mr))
+	defer putBuf(&aBufs, abuf)
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
 		blk := pb.panels[pc*pb.strips*nr : pc*pb.strips*nr+kb*pb.strips*nr]
