@@ -257,3 +257,22 @@ func TestPredictLogitsMatchesSession(t *testing.T) {
 		t.Error("Reset left tokens")
 	}
 }
+
+func TestConcurrentGenerate(t *testing.T) {
+	lm := newLM(t, runtime.Options{MaxSeq: 40})
+	errs := make(chan error, 3)
+	for range 3 {
+		go func() {
+			res, err := lm.Generate(context.Background(), prompt, runtime.GenerateOptions{MaxTokens: 8, IgnoreEOS: true})
+			if err == nil && fmt.Sprint(res.IDs) != fmt.Sprint(greedyRef[:8]) {
+				err = fmt.Errorf("got %v", res.IDs)
+			}
+			errs <- err
+		}()
+	}
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
