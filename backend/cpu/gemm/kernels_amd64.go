@@ -189,6 +189,11 @@ func microAVX2W8R6(k int, a, b, c *float32, ldc int, accumulate int)
 //go:noescape
 func packA8AVX512(dst *float32, src *float32, lda int, kblocks int)
 
+// transpose8AVX2F32 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 8, p < 8·kblocks.
+//
+//go:noescape
+func transpose8AVX2F32(dst *float32, ldd int, src *uint16, lds int, kblocks int)
+
 // transpose16AVX512F32 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 16, p < 16·kblocks.
 //
 //go:noescape
@@ -274,6 +279,11 @@ func gemvAVX2F32M4R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw in
 //go:noescape
 func gemvAVX2F32M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
+// transpose8AVX2F16 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 8, p < 8·kblocks.
+//
+//go:noescape
+func transpose8AVX2F16(dst *float32, ldd int, src *uint16, lds int, kblocks int)
+
 // transpose16AVX512F16 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 16, p < 16·kblocks.
 //
 //go:noescape
@@ -358,6 +368,11 @@ func gemvAVX2F16M4R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw in
 //
 //go:noescape
 func gemvAVX2F16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+
+// transpose8AVX2BF16 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 8, p < 8·kblocks.
+//
+//go:noescape
+func transpose8AVX2BF16(dst *float32, ldd int, src *uint16, lds int, kblocks int)
 
 // transpose16AVX512BF16 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 16, p < 16·kblocks.
 //

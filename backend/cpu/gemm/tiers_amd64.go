@@ -13,7 +13,7 @@ import (
 
 func init() {
 	if cpuinfo.Host.MaxLevel() >= cpuinfo.AVX2 {
-		t := &tier{level: cpuinfo.AVX2, mr: 6, nr: 16, lanes: 8, gemv: gemvAVX2}
+		t := &tier{level: cpuinfo.AVX2, mr: 6, nr: 16, lanes: 8, gemv: gemvAVX2, packNK: packNKAVX2}
 		asmKernels := [...]func(k int, a, b, c *float32, ldc int, accumulate int){
 			nil, microAVX2R1, microAVX2R2, microAVX2R3, microAVX2R4, microAVX2R5, microAVX2R6,
 		}
@@ -91,30 +91,47 @@ var transposers = map[tensor.DType]func(dst *float32, ldd int, src *uint16, lds 
 	tensor.BF16: transpose16AVX512BF16,
 }
 
+var transposers8 = map[tensor.DType]func(dst *float32, ldd int, src *uint16, lds int, kblocks int){
+	tensor.F32:  transpose8AVX2F32,
+	tensor.F16:  transpose8AVX2F16,
+	tensor.BF16: transpose8AVX2BF16,
+}
+
+// packNKAVX2 packs an NK strip with 8×8 register transposes; the ragged
+// edges go through Go.
+func packNKAVX2(dst []float32, b *B, ldb, n0, nw, k0, kb, nr int) {
+	packNKBlocks(dst, b, ldb, n0, nw, k0, kb, nr, 8, transposers8[b.DType])
+}
+
 // packNKAVX512 packs an NK strip with 16×16 register transposes; the
 // ragged edges (a partial group of 16 rows, k%16) go through Go.
 func packNKAVX512(dst []float32, b *B, ldb, n0, nw, k0, kb, nr int) {
+	packNKBlocks(dst, b, ldb, n0, nw, k0, kb, nr, 16, transposers[b.DType])
+}
+
+// packNKBlocks packs full blocks of w rows × w depths with tr, the rest
+// with packNKEdges.
+func packNKBlocks(dst []float32, b *B, ldb, n0, nw, k0, kb, nr, w int, tr func(dst *float32, ldd int, src *uint16, lds int, kblocks int)) {
 	dst = dst[:kb*nr]
-	kfull := kb / 16 * 16
-	tr := transposers[b.DType]
-	groups := nw / 16
-	if kfull == 0 || tr == nil {
+	kfull := kb / w * w
+	groups := nw / w
+	if kfull == 0 || tr == nil || (b.DType == tensor.F16 && !cpuinfo.Host.F16C) {
 		packNKGo(dst, b, ldb, n0, nw, k0, kb, nr)
 		return
 	}
 	for g := range groups {
-		j := n0 + g*16
+		j := n0 + g*w
 		// Bounds: the last element the transposer reads.
-		last := (j+15)*ldb + k0 + kfull - 1
+		last := (j+w-1)*ldb + k0 + kfull - 1
 		if b.DType == tensor.F32 {
 			_ = b.F32[last]
 		} else {
 			_ = b.U16[last]
 		}
-		tr(&dst[g*16], nr, wptr(b, j*ldb+k0), ldb, kfull/16)
+		tr(&dst[g*w], nr, wptr(b, j*ldb+k0), ldb, kfull/w)
 	}
-	if groups*16 < nr || kfull < kb {
-		packNKEdges(dst, b, ldb, n0, nw, k0, kb, nr, groups*16, kfull)
+	if groups*w < nr || kfull < kb {
+		packNKEdges(dst, b, ldb, n0, nw, k0, kb, nr, groups*w, kfull)
 	}
 }
 

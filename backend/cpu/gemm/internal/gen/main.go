@@ -35,6 +35,7 @@ func main() {
 	}
 	packA8()
 	for _, dt := range []string{"F32", "F16", "BF16"} {
+		transpose8(dt)
 		transpose16(dt)
 		for m := 1; m <= 4; m++ {
 			for _, rows := range []int{4, 1} {
@@ -607,6 +608,75 @@ func gemvAVX2(dt string, m, wr int) {
 	}
 	a("SUBQ $%d, R12", wr)
 	a("JNZ %s_rows", name)
+	a("VZEROUPPER")
+	a("RET")
+	asm.WriteString("\n")
+}
+
+// transpose8 is transpose16 for AVX2 (+F16C): 8 rows × 8·kblocks columns
+// into dst rows of 8 floats, ldd floats apart.
+func transpose8(dt string) {
+	name := "transpose8AVX2" + dt
+	eb := elemBytes(dt)
+	d("// %s writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 8, p < 8·kblocks.", name)
+	d("//\n//go:noescape\nfunc %s(dst *float32, ldd int, src *uint16, lds int, kblocks int)\n", name)
+	fmt.Fprintf(&asm, "// func %s(dst *float32, ldd int, src *uint16, lds int, kblocks int)\n", name)
+	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
+	a("MOVQ dst+0(FP), DI")
+	a("MOVQ ldd+8(FP), R8")
+	a("SHLQ $2, R8")
+	a("MOVQ src+16(FP), SI")
+	a("MOVQ lds+24(FP), R9")
+	a("SHLQ $%d, R9", map[int]int{4: 2, 2: 1}[eb])
+	a("MOVQ kblocks+32(FP), CX")
+	a("TESTQ CX, CX")
+	a("JZ %s_done", name)
+	label(name + "_loop")
+	a("MOVQ SI, R10")
+	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
+	for r := range 8 {
+		switch dt {
+		case "F32":
+			a("VMOVUPS (R10), %s", y(r))
+		case "F16":
+			a("VCVTPH2PS (R10), %s", y(r))
+		case "BF16":
+			a("VPMOVZXWD (R10), %s", y(r))
+			a("VPSLLD $16, %s, %s", y(r), y(r))
+		}
+		a("PREFETCHT0 %d(R10)", 8*8*eb)
+		if r < 7 {
+			a("ADDQ R9, R10")
+		}
+	}
+	for i := range 4 {
+		a("VUNPCKLPS %s, %s, %s", y(2*i+1), y(2*i), y(8+2*i))
+		a("VUNPCKHPS %s, %s, %s", y(2*i+1), y(2*i), y(8+2*i+1))
+	}
+	// u[4g+e]: rows 4g..4g+3 at column 4l+e, in 128-bit lane l.
+	for g := range 2 {
+		t0, t1, t2, t3 := 8+4*g, 8+4*g+1, 8+4*g+2, 8+4*g+3
+		a("VSHUFPS $0x44, %s, %s, %s", y(t2), y(t0), y(4*g+0))
+		a("VSHUFPS $0xEE, %s, %s, %s", y(t2), y(t0), y(4*g+1))
+		a("VSHUFPS $0x44, %s, %s, %s", y(t3), y(t1), y(4*g+2))
+		a("VSHUFPS $0xEE, %s, %s, %s", y(t3), y(t1), y(4*g+3))
+	}
+	for e := range 4 {
+		a("VPERM2F128 $0x20, %s, %s, Y8", y(4+e), y(e))
+		a("VPERM2F128 $0x31, %s, %s, Y9", y(4+e), y(e))
+		for l := range 2 {
+			a("MOVQ $%d, R11", 4*l+e)
+			a("IMULQ R8, R11")
+			a("VMOVUPS Y%d, (DI)(R11*1)", 8+l)
+		}
+	}
+	a("ADDQ $%d, SI", 8*eb)
+	a("MOVQ R8, R11")
+	a("SHLQ $3, R11")
+	a("ADDQ R11, DI")
+	a("DECQ CX")
+	a("JNZ %s_loop", name)
+	label(name + "_done")
 	a("VZEROUPPER")
 	a("RET")
 	asm.WriteString("\n")
