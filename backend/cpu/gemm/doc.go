@@ -12,7 +12,8 @@
 //     nr floats), converting 16-bit weights to float32 on the way; for NK
 //     weights this is a transpose, done 16×16 in registers. A is copied into
 //     micro-panels of mr rows, also k-major (an 8×16 register transpose).
-//     Both copies are made once per block and shared by all workers.
+//     (AVX2: 8×8.) Both copies are made once per block and shared by all
+//     workers.
 //  2. The workers take tasks — a block of mc = 128 rows × a run of strips —
 //     and for each strip walk its row micro-panels, calling the micro-kernel.
 //
