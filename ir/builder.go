@@ -499,6 +499,10 @@ type AttentionOptions struct {
 	Mask    Value   // optional additive mask broadcast to [batch, heads, seq, keys]
 	Cache   *KVCache
 	Past    Dim // absolute position of the first query (the cache fill)
+	// PastRows (with a Cache, causal, no Mask) gives every batch row its
+	// own past as an I32 [batch] input, for batches of streams at
+	// different positions; it replaces Past.
+	PastRows Value
 }
 
 // Attention is softmax(Scale·q·kᵀ + mask)·v over [batch, seq, heads,
@@ -518,13 +522,16 @@ func (b *Builder) Attention(q, k, v Value, o AttentionOptions) Value {
 		scale = 1 / math.Sqrt(float64(hd))
 	}
 	at := &AttentionAttr{Causal: o.Causal, Window: o.Window, Softcap: o.Softcap, Scale: scale,
-		Masked: o.Mask.Valid(), Cached: o.Cache != nil, Past: o.Past}
+		Masked: o.Mask.Valid(), Cached: o.Cache != nil, Past: o.Past, PerRow: o.PastRows.Valid()}
 	ins := []Value{q, k, v}
 	if o.Mask.Valid() {
 		ins = append(ins, o.Mask)
 	}
 	if o.Cache != nil {
 		ins = append(ins, o.Cache.K, o.Cache.V)
+	}
+	if o.PastRows.Valid() {
+		ins = append(ins, o.PastRows)
 	}
 	return b.node(OpAttention, at, 0, nil, ins...)
 }

@@ -255,6 +255,10 @@ type AttentionAttr struct {
 	Masked  bool    // an additive mask input follows v, broadcast to [B,Hq,T,S]
 	Cached  bool    // kcache and vcache state inputs follow
 	Past    Dim     // absolute position of the first query
+	// PerRow (cached, causal, unmasked only): an I32 [batch] input follows
+	// the caches giving each row its own past; row b writes its keys at
+	// [past_b, past_b+T) and attends to [0, past_b+T). Past is unused.
+	PerRow bool
 }
 
 // GatherAttr gathers rows of the table along Axis 0.
@@ -377,8 +381,12 @@ func attrString(a any) string {
 		}
 		return strings.Join(parts, "; ")
 	case *AttentionAttr:
+		past := a.Past.String()
+		if a.PerRow {
+			past = "per-row"
+		}
 		return fmt.Sprintf("causal=%v window=%d softcap=%g scale=%g masked=%v cached=%v past=%v",
-			a.Causal, a.Window, a.Softcap, a.Scale, a.Masked, a.Cached, a.Past)
+			a.Causal, a.Window, a.Softcap, a.Scale, a.Masked, a.Cached, past)
 	case *RangeAttr:
 		return fmt.Sprintf("start=%v", a.Start)
 	case *MatMulAttr:
@@ -956,8 +964,21 @@ func inferAttention(a any, ins []*Node) (tensor.DType, Shape, error) {
 	if at.Cached {
 		want += 2
 	}
+	if at.PerRow {
+		want++
+		if !at.Cached || !at.Causal || at.Masked {
+			return 0, nil, fmt.Errorf("per-row attention positions need a cache, causal attention and no mask")
+		}
+	}
 	if len(ins) != want {
 		return 0, nil, fmt.Errorf("attention takes %d inputs here, got %d", want, len(ins))
+	}
+	if at.PerRow {
+		pr := ins[len(ins)-1]
+		ins = ins[:len(ins)-1]
+		if pr.DType != tensor.I32 || len(pr.Shape) != 1 || !pr.Shape[0].Equal(ins[0].Shape[0]) {
+			return 0, nil, fmt.Errorf("attention per-row past %v%v, want I32[%v]", pr.DType, pr.Shape, ins[0].Shape[0])
+		}
 	}
 	q, k, v := ins[0], ins[1], ins[2]
 	for _, x := range []*Node{q, k, v} {

@@ -473,6 +473,7 @@ func OpCases(seed uint64) ([]Case, error) {
 		}, nil, Step{Inputs: in("x", x, "cos", cos, "sin", sin)})
 	}
 	g.attentionCases()
+	g.perRowCases()
 	g.movementCases()
 	if g.err != nil {
 		return nil, g.err
@@ -579,6 +580,28 @@ func (g *gen) attentionCases() {
 						Mask: b.Input("mask", tensor.F32, n1(B), n1(1), n1(1), past.Add(seq))}))
 			}, nil, steps...)
 		}
+	}
+}
+
+// perRowCases run a batch whose rows sit at different positions of their
+// caches (continuous batching).
+func (g *gen) perRowCases() {
+	for _, dt := range []tensor.DType{tensor.F32, tensor.F16} {
+		B, hq, hkv, d, maxSeq := 3, 4, 2, 8, 16
+		var steps []Step
+		for _, st := range []struct {
+			t    int
+			past []int32
+		}{{4, []int32{0, 0, 0}}, {1, []int32{4, 2, 3}}, {2, []int32{5, 3, 9}}} {
+			steps = append(steps, Step{Inputs: in("q", g.f32(-1, 1, B, st.t, hq, d), "k", g.f32(-1, 1, B, st.t, hkv, d),
+				"v", g.f32(-1, 1, B, st.t, hkv, d), "past", tensor.FromI32(st.past, B))})
+		}
+		g.add(fmt.Sprintf("attention/per-row/%v", dt), 1e-4, func(b *ir.Builder) {
+			cache := b.KVCache("l0", dt, n1(B), n1(maxSeq), hkv, d)
+			b.Output("o", b.Attention(b.Input("q", tensor.F32, n1(B), seq, n1(hq), n1(d)),
+				b.Input("k", tensor.F32, n1(B), seq, n1(hkv), n1(d)), b.Input("v", tensor.F32, n1(B), seq, n1(hkv), n1(d)),
+				ir.AttentionOptions{Causal: true, Window: 3, Cache: &cache, PastRows: b.Input("past", tensor.I32, n1(B))}))
+		}, nil, steps...)
 	}
 }
 

@@ -324,7 +324,11 @@ func supports(n *ir.Node) string {
 			return "a sliding window needs causal attention"
 		}
 		if a.Cached {
-			for _, c := range n.Inputs[len(n.Inputs)-2:] {
+			end := len(n.Inputs)
+			if a.PerRow {
+				end--
+			}
+			for _, c := range n.Inputs[end-2 : end] {
 				if c.DType != tensor.F32 && c.DType != tensor.F16 {
 					return "KV caches are F32 or F16"
 				}

@@ -178,6 +178,9 @@ func (b *Backend) attentionKernel(n *ir.Node) backend.Kernel {
 		if B == 0 || T == 0 {
 			return nil
 		}
+		if at.PerRow {
+			return b.attentionPerRow(at, ins, out)
+		}
 		past, err := env.Dim(at.Past)
 		if err != nil {
 			return err
@@ -228,6 +231,55 @@ func (b *Backend) attentionKernel(n *ir.Node) backend.Kernel {
 		}
 		return a.Run(b.pool)
 	})
+}
+
+// attentionPerRow runs cached causal attention row by row, each batch row
+// at its own past (a batch of streams at different positions).
+func (b *Backend) attentionPerRow(at *ir.AttentionAttr, ins []backend.Tensor, out backend.Tensor) error {
+	q, k, v := ins[0], ins[1], ins[2]
+	kc, vc, pr := ins[3], ins[4], i32(ins[5])
+	B, T, Hq, D := q.Shape[0], q.Shape[1], q.Shape[2], q.Shape[3]
+	Hkv, Dv := k.Shape[2], v.Shape[3]
+	maxSeq := kc.Shape[1]
+	qf, kf, vf, of := f32(q), f32(k), f32(v), f32(out)
+	for bi := range B {
+		past := int(pr[bi])
+		if past < 0 || past+T > maxSeq {
+			return fmt.Errorf("row %d: positions [%d, %d) exceed the KV cache of %d", bi, past, past+T, maxSeq)
+		}
+		for i, c := range []backend.Tensor{kc, vc} {
+			row := Hkv * c.Shape[3]
+			src := kf[bi*T*row : (bi+1)*T*row]
+			if i == 1 {
+				src = vf[bi*T*row : (bi+1)*T*row]
+			}
+			dst := (bi*maxSeq + past) * row
+			if c.DType == tensor.F16 {
+				kernels.F32ToF16(u16(c)[dst:dst+T*row], src)
+			} else {
+				copy(f32(c)[dst:dst+T*row], src)
+			}
+		}
+		kv := func(c backend.Tensor, d int) kernels.KV {
+			per := maxSeq * Hkv * d
+			x := kernels.KV{BatchStride: per, HeadStride: d, RowStride: Hkv * d}
+			if c.DType == tensor.F16 {
+				x.F16 = u16(c)[bi*per : (bi+1)*per]
+			} else {
+				x.F32 = f32(c)[bi*per : (bi+1)*per]
+			}
+			return x
+		}
+		a := &kernels.Attention{B: 1, Hq: Hq, Hkv: Hkv, Tq: T, Tk: past + T, D: D, Dv: Dv,
+			Q: qf[bi*T*Hq*D : (bi+1)*T*Hq*D], QBatch: T * Hq * D, QHead: D, QRow: Hq * D,
+			Out: of[bi*T*Hq*Dv : (bi+1)*T*Hq*Dv], OutBatch: T * Hq * Dv, OutHead: Dv, OutRow: Hq * Dv,
+			Scale: float32(at.Scale), Causal: true, Past: past, Window: at.Window, Softcap: float32(at.Softcap),
+			K: kv(kc, D), V: kv(vc, Dv)}
+		if err := a.Run(b.pool); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cacheKV describes a [B, maxSeq, H, D] cache to the attention kernel.

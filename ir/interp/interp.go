@@ -584,18 +584,32 @@ func attention(a *ir.AttentionAttr, ins []*Value, out *Value, bind map[string]in
 	Hkv, Dv := k.Shape[2], v.Shape[3]
 	S := k.Shape[1]
 	keys, vals := k, v
+	end := len(ins)
+	var rows []float64
+	if a.PerRow {
+		rows = ins[end-1].Data
+		end--
+	}
+	pastOf := func(b int) int {
+		if rows != nil {
+			return int(rows[b])
+		}
+		return past
+	}
 	if a.Cached {
-		kc, vc := ins[len(ins)-2], ins[len(ins)-1]
+		kc, vc := ins[end-2], ins[end-1]
 		maxSeq := kc.Shape[1]
-		if past < 0 || past+T > maxSeq {
-			return fmt.Errorf("attention: positions [%d, %d) exceed the cache of %d", past, past+T, maxSeq)
+		for b := range B {
+			if p := pastOf(b); p < 0 || p+T > maxSeq {
+				return fmt.Errorf("attention: row %d positions [%d, %d) exceed the cache of %d", b, p, p+T, maxSeq)
+			}
 		}
 		for i, c := range []*Value{kc, vc} {
 			src := []*Value{k, v}[i]
 			row := Hkv * c.Shape[3]
 			for b := range B {
 				for t := range T {
-					dst := (b*maxSeq + past + t) * row
+					dst := (b*maxSeq + pastOf(b) + t) * row
 					for j := range row {
 						c.Data[dst+j] = Round(c.DType, src.Data[(b*T+t)*row+j])
 					}
@@ -604,6 +618,9 @@ func attention(a *ir.AttentionAttr, ins []*Value, out *Value, bind map[string]in
 		}
 		keys, vals = kc, vc
 		S = past + T
+		for b := range B {
+			S = max(S, pastOf(b)+T)
+		}
 	}
 	kStride := keys.Shape[1] // rows per batch in the key tensor
 	var mask *Value
@@ -614,12 +631,16 @@ func attention(a *ir.AttentionAttr, ins []*Value, out *Value, bind map[string]in
 	group := Hq / Hkv
 	logits := make([]float64, S)
 	for b := range B {
+		Sb := S
+		if rows != nil {
+			Sb = pastOf(b) + T
+		}
 		for h := range Hq {
 			kh := h / group
 			for t := range T {
-				qpos := past + t
+				qpos := pastOf(b) + t
 				mx := math.Inf(-1)
-				for j := range S {
+				for j := range Sb {
 					l := math.Inf(-1)
 					ok := !a.Causal || j <= qpos
 					if a.Window > 0 && qpos-j >= a.Window {
@@ -646,11 +667,11 @@ func attention(a *ir.AttentionAttr, ins []*Value, out *Value, bind map[string]in
 					continue
 				}
 				var sum float64
-				for j := range S {
+				for j := range Sb {
 					logits[j] = math.Exp(logits[j] - mx)
 					sum += logits[j]
 				}
-				for j := range S {
+				for j := range Sb {
 					p := logits[j] / sum
 					if p == 0 {
 						continue
