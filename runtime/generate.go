@@ -144,10 +144,6 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, o GenerateOption
 		return o.OnToken(Token{ID: id, Text: piece})
 	}
 	for {
-		if o.MaxTokens > 0 && len(res.IDs) >= o.MaxTokens {
-			res.Stop = StopLength
-			break
-		}
 		id := smp.Sample(logits, s.tokens)
 		if contains(stops, id) {
 			res.Stop = StopEOS
@@ -178,6 +174,11 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, o GenerateOption
 		if err := emit(id, piece); err != nil {
 			return nil, err
 		}
+		// The last token is not run: nothing would use its logits.
+		if o.MaxTokens > 0 && len(res.IDs) >= o.MaxTokens {
+			res.Stop = StopLength
+			break
+		}
 		if s.Len() >= s.lm.opt.MaxSeq {
 			res.Stop = StopContext
 			break
@@ -205,6 +206,29 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, o GenerateOption
 	}
 	res.Text = text.String()
 	return res, nil
+}
+
+// Continue generates after the whole token sequence ids (a conversation
+// so far, say), reusing the longest prefix of it already in the cache: only
+// the rest is run. The cache keeps the tokens it ran; a later Continue
+// with the conversation extended runs only the new part.
+func (s *Session) Continue(ctx context.Context, ids []int32, o GenerateOptions) (*Result, error) {
+	if len(ids) == 0 {
+		return nil, errors.New("runtime: no tokens")
+	}
+	n := 0
+	for n < len(ids) && n < len(s.tokens) && ids[n] == s.tokens[n] {
+		n++
+	}
+	// At least one token must run to have logits to sample from.
+	n = min(n, len(ids)-1)
+	s.Truncate(n)
+	res, err := s.Generate(ctx, ids[n:], o)
+	if res != nil {
+		res.PromptTokens = len(ids)
+		res.Timings.PromptTokens = len(ids) - n
+	}
+	return res, err
 }
 
 func contains(ids []int32, id int32) bool {

@@ -276,3 +276,46 @@ func TestConcurrentGenerate(t *testing.T) {
 		}
 	}
 }
+
+// Continue reuses the cached prefix: a conversation extended by the reply
+// and a new turn runs only the new tokens and gives what a fresh session
+// gives.
+func TestContinue(t *testing.T) {
+	lm := newLM(t, runtime.Options{MaxSeq: 64, KV: tensor.F32})
+	ctx := context.Background()
+	s, _ := lm.NewSession()
+	defer s.Close()
+	o := runtime.GenerateOptions{MaxTokens: 4, IgnoreEOS: true}
+	first, err := s.Continue(ctx, prompt, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(first.IDs) != fmt.Sprint(greedyRef[:4]) || s.Len() != len(prompt)+3 {
+		t.Fatalf("%v, %d cached", first.IDs, s.Len())
+	}
+	turn := append(append(append([]int32{}, prompt...), first.IDs...), 77, 88, 99)
+	second, err := s.Continue(ctx, turn, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Timings.PromptTokens != 4 || second.PromptTokens != len(turn) {
+		t.Errorf("ran %d of %d prompt tokens, want 4", second.Timings.PromptTokens, second.PromptTokens)
+	}
+	fresh, err := lm.Generate(ctx, turn, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(second.IDs) != fmt.Sprint(fresh.IDs) {
+		t.Errorf("continued %v, fresh %v", second.IDs, fresh.IDs)
+	}
+	// A diverging history truncates the cache to the common prefix.
+	other := append(append([]int32{}, prompt[:5]...), 300, 301)
+	third, err := s.Continue(ctx, other, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := lm.Generate(ctx, other, o)
+	if third.Timings.PromptTokens != 2 || fmt.Sprint(third.IDs) != fmt.Sprint(again.IDs) {
+		t.Errorf("diverged: ran %d, %v vs %v", third.Timings.PromptTokens, third.IDs, again.IDs)
+	}
+}

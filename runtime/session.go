@@ -41,6 +41,16 @@ func (s *Session) Reset() {
 	s.last = nil
 }
 
+// Truncate forgets every token after the first n (n ≤ Len). Nothing is
+// cleared: later tokens overwrite the cache rows, and attention never reads
+// past the tokens in it.
+func (s *Session) Truncate(n int) {
+	if n >= 0 && n < len(s.tokens) {
+		s.tokens = s.tokens[:n]
+		s.last = nil
+	}
+}
+
 // Close frees the cache.
 func (s *Session) Close() { s.s.Close() }
 
