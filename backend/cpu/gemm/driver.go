@@ -109,8 +109,10 @@ func putBuf(pool *sync.Pool, b *[]float32) { pool.Put(b) }
 // per call.
 func blocked(p *parallel.Pool, t *tier, c []float32, ldc int, a []float32, lda int, b *B, ldb, m, n, k int, accumulate bool) {
 	nr, mr := t.nr, t.mr
-	nc := max(nr, ncTarget/nr*nr)
-	nc = min(nc, roundUp(n, nr))
+	// Column blocks of about ncTarget, split evenly (8192 columns: two of
+	// 4128 and 4064, not 4080 + 4080 + a sliver of 32).
+	blocksN := (n + ncTarget - 1) / ncTarget
+	nc := roundUp((n+blocksN-1)/blocksN, nr)
 	mAll := min(m, aRowsMax)
 	bbuf := getBuf(&bBufs, kc*nc)
 	abuf := getBuf(&aBufs, kc*roundUp(mAll, mr))
