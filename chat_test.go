@@ -174,3 +174,45 @@ func TestChatEndToEnd(t *testing.T) {
 		t.Error("Stream yielded nothing")
 	}
 }
+
+// A conversation reuses its cache: the second turn runs only the tokens
+// after the cached prefix and replies as a fresh run of the whole prompt.
+func TestConversation(t *testing.T) {
+	lm, err := rlx.OpenLM(qwen3Folder(t), rlx.WithMaxSeq(256))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lm.Close()
+	ctx := context.Background()
+	c, err := lm.NewConversation("You are terse.")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Send(ctx, "Hi!", rlx.Greedy(), rlx.MaxTokens(5)); err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Send(ctx, "And then?", rlx.Greedy(), rlx.MaxTokens(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Messages) != 5 || c.Messages[4].Role != "assistant" || c.Messages[4].Content != second.Text {
+		t.Fatalf("messages %+v", c.Messages)
+	}
+	if second.Timings.PromptTokens >= second.PromptTokens {
+		t.Errorf("second turn ran all %d prompt tokens", second.PromptTokens)
+	}
+	p, _ := lm.ChatPrompt(c.Messages[:4])
+	ids, _ := lm.Tokenizer().Encode(p, false)
+	fresh, err := lm.GenerateIDs(ctx, ids, rlx.Greedy(), rlx.MaxTokens(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Text != second.Text {
+		t.Errorf("conversation %q, fresh %q", second.Text, fresh.Text)
+	}
+	c.Reset()
+	if len(c.Messages) != 1 {
+		t.Errorf("reset kept %d messages", len(c.Messages))
+	}
+}
