@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -677,4 +679,28 @@ func TestRoPETablePattern(t *testing.T) {
 		t.Error("RoPETable differs from the ops it replaces")
 	}
 	check(t, backendtest.Case{Name: "rope-table", Graph: g, Steps: []backendtest.Step{{Inputs: in}}, Tol: 1e-6}, compile.Options{})
+}
+
+// RLX_DUMP_IR=1 dumps to standard error without any option.
+func TestDumpEnv(t *testing.T) {
+	t.Setenv("RLX_DUMP_IR", "1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stderr
+	os.Stderr = w
+	g := mustBuild(t, func(b *ir.Builder) {
+		b.Output("y", b.Tanh(b.Input("x", tensor.F32, seq)))
+	})
+	_, cerr := compile.Compile(g, cpu.New(cpu.Options{}), nil, compile.Options{})
+	os.Stderr = old
+	w.Close()
+	out, _ := io.ReadAll(r)
+	if cerr != nil {
+		t.Fatal(cerr)
+	}
+	if !strings.Contains(string(out), "== rlx IR after passes") || !strings.Contains(string(out), "Tanh F32[seq]") {
+		t.Fatalf("RLX_DUMP_IR=1 printed %q", out)
+	}
 }
