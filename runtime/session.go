@@ -17,6 +17,11 @@ type Session struct {
 	s      *compile.Session
 	tokens []int32
 	last   []float32
+
+	// Reused between steps: decoding allocates as little as it can.
+	in   map[string]*tensor.Tensor
+	dims map[string]int
+	one  *tensor.Tensor
 }
 
 // NewSession starts an empty session.
@@ -25,7 +30,8 @@ func (lm *LM) NewSession() (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{lm: lm, s: p.NewSession()}, nil
+	return &Session{lm: lm, s: p.NewSession(), in: map[string]*tensor.Tensor{}, dims: map[string]int{},
+		one: tensor.FromI32([]int32{0}, 1, 1)}, nil
 }
 
 // Tokens are the tokens in the cache, in order (shared; do not modify).
@@ -71,7 +77,14 @@ func (s *Session) Append(ctx context.Context, ids []int32) ([]float32, error) {
 	var logits []float32
 	for done := 0; done < len(ids); {
 		n := min(s.lm.opt.PrefillChunk, len(ids)-done)
-		out, err := s.s.Run(ctx, map[string]*tensor.Tensor{"ids": tensor.FromI32(ids[done:done+n], 1, n)}, map[string]int{"past": len(s.tokens)})
+		if n == 1 {
+			s.one.I32()[0] = ids[done]
+			s.in["ids"] = s.one
+		} else {
+			s.in["ids"] = tensor.FromI32(ids[done:done+n], 1, n)
+		}
+		s.dims["past"] = len(s.tokens)
+		out, err := s.s.Run(ctx, s.in, s.dims)
 		if err != nil {
 			return nil, fmt.Errorf("runtime: %w", err)
 		}
