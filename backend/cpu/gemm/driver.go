@@ -62,7 +62,7 @@ func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
 	if pr.packed == nil {
 		b = pr.b.offset(offB)
 	}
-	if pr.m <= gemvMaxM && b.Layout == NK {
+	if b.Layout == NK && (pr.m <= gemvMaxM || (pr.packed == nil && pr.m <= gemvRowsMax)) {
 		gemv(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)
 		return
 	}

@@ -6,20 +6,32 @@ import (
 )
 
 // gemv computes C[0:m, 0:n] (+)= A[0:m, 0:k]·Bᵀ for an NK-layout B and a
-// few rows of A (decode): every weight row is read once, straight from
-// where it is stored, and dotted with all m rows of A. Workers take
-// contiguous ranges of weight rows, so each streams its own part of B.
+// few rows of A (decode): every weight row is read straight from where it
+// is stored and dotted with up to gemvMaxM rows of A at once. Workers take
+// contiguous ranges of weight rows, so each streams its own part of B. For
+// m > gemvMaxM (a small decode batch) the rows of A go in groups over the
+// same range, which is then sized to stay in L2 between the groups: the
+// weights still come from memory once.
 func gemv(p *parallel.Pool, t *tier, c []float32, ldc int, a []float32, lda int, b *B, ldb, m, n, k int, accumulate bool) {
 	// Chunks of at least 64 rows (≥ 64 KiB of f16 weights at K=512) keep the
 	// dispatch cost small next to the streaming; 4 per worker balance
 	// the busy-host case where one core runs slower.
 	grain := max(64, roundUp((n+4*p.Size()-1)/(4*p.Size()), 16))
+	if m > gemvMaxM {
+		eb := 4
+		if b.DType != tensor.F32 {
+			eb = 2
+		}
+		grain = min(grain, max(16, (256<<10)/max(1, k*eb)/16*16))
+	}
 	f := t.gemv
 	if f == nil {
 		f = gemvGo
 	}
 	p.For(n, grain, func(lo, hi int) {
-		f(c, ldc, a, lda, b, ldb, m, lo, hi, k, accumulate)
+		for i := 0; i < m; i += gemvMaxM {
+			f(c[i*ldc:], ldc, a[i*lda:], lda, b, ldb, min(gemvMaxM, m-i), lo, hi, k, accumulate)
+		}
 	})
 }
 

@@ -37,9 +37,14 @@ const (
 	maxNV = 4
 )
 
-// gemvMaxM is the largest M that takes the streaming GEMV path for NK
-// weights instead of packing B.
+// gemvMaxM is the most rows of A a GEMV kernel takes at once.
 const gemvMaxM = 4
+
+// gemvRowsMax is the largest M that takes the GEMV path for NK weights
+// that are not pre-packed, in groups of gemvMaxM rows: below it, packing
+// B (a full pass over the weights, converted to f32) costs more than
+// reading the weights once per group from L2.
+const gemvRowsMax = 16
 
 // goTier is the portable tier: the pure-Go twin of every kernel.
 var goTier = &tier{level: cpuinfo.Generic, mr: 4, nr: 16, lanes: 4}
