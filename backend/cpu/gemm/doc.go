@@ -52,15 +52,16 @@
 //
 // # Decode
 //
-// For M ≤ 16 with NK weights that are not pre-packed nothing is packed: a GEMV kernel streams each
-// weight row as stored (16-bit weights stay 16-bit, converted in registers
-// with VCVTPH2PS or a 16-bit shift for bfloat16), four rows at a time with
-// software prefetch ahead of each, dotted with every row of A; the workers
-// split the weight rows into contiguous runs. Up to 4 rows of A share one
-// pass; more go in groups over an L2-sized run of weight rows (M = 8 and 16
-// with f16 weights: ~100 and ~148 → ~200 GFLOP/s on one core, against
-// packing). AVX2 machines get the same
-// kernel on ymm registers (two rows at a time, F16C for float16).
+// For M ≤ 16 with NK weights (pre-packed ones: M ≤ 4), nothing is packed:
+// a GEMV kernel streams each weight row as stored (16-bit weights stay
+// 16-bit, converted in registers with VCVTPH2PS or a 16-bit shift for
+// bfloat16), four weight rows at a time with software prefetch ahead of
+// each, and dots them with up to four rows of A; the workers split the
+// weight rows into contiguous runs. More rows of A go in groups of four
+// over an L2-sized run of weight rows, so the weights still come from
+// memory once (M = 8 and 16 with f16 weights, one core: ~100 and ~148
+// GFLOP/s when packed per call, ~200 this way). AVX2 machines get the
+// same kernel on ymm registers (two weight rows at a time, F16C for f16).
 //
 // # Pre-packed weights
 //
