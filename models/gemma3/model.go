@@ -45,5 +45,8 @@ func Open(src nn.Source) (*nn.Model, error) {
 		return nil, err
 	}
 	p := nn.NewParams(src.Weights, Names)
+	// Gemma3ForConditionalGeneration checkpoints keep the text model under
+	// model.language_model (transformers ≥ 4.52) or language_model.model.
+	p.AlsoUnder("model.language_model.", "language_model.model.")
 	return &nn.Model{Config: c, Params: p, Graph: func(o nn.GraphOptions) (*ir.Graph, error) { return Graph(c, p, o) }}, nil
 }

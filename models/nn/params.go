@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	"github.com/rlx-go/rlx/tensor"
@@ -29,7 +30,14 @@ type Params struct {
 
 	mu      sync.Mutex
 	derived map[string]*tensor.Tensor
+	// prefixes are other places of the "model." tree (a multimodal
+	// checkpoint keeps its text model under "model.language_model.").
+	prefixes []string
 }
+
+// AlsoUnder makes Find look for "model.X" under each prefix too (for
+// example "model.language_model." or "language_model.model.").
+func (p *Params) AlsoUnder(prefixes ...string) { p.prefixes = append(p.prefixes, prefixes...) }
 
 // NewParams serves m's tensors; names maps Hugging Face names to GGUF ones.
 func NewParams(m *weights.Map, names *weights.Names) *Params {
@@ -47,6 +55,13 @@ func (p *Params) Find(name string) (weights.Tensor, bool) {
 	if p.names != nil {
 		if g, ok := p.names.ToGGUF(name); ok {
 			if t, ok := p.m.Lookup(g); ok {
+				return t, true
+			}
+		}
+	}
+	if rest, ok := strings.CutPrefix(name, "model."); ok {
+		for _, pre := range p.prefixes {
+			if t, ok := p.m.Lookup(pre + rest); ok {
 				return t, true
 			}
 		}
