@@ -49,8 +49,8 @@ func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
 		offA, offB, offC = pr.items[i].A, pr.items[i].B, pr.items[i].C
 	}
 	c := pr.c[offC:]
-	a := pr.a[offA:]
 	if pr.k == 0 {
+		// A and B may be empty (and their offsets past the end).
 		if !pr.accumulate {
 			for r := range pr.m {
 				clear(c[r*pr.ldc : r*pr.ldc+pr.n])
@@ -58,6 +58,7 @@ func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
 		}
 		return
 	}
+	a := pr.a[offA:]
 	b := pr.b
 	if pr.packed == nil {
 		b = pr.b.offset(offB)

@@ -223,6 +223,19 @@ func TestZeroSizes(t *testing.T) {
 	if err := MatMul(nil, Matrix{}, Matrix{}, B{}, 0, 0, 5, false); err != nil {
 		t.Fatal(err)
 	}
+	// K = 0 in a batch with empty A and B and non-zero strides.
+	c = []float32{1, 2, 3, 4, 5, 6}
+	if err := BatchedMatMul(nil, 3, Matrix{Data: c}, 2, Matrix{}, 7, B{Layout: NK}, 9, 1, 2, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range c {
+		if v != 0 {
+			t.Fatalf("batched K=0: C[%d] = %g, want 0", i, v)
+		}
+	}
+	if err := MatMulItems(nil, []Item{{A: 50, B: 60, C: 0}}, Matrix{Data: c}, Matrix{}, B{}, 1, 2, 0, true); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestBadShapes(t *testing.T) {
