@@ -50,7 +50,7 @@ func (c *Conversation) Send(ctx context.Context, text string, opts ...GenerateOp
 	if err != nil {
 		return nil, err
 	}
-	o.Decoder = c.lm.tok.NewStreamDecoder(true)
+	c.lm.textOptions(&o)
 	res, err := c.s.Continue(ctx, ids, o)
 	if err != nil {
 		return nil, err

@@ -307,9 +307,7 @@ func (lm *LM) GenerateIDs(ctx context.Context, ids []int32, opts ...GenerateOpti
 	if err != nil {
 		return nil, err
 	}
-	if lm.tok != nil {
-		o.Decoder = lm.tok.NewStreamDecoder(true)
-	}
+	lm.textOptions(&o)
 	return lm.rt.Generate(ctx, ids, o)
 }
 
@@ -323,8 +321,20 @@ func (lm *LM) Stream(ctx context.Context, prompt string, opts ...GenerateOption)
 	if err != nil {
 		return func(yield func(runtime.Token, error) bool) { yield(runtime.Token{}, err) }
 	}
-	o.Decoder = lm.tok.NewStreamDecoder(true)
+	lm.textOptions(&o)
 	return lm.rt.Stream(ctx, ids, o)
+}
+
+// textOptions decodes text with the tokenizer and keeps sampling to the
+// ids it has.
+func (lm *LM) textOptions(o *runtime.GenerateOptions) {
+	if lm.tok == nil {
+		return
+	}
+	o.Decoder = lm.tok.NewStreamDecoder(true)
+	if n := lm.tok.VocabSize(); n < lm.model.Config.Vocab {
+		o.Vocab = n
+	}
 }
 
 // ChatPrompt renders messages with the model's chat template, ending with

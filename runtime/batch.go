@@ -21,11 +21,11 @@ type batch struct {
 	past  int
 	mask  []float32 // [rows, MaxSeq]: 0 for real tokens, -Inf for pads
 	count []int     // real tokens per row so far
-	all   bool
+	all   bool      // logits of every position (else the last of each row)
 }
 
 func (lm *LM) newBatch(rows int, all bool) (*batch, error) {
-	p, err := lm.program(progKey{all: all, masked: true})
+	p, err := lm.program(progKey{})
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func (lm *LM) newBatch(rows int, all bool) (*batch, error) {
 }
 
 // step runs ids [rows, n] (real[b][t] says which are real) and returns the
-// logits output.
+// logits: [rows·n, vocab] when all, else [rows, vocab].
 func (bt *batch) step(ctx context.Context, ids []int32, real [][]bool, n int) (*tensor.Tensor, error) {
 	S := bt.lm.opt.MaxSeq
 	if bt.past+n > S {
@@ -56,10 +56,21 @@ func (bt *batch) step(ctx context.Context, ids []int32, real [][]bool, n int) (*
 	for b := range bt.rows {
 		copy(m[b*K:(b+1)*K], bt.mask[b*S:b*S+K])
 	}
+	var sel []int32
+	for b := range bt.rows {
+		if bt.all {
+			for t := range n {
+				sel = append(sel, int32(b*n+t))
+			}
+		} else {
+			sel = append(sel, int32(b*n+n-1))
+		}
+	}
 	out, err := bt.s.Run(ctx, map[string]*tensor.Tensor{
 		"ids":       tensor.FromI32(ids, bt.rows, n),
 		"positions": tensor.FromI32(pos, bt.rows, n),
 		"mask":      tensor.FromF32(m, bt.rows, 1, 1, K),
+		"rows":      tensor.FromI32(sel, len(sel)),
 	}, map[string]int{"past": bt.past})
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
@@ -212,6 +223,7 @@ func (lm *LM) GenerateBatch(ctx context.Context, prompts [][]int32, o GenerateOp
 				res[b].Stop, done[b] = StopLength, true
 				continue
 			}
+			limitVocab(f[b*V:(b+1)*V], o.Vocab)
 			id := smp[b].Sample(f[b*V:(b+1)*V], hist[b])
 			if contains(stops, id) {
 				res[b].Stop, done[b] = StopEOS, true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"math"
 	"strings"
 	"time"
 )
@@ -29,6 +30,10 @@ type GenerateOptions struct {
 	StopStrings []string
 	// Decoder, when set, makes text: Token.Text and Result.Text.
 	Decoder TextDecoder
+	// Vocab, when > 0, limits sampling to ids below it: models whose
+	// embedding table is padded past the tokenizer's last id (Qwen's
+	// 151936 rows for 151669 tokens) must not produce the padding.
+	Vocab int
 	// OnToken, when set, receives every new token as it is produced;
 	// returning an error stops generation with that error.
 	OnToken func(Token) error
@@ -144,6 +149,7 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, o GenerateOption
 		return o.OnToken(Token{ID: id, Text: piece})
 	}
 	for {
+		limitVocab(logits, o.Vocab)
 		id := smp.Sample(logits, s.tokens)
 		if contains(stops, id) {
 			res.Stop = StopEOS
@@ -229,6 +235,15 @@ func (s *Session) Continue(ctx context.Context, ids []int32, o GenerateOptions) 
 		res.Timings.PromptTokens = len(ids) - n
 	}
 	return res, err
+}
+
+func limitVocab(logits []float32, n int) {
+	if n > 0 && n < len(logits) {
+		inf := float32(math.Inf(-1))
+		for i := n; i < len(logits); i++ {
+			logits[i] = inf
+		}
+	}
 }
 
 func contains(ids []int32, id int32) bool {

@@ -3,9 +3,10 @@
 // decode, left-padded batches, sampling with penalties and stops, streaming
 // through callbacks and iterators, and full-prompt logits.
 //
-// An LM compiles a model's graphs lazily (one per kind of run: last-position
-// logits, every-position logits, masked batches) for one backend; a Session
-// is one conversation's KV cache.
+// An LM compiles a model once for one backend: the same program decodes,
+// scores every position of a prompt and runs left-padded batches (it takes
+// positions, a key mask and the rows whose logits are wanted as inputs), so
+// its weights are prepared once. A Session is one conversation's KV cache.
 package runtime
 
 import (
@@ -44,11 +45,14 @@ type LM struct {
 
 	mu    sync.Mutex
 	progs map[progKey]*compile.Program
+	zeros []byte // a float32 zero mask row, MaxSeq long
 }
 
-type progKey struct{ all, hidden, masked bool }
+// progKey names a program: the normal one, or the one that also outputs
+// hidden states (for Trace).
+type progKey struct{ hidden bool }
 
-// New prepares model for be. Graphs compile on first use.
+// New compiles model for be.
 func New(model *nn.Model, be backend.Backend, o Options) (*LM, error) {
 	if o.MaxSeq <= 0 {
 		o.MaxSeq = model.Config.MaxPos
@@ -65,8 +69,7 @@ func New(model *nn.Model, be backend.Backend, o Options) (*LM, error) {
 	if o.PrefillChunk <= 0 {
 		o.PrefillChunk = 512
 	}
-	lm := &LM{model: model, be: be, opt: o, progs: map[progKey]*compile.Program{}}
-	// Compile the decode graph now so that a broken checkpoint fails here.
+	lm := &LM{model: model, be: be, opt: o, progs: map[progKey]*compile.Program{}, zeros: make([]byte, 4*o.MaxSeq)}
 	if _, err := lm.program(progKey{}); err != nil {
 		return nil, err
 	}
@@ -95,7 +98,7 @@ func (lm *LM) program(k progKey) (*compile.Program, error) {
 	if p, ok := lm.progs[k]; ok {
 		return p, nil
 	}
-	g, err := lm.model.Graph(nn.GraphOptions{MaxSeq: lm.opt.MaxSeq, KV: lm.opt.KV, AllLogits: k.all, Hidden: k.hidden, Masked: k.masked})
+	g, err := lm.model.Graph(nn.GraphOptions{MaxSeq: lm.opt.MaxSeq, KV: lm.opt.KV, Hidden: k.hidden, Masked: true, Rows: true})
 	if err != nil {
 		return nil, err
 	}
@@ -166,22 +169,22 @@ func (lm *LM) forward(ctx context.Context, ids []int32, hidden bool) (*Trace, er
 	if err := lm.checkIDs(ids); err != nil {
 		return nil, err
 	}
-	p, err := lm.program(progKey{all: true, hidden: hidden})
+	p, err := lm.program(progKey{hidden: hidden})
 	if err != nil {
 		return nil, err
 	}
-	s := p.NewSession()
+	s := lm.session(p)
 	defer s.Close()
 	V := lm.model.Config.Vocab
 	tr := &Trace{logits: &Logits{Rows: len(ids), Vocab: V, Data: make([]float32, 0, len(ids)*V)}}
 	if hidden {
 		tr.Hidden = map[string][]float32{}
 	}
-	for past := 0; past < len(ids); {
-		n := min(lm.opt.PrefillChunk, len(ids)-past)
-		out, err := s.Run(ctx, map[string]*tensor.Tensor{"ids": tensor.FromI32(ids[past:past+n], 1, n)}, map[string]int{"past": past})
+	for done := 0; done < len(ids); {
+		n := min(lm.opt.PrefillChunk, len(ids)-done)
+		out, err := s.step(ctx, ids[done:done+n], true)
 		if err != nil {
-			return nil, fmt.Errorf("runtime: %w", err)
+			return nil, err
 		}
 		tr.logits.Data = append(tr.logits.Data, out["logits"].F32()...)
 		for name, t := range out {
@@ -189,7 +192,7 @@ func (lm *LM) forward(ctx context.Context, ids []int32, hidden bool) (*Trace, er
 				tr.Hidden[name] = append(tr.Hidden[name], t.F32()...)
 			}
 		}
-		past += n
+		done += n
 	}
 	return tr, nil
 }

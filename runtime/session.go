@@ -21,7 +21,8 @@ type Session struct {
 	// Reused between steps: decoding allocates as little as it can.
 	in   map[string]*tensor.Tensor
 	dims map[string]int
-	one  *tensor.Tensor
+	pos  []int32
+	rows []int32
 }
 
 // NewSession starts an empty session.
@@ -30,8 +31,41 @@ func (lm *LM) NewSession() (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{lm: lm, s: p.NewSession(), in: map[string]*tensor.Tensor{}, dims: map[string]int{},
-		one: tensor.FromI32([]int32{0}, 1, 1)}, nil
+	return lm.session(p), nil
+}
+
+func (lm *LM) session(p *compile.Program) *Session {
+	return &Session{lm: lm, s: p.NewSession(), in: map[string]*tensor.Tensor{}, dims: map[string]int{}}
+}
+
+// step runs ids after the cached tokens and returns the program's outputs:
+// logits of the last position, or of every position when all.
+func (s *Session) step(ctx context.Context, ids []int32, all bool) (map[string]*tensor.Tensor, error) {
+	n, past := len(ids), len(s.tokens)
+	s.pos = s.pos[:0]
+	for i := range n {
+		s.pos = append(s.pos, int32(past+i))
+	}
+	s.rows = s.rows[:0]
+	if all {
+		for i := range n {
+			s.rows = append(s.rows, int32(i))
+		}
+	} else {
+		s.rows = append(s.rows, int32(n-1))
+	}
+	K := past + n
+	s.in["ids"] = tensor.FromI32(ids, 1, n)
+	s.in["positions"] = tensor.FromI32(s.pos, 1, n)
+	s.in["mask"] = &tensor.Tensor{DType: tensor.F32, Shape: []int{1, 1, 1, K}, Data: s.lm.zeros[:4*K]}
+	s.in["rows"] = tensor.FromI32(s.rows, len(s.rows))
+	s.dims["past"] = past
+	out, err := s.s.Run(ctx, s.in, s.dims)
+	if err != nil {
+		return nil, fmt.Errorf("runtime: %w", err)
+	}
+	s.tokens = append(s.tokens, ids...)
+	return out, nil
 }
 
 // Tokens are the tokens in the cache, in order (shared; do not modify).
@@ -77,18 +111,10 @@ func (s *Session) Append(ctx context.Context, ids []int32) ([]float32, error) {
 	var logits []float32
 	for done := 0; done < len(ids); {
 		n := min(s.lm.opt.PrefillChunk, len(ids)-done)
-		if n == 1 {
-			s.one.I32()[0] = ids[done]
-			s.in["ids"] = s.one
-		} else {
-			s.in["ids"] = tensor.FromI32(ids[done:done+n], 1, n)
-		}
-		s.dims["past"] = len(s.tokens)
-		out, err := s.s.Run(ctx, s.in, s.dims)
+		out, err := s.step(ctx, ids[done:done+n], false)
 		if err != nil {
-			return nil, fmt.Errorf("runtime: %w", err)
+			return nil, err
 		}
-		s.tokens = append(s.tokens, ids[done:done+n]...)
 		logits = out["logits"].F32()
 		done += n
 	}

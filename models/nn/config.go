@@ -9,7 +9,8 @@
 // (left-padded batches), "positions" I32 [batch, seq] and "mask" F32
 // [batch, 1, 1, past+seq]; the symbol "past" is the number of tokens already
 // in the KV cache. Its output "logits" is [batch, 1, vocab] (the last
-// position) or [batch, seq, vocab] (every position, GraphOptions.AllLogits).
+// position), or [n, vocab] for the positions listed in the input "rows"
+// (GraphOptions.Rows).
 package nn
 
 import (

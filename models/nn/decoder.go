@@ -15,8 +15,12 @@ type GraphOptions struct {
 	MaxSeq int
 	// KV is the cache element type: F16 (the default when zero) or F32.
 	KV tensor.DType
-	// AllLogits outputs logits for every position instead of the last.
-	AllLogits bool
+	// Rows computes logits only for the positions listed in the input
+	// "rows" (I32 [n], indices into the flattened [batch·seq] positions):
+	// the output is [n, vocab]. Decoding asks for the last position,
+	// scoring for all of them, from one compiled program. Without Rows the
+	// output is the last position of every batch row, [batch, 1, vocab].
+	Rows bool
 	// Hidden adds the outputs "hidden.0" (embeddings) … "hidden.L" (each
 	// layer's residual stream) and "final_hidden" (after the final norm).
 	Hidden bool
@@ -35,6 +39,7 @@ type Decoder struct {
 
 	Batch, Seq, Past ir.Dim
 	ids, pos, mask   ir.Value
+	rows             ir.Value
 	inv              map[string]invFreq
 	params           map[string]ir.Value
 }
@@ -60,6 +65,9 @@ func NewDecoder(c *Config, p *Params, o GraphOptions) *Decoder {
 		d.mask = d.Input("mask", tensor.F32, d.Batch, ir.N(1), ir.N(1), d.Past.Add(d.Seq))
 	} else {
 		d.pos = d.Range(d.Past, d.Seq, tensor.I32)
+	}
+	if o.Rows {
+		d.rows = d.Input("rows", tensor.I32, ir.Sym("rows"))
 	}
 	return d
 }
@@ -253,7 +261,9 @@ func (d *Decoder) Head(x ir.Value) (*ir.Graph, error) {
 	if d.O.Hidden {
 		d.Output("final_hidden", x)
 	}
-	if !d.O.AllLogits {
+	if d.O.Rows {
+		x = d.Gather(d.Reshape(x, d.Batch.Mul(d.Seq), ir.N(c.Hidden)), d.rows)
+	} else {
 		x = d.Slice(x, 1, d.Seq.AddN(-1), d.Seq)
 	}
 	head := "lm_head.weight"
