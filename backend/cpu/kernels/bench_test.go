@@ -130,3 +130,46 @@ func BenchmarkLayerNorm(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAttentionPrefill is a Qwen3-0.6B layer's causal attention over a
+// 128-token prompt (16 query heads, 8 kv heads, head dim 128).
+func BenchmarkAttentionPrefill(b *testing.B) {
+	c := attnCase{B: 1, Hq: 16, Hkv: 8, Tq: 128, Tk: 128, D: 128, Causal: true}
+	a, _ := c.build(rng(1))
+	benchLevels(b, func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := a.Run(parallel.Default()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkConvWhisper is Whisper-tiny's first convolution on 10 s of
+// log-mel frames (80 → 384 channels, kernel 3, 1000 frames).
+func BenchmarkConvWhisper(b *testing.B) {
+	c := Conv{B: 1, Cin: 80, Cout: 384, In: []int{1000}, Kernel: []int{3}, PadBefore: []int{1}, PadAfter: []int{1}}
+	in := randSlice(rng(1), 80*1000, 1)
+	w := randSlice(rng(2), 384*80*3, 1)
+	bias := randSlice(rng(3), 384, 1)
+	out := make([]float32, 384*1000)
+	b.SetBytes(2 * 384 * 240 * 1000) // FLOPs, so MB/s reads as MFLOP/s
+	for b.Loop() {
+		if err := c.Run(parallel.Default(), out, in, w, bias); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPermute is the [T, H, D] → [H, T, D] head transpose of a
+// 512-token Qwen3 query (16 heads × 128).
+func BenchmarkPermute(b *testing.B) {
+	shape := []int{512, 16, 128}
+	src := randSlice(rng(1), prod(shape), 1)
+	dst := make([]float32, len(src))
+	b.SetBytes(4 * int64(len(src)))
+	for b.Loop() {
+		Permute(dst, src, shape, []int{1, 0, 2})
+	}
+}
