@@ -141,12 +141,16 @@ func Reduce(op ReduceOp, dst, x []float32, outer, n, inner int) {
 		}
 		return
 	}
+	var acc []float64
+	if op == ReduceSum || op == ReduceMean {
+		acc = make([]float64, inner)
+	}
 	for o := range outer {
 		out := dst[o*inner : (o+1)*inner]
 		base := x[o*n*inner : (o+1)*n*inner]
 		switch op {
 		case ReduceSum, ReduceMean:
-			acc := make([]float64, inner)
+			clear(acc)
 			for k := range n {
 				for i, v := range base[k*inner : (k+1)*inner] {
 					acc[i] += float64(v)

@@ -108,19 +108,16 @@ func logits(out, in []float32, r int, o *SoftmaxOpts) int {
 	if scale == 0 {
 		scale = 1
 	}
+	switch {
+	case scale != 1:
+		BinaryScalar(Mul, out[:n], in[:n], scale)
+	case &out[0] != &in[0]:
+		copy(out[:n], in[:n])
+	}
 	if o.Mask != nil {
 		div := max(o.MaskGroupDiv, 1)
-		mask := o.Mask[(g/div)*o.MaskGroupStride+i*o.MaskRowStride:]
-		mask = mask[:n]
-		for j := range n {
-			out[j] = in[j]*scale + mask[j]
-		}
-	} else if scale != 1 {
-		for j := range n {
-			out[j] = in[j] * scale
-		}
-	} else if &out[0] != &in[0] {
-		copy(out[:n], in[:n])
+		mask := o.Mask[(g/div)*o.MaskGroupStride+i*o.MaskRowStride:][:n]
+		Binary(Add, out[:n], out[:n], mask)
 	}
 	return n
 }
