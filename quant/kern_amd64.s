@@ -2,6 +2,12 @@
 
 #include "textflag.h"
 
+// PFD is how far ahead (bytes) the K-quant row kernels prefetch their
+// weight streams: with the hardware prefetchers alone, Q4_K GEMV ran about
+// 2x slower at K = 1024 on Zen 5 (interleaved A/B runs); for the 32-block
+// kernels, which do less work per byte, software prefetch did not help.
+#define PFD 2048
+
 // AVX-512 VNNI dot products of one repacked weight row with one row of
 // quantized activations (layouts in repack.go and matrix.go). VPDPBUSD
 // multiplies unsigned weight bytes by signed activation bytes and adds
@@ -233,6 +239,9 @@ q4krow:
 	JZ    q4kdone
 
 q4kloop:
+	PREFETCHT0 PFD(SI)
+	PREFETCHT0 PFD+64(SI)
+	PREFETCHT0 PFD(DX)
 	KNIBBLES
 	KDOT
 	K45SCALE
@@ -265,6 +274,10 @@ q5krow:
 	JZ    q5kdone
 
 q5kloop:
+	PREFETCHT0 PFD(SI)
+	PREFETCHT0 PFD+64(SI)
+	PREFETCHT0 PFD(DI)
+	PREFETCHT0 PFD(DX)
 	KNIBBLES
 	KMOVQ  0(DI), K1
 	KMOVQ  8(DI), K2
@@ -306,6 +319,10 @@ q6krow:
 	JZ    q6kdone
 
 q6kloop:
+	PREFETCHT0 PFD(SI)
+	PREFETCHT0 PFD+64(SI)
+	PREFETCHT0 PFD(DI)
+	PREFETCHT0 PFD(DX)
 	KNIBBLES
 	VMOVDQU64  0(DI), Z17
 	VPSLLW     $4, Z17, Z18
