@@ -60,7 +60,7 @@ func ConfigFromGGUF(md *gguf.Metadata) (*nn.Config, error) {
 	c.AttnSoftcap, _ = md.Float64("gemma2.attn_logit_softcapping")
 	c.FinalSoftcap, _ = md.Float64("gemma2.final_logit_softcapping")
 	c.AttnScale = 1 / math.Sqrt(float64(c.HeadDim))
-	if c.Layers == 46 {
+	if c.Layers == 46 && c.Heads > 0 {
 		c.AttnScale = 1 / math.Sqrt(float64(c.Hidden/c.Heads))
 	}
 	w, _ := md.Int("gemma2.attention.sliding_window")

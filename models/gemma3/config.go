@@ -55,7 +55,7 @@ func ConfigFromGGUF(md *gguf.Metadata) (*nn.Config, error) {
 	}
 	c.EmbedScale = nn.SqrtHidden(c)
 	c.AttnScale = 1 / math.Sqrt(float64(c.HeadDim))
-	if c.Layers == 62 {
+	if c.Layers == 62 && c.Heads > 0 {
 		c.AttnScale = 1 / math.Sqrt(float64(c.Hidden/c.Heads))
 	}
 	w, _ := md.Int("gemma3.attention.sliding_window")
