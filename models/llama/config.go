@@ -27,6 +27,12 @@ func ConfigFromHF(data []byte) (*nn.Config, error) {
 	if err := h.Layers(c, 10000, true); err != nil {
 		return nil, err
 	}
+	// Mistral's sliding_window applies to every layer.
+	if h.ModelType == "mistral" && len(h.LayerTypes) == 0 {
+		for l := range c.Window {
+			c.Window[l] = h.Window()
+		}
+	}
 	return c, c.Validate()
 }
 

@@ -52,3 +52,14 @@ func TestOlderConfigsReadAlike(t *testing.T) {
 		t.Errorf("gemma3: %+v", g)
 	}
 }
+
+func TestMistralWindow(t *testing.T) {
+	c, err := llama.ConfigFromHF([]byte(`{"model_type":"mistral","vocab_size":32,"hidden_size":16,"num_hidden_layers":3,
+		"num_attention_heads":2,"num_key_value_heads":1,"intermediate_size":32,"sliding_window":4096,"rope_theta":1000000.0}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.Window) != "[4096 4096 4096]" || c.RoPE[0].Theta != 1e6 || c.HeadDim != 8 {
+		t.Errorf("window %v, rope %+v, head dim %d", c.Window, c.RoPE[0], c.HeadDim)
+	}
+}
