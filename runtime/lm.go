@@ -4,9 +4,10 @@
 // through callbacks and iterators, and full-prompt logits.
 //
 // An LM compiles a model once for one backend: the same program decodes,
-// scores every position of a prompt and runs left-padded batches (it takes
-// positions, a key mask and the rows whose logits are wanted as inputs), so
-// its weights are prepared once. A Session is one conversation's KV cache.
+// scores every position of a prompt and runs batches of prompts of
+// different lengths (every row has its own past and positions, and the rows
+// whose logits are wanted are an input), so its weights are prepared once.
+// A Session is one conversation's KV cache.
 package runtime
 
 import (
@@ -45,7 +46,6 @@ type LM struct {
 
 	mu    sync.Mutex
 	progs map[progKey]*compile.Program
-	zeros []byte // a float32 zero mask row, MaxSeq long
 }
 
 // progKey names a program: the normal one, or the one that also outputs
@@ -69,7 +69,7 @@ func New(model *nn.Model, be backend.Backend, o Options) (*LM, error) {
 	if o.PrefillChunk <= 0 {
 		o.PrefillChunk = 512
 	}
-	lm := &LM{model: model, be: be, opt: o, progs: map[progKey]*compile.Program{}, zeros: make([]byte, 4*o.MaxSeq)}
+	lm := &LM{model: model, be: be, opt: o, progs: map[progKey]*compile.Program{}}
 	if _, err := lm.program(progKey{}); err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (lm *LM) program(k progKey) (*compile.Program, error) {
 	if p, ok := lm.progs[k]; ok {
 		return p, nil
 	}
-	g, err := lm.model.Graph(nn.GraphOptions{MaxSeq: lm.opt.MaxSeq, KV: lm.opt.KV, Hidden: k.hidden, Masked: true, Rows: true})
+	g, err := lm.model.Graph(nn.GraphOptions{MaxSeq: lm.opt.MaxSeq, KV: lm.opt.KV, Hidden: k.hidden, PerRow: true, Rows: true})
 	if err != nil {
 		return nil, err
 	}

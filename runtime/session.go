@@ -20,9 +20,9 @@ type Session struct {
 
 	// Reused between steps: decoding allocates as little as it can.
 	in   map[string]*tensor.Tensor
-	dims map[string]int
 	pos  []int32
 	rows []int32
+	past *tensor.Tensor
 }
 
 // NewSession starts an empty session.
@@ -35,7 +35,7 @@ func (lm *LM) NewSession() (*Session, error) {
 }
 
 func (lm *LM) session(p *compile.Program) *Session {
-	return &Session{lm: lm, s: p.NewSession(), in: map[string]*tensor.Tensor{}, dims: map[string]int{}}
+	return &Session{lm: lm, s: p.NewSession(), in: map[string]*tensor.Tensor{}, past: tensor.FromI32([]int32{0}, 1)}
 }
 
 // step runs ids after the cached tokens and returns the program's outputs:
@@ -54,13 +54,12 @@ func (s *Session) step(ctx context.Context, ids []int32, all bool) (map[string]*
 	} else {
 		s.rows = append(s.rows, int32(n-1))
 	}
-	K := past + n
+	s.past.I32()[0] = int32(past)
 	s.in["ids"] = tensor.FromI32(ids, 1, n)
 	s.in["positions"] = tensor.FromI32(s.pos, 1, n)
-	s.in["mask"] = &tensor.Tensor{DType: tensor.F32, Shape: []int{1, 1, 1, K}, Data: s.lm.zeros[:4*K]}
+	s.in["past"] = s.past
 	s.in["rows"] = tensor.FromI32(s.rows, len(s.rows))
-	s.dims["past"] = past
-	out, err := s.s.Run(ctx, s.in, s.dims)
+	out, err := s.s.Run(ctx, s.in, nil)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}

@@ -5,10 +5,10 @@
 // positions and a KV cache, gated MLPs, routed experts, the logit head) that
 // the family packages compose into their graphs.
 //
-// A graph built here has the inputs "ids" I32 [batch, seq] and, when masked
-// (left-padded batches), "positions" I32 [batch, seq] and "mask" F32
-// [batch, 1, 1, past+seq]; the symbol "past" is the number of tokens already
-// in the KV cache. Its output "logits" is [batch, 1, vocab] (the last
+// A graph built here has the input "ids" I32 [batch, seq] and either the
+// symbol "past" (the tokens already in the KV cache, shared by all rows) or,
+// per row (GraphOptions.PerRow), the inputs "past" I32 [batch] and
+// "positions" I32 [batch, seq]. Its output "logits" is [batch, 1, vocab] (the last
 // position), or [n, vocab] for the positions listed in the input "rows"
 // (GraphOptions.Rows).
 package nn

@@ -24,9 +24,13 @@ type GraphOptions struct {
 	// Hidden adds the outputs "hidden.0" (embeddings) … "hidden.L" (each
 	// layer's residual stream) and "final_hidden" (after the final norm).
 	Hidden bool
-	// Masked takes per-row positions and an additive key mask as inputs,
-	// for left-padded batches.
-	Masked bool
+	// PerRow gives every batch row its own past (input "past", I32
+	// [batch]: the tokens already in that row's cache) and positions
+	// (input "positions", I32 [batch, seq]). Rows may then hold prompts of
+	// different lengths (right-padded: pads after a row's tokens are never
+	// attended and are overwritten as it goes on) or streams at different
+	// points. Without it, all rows share the symbol "past".
+	PerRow bool
 }
 
 // Decoder builds one graph of a decoder-only model. Family packages call
@@ -38,8 +42,8 @@ type Decoder struct {
 	O GraphOptions
 
 	Batch, Seq, Past ir.Dim
-	ids, pos, mask   ir.Value
-	rows             ir.Value
+	ids, pos, rows   ir.Value
+	pastRows         ir.Value
 	inv              map[string]invFreq
 	params           map[string]ir.Value
 }
@@ -60,9 +64,10 @@ func NewDecoder(c *Config, p *Params, o GraphOptions) *Decoder {
 		d.Fail(fmt.Errorf("%s: the KV cache needs a positive length, got %d", c.Family, o.MaxSeq))
 	}
 	d.ids = d.Input("ids", tensor.I32, d.Batch, d.Seq)
-	if o.Masked {
+	if o.PerRow {
 		d.pos = d.Input("positions", tensor.I32, d.Batch, d.Seq)
-		d.mask = d.Input("mask", tensor.F32, d.Batch, ir.N(1), ir.N(1), d.Past.Add(d.Seq))
+		d.pastRows = d.Input("past", tensor.I32, d.Batch)
+		d.Past = ir.N(0) // unused: every row has its own
 	} else {
 		d.pos = d.Range(d.Past, d.Seq, tensor.I32)
 	}
@@ -183,7 +188,7 @@ func (d *Decoder) Attention(l int, x ir.Value) ir.Value {
 	cache := d.KVCache(fmt.Sprintf("layer%d", l), d.O.KV, d.Batch, ir.N(d.O.MaxSeq), c.KVHeads, c.HeadDim)
 	a := d.Builder.Attention(q, k, v, ir.AttentionOptions{
 		Causal: true, Window: c.Window[l], Softcap: c.AttnSoftcap, Scale: c.AttnScale,
-		Mask: d.mask, Cache: &cache, Past: d.Past,
+		Cache: &cache, Past: d.Past, PastRows: d.pastRows,
 	})
 	a = d.Reshape(a, d.Batch, d.Seq, ir.N(c.Heads*c.HeadDim))
 	return d.Linear(a, d.W(p+"o_proj.weight", c.Hidden, c.Heads*c.HeadDim), ir.Value{})
