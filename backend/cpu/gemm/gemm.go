@@ -19,6 +19,7 @@ const (
 	NK
 )
 
+// String names the layout as the constants do.
 func (l Layout) String() string {
 	switch l {
 	case KN:

@@ -85,6 +85,8 @@ type taskPanic struct {
 	stack []byte
 }
 
+// Error makes the re-raised panic print the worker's stack, which the
+// caller's own trace would not show.
 func (p *taskPanic) Error() string {
 	return fmt.Sprintf("parallel: task panicked: %v\n\nworker stack:\n%s", p.value, p.stack)
 }
