@@ -6,7 +6,10 @@
 // goroutine. Kernels are short (microseconds for a decode-step GEMV), so the
 // cost of waking workers matters: after a call, workers spin for a short
 // while (Go scheduler yields, not a hot loop) watching for the next call, and
-// only then park on a channel. Dispatching a call allocates nothing.
+// only then park on a channel. Dispatching a call allocates nothing and, on
+// the 2-core development machine, costs 0.35–0.9 µs from call to return
+// with every participant having run (BenchmarkDispatch, size 2; a goroutine
+// per chunk plus a WaitGroup measured 0.6–4.5 µs at the same times).
 //
 // One call runs on a pool at a time. A call made while the pool is busy —
 // from another goroutine, or from inside one of the pool's own tasks (a
