@@ -319,3 +319,24 @@ func TestContinue(t *testing.T) {
 		t.Errorf("diverged: ran %d, %v vs %v", third.Timings.PromptTokens, third.IDs, again.IDs)
 	}
 }
+
+// Rows of a batch fill their contexts independently, each stopping where
+// it would alone.
+func TestBatchContextFull(t *testing.T) {
+	lm := newLM(t, runtime.Options{MaxSeq: 16, KV: tensor.F32})
+	ctx := context.Background()
+	prompts := [][]int32{prompt, prompt[3:8]}
+	res, err := lm.GenerateBatch(ctx, prompts, runtime.GenerateOptions{IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b, p := range prompts {
+		alone, err := lm.Generate(ctx, p, runtime.GenerateOptions{IgnoreEOS: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(res[b].IDs) != fmt.Sprint(alone.IDs) || res[b].Stop != runtime.StopContext || len(res[b].IDs) != 16-len(p)+1 {
+			t.Errorf("row %d: batch %v (%s), alone %v", b, res[b].IDs, res[b].Stop, alone.IDs)
+		}
+	}
+}
