@@ -36,10 +36,10 @@ func newBar(w io.Writer, label string) *Bar {
 	return &Bar{w: w, label: label, start: time.Now(), width: 30}
 }
 
-// IsTerminal reports whether w is a character device (a terminal), not a
-// pipe or a regular file.
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+// IsTerminal reports whether v (an *os.File: stdin, stdout, stderr) is a
+// character device (a terminal), not a pipe or a regular file.
+func IsTerminal(v any) bool {
+	f, ok := v.(*os.File)
 	if !ok {
 		return false
 	}
