@@ -7,8 +7,11 @@ llama.cpp loads it without a vocabulary and is fed token ids directly.
 
 Weights are Gaussian: projections N(0, gain/sqrt(fan_in)) so every sublayer adds
 a term of the same size as the residual stream (attention and MLP matter for
-every logit), embeddings N(0, --embed-scale), norm weights 1 + N(0, 0.1) (Gemma
-files store 1+w, as the converter does), biases N(0, 0.1).
+every logit), embeddings N(0, embed_scale), norm weights 1 + N(0, 0.1) (Gemma
+files store 1+w, as the converter does; Gemma 2/3 post-norms 2 + N(0, 0.1)),
+biases N(0, 0.1). gain, embed_scale and the rest are set per architecture in
+ARCHS (the values make greedy steps with clear margins that do not collapse
+into one repeated token); command-line flags override them.
 
 Shapes are given per architecture in ARCHS; --hidden etc. override them (the
 quantized fixtures use hidden 256 because K-quant rows are multiples of 256).
