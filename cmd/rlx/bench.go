@@ -78,7 +78,9 @@ of the timed runs (after two warm-ups), with the slowest and fastest run as the
 spread. B is a [K,N] matrix (--layout kn) or an [N,K] weight (--layout nk, the
 nn.Linear layout; required for f16/bf16). --packed packs B once before timing,
 as a model does with its weights at load. For M ≤ 4 with nk weights the GEMV
-path runs, and the rate at which the weights were read is printed too.`,
+path runs, and the rate at which the weights were read is printed too; those
+calls cycle through copies of the weights (≥ 256 MiB in all) so that each one
+reads them from memory, as a decode step does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if m <= 0 || n <= 0 || k <= 0 {
@@ -149,26 +151,46 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 		return v
 	}
 	a, c := rnd(m*k), make([]float32, m*n)
-	b := gemm.B{Layout: lay, DType: dt}
-	if dt == tensor.F32 {
-		b.F32 = rnd(k * n)
-	} else {
-		b.U16 = make([]uint16, k*n)
-		for i := range b.U16 {
-			if dt == tensor.F16 {
-				b.U16[i] = tensor.F32ToF16(r.Float32() - 0.5)
-			} else {
-				b.U16[i] = tensor.F32ToBF16(r.Float32() - 0.5)
+	// GEMV shapes stream their weights: a decode step touches each layer's
+	// weights once, so the benchmark cycles through enough copies (≥ 256
+	// MiB in all, 8× the L3) that every call reads from memory, not from
+	// the cache the previous call warmed.
+	copies := 1
+	if m <= 16 && lay == gemm.NK {
+		bytes := k * n * 4
+		if dt != tensor.F32 {
+			bytes /= 2
+		}
+		copies = min(64, max(1, (256<<20+bytes-1)/max(bytes, 1)))
+	}
+	calls := make([]func() error, copies)
+	for i := range calls {
+		b := gemm.B{Layout: lay, DType: dt}
+		if dt == tensor.F32 {
+			b.F32 = rnd(k * n)
+		} else {
+			b.U16 = make([]uint16, k*n)
+			for i := range b.U16 {
+				if dt == tensor.F16 {
+					b.U16[i] = tensor.F32ToF16(r.Float32() - 0.5)
+				} else {
+					b.U16[i] = tensor.F32ToBF16(r.Float32() - 0.5)
+				}
 			}
 		}
-	}
-	call := func() error { return gemm.MatMul(p, gemm.Matrix{Data: c}, gemm.Matrix{Data: a}, b, m, n, k, false) }
-	if packed {
-		pb, err := gemm.Pack(p, b, n, k)
-		if err != nil {
-			return nil, err
+		calls[i] = func() error { return gemm.MatMul(p, gemm.Matrix{Data: c}, gemm.Matrix{Data: a}, b, m, n, k, false) }
+		if packed {
+			pb, err := gemm.Pack(p, b, n, k)
+			if err != nil {
+				return nil, err
+			}
+			calls[i] = func() error { return pb.MatMul(p, gemm.Matrix{Data: c}, gemm.Matrix{Data: a}, m, false) }
 		}
-		call = func() error { return pb.MatMul(p, gemm.Matrix{Data: c}, gemm.Matrix{Data: a}, m, false) }
+	}
+	next := 0
+	call := func() error {
+		next = (next + 1) % len(calls)
+		return calls[next]()
 	}
 	for range 2 {
 		if err := call(); err != nil {
