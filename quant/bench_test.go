@@ -118,3 +118,11 @@ func BenchmarkGEMVOps(b *testing.B) {
 		b.Run(dt.String(), func(b *testing.B) { benchMatMul(b, dt, 1, 4096, 14336, 0) })
 	}
 }
+
+// BenchmarkGEMMOps mirrors test-backend-ops' prefill case for the same
+// matrix (n = 512 activation rows).
+func BenchmarkGEMMOps(b *testing.B) {
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q8_0, tensor.Q6_K, tensor.Q4_0} {
+		b.Run(dt.String(), func(b *testing.B) { benchMatMul(b, dt, 512, 4096, 14336, 0) })
+	}
+}
