@@ -18,7 +18,7 @@ import (
 // stFolder builds a sentence-transformers folder around the MiniLM-shaped
 // HF BERT fixture (runtime/embed/testdata/hf-bert), with a WordPiece
 // tokenizer.json over its 512 ids, mean pooling and a Normalize module.
-func stFolder(t *testing.T, maxSeq int, extra map[string]string) string {
+func stFolder(t testing.TB, maxSeq int, extra map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("runtime", "embed", "testdata", "hf-bert")
@@ -67,7 +67,7 @@ func stFolder(t *testing.T, maxSeq int, extra map[string]string) string {
 	return dir
 }
 
-func write(t *testing.T, path, body string) {
+func write(t testing.TB, path, body string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
