@@ -28,6 +28,10 @@ var benchShapes = []struct {
 	{4, 3072, 1024, NK, tensor.F32},
 }
 
+// BenchmarkMatMul times each shape with one set of operands, so the GEMV
+// shapes' weights are partly L3-resident between calls: their GB/s is an
+// upper bound. `rlx bench gemm` cycles through weight copies for the
+// memory-bound figure.
 func BenchmarkMatMul(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	p := parallel.Default()
