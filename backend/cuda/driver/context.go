@@ -50,6 +50,12 @@ func (c *Context) Do(f func() error) error {
 }
 
 // do makes one call with c current and checks its result.
+//
+// Pointer arguments are converted with uintptr(unsafe.Pointer(p)) in the
+// call expression, so uintptrescapes moves their targets to the heap: a
+// goroutine stack that grows before the C call cannot leave them stale.
+//
+//go:uintptrescapes
 func (c *Context) do(name string, args ...uintptr) error {
 	return c.Do(func() error { return check(name, call(name, args...)) })
 }

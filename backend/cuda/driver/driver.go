@@ -72,6 +72,11 @@ func Init() error {
 	return initErr
 }
 
+// Pointer arguments are converted with uintptr(unsafe.Pointer(p)) in the
+// call expression, so uintptrescapes moves their targets to the heap: a
+// goroutine stack that grows before the C call cannot leave them stale.
+//
+//go:uintptrescapes
 func call(name string, args ...uintptr) uintptr {
 	return dl.Call(fns[name], args...)
 }

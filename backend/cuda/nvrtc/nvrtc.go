@@ -86,6 +86,11 @@ func Load() error {
 // Path returns the library Load opened.
 func Path() string { return libPath }
 
+// Pointer arguments are converted with uintptr(unsafe.Pointer(p)) in the
+// call expression, so uintptrescapes moves their targets to the heap: a
+// goroutine stack that grows before the C call cannot leave them stale.
+//
+//go:uintptrescapes
 func call(name string, args ...uintptr) uintptr { return dl.Call(fns[name], args...) }
 
 // check turns an nvrtcResult into an error naming the call.

@@ -1,0 +1,132 @@
+package cublaslt
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// attribute enums of cublasLt.h.
+const (
+	descTransA          = 3 // CUBLASLT_MATMUL_DESC_TRANSA
+	descTransB          = 4 // CUBLASLT_MATMUL_DESC_TRANSB
+	layoutBatchCount    = 5 // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT
+	layoutBatchStride   = 6 // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET
+	prefMaxWorkspace    = 1 // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
+	opN, opT            = 0, 1
+	heuristicResultSize = 96 // sizeof(cublasLtMatmulHeuristicResult_t)
+)
+
+// plan is the descriptors and chosen algorithm of one GEMM shape.
+type plan struct {
+	desc, la, lb, lc uintptr
+	algo             [8]uint64 // cublasLtMatmulAlgo_t
+}
+
+func (p *plan) destroy() {
+	for _, l := range []uintptr{p.la, p.lb, p.lc} {
+		if l != 0 {
+			call("cublasLtMatrixLayoutDestroy", l)
+		}
+	}
+	if p.desc != 0 {
+		call("cublasLtMatmulDescDestroy", p.desc)
+	}
+}
+
+// plan returns the cached plan for g, building it on first use. It runs
+// with the context current.
+func (hd *Handle) plan(g GEMM) (*plan, error) {
+	hd.mu.Lock()
+	defer hd.mu.Unlock()
+	if hd.plans == nil {
+		return nil, fmt.Errorf("cublaslt: handle is closed")
+	}
+	if p, ok := hd.plans[g]; ok {
+		return p, nil
+	}
+	p := &plan{}
+	if err := p.build(g, hd); err != nil {
+		p.destroy()
+		return nil, fmt.Errorf("%w (GEMM M=%d N=%d K=%d batch=%d %v→%v)", err, g.M, g.N, g.K, g.Batch, g.In, g.Out)
+	}
+	hd.plans[g] = p
+	return p, nil
+}
+
+func (p *plan) build(g GEMM, hd *Handle) error {
+	const scaleF32 = 0 // CUDA_R_32F: alpha and beta are float
+	if err := check("cublasLtMatmulDescCreate", call("cublasLtMatmulDescCreate",
+		uintptr(unsafe.Pointer(&p.desc)), uintptr(g.Compute), scaleF32)); err != nil {
+		return err
+	}
+	ta, tb := int32(opT), int32(opN)
+	if err := setAttr("cublasLtMatmulDescSetAttribute", p.desc, descTransA, unsafe.Pointer(&ta), 4); err != nil {
+		return err
+	}
+	if err := setAttr("cublasLtMatmulDescSetAttribute", p.desc, descTransB, unsafe.Pointer(&tb), 4); err != nil {
+		return err
+	}
+	m, n, k := uint64(g.M), uint64(g.N), uint64(g.K)
+	// cuBLASLt's A is our B read column-major: [K, N], ld K.
+	strideB := int64(g.N * g.K)
+	if g.SharedB {
+		strideB = 0
+	}
+	var err error
+	if p.la, err = layout(g.In, k, n, int64(k), g.Batch, strideB); err != nil {
+		return err
+	}
+	if p.lb, err = layout(g.In, k, m, int64(k), g.Batch, int64(g.M*g.K)); err != nil {
+		return err
+	}
+	if p.lc, err = layout(g.Out, n, m, int64(n), g.Batch, int64(g.M*g.N)); err != nil {
+		return err
+	}
+	var pref uintptr
+	if err := check("cublasLtMatmulPreferenceCreate", call("cublasLtMatmulPreferenceCreate", uintptr(unsafe.Pointer(&pref)))); err != nil {
+		return err
+	}
+	defer call("cublasLtMatmulPreferenceDestroy", pref)
+	ws := uint64(hd.wsSize)
+	if err := setAttr("cublasLtMatmulPreferenceSetAttribute", pref, prefMaxWorkspace, unsafe.Pointer(&ws), 8); err != nil {
+		return err
+	}
+	var res [heuristicResultSize / 8]uint64
+	var found int32
+	if err := check("cublasLtMatmulAlgoGetHeuristic", call("cublasLtMatmulAlgoGetHeuristic",
+		hd.h, p.desc, p.la, p.lb, p.lc, p.lc, pref, 1,
+		uintptr(unsafe.Pointer(&res[0])), uintptr(unsafe.Pointer(&found)))); err != nil {
+		return err
+	}
+	if found < 1 {
+		return fmt.Errorf("cublaslt: no algorithm for this GEMM")
+	}
+	copy(p.algo[:], res[:8])
+	return nil
+}
+
+func setAttr(fn string, obj uintptr, attr int, v unsafe.Pointer, size int) error {
+	return check(fn, call(fn, obj, uintptr(attr), uintptr(v), uintptr(size)))
+}
+
+// layout makes a column-major layout of rows×cols with leading dimension
+// ld, batched with the given stride (elements) when batch > 1.
+func layout(t DType, rows, cols uint64, ld int64, batch int, stride int64) (uintptr, error) {
+	var l uintptr
+	if err := check("cublasLtMatrixLayoutCreate", call("cublasLtMatrixLayoutCreate",
+		uintptr(unsafe.Pointer(&l)), uintptr(t), uintptr(rows), uintptr(cols), uintptr(ld))); err != nil {
+		return 0, err
+	}
+	if batch > 1 {
+		b := int32(batch)
+		if err := setAttr("cublasLtMatrixLayoutSetAttribute", l, layoutBatchCount, unsafe.Pointer(&b), 4); err != nil {
+			call("cublasLtMatrixLayoutDestroy", l)
+			return 0, err
+		}
+		if err := setAttr("cublasLtMatrixLayoutSetAttribute", l, layoutBatchStride, unsafe.Pointer(&stride), 8); err != nil {
+			call("cublasLtMatrixLayoutDestroy", l)
+			return 0, err
+		}
+	}
+	return l, nil
+}
