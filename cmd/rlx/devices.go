@@ -32,6 +32,7 @@ func init() {
 				Level:    cpuinfo.Active.String(),
 				Features: cpuinfo.Host.Names(),
 			}}
+			reps = append(reps, cudaReports()...)
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
