@@ -271,3 +271,51 @@ func TestEmbedderErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedderGGUFTokenizer opens the NomicBERT GGUF (WordPiece vocabulary
+// in llama.cpp's layout) by path, tokenizes the texts llama.cpp was given
+// and checks the ids and the embedding.
+func TestEmbedderGGUFTokenizer(t *testing.T) {
+	dir := filepath.Join("runtime", "embed", "testdata", "gguf-nomic_bert")
+	var ref struct {
+		Rows []struct {
+			IDs   []int32   `json:"ids"`
+			Text  string    `json:"text"`
+			Llama []float32 `json:"llama_cpp_mean"`
+		} `json:"rows"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	e, err := rlx.OpenEmbedder(filepath.Join(dir, "nomic-bert-f32.gguf"), rlx.WithNormalize(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if e.Family() != "nomic_bert" || e.Pooling() != "mean" {
+		t.Fatalf("family %s pooling %s", e.Family(), e.Pooling())
+	}
+	for _, r := range ref.Rows {
+		in, err := e.Tokenize([]string{r.Text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(in[0].IDs) != fmt.Sprint(r.IDs) {
+			t.Fatalf("%q: ids %v, want %v", r.Text, in[0].IDs, r.IDs)
+		}
+		v, err := e.Embed(context.Background(), []string{r.Text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append([]float32(nil), r.Llama...)
+		n := norm(want)
+		for i := range want {
+			want[i] = float32(float64(want[i]) / n)
+		}
+		closeTo(t, "vs llama.cpp", v[0], want, 1e-4)
+	}
+}

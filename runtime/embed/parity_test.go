@@ -256,3 +256,56 @@ func TestBertGGUF(t *testing.T) {
 		maxDiff(t, "gguf mean+L2", got[i], w64, 1e-4)
 	}
 }
+
+// TestNomicBertGGUF runs the NomicBERT fixture converted to GGUF (see
+// testdata/gguf-nomic_bert/make.py) against llama.cpp's embeddings of the
+// same file and against HF's outputs on the original weights.
+func TestNomicBertGGUF(t *testing.T) {
+	const dir = "testdata/gguf-nomic_bert"
+	model := openModel(t, filepath.Join(dir, "nomic-bert-f32.gguf"), nomicbert.Open)
+	var ref struct {
+		Rows []struct {
+			IDs   []int32   `json:"ids"`
+			Llama []float64 `json:"llama_cpp_mean"`
+			HF    []float64 `json:"hf_mean"`
+		} `json:"rows"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := embed.New(model, cpu.New(cpu.Options{}), embed.Options{Pooling: embed.Mean})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	in := make([]embed.Input, len(ref.Rows))
+	for i, r := range ref.Rows {
+		in[i] = embed.Input{IDs: r.IDs}
+	}
+	got, err := enc.Embed(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := func(v []float64) []float64 {
+		w := make([]float32, len(v))
+		for i, x := range v {
+			w[i] = float32(x)
+		}
+		embed.Normalize(w)
+		out := make([]float64, len(w))
+		for i, x := range w {
+			out[i] = float64(x)
+		}
+		return out
+	}
+	for i, r := range ref.Rows {
+		maxDiff(t, "vs HF mean", got[i], r.HF, 1e-5)
+		g := append([]float32(nil), got[i]...)
+		embed.Normalize(g)
+		maxDiff(t, "vs llama.cpp mean+L2", g, unit(r.Llama), 1e-4)
+	}
+}
