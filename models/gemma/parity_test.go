@@ -9,3 +9,7 @@ import (
 // testdata/hf is refgen's hf-gemma fixture (HF transformers 5.17.0); see
 // testdata/README.md.
 func TestHFParity(t *testing.T) { lmtest.HF(t, "testdata/hf", Open) }
+
+func TestGGUFParityF32(t *testing.T) {
+	lmtest.GGUF(t, lmtest.Dir, "gemma-f32.gguf", Open, lmtest.GELUTol)
+}

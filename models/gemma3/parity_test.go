@@ -11,5 +11,5 @@ import (
 func TestHFParity(t *testing.T) { lmtest.HF(t, "testdata/hf", Open) }
 
 func TestGGUFParityF32(t *testing.T) {
-	lmtest.GGUF(t, "testdata/gguf", "gemma3-f32.gguf", Open, lmtest.F32Tol)
+	lmtest.GGUF(t, lmtest.Dir, "gemma3-f32.gguf", Open, lmtest.GELUTol)
 }

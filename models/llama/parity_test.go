@@ -11,9 +11,9 @@ import (
 func TestHFParity(t *testing.T) { lmtest.HF(t, "testdata/hf", Open) }
 
 func TestGGUFParityF32(t *testing.T) {
-	lmtest.GGUF(t, "testdata/gguf", "llama-f32.gguf", Open, lmtest.F32Tol)
+	lmtest.GGUF(t, lmtest.Dir, "llama-f32.gguf", Open, lmtest.F32Tol)
 }
 
 func TestGGUFParityQ4_K_M(t *testing.T) {
-	lmtest.GGUF(t, "testdata/gguf", "llama-Q4_K_M.gguf", Open, lmtest.QuantTol)
+	lmtest.GGUF(t, lmtest.Dir, "llama-Q4_K_M.gguf", Open, lmtest.QuantTol)
 }

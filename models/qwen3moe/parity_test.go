@@ -11,5 +11,9 @@ import (
 func TestHFParity(t *testing.T) { lmtest.HF(t, "testdata/hf", Open) }
 
 func TestGGUFParityF32(t *testing.T) {
-	lmtest.GGUF(t, "testdata/gguf", "qwen3moe-f32.gguf", Open, lmtest.F32Tol)
+	lmtest.GGUF(t, lmtest.Dir, "qwen3moe-f32.gguf", Open, lmtest.F32Tol)
+}
+
+func TestGGUFParityQ8_0(t *testing.T) {
+	lmtest.GGUF(t, lmtest.Dir, "qwen3moe-Q8_0.gguf", Open, lmtest.ActQ8Tol)
 }

@@ -257,18 +257,46 @@ type Tol struct {
 	MinMargin     float64 // greedy ids must agree where the fixture's margin exceeds this
 }
 
-// F32Tol is what F32 files meet.
-var F32Tol = Tol{Pos0FA: 1e-3, AllFA: 1e-2, All: 1e-4, Median: 1e-4}
+// Dir is the llama.cpp fixture set (testdata/gguf-lm at the repository
+// root) as seen from a family package's directory (models/<family>).
+const Dir = "../../testdata/gguf-lm"
+
+// F32Tol is what F32 files meet. The flash-attention bound is loose because
+// llama.cpp's CPU flash attention keeps V and the output accumulator in F16:
+// over the 20-position prompt that rounding alone moves its logits by up to
+// 0.013 from ours with an F16 cache (measured: qwen3moe 0.013, qwen3 0.0099);
+// the tight checks are position 0 (one key, nothing accumulated) and the
+// F32-cache comparison against llama.cpp without flash attention.
+var F32Tol = Tol{Pos0FA: 1e-3, AllFA: 2e-2, All: 1e-4, Median: 1e-4}
 
 // QuantTol is what K-quant files meet: positions agree with llama.cpp's
 // integer kernels except where an activation rounds the other way at a tie.
 var QuantTol = Tol{Pos0FA: -1, AllFA: -1, All: -1, Median: 1e-4, MinMargin: 0.05}
 
+// GELUTol is what F32 files of the Gemma family (GeGLU) meet. llama.cpp's
+// CPU GELU looks its result up in an F16 table: the input is rounded to F16
+// and so is the output, which moves its logits by 1e-3 to 2e-3 from an exact
+// GELU's (measured with an F32 cache against the no-flash-attention logits:
+// gemma 0.0014, gemma2 0.0015, gemma3 0.0018; at position 0 up to 0.001).
+// Emulating that rounding in our GELU brought those to 3.6e-5, 8.4e-5 and
+// 8.5e-4 (gemma3's six layers amplify the F16 rounding ties; position 0
+// agreed to 5e-6), so the table is the cause; we keep the exact GELU.
+var GELUTol = Tol{Pos0FA: 3e-3, AllFA: 2e-2, All: 3e-3, Median: 3e-3}
+
+// ActQ8Tol is what Q8_0 and Q4_0 files meet. llama.cpp quantizes the
+// activations to Q8_0 before those matmuls and we keep them in F32, so the
+// logits differ by about 0.1 (measured with an F32 cache: qwen3 Q8_0 0.27,
+// qwen3 Q4_0 0.19, qwen3moe Q8_0 0.16 at most, medians 0.11 to 0.16); a
+// block decoded with the wrong scale or rows moves them by units.
+var ActQ8Tol = Tol{Pos0FA: -1, AllFA: -1, All: 0.6, Median: 0.3, MinMargin: 0.05}
+
 // GGUFCase is one file of the llama.cpp fixture's reference.json.
 type GGUFCase struct {
-	File   string `json:"file"`
-	Logits string `json:"logits"`
-	Result struct {
+	File       string `json:"file"`
+	Logits     string `json:"logits"`            // flash attention, F16 cache
+	LogitsNoFA string `json:"logits_nofa_f32kv"` // no flash attention, F32 cache
+	Seed       int    `json:"seed"`              // of scripts/refgen/make_tiny_gguf.py
+	Result     struct {
 		NVocab    int       `json:"n_vocab"`
 		Generated []int32   `json:"generated"`
 		Margins   []float64 `json:"margins"`
@@ -279,6 +307,23 @@ type GGUFCase struct {
 type GGUFReference struct {
 	PromptIDs []int32    `json:"prompt_ids"`
 	Cases     []GGUFCase `json:"cases"`
+}
+
+// ReadGGUFReference reads dir's reference.json.
+func ReadGGUFReference(t testing.TB, dir string) GGUFReference {
+	t.Helper()
+	var ref GGUFReference
+	data, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &ref); err != nil {
+		t.Fatalf("%s: %v", filepath.Join(dir, "reference.json"), err)
+	}
+	if len(ref.PromptIDs) == 0 {
+		t.Fatalf("%s: no prompt_ids", filepath.Join(dir, "reference.json"))
+	}
+	return ref
 }
 
 // ReadF32 reads a raw little-endian float32 file.
@@ -309,14 +354,7 @@ func ReadF32(t testing.TB, path string) []float32 {
 // Greedy ids must match the fixture's where the recorded margin exceeds
 // MinMargin.
 func GGUF(t *testing.T, dir, file string, open nn.OpenFunc, tol Tol) {
-	var ref GGUFReference
-	data, err := os.ReadFile(filepath.Join(dir, "reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &ref); err != nil {
-		t.Fatal(err)
-	}
+	ref := ReadGGUFReference(t, dir)
 	var cs *GGUFCase
 	for i := range ref.Cases {
 		if ref.Cases[i].File == file {
@@ -365,7 +403,10 @@ func GGUF(t *testing.T, dir, file string, open nn.OpenFunc, tol Tol) {
 		}
 	}
 	check(tensor.F16, cs.Logits, tol.Pos0FA, tol.AllFA, -1)
-	check(tensor.F32, strings.TrimSuffix(file, ".gguf")+".nofa-f32kv.logits.f32", tol.All, tol.All, tol.Median)
+	if cs.LogitsNoFA == "" {
+		t.Fatalf("%s: reference.json names no logits_nofa_f32kv file", file)
+	}
+	check(tensor.F32, cs.LogitsNoFA, tol.All, tol.All, tol.Median)
 	lm := newLM(t, model, 64, tensor.F16)
 	s, err := lm.NewSession()
 	if err != nil {
