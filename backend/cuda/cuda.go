@@ -1,0 +1,264 @@
+// Package cuda is the NVIDIA GPU backend: a backend.Backend whose buffers
+// live in device memory and whose kernels are rlx's own CUDA C (compiled at
+// run time by NVRTC) and cuBLASLt GEMMs. The CUDA libraries are loaded when
+// New is called, so binaries built without cgo run on machines without a
+// GPU and report why CUDA is unavailable.
+//
+// The backend implements a growing subset of the op catalog; compile for
+// fallback.New(cudaBackend, cpu.New(...)) to run the rest on the host with
+// transfers (see backend/fallback). Supported so far: F32 Add and Mul of
+// equal shapes, Silu, RMSNorm with a weight, and MatMul with a [N, K]
+// weight (TransB) in F32, or F16/BF16 constant weights widened to F32 on
+// the device.
+package cuda
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cuda/cublaslt"
+	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/backend/cuda/kernels"
+)
+
+// Options configures a Backend.
+type Options struct {
+	// Device is the GPU ordinal (cuda:N).
+	Device int
+	// TF32 lets F32 matmuls round their inputs to TF32 on the tensor cores:
+	// several times faster, about 1e-3 relative error.
+	TF32 bool
+}
+
+// Backend runs programs on one GPU.
+type Backend struct {
+	ctx    *driver.Context
+	ks     *kernels.Set
+	blas   *cublaslt.Handle
+	stream driver.Stream
+	tf32   bool
+	name   string
+
+	mu       sync.Mutex
+	owned    []driver.Ptr // device copies made by Prepare (widened weights)
+	prepared map[string]int
+}
+
+var _ backend.Backend = (*Backend)(nil)
+
+// New opens GPU o.Device, compiles (or loads from the cache) the kernels
+// and creates a cuBLASLt handle.
+func New(o Options) (*Backend, error) {
+	c, err := driver.Open(o.Device)
+	if err != nil {
+		return nil, err
+	}
+	b := &Backend{ctx: c, tf32: o.TF32, name: fmt.Sprintf("cuda:%d", o.Device), prepared: map[string]int{}}
+	if b.ks, err = kernels.Load(c); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if b.blas, err = cublaslt.New(c); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if b.stream, err = c.NewStream(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Prepared counts, per op name, the nodes this backend made kernels for.
+func (b *Backend) Prepared() map[string]int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make(map[string]int, len(b.prepared))
+	for k, v := range b.prepared {
+		out[k] = v
+	}
+	return out
+}
+
+// Device describes the GPU.
+func (b *Backend) Device() *driver.Device { return b.ctx.Device }
+
+// Close releases everything New and Prepare made. Buffers from Alloc and
+// Wrap must be freed before.
+func (b *Backend) Close() error {
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	if b.stream != 0 {
+		keep(b.ctx.SyncStream(b.stream))
+	}
+	b.mu.Lock()
+	for _, p := range b.owned {
+		keep(b.ctx.Free(p))
+	}
+	b.owned = nil
+	b.mu.Unlock()
+	if b.blas != nil {
+		keep(b.blas.Close())
+		b.blas = nil
+	}
+	if b.ks != nil {
+		keep(b.ks.Close())
+		b.ks = nil
+	}
+	if b.stream != 0 {
+		keep(b.ctx.DestroyStream(b.stream))
+		b.stream = 0
+	}
+	keep(b.ctx.Close())
+	return first
+}
+
+// Name implements backend.Backend.
+func (b *Backend) Name() string { return b.name }
+
+// Buffer is device memory.
+type Buffer struct {
+	p driver.Ptr
+	n int64
+}
+
+// Size implements backend.Buffer.
+func (x *Buffer) Size() int64 { return x.n }
+
+// Alloc implements backend.Backend: zeroed device memory.
+func (b *Backend) Alloc(n int64) (backend.Buffer, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("cuda: cannot allocate %d bytes", n)
+	}
+	if n == 0 {
+		return &Buffer{}, nil
+	}
+	p, err := b.ctx.Alloc(n)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.ctx.MemsetAsync(p, 0, n, b.stream); err != nil {
+		b.ctx.Free(p)
+		return nil, err
+	}
+	return &Buffer{p: p, n: n}, nil
+}
+
+// Wrap implements backend.Backend: a device copy of data.
+func (b *Backend) Wrap(data []byte) (backend.Buffer, error) {
+	if len(data) == 0 {
+		return &Buffer{}, nil
+	}
+	p, err := b.ctx.Alloc(int64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	if err := b.copyIn(p, data); err != nil {
+		b.ctx.Free(p)
+		return nil, err
+	}
+	return &Buffer{p: p, n: int64(len(data))}, nil
+}
+
+// Free implements backend.Backend.
+func (b *Backend) Free(x backend.Buffer) {
+	buf, ok := x.(*Buffer)
+	if !ok || buf.p == 0 {
+		return
+	}
+	// Kernels queued on the stream may still read it.
+	b.ctx.SyncStream(b.stream)
+	b.ctx.Free(buf.p)
+	buf.p = 0
+}
+
+// Sync implements backend.Backend.
+func (b *Backend) Sync() error { return b.ctx.SyncStream(b.stream) }
+
+// view returns the device address of a view after checking its bounds.
+func view(t backend.Tensor) (driver.Ptr, int64, error) {
+	buf, ok := t.Buf.(*Buffer)
+	if !ok {
+		return 0, 0, fmt.Errorf("cuda: buffer %T is not a CUDA buffer", t.Buf)
+	}
+	n := t.Bytes()
+	if t.Off < 0 || n < 0 || t.Off+n > buf.n {
+		return 0, 0, fmt.Errorf("cuda: view [%d, +%d) outside a buffer of %d bytes", t.Off, n, buf.n)
+	}
+	return buf.p.Add(t.Off), n, nil
+}
+
+// copyIn and copyOut go through the backend's stream so they are ordered
+// with its kernels, and wait, so the host slice is free on return.
+func (b *Backend) copyIn(p driver.Ptr, src []byte) error {
+	if err := b.ctx.CopyHtoDAsync(p, src, b.stream); err != nil {
+		return err
+	}
+	return b.ctx.SyncStream(b.stream)
+}
+
+func (b *Backend) copyOut(dst []byte, p driver.Ptr) error {
+	if err := b.ctx.CopyDtoHAsync(dst, p, b.stream); err != nil {
+		return err
+	}
+	return b.ctx.SyncStream(b.stream)
+}
+
+// Write implements backend.Backend.
+func (b *Backend) Write(dst backend.Tensor, src []byte) error {
+	if dst.Buf == nil {
+		return fmt.Errorf("cuda: write into a nil buffer")
+	}
+	p, n, err := view(dst)
+	if err != nil {
+		return err
+	}
+	if int64(len(src)) != n {
+		return fmt.Errorf("cuda: write of %d bytes into %v%v (%d bytes)", len(src), dst.DType, dst.Shape, n)
+	}
+	if n == 0 {
+		return nil
+	}
+	return b.copyIn(p, src)
+}
+
+// Read implements backend.Backend.
+func (b *Backend) Read(src backend.Tensor, dst []byte) error {
+	p, n, err := view(src)
+	if err != nil {
+		return err
+	}
+	if int64(len(dst)) != n {
+		return fmt.Errorf("cuda: read of %v%v (%d bytes) into %d bytes", src.DType, src.Shape, n, len(dst))
+	}
+	if n == 0 {
+		return nil
+	}
+	return b.copyOut(dst, p)
+}
+
+// Execute implements backend.Backend: device kernels are queued on the
+// stream; a host kernel (a fallback) runs in place and synchronizes itself.
+func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.Launch) error {
+	done := ctx.Done()
+	for i := range ls {
+		if done != nil {
+			select {
+			case <-done:
+				return ctx.Err()
+			default:
+			}
+		}
+		l := &ls[i]
+		if err := l.Kernel.Run(env, l.Ins, l.Out); err != nil {
+			return fmt.Errorf("%s: %v: %w", b.name, l.Node, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package cuda
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cuda/cublaslt"
+	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// Supports implements backend.Backend.
+func (b *Backend) Supports(n *ir.Node) error {
+	if why := supports(n); why != "" {
+		return backend.Unsupported(b.name, n, why)
+	}
+	return nil
+}
+
+func isConst(n *ir.Node) bool { return n.Op == ir.OpParam || n.Op == ir.OpConst }
+
+// supports returns "" when this backend has a kernel for n, or the reason.
+func supports(n *ir.Node) string {
+	allF32 := n.DType == tensor.F32
+	for _, x := range n.Inputs {
+		allF32 = allF32 && x.DType == tensor.F32
+	}
+	switch n.Op {
+	case ir.OpAdd, ir.OpMul:
+		if !allF32 {
+			return "F32 only so far"
+		}
+		if !n.Inputs[0].Shape.Equal(n.Shape) || !n.Inputs[1].Shape.Equal(n.Shape) {
+			return "broadcasting is not implemented yet"
+		}
+	case ir.OpSilu:
+		if !allF32 {
+			return "F32 only so far"
+		}
+	case ir.OpRMSNorm:
+		at := n.Attr.(*ir.NormAttr)
+		if !allF32 || !at.HasWeight || at.HasBias || at.PlusOne || len(n.Inputs) != 2 {
+			return "only F32 RMSNorm with a plain weight so far"
+		}
+	case ir.OpMatMul:
+		at := n.Attr.(*ir.MatMulAttr)
+		x, w := n.Inputs[0], n.Inputs[1]
+		switch {
+		case at.TransA || !at.TransB:
+			return "only x·wᵀ with w [N, K] so far"
+		case x.DType != tensor.F32 || n.DType != tensor.F32:
+			return "F32 activations only"
+		case w.DType != tensor.F32 && !((w.DType == tensor.F16 || w.DType == tensor.BF16) && isConst(w)):
+			return "weights must be F32, or F16/BF16 parameters"
+		case len(w.Shape) != 2 && !w.Shape[:len(w.Shape)-2].Equal(x.Shape[:len(x.Shape)-2]):
+			return "batched weights must match the batch dims"
+		case at.Add && !n.Inputs[2].Shape.Equal(n.Shape):
+			return "a broadcast addend is not implemented yet"
+		}
+	default:
+		return "not implemented on CUDA yet"
+	}
+	return ""
+}
+
+// Prepare implements backend.Backend.
+func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
+	if err := b.Supports(n); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.prepared[n.Op.String()]++
+	b.mu.Unlock()
+	switch n.Op {
+	case ir.OpAdd:
+		return b.elementwise("add_f32", 2)
+	case ir.OpMul:
+		return b.elementwise("mul_f32", 2)
+	case ir.OpSilu:
+		return b.elementwise("silu_f32", 1)
+	case ir.OpRMSNorm:
+		f, err := b.ks.Func("rmsnorm_f32")
+		if err != nil {
+			return nil, err
+		}
+		return &rmsnorm{b: b, f: f, eps: float32(n.Attr.(*ir.NormAttr).Eps)}, nil
+	case ir.OpMatMul:
+		return b.matmul(n, consts)
+	}
+	return nil, backend.Unsupported(b.name, n, "no kernel")
+}
+
+// elementwise runs a kernel of nin same-shaped inputs over every element.
+type elementwise struct {
+	b   *Backend
+	f   driver.Function
+	nin int
+}
+
+func (b *Backend) elementwise(name string, nin int) (backend.Kernel, error) {
+	f, err := b.ks.Func(name)
+	if err != nil {
+		return nil, err
+	}
+	return &elementwise{b: b, f: f, nin: nin}, nil
+}
+
+// grid covers n elements with 256-thread blocks; the kernels loop, so the
+// grid is capped at a few waves of blocks.
+func grid(n int64) driver.Dim3 {
+	g := (n + 255) / 256
+	return driver.Dim3{X: int(max(1, min(g, 1<<16)))}
+}
+
+func (k *elementwise) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	o, nb, err := view(out)
+	if err != nil {
+		return err
+	}
+	n := nb / 4
+	if n == 0 {
+		return nil
+	}
+	args := make([]any, 0, k.nin+2)
+	for _, x := range ins[:k.nin] {
+		p, xb, err := view(x)
+		if err != nil {
+			return err
+		}
+		if xb != nb {
+			return fmt.Errorf("input %v%v does not match output %v%v", x.DType, x.Shape, out.DType, out.Shape)
+		}
+		args = append(args, p)
+	}
+	args = append(args, o, n)
+	return k.b.ctx.Launch(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, args...)
+}
+
+type rmsnorm struct {
+	b   *Backend
+	f   driver.Function
+	eps float32
+}
+
+func (k *rmsnorm) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	x, nb, err := view(ins[0])
+	if err != nil {
+		return err
+	}
+	w, wb, err := view(ins[1])
+	if err != nil {
+		return err
+	}
+	o, _, err := view(out)
+	if err != nil {
+		return err
+	}
+	if len(out.Shape) == 0 || nb == 0 {
+		return nil
+	}
+	cols := out.Shape[len(out.Shape)-1]
+	rows := int(nb / 4 / int64(cols))
+	if wb != int64(cols)*4 {
+		return fmt.Errorf("rmsnorm weight %v does not match %d columns", ins[1].Shape, cols)
+	}
+	threads := min(1024, max(32, (cols+31)/32*32))
+	if threads > 256 {
+		threads = 256 // enough to hide latency; leaves room for more blocks
+	}
+	for r0 := 0; r0 < rows; r0 += 65535 { // grid.x limit for one launch
+		nr := min(rows-r0, 65535)
+		off := int64(r0) * int64(cols) * 4
+		if err := k.b.ctx.Launch(k.f, driver.Dim3{X: nr}, driver.Dim3{X: threads}, 0, k.b.stream,
+			x.Add(off), w, o.Add(off), cols, k.eps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type matmul struct {
+	b      *Backend
+	w      driver.Ptr // widened constant weight, or 0 to use the input view
+	add    bool
+	shared bool // one [N, K] weight for every batch
+	comp   cublaslt.Compute
+}
+
+func (b *Backend) matmul(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
+	at := n.Attr.(*ir.MatMulAttr)
+	w := n.Inputs[1]
+	k := &matmul{b: b, add: at.Add, shared: len(w.Shape) == 2, comp: cublaslt.ComputeF32}
+	if b.tf32 {
+		k.comp = cublaslt.ComputeTF32
+	}
+	if w.DType != tensor.F32 {
+		if len(consts) < 2 || consts[1] == nil {
+			return nil, fmt.Errorf("cuda: %v weight of %v is not a constant", w.DType, n)
+		}
+		vals, err := consts[1].Float64s()
+		if err != nil {
+			return nil, fmt.Errorf("cuda: widening weight of %v: %w", n, err)
+		}
+		buf := make([]byte, 4*len(vals))
+		for i, v := range vals {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(float32(v)))
+		}
+		p, err := b.ctx.Alloc(int64(len(buf)))
+		if err != nil {
+			return nil, err
+		}
+		if err := b.copyIn(p, buf); err != nil {
+			b.ctx.Free(p)
+			return nil, err
+		}
+		b.mu.Lock()
+		b.owned = append(b.owned, p)
+		b.mu.Unlock()
+		k.w = p
+	}
+	return k, nil
+}
+
+func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	x, _, err := view(ins[0])
+	if err != nil {
+		return err
+	}
+	w := k.w
+	if w == 0 {
+		if w, _, err = view(ins[1]); err != nil {
+			return err
+		}
+	}
+	o, ob, err := view(out)
+	if err != nil {
+		return err
+	}
+	if ob == 0 {
+		return nil
+	}
+	xs, ws := ins[0].Shape, ins[1].Shape
+	m, kk, nn := xs[len(xs)-2], xs[len(xs)-1], ws[len(ws)-2]
+	batch := 1
+	for _, d := range xs[:len(xs)-2] {
+		batch *= d
+	}
+	g := cublaslt.GEMM{M: m, N: nn, K: kk, Batch: batch, In: cublaslt.F32, Out: cublaslt.F32, Compute: k.comp, Accumulate: k.add}
+	if k.shared {
+		// One weight: fold the batch into the rows.
+		g.M, g.Batch = m*batch, 1
+	}
+	if k.add {
+		c, cb, err := view(ins[2])
+		if err != nil {
+			return err
+		}
+		if cb != ob {
+			return fmt.Errorf("matmul addend %v does not match the output %v", ins[2].Shape, out.Shape)
+		}
+		if c != o {
+			if err := k.b.ctx.CopyDtoDAsync(o, c, ob, k.b.stream); err != nil {
+				return err
+			}
+		}
+	}
+	if kk == 0 { // an empty sum: the addend, or zeros
+		if k.add {
+			return nil
+		}
+		return k.b.ctx.MemsetAsync(o, 0, ob, k.b.stream)
+	}
+	return k.b.blas.MatMulT(g, x, w, o, k.b.stream)
+}
