@@ -15,6 +15,7 @@ import (
 	"github.com/rlx-go/rlx/format/gguf"
 	"github.com/rlx-go/rlx/runtime"
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 // lmBenchResult is one test of `rlx bench` (one line of its table).
@@ -32,6 +33,9 @@ type lmBenchResult struct {
 	MedianTS float64   `json:"median_ts"`
 	MinTS    float64   `json:"min_ts"`
 	MaxTS    float64   `json:"max_ts"`
+	// PeakRSS is the process's peak resident memory so far (weights,
+	// packed copies, KV cache, scratch), 0 where unknown.
+	PeakRSS int64 `json:"peak_rss_bytes,omitempty"`
 }
 
 func init() {
@@ -163,6 +167,7 @@ comma-separated lists (0 skips a test). The subcommands time single kernels.`
 				}
 				st := stats(samples)
 				r.MedianTS, r.MinTS, r.MaxTS = st.Median, st.Min, st.Max
+				r.PeakRSS = peakRSS()
 				results = append(results, r)
 				if !asJSON {
 					fmt.Fprintf(out, row, r.Model, fmt.Sprintf("%.0f MiB", float64(r.Size)/(1<<20)),
@@ -272,4 +277,14 @@ func fmtParams(n int64) string {
 		return fmt.Sprintf("%.2f B", float64(n)/1e9)
 	}
 	return fmt.Sprintf("%.2f M", float64(n)/1e6)
+}
+
+// peakRSS is the peak resident set size of this process in bytes (Linux
+// reports ru_maxrss in KiB), 0 where unknown.
+func peakRSS() int64 {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return int64(ru.Maxrss) << 10
 }
