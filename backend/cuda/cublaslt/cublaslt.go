@@ -222,7 +222,24 @@ type Handle struct {
 	wsSize int64
 
 	mu    sync.Mutex
-	plans map[GEMM]*plan
+	plans map[planKey]*plan
+}
+
+// planKey is a GEMM and the alignment of its pointers: cuBLASLt's
+// heuristic assumes 256-byte aligned matrices unless told otherwise, and
+// views into an arena can start anywhere.
+type planKey struct {
+	GEMM
+	alignA, alignB, alignC uint32
+}
+
+// alignment is the largest power of two up to 256 dividing p.
+func alignment(p driver.Ptr) uint32 {
+	a := uint32(256)
+	for a > 1 && uint64(p)%uint64(a) != 0 {
+		a >>= 1
+	}
+	return a
 }
 
 // New creates a handle on ctx with a workspace of 32 MiB (what Hopper's
@@ -231,7 +248,7 @@ func New(ctx *driver.Context) (*Handle, error) {
 	if err := Load(); err != nil {
 		return nil, err
 	}
-	hd := &Handle{ctx: ctx, wsSize: 32 << 20, plans: map[GEMM]*plan{}}
+	hd := &Handle{ctx: ctx, wsSize: 32 << 20, plans: map[planKey]*plan{}}
 	err := ctx.Do(func() error {
 		return check("cublasLtCreate", call("cublasLtCreate", uintptr(unsafe.Pointer(&hd.h))))
 	})
@@ -278,7 +295,7 @@ func (hd *Handle) MatMulT(g GEMM, a, b, c driver.Ptr, s driver.Stream) error {
 		return err
 	}
 	return hd.ctx.Do(func() error {
-		p, err := hd.plan(g)
+		p, err := hd.plan(planKey{g, alignment(a), alignment(b), alignment(c)})
 		if err != nil {
 			return err
 		}

@@ -138,15 +138,38 @@ func TestMatMulT(t *testing.T) {
 	}
 }
 
+// TestMatMulTUnaligned runs GEMMs on matrices that start one element past
+// an allocation, as views into a planned arena may.
+func TestMatMulTUnaligned(t *testing.T) {
+	c, h := open(t)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, ty := range []GEMM{{In: F32, Out: F32, Compute: ComputeF32}, {In: F16, Out: F32, Compute: ComputeF32}, {In: BF16, Out: BF16, Compute: ComputeF32}} {
+		for _, sh := range [][3]int{{3, 8, 16}, {33, 64, 128}} {
+			g := ty
+			g.M, g.N, g.K = sh[0], sh[1], sh[2]
+			t.Run(fmt.Sprintf("%v_%v_%dx%dx%d", g.In, g.Out, g.M, g.N, g.K), func(t *testing.T) {
+				testGEMMAt(t, c, h, rng, g, 1)
+			})
+		}
+	}
+}
+
 func testGEMM(t *testing.T, c *driver.Context, h *Handle, rng *rand.Rand, g GEMM) {
+	testGEMMAt(t, c, h, rng, g, 0)
+}
+
+// testGEMMAt places every matrix skip elements into its allocation.
+func testGEMMAt(t *testing.T, c *driver.Context, h *Handle, rng *rand.Rand, g GEMM, skip int) {
 	nb := g.Batch
 	bb := nb
 	if g.SharedB {
 		bb = 1
 	}
 	a, b, c0 := randn(rng, nb*g.M*g.K), randn(rng, bb*g.N*g.K), randn(rng, nb*g.M*g.N)
-	pa, pb := upload(t, c, encode(g.In, a)), upload(t, c, encode(g.In, b))
-	pc := upload(t, c, encode(g.Out, c0))
+	pad := func(t DType, b []byte) []byte { return append(make([]byte, skip*t.Size()), b...) }
+	pa, pb := upload(t, c, pad(g.In, encode(g.In, a))), upload(t, c, pad(g.In, encode(g.In, b)))
+	pc := upload(t, c, pad(g.Out, encode(g.Out, c0)))
+	pa, pb, pc = pa.Add(int64(skip*g.In.Size())), pb.Add(int64(skip*g.In.Size())), pc.Add(int64(skip*g.Out.Size()))
 	if err := h.MatMulT(g, pa, pb, pc, 0); err != nil {
 		t.Fatal(err)
 	}

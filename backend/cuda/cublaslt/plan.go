@@ -12,6 +12,7 @@ const (
 	layoutBatchCount    = 5 // CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT
 	layoutBatchStride   = 6 // CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET
 	prefMaxWorkspace    = 1 // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
+	prefMinAlignA       = 5 // CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES (B, C, D follow)
 	opN, opT            = 0, 1
 	heuristicResultSize = 96 // sizeof(cublasLtMatmulHeuristicResult_t)
 )
@@ -35,25 +36,27 @@ func (p *plan) destroy() {
 
 // plan returns the cached plan for g, building it on first use. It runs
 // with the context current.
-func (hd *Handle) plan(g GEMM) (*plan, error) {
+func (hd *Handle) plan(key planKey) (*plan, error) {
+	g := key.GEMM
 	hd.mu.Lock()
 	defer hd.mu.Unlock()
 	if hd.plans == nil {
 		return nil, fmt.Errorf("cublaslt: handle is closed")
 	}
-	if p, ok := hd.plans[g]; ok {
+	if p, ok := hd.plans[key]; ok {
 		return p, nil
 	}
 	p := &plan{}
-	if err := p.build(g, hd); err != nil {
+	if err := p.build(key, hd); err != nil {
 		p.destroy()
 		return nil, fmt.Errorf("%w (GEMM M=%d N=%d K=%d batch=%d %v→%v)", err, g.M, g.N, g.K, g.Batch, g.In, g.Out)
 	}
-	hd.plans[g] = p
+	hd.plans[key] = p
 	return p, nil
 }
 
-func (p *plan) build(g GEMM, hd *Handle) error {
+func (p *plan) build(key planKey, hd *Handle) error {
+	g := key.GEMM
 	const scaleF32 = 0 // CUDA_R_32F: alpha and beta are float
 	if err := check("cublasLtMatmulDescCreate", call("cublasLtMatmulDescCreate",
 		uintptr(unsafe.Pointer(&p.desc)), uintptr(g.Compute), scaleF32)); err != nil {
@@ -90,6 +93,12 @@ func (p *plan) build(g GEMM, hd *Handle) error {
 	ws := uint64(hd.wsSize)
 	if err := setAttr("cublasLtMatmulPreferenceSetAttribute", pref, prefMaxWorkspace, unsafe.Pointer(&ws), 8); err != nil {
 		return err
+	}
+	// cuBLASLt's A is our B, its B our A; C and D are both our C.
+	for i, al := range []uint32{key.alignB, key.alignA, key.alignC, key.alignC} {
+		if err := setAttr("cublasLtMatmulPreferenceSetAttribute", pref, prefMinAlignA+i, unsafe.Pointer(&al), 4); err != nil {
+			return err
+		}
 	}
 	var res [heuristicResultSize / 8]uint64
 	var found int32
