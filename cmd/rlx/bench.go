@@ -62,6 +62,13 @@ type gemmReport struct {
 	GFLOPSMax    float64 `json:"gflops_max"`
 	// WeightGBs is the median rate at which B was read, for GEMV shapes.
 	WeightGBs float64 `json:"weight_gbs,omitempty"`
+	// With --membw: the median read bandwidth of the probe passes run
+	// just before each call, and the median of the per-call ratios of the
+	// weight rate to that bandwidth (with their spread).
+	MemBWGBs   float64 `json:"membw_gbs,omitempty"`
+	ToMemBW    float64 `json:"weights_to_membw,omitempty"`
+	ToMemBWMin float64 `json:"weights_to_membw_min,omitempty"`
+	ToMemBWMax float64 `json:"weights_to_membw_max,omitempty"`
 }
 
 func newBenchGEMMCmd() *cobra.Command {
@@ -69,6 +76,7 @@ func newBenchGEMMCmd() *cobra.Command {
 		m, n, k, threads, runs int
 		dtype, layout          string
 		packed, asJSON, cpu    bool
+		withBW                 bool
 	)
 	cmd := &cobra.Command{
 		Use:   "gemm",
@@ -110,7 +118,10 @@ reads them from memory, as a decode step does.`,
 			}
 			p := parallel.New(threads)
 			defer p.Close()
-			rep, err := benchGEMM(p, m, n, k, lay, dt, packed, runs, cpu)
+			if withBW && !(m <= 16 && lay == gemm.NK) {
+				return fmt.Errorf("bench gemm: --membw is for GEMV shapes (--m ≤ 16, --layout nk)")
+			}
+			rep, err := benchGEMM(p, m, n, k, lay, dt, packed, runs, cpu, withBW)
 			if err != nil {
 				return err
 			}
@@ -122,6 +133,9 @@ reads them from memory, as a decode step does.`,
 				m, n, k, strings.ToLower(layout), dtype, packed, rep.Threads, rep.Kernels, rep.GFLOPSMedian, rep.GFLOPSMin, rep.GFLOPSMax, runs)
 			if rep.WeightGBs > 0 {
 				fmt.Fprintf(out, ", weights read at %.1f GB/s", rep.WeightGBs)
+			}
+			if rep.ToMemBW > 0 {
+				fmt.Fprintf(out, " = %.2f× the read bandwidth (%.1f GB/s; per call %.2f–%.2f)", rep.ToMemBW, rep.MemBWGBs, rep.ToMemBWMin, rep.ToMemBWMax)
 			}
 			fmt.Fprintln(out)
 			return nil
@@ -137,11 +151,12 @@ reads them from memory, as a decode step does.`,
 	f.IntVar(&threads, "threads", 0, "worker threads (0: GOMAXPROCS)")
 	f.IntVarP(&runs, "runs", "r", 10, "timed runs")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
+	f.BoolVar(&withBW, "membw", false, "GEMV shapes: before each call, probe the read bandwidth (one 256 MiB pass) and report the weight rate as a fraction of it")
 	f.BoolVar(&cpu, "cputime", false, "divide by CPU time per thread, not wall time (steadier on a busy host; barrier spinning still counts)")
 	return cmd
 }
 
-func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, packed bool, runs int, cpu bool) (*gemmReport, error) {
+func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, packed bool, runs int, cpu, withBW bool) (*gemmReport, error) {
 	r := rand.New(rand.NewPCG(1, 2))
 	rnd := func(n int) []float32 {
 		v := make([]float32, n)
@@ -204,7 +219,22 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 	}
+	wbytes := float64(n * k * 4)
+	if dt != tensor.F32 {
+		wbytes /= 2
+	}
+	var probe *membw.Buffer
+	var bws, ratios []float64
+	if withBW {
+		probe = membw.NewBuffer(256 << 20)
+		probe.Read(p)
+	}
 	for i := range gf {
+		if probe != nil {
+			// A pass over the probe buffer right before the call, so both
+			// see the same state of a shared, drifting host.
+			bws = append(bws, probe.Read(p))
+		}
 		t0, c0 := time.Now(), cpuTime(p.Size())
 		if err := call(); err != nil {
 			return nil, err
@@ -214,6 +244,9 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 			secs[i] = cpuTime(p.Size()) - c0
 		}
 		gf[i] = flop / secs[i] / 1e9
+		if probe != nil {
+			ratios = append(ratios, wbytes/secs[i]/bws[i])
+		}
 	}
 	st := stats(gf)
 	rep := &gemmReport{
@@ -221,12 +254,13 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 		Packed: packed, Threads: p.Size(), Kernels: cpuinfo.Active.String(), Runs: runs,
 		GFLOPSMedian: st.Median, GFLOPSMin: st.Min, GFLOPSMax: st.Max,
 	}
-	if m <= 4 && lay == gemm.NK {
-		bytes := float64(n * k * 4)
-		if dt != tensor.F32 {
-			bytes /= 2
-		}
-		rep.WeightGBs = bytes / stats(secs).Median / 1e9
+	if m <= 16 && lay == gemm.NK {
+		rep.WeightGBs = wbytes / stats(secs).Median / 1e9
+	}
+	if probe != nil {
+		rs := stats(ratios)
+		rep.MemBWGBs = stats(bws).Median / 1e9
+		rep.ToMemBW, rep.ToMemBWMin, rep.ToMemBWMax = rs.Median, rs.Min, rs.Max
 	}
 	return rep, nil
 }
