@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Side-by-side SGEMM: rlx vs OpenBLAS cblas_sgemm, run interleaved
 # (A B A B …) because this machine's speed drifts by 20% and more within a
-# minute, plus the f32 GEMV against read bandwidth probed right before and
-# right after it. Prints a Markdown table (medians over rounds of each
+# minute, plus the GEMV against the read bandwidth: `rlx bench gemm
+# --membw` probes it with one pass over 256 MiB right before every call
+# (and a 1 s series runs before and after, for context). Prints a Markdown table (medians over rounds of each
 # round's median; ratios are medians of the per-round ratios).
 #
 # Needs libopenblas-dev (cblas.h, -lopenblas) and python3.
@@ -53,7 +54,7 @@ for r in $(seq "$rounds"); do
 	# GEMV: bandwidth probe, GEMV, probe.
 	"$tmp/rlx" bench membw --threads "$threads" --seconds 1 --json | sed "s/^{/{\"round\":$r,\"when\":\"before\",/" >>"$log"
 	for dt in f32 f16 bf16; do
-		"$tmp/rlx" bench gemm --m 1 --n 8192 --k 2048 --layout nk --dtype $dt --threads "$threads" -r $((runs * 10)) --json |
+		"$tmp/rlx" bench gemm --m 1 --n 8192 --k 2048 --layout nk --dtype $dt --threads "$threads" -r $((runs * 4)) --membw --json |
 			sed "s/^{/{\"round\":$r,/" >>"$log"
 	done
 	"$tmp/openblas" -m 1 -n 8192 -k 2048 -layout nk -threads "$threads" -r $((runs * 10)) -json |
@@ -84,15 +85,16 @@ for shape in ["1024 1024 1024 kn", "128 3072 1024 nk"]:
           f"{med(list(rl.values())):.0f} (spread {min(rl.values()):.0f}–{max(rl.values()):.0f}) | {med(ratio):.2f} (per-round {min(ratio):.2f}–{max(ratio):.2f}) | "
           f"{med(list(pk.values())):.0f} | {med(pratio):.2f} |")
 print()
-print("| GEMV 1×8192×2048 (nk) | weights GB/s (median) | read bandwidth before / after (median of 1 s series) | weights / mean(before, after) |")
-print("|---|---|---|---|")
+print("| GEMV 1×8192×2048 (nk) | weights GB/s | probe GB/s (pass before each call) | weights / probe (median of per-call ratios) | 1 s series before / after |")
+print("|---|---|---|---|---|")
 bw = {(r["round"], r["when"]): r["gbs_median"] for r in rows if r.get("impl") == "membw"}
 for dt in ["f32", "f16", "bf16"]:
-    g = {r["round"]: r["weight_gbs"] for r in rows if r.get("impl") == "rlx" and r["m"] == 1 and r["dtype"] == dt}
-    fr = [g[i] / ((bw[(i, "before")] + bw[(i, "after")]) / 2) for i in g]
-    b4 = [bw[(i, "before")] for i in g]; af = [bw[(i, "after")] for i in g]
-    print(f"| rlx {dt} | {med(list(g.values())):.1f} | {med(b4):.1f} / {med(af):.1f} | {med(fr):.2f} (per-round {min(fr):.2f}–{max(fr):.2f}) |")
+    g = [r for r in rows if r.get("impl") == "rlx" and r["m"] == 1 and r["dtype"] == dt]
+    rr = [r["weights_to_membw"] for r in g]
+    b4 = [bw[(r["round"], "before")] for r in g]; af = [bw[(r["round"], "after")] for r in g]
+    print(f"| rlx {dt} | {med([r['weight_gbs'] for r in g]):.1f} | {med([r['membw_gbs'] for r in g]):.1f} | "
+          f"{med(rr):.2f} (per-round {min(rr):.2f}–{max(rr):.2f}) | {med(b4):.1f} / {med(af):.1f} |")
 ob = {r["round"]: r["gflops_median"] * 2 / 1e0 for r in rows if r.get("impl") == "openblas" and r["m"] == 1}
 # GFLOP/s × 2 bytes per flop (4-byte weight, 2 flops) = GB/s of weights.
-print(f"| OpenBLAS f32 | {med(list(ob.values())):.1f} | | |")
+print(f"| OpenBLAS f32 (same weights every call) | {med(list(ob.values())):.1f} | | | |")
 PY
