@@ -6,10 +6,10 @@
 //
 // The backend implements a growing subset of the op catalog; compile for
 // fallback.New(cudaBackend, cpu.New(...)) to run the rest on the host with
-// transfers (see backend/fallback). Supported so far: F32 Add and Mul of
-// equal shapes, Silu, RMSNorm with a weight, and MatMul with a [N, K]
-// weight (TransB) in F32, or F16/BF16 constant weights widened to F32 on
-// the device.
+// transfers (see backend/fallback). Supported so far: F32 unary ops
+// (every one of the catalog), F32 binary arithmetic with broadcasting, RMSNorm
+// with a weight, and MatMul with a [N, K] weight (TransB) in F32, or
+// F16/BF16 constant weights widened to F32 on the device.
 package cuda
 
 import (

@@ -41,7 +41,7 @@ func TestConformance(t *testing.T) {
 	prep := be.Prepared()
 	t.Logf("on the GPU: %v", prep)
 	t.Logf("on the host: %v", fb.Fallbacks())
-	for _, op := range []string{"Add", "Mul", "Silu", "RMSNorm", "MatMul"} {
+	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Silu", "Exp", "Tanh", "GeluTanh", "Softcap", "RMSNorm", "Softmax", "MatMul"} {
 		if prep[op] == 0 {
 			t.Errorf("no %s node ran on the GPU", op)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/backend/cuda/cublaslt"
 	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/backend/cuda/kernels"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/tensor"
 )
@@ -28,17 +29,34 @@ func supports(n *ir.Node) string {
 	for _, x := range n.Inputs {
 		allF32 = allF32 && x.DType == tensor.F32
 	}
+	if _, ok := unaryCodes[n.Op]; ok {
+		if !allF32 {
+			return "F32 only so far"
+		}
+		return ""
+	}
+	if _, ok := binaryCodes[n.Op]; ok {
+		if !allF32 {
+			return "F32 only so far"
+		}
+		if len(n.Shape) > kernels.MaxRank {
+			return "rank above 6"
+		}
+		return ""
+	}
 	switch n.Op {
-	case ir.OpAdd, ir.OpMul:
-		if !allF32 {
+	case ir.OpSoftmax:
+		at := n.Attr.(*ir.SoftmaxAttr)
+		x := n.Inputs[0]
+		switch {
+		case !allF32:
 			return "F32 only so far"
-		}
-		if !n.Inputs[0].Shape.Equal(n.Shape) || !n.Inputs[1].Shape.Equal(n.Shape) {
-			return "broadcasting is not implemented yet"
-		}
-	case ir.OpSilu:
-		if !allF32 {
-			return "F32 only so far"
+		case at.Axis != len(x.Shape)-1:
+			return "softmax over the last axis only so far"
+		case len(x.Shape) > kernels.MaxRank+1:
+			return "rank above 7"
+		case at.Masked && (len(n.Inputs[1].Shape) == 0 || !n.Inputs[1].Shape[len(n.Inputs[1].Shape)-1].Equal(x.Shape[len(x.Shape)-1])):
+			return "a mask broadcast along the softmax axis"
 		}
 	case ir.OpRMSNorm:
 		at := n.Attr.(*ir.NormAttr)
@@ -74,13 +92,32 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 	b.mu.Lock()
 	b.prepared[n.Op.String()]++
 	b.mu.Unlock()
+	if code, ok := unaryCodes[n.Op]; ok {
+		f, err := b.ks.Func("unary_f32")
+		if err != nil {
+			return nil, err
+		}
+		k := &unary{b: b, f: f, op: code}
+		if at, ok := n.Attr.(*ir.SoftcapAttr); ok {
+			k.p = float32(at.Cap)
+		}
+		return k, nil
+	}
+	if code, ok := binaryCodes[n.Op]; ok {
+		f, err := b.ks.Func("binary_f32")
+		if err != nil {
+			return nil, err
+		}
+		return &binaryOp{b: b, f: f, op: code}, nil
+	}
 	switch n.Op {
-	case ir.OpAdd:
-		return b.elementwise("add_f32", 2)
-	case ir.OpMul:
-		return b.elementwise("mul_f32", 2)
-	case ir.OpSilu:
-		return b.elementwise("silu_f32", 1)
+	case ir.OpSoftmax:
+		f, err := b.ks.Func("softmax_f32")
+		if err != nil {
+			return nil, err
+		}
+		at := n.Attr.(*ir.SoftmaxAttr)
+		return &softmax{b: b, f: f, scale: float32(at.Scale), masked: at.Masked}, nil
 	case ir.OpRMSNorm:
 		f, err := b.ks.Func("rmsnorm_f32")
 		if err != nil {
@@ -93,30 +130,68 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 	return nil, backend.Unsupported(b.name, n, "no kernel")
 }
 
-// elementwise runs a kernel of nin same-shaped inputs over every element.
-type elementwise struct {
-	b   *Backend
-	f   driver.Function
-	nin int
+var unaryCodes = map[ir.Op]int{
+	ir.OpNeg: kernels.UnaryNeg, ir.OpAbs: kernels.UnaryAbs, ir.OpExp: kernels.UnaryExp, ir.OpLog: kernels.UnaryLog,
+	ir.OpSqrt: kernels.UnarySqrt, ir.OpRsqrt: kernels.UnaryRsqrt, ir.OpRecip: kernels.UnaryRecip,
+	ir.OpSquare: kernels.UnarySquare, ir.OpTanh: kernels.UnaryTanh, ir.OpSigmoid: kernels.UnarySigmoid,
+	ir.OpSilu: kernels.UnarySilu, ir.OpGeluErf: kernels.UnaryGeluErf, ir.OpGeluTanh: kernels.UnaryGeluTanh,
+	ir.OpRelu: kernels.UnaryRelu, ir.OpSoftcap: kernels.UnarySoftcap, ir.OpSin: kernels.UnarySin,
+	ir.OpCos: kernels.UnaryCos, ir.OpErf: kernels.UnaryErf,
 }
 
-func (b *Backend) elementwise(name string, nin int) (backend.Kernel, error) {
-	f, err := b.ks.Func(name)
-	if err != nil {
-		return nil, err
-	}
-	return &elementwise{b: b, f: f, nin: nin}, nil
+var binaryCodes = map[ir.Op]int{
+	ir.OpAdd: kernels.BinaryAdd, ir.OpSub: kernels.BinarySub, ir.OpMul: kernels.BinaryMul, ir.OpDiv: kernels.BinaryDiv,
+	ir.OpPow: kernels.BinaryPow, ir.OpMax: kernels.BinaryMax, ir.OpMin: kernels.BinaryMin,
 }
 
 // grid covers n elements with 256-thread blocks; the kernels loop, so the
-// grid is capped at a few waves of blocks.
+// grid is capped.
 func grid(n int64) driver.Dim3 {
 	g := (n + 255) / 256
 	return driver.Dim3{X: int(max(1, min(g, 1<<16)))}
 }
 
-func (k *elementwise) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+type unary struct {
+	b  *Backend
+	f  driver.Function
+	op int
+	p  float32
+}
+
+func (k *unary) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	o, nb, err := view(out)
+	if err != nil {
+		return err
+	}
+	x, xb, err := view(ins[0])
+	if err != nil {
+		return err
+	}
+	if xb != nb {
+		return fmt.Errorf("input %v does not match output %v", ins[0].Shape, out.Shape)
+	}
+	if n := nb / 4; n > 0 {
+		return k.b.ctx.Launch(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, x, o, n, k.op, k.p)
+	}
+	return nil
+}
+
+type binaryOp struct {
+	b  *Backend
+	f  driver.Function
+	op int
+}
+
+func (k *binaryOp) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	o, nb, err := view(out)
+	if err != nil {
+		return err
+	}
+	a, _, err := view(ins[0])
+	if err != nil {
+		return err
+	}
+	bb, _, err := view(ins[1])
 	if err != nil {
 		return err
 	}
@@ -124,19 +199,58 @@ func (k *elementwise) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tens
 	if n == 0 {
 		return nil
 	}
-	args := make([]any, 0, k.nin+2)
-	for _, x := range ins[:k.nin] {
-		p, xb, err := view(x)
-		if err != nil {
+	enc, err := kernels.Broadcast(out.Shape, ins[0].Shape, ins[1].Shape)
+	if err != nil {
+		return err
+	}
+	return k.b.ctx.Launch(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, a, bb, o, n, k.op, enc)
+}
+
+type softmax struct {
+	b      *Backend
+	f      driver.Function
+	scale  float32
+	masked bool
+}
+
+// threadsFor picks a block size for rows of cols elements: a multiple of
+// 32 (the reductions need whole warps), at most 256.
+func threadsFor(cols int) int { return min(256, max(32, (cols+31)/32*32)) }
+
+func (k *softmax) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	x, nb, err := view(ins[0])
+	if err != nil {
+		return err
+	}
+	o, _, err := view(out)
+	if err != nil {
+		return err
+	}
+	if len(out.Shape) == 0 || nb == 0 {
+		return nil
+	}
+	cols := out.Shape[len(out.Shape)-1]
+	rows := nb / 4 / int64(cols)
+	var mask driver.Ptr
+	enc := make([]byte, 3*kernels.MaxRank*8+8)
+	masked := 0
+	if k.masked {
+		if mask, _, err = view(ins[1]); err != nil {
 			return err
 		}
-		if xb != nb {
-			return fmt.Errorf("input %v%v does not match output %v%v", x.DType, x.Shape, out.DType, out.Shape)
+		ms := ins[1].Shape
+		if ms[len(ms)-1] != cols {
+			return fmt.Errorf("softmax mask %v does not match %d columns", ms, cols)
 		}
-		args = append(args, p)
+		rowShape := out.Shape[:len(out.Shape)-1]
+		if enc, err = kernels.Broadcast(rowShape, rowShape, ms[:len(ms)-1]); err != nil {
+			return err
+		}
+		masked = 1
 	}
-	args = append(args, o, n)
-	return k.b.ctx.Launch(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, args...)
+	g := driver.Dim3{X: int(min(rows, 1<<16))}
+	return k.b.ctx.Launch(k.f, g, driver.Dim3{X: threadsFor(cols)}, 0, k.b.stream,
+		x, mask, o, rows, cols, k.scale, masked, enc)
 }
 
 type rmsnorm struct {
@@ -166,10 +280,7 @@ func (k *rmsnorm) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) 
 	if wb != int64(cols)*4 {
 		return fmt.Errorf("rmsnorm weight %v does not match %d columns", ins[1].Shape, cols)
 	}
-	threads := min(1024, max(32, (cols+31)/32*32))
-	if threads > 256 {
-		threads = 256 // enough to hide latency; leaves room for more blocks
-	}
+	threads := threadsFor(cols)
 	for r0 := 0; r0 < rows; r0 += 65535 { // grid.x limit for one launch
 		nr := min(rows-r0, 65535)
 		off := int64(r0) * int64(cols) * 4

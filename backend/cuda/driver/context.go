@@ -204,13 +204,19 @@ func (c *Context) Function(m Module, name string) (Function, error) {
 type Dim3 struct{ X, Y, Z int }
 
 // Launch queues kernel f on s. Each argument is one kernel parameter: Ptr,
-// int32, uint32, int64, uint64, int (passed as int32 when it fits the
-// kernel's int) or float32; kernels in rlx take 64-bit values only as Ptr,
-// int64 or uint64.
+// int32, uint32, int64, uint64, int (passed as int32), float32, or []byte
+// for a struct passed by value (its bytes laid out as the C struct).
 func (c *Context) Launch(f Function, grid, block Dim3, shared int, s Stream, args ...any) error {
 	vals := make([]uint64, len(args))
 	ptrs := make([]unsafe.Pointer, len(args)+1)
 	for i, a := range args {
+		if v, ok := a.([]byte); ok {
+			if len(v) == 0 {
+				return fmt.Errorf("cuda: launch argument %d: empty struct", i)
+			}
+			ptrs[i] = unsafe.Pointer(&v[0])
+			continue
+		}
 		switch v := a.(type) {
 		case Ptr:
 			vals[i] = uint64(v)
@@ -252,6 +258,7 @@ func (c *Context) Launch(f Function, grid, block Dim3, shared int, s Stream, arg
 		uintptr(shared), uintptr(s), uintptr(unsafe.Pointer(&ptrs[0])), 0)
 	runtime.KeepAlive(vals)
 	runtime.KeepAlive(ptrs)
+	runtime.KeepAlive(args)
 	return err
 }
 

@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -176,3 +177,172 @@ func TestLoadUsesCache(t *testing.T) {
 	}
 	t.Logf("builds: %+v", s.Builds)
 }
+
+// decodeBroadcast reads Broadcast's encoding back.
+func decodeBroadcast(b []byte) (dims, sa, sb []int64) {
+	r := int(binary.LittleEndian.Uint32(b[3*MaxRank*8:]))
+	for i := range r {
+		dims = append(dims, int64(binary.LittleEndian.Uint64(b[8*i:])))
+		sa = append(sa, int64(binary.LittleEndian.Uint64(b[8*(MaxRank+i):])))
+		sb = append(sb, int64(binary.LittleEndian.Uint64(b[8*(2*MaxRank+i):])))
+	}
+	return
+}
+
+// index is what binary_f32 computes for element i.
+func index(i int64, dims, sa, sb []int64) (int64, int64) {
+	var ia, ib int64
+	for d := len(dims) - 1; d >= 0; d-- {
+		c := i % dims[d]
+		i /= dims[d]
+		ia += c * sa[d]
+		ib += c * sb[d]
+	}
+	return ia, ib
+}
+
+// naiveIndex maps output element i to operand offsets by NumPy's rules.
+func naiveIndex(i int, out, s []int) int {
+	coord := make([]int, len(out))
+	for d := len(out) - 1; d >= 0; d-- {
+		coord[d] = i % out[d]
+		i /= out[d]
+	}
+	off, stride := 0, 1
+	for j := len(s) - 1; j >= 0; j-- {
+		c := coord[j+len(out)-len(s)]
+		if s[j] == 1 {
+			c = 0
+		}
+		off += c * stride
+		stride *= s[j]
+	}
+	return off
+}
+
+func TestBroadcastEncoding(t *testing.T) {
+	for _, c := range [][3][]int{
+		{{5}, {5}, {5}},
+		{{1}, {1}, {}},
+		{{2, 3, 4}, {2, 3, 4}, {4}},
+		{{2, 3, 4}, {2, 1, 4}, {3, 1}},
+		{{7, 1, 5, 3}, {1, 1, 5, 3}, {7, 1, 1, 3}},
+		{{2, 3, 5, 7, 11, 13, 2}, {2, 3, 5, 7, 11, 13, 2}, {1}},
+		{{3, 1, 4}, {4}, {3, 1, 1}},
+	} {
+		out, a, b := c[0], c[1], c[2]
+		enc, err := Broadcast(out, a, b)
+		if err != nil {
+			t.Fatalf("%v: %v", c, err)
+		}
+		dims, sa, sb := decodeBroadcast(enc)
+		n := 1
+		for _, d := range out {
+			n *= d
+		}
+		for i := range n {
+			ia, ib := index(int64(i), dims, sa, sb)
+			if int(ia) != naiveIndex(i, out, a) || int(ib) != naiveIndex(i, out, b) {
+				t.Fatalf("%v: element %d maps to %d,%d, want %d,%d (dims %v sa %v sb %v)", c, i, ia, ib, naiveIndex(i, out, a), naiveIndex(i, out, b), dims, sa, sb)
+			}
+		}
+	}
+	if _, err := Broadcast([]int{2, 3}, []int{3, 3}, []int{3}); err == nil {
+		t.Fatal("incompatible shapes accepted")
+	}
+	// Alternating broadcast axes cannot merge past MaxRank.
+	out := []int{2, 2, 2, 2, 2, 2, 2, 2}
+	a := []int{2, 1, 2, 1, 2, 1, 2, 1}
+	b := []int{1, 2, 1, 2, 1, 2, 1, 2}
+	if _, err := Broadcast(out, a, b); err == nil {
+		t.Fatal("rank 8 broadcast accepted")
+	}
+}
+
+func TestGeneric(t *testing.T) {
+	c, s := open(t)
+	un, err := s.Func("unary_f32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin, err := s.Func("binary_f32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(12, 13))
+	unaryRef := []func(x float64) float64{
+		func(x float64) float64 { return -x }, math.Abs, math.Exp, math.Log, math.Sqrt,
+		func(x float64) float64 { return 1 / math.Sqrt(x) }, func(x float64) float64 { return 1 / x },
+		func(x float64) float64 { return x * x }, math.Tanh,
+		func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }, func(x float64) float64 { return x / (1 + math.Exp(-x)) },
+		func(x float64) float64 { return 0.5 * x * (1 + math.Erf(x/math.Sqrt2)) },
+		func(x float64) float64 { return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x))) },
+		func(x float64) float64 { return math.Max(x, 0) }, func(x float64) float64 { return 30 * math.Tanh(x/30) },
+		math.Sin, math.Cos, math.Erf,
+	}
+	if len(unaryRef) != UnaryErf+1 {
+		t.Fatalf("%d references for %d unary ops", len(unaryRef), UnaryErf+1)
+	}
+	for _, n := range []int{1, 13, 100003} {
+		x := randn(rng, n, 3)
+		pos := make([]float32, n) // for log, sqrt, rsqrt
+		for i, v := range x {
+			pos[i] = float32(math.Abs(float64(v))) + 1e-3
+		}
+		px, pp, po := upload(t, c, x), upload(t, c, pos), upload(t, c, make([]float32, n))
+		for op, ref := range unaryRef {
+			in, src := px, x
+			if op == UnaryLog || op == UnarySqrt || op == UnaryRsqrt {
+				in, src = pp, pos
+			}
+			if err := c.Launch(un, grid(n), driver.Dim3{X: 256}, 0, 0, in, po, int64(n), op, float32(30)); err != nil {
+				t.Fatal(err)
+			}
+			got := download(t, c, po, n)
+			want := make([]float64, n)
+			for i := range want {
+				want[i] = ref(float64(src[i]))
+			}
+			close32(t, fmt.Sprintf("unary op %d", op), got, want, 4e-6)
+		}
+	}
+	binaryRef := []func(a, b float64) float64{
+		func(a, b float64) float64 { return a + b }, func(a, b float64) float64 { return a - b },
+		func(a, b float64) float64 { return a * b }, func(a, b float64) float64 { return a / b },
+		math.Pow, math.Max, math.Min,
+	}
+	for _, sh := range [][3][]int{{{1}, {1}, {1}}, {{3, 7}, {3, 7}, {7}}, {{5, 1, 33}, {5, 1, 33}, {1}}, {{4, 3, 129}, {4, 1, 129}, {3, 1}}, {{257, 1031}, {257, 1031}, {257, 1}}} {
+		out, as, bs := sh[0], sh[1], sh[2]
+		enc, err := Broadcast(out, as, bs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		na, nb, n := prod(as), prod(bs), prod(out)
+		a, b := randn(rng, na, 2), randn(rng, nb, 2)
+		for i := range a {
+			a[i] = float32(math.Abs(float64(a[i]))) + 0.1 // pow of a positive base
+		}
+		pa, pb, po := upload(t, c, a), upload(t, c, b), upload(t, c, make([]float32, n))
+		for op, ref := range binaryRef {
+			if err := c.Launch(bin, grid(n), driver.Dim3{X: 256}, 0, 0, pa, pb, po, int64(n), op, enc); err != nil {
+				t.Fatal(err)
+			}
+			got := download(t, c, po, n)
+			want := make([]float64, n)
+			for i := range want {
+				want[i] = ref(float64(a[naiveIndex(i, out, as)]), float64(b[naiveIndex(i, out, bs)]))
+			}
+			close32(t, fmt.Sprintf("binary op %d %v", op, sh), got, want, 4e-6)
+		}
+	}
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+func grid(n int) driver.Dim3 { return driver.Dim3{X: min((n+255)/256, 4096)} }
