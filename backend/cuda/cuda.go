@@ -8,12 +8,14 @@
 // fallback.New(cudaBackend, cpu.New(...)) to run the rest on the host with
 // transfers (see backend/fallback). Supported so far: F32 unary ops
 // (every one of the catalog), F32 binary arithmetic with broadcasting, RMSNorm
-// with a weight, and MatMul with a [N, K] weight (TransB) in F32, or
-// F16/BF16 constant weights widened to F32 on the device.
+// with a weight, softmax over the last axis, and MatMul (any transposes,
+// batched, F32 weights or F16/BF16 constant weights widened to F32 on the
+// device, exact-shape addend) through cuBLASLt.
 package cuda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -40,6 +42,9 @@ type Backend struct {
 	stream driver.Stream
 	tf32   bool
 	name   string
+	// errFlag is a device int that kernels set on bad input (a gather id
+	// out of range); Sync and Read report and clear it.
+	errFlag driver.Ptr
 
 	mu       sync.Mutex
 	owned    []driver.Ptr // device copies made by Prepare (widened weights)
@@ -65,6 +70,13 @@ func New(o Options) (*Backend, error) {
 		return nil, err
 	}
 	if b.stream, err = c.NewStream(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if b.errFlag, err = c.Alloc(4); err == nil {
+		err = c.Memset(b.errFlag, 0, 4)
+	}
+	if err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -114,6 +126,10 @@ func (b *Backend) Close() error {
 	if b.stream != 0 {
 		keep(b.ctx.DestroyStream(b.stream))
 		b.stream = 0
+	}
+	if b.errFlag != 0 {
+		keep(b.ctx.Free(b.errFlag))
+		b.errFlag = 0
 	}
 	keep(b.ctx.Close())
 	return first
@@ -178,8 +194,33 @@ func (b *Backend) Free(x backend.Buffer) {
 	buf.p = 0
 }
 
-// Sync implements backend.Backend.
-func (b *Backend) Sync() error { return b.ctx.SyncStream(b.stream) }
+// Sync implements backend.Backend. It reports bad input that a kernel
+// flagged since the last check.
+func (b *Backend) Sync() error {
+	if err := b.ctx.SyncStream(b.stream); err != nil {
+		return err
+	}
+	return b.checkFlag()
+}
+
+// ErrBadIndex is reported by Sync and Read after a kernel met an index out
+// of range (a gather id); the affected values are NaN.
+var ErrBadIndex = errors.New("cuda: an index was out of range (gather id): results hold NaNs")
+
+// checkFlag reads and clears the error flag; the stream must be idle.
+func (b *Backend) checkFlag() error {
+	var f [4]byte
+	if err := b.ctx.CopyDtoH(f[:], b.errFlag); err != nil {
+		return err
+	}
+	if f == [4]byte{} {
+		return nil
+	}
+	if err := b.ctx.Memset(b.errFlag, 0, 4); err != nil {
+		return err
+	}
+	return ErrBadIndex
+}
 
 // view returns the device address of a view after checking its bounds.
 func view(t backend.Tensor) (driver.Ptr, int64, error) {
@@ -207,7 +248,7 @@ func (b *Backend) copyOut(dst []byte, p driver.Ptr) error {
 	if err := b.ctx.CopyDtoHAsync(dst, p, b.stream); err != nil {
 		return err
 	}
-	return b.ctx.SyncStream(b.stream)
+	return b.Sync()
 }
 
 // Write implements backend.Backend.

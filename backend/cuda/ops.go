@@ -45,6 +45,14 @@ func supports(n *ir.Node) string {
 		return ""
 	}
 	switch n.Op {
+	case ir.OpGather:
+		t, ids := n.Inputs[0], n.Inputs[1]
+		if t.DType != tensor.F32 && t.DType != tensor.F16 && t.DType != tensor.BF16 {
+			return "gather from F32/F16/BF16 tables only so far"
+		}
+		if ids.DType != tensor.I32 && ids.DType != tensor.I64 {
+			return "gather ids must be I32 or I64"
+		}
 	case ir.OpSoftmax:
 		at := n.Attr.(*ir.SoftmaxAttr)
 		x := n.Inputs[0]
@@ -67,14 +75,12 @@ func supports(n *ir.Node) string {
 		at := n.Attr.(*ir.MatMulAttr)
 		x, w := n.Inputs[0], n.Inputs[1]
 		switch {
-		case at.TransA || !at.TransB:
-			return "only x·wᵀ with w [N, K] so far"
 		case x.DType != tensor.F32 || n.DType != tensor.F32:
 			return "F32 activations only"
 		case w.DType != tensor.F32 && !((w.DType == tensor.F16 || w.DType == tensor.BF16) && isConst(w)):
 			return "weights must be F32, or F16/BF16 parameters"
-		case len(w.Shape) != 2 && !w.Shape[:len(w.Shape)-2].Equal(x.Shape[:len(x.Shape)-2]):
-			return "batched weights must match the batch dims"
+		case len(w.Shape) != 2 && len(x.Shape) != 2 && !w.Shape[:len(w.Shape)-2].Equal(x.Shape[:len(x.Shape)-2]):
+			return "batch dims must match, or one operand be a single matrix"
 		case at.Add && !n.Inputs[2].Shape.Equal(n.Shape):
 			return "a broadcast addend is not implemented yet"
 		}
@@ -111,6 +117,12 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		return &binaryOp{b: b, f: f, op: code}, nil
 	}
 	switch n.Op {
+	case ir.OpGather:
+		f, err := b.ks.Func("gather_rows")
+		if err != nil {
+			return nil, err
+		}
+		return &gather{b: b, f: f}, nil
 	case ir.OpSoftmax:
 		f, err := b.ks.Func("softmax_f32")
 		if err != nil {
@@ -206,6 +218,39 @@ func (k *binaryOp) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor)
 	return k.b.ctx.Launch(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, a, bb, o, n, k.op, enc)
 }
 
+type gather struct {
+	b *Backend
+	f driver.Function
+}
+
+func (k *gather) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	t, _, err := view(ins[0])
+	if err != nil {
+		return err
+	}
+	ids, _, err := view(ins[1])
+	if err != nil {
+		return err
+	}
+	o, ob, err := view(out)
+	if err != nil {
+		return err
+	}
+	if ob == 0 {
+		return nil
+	}
+	ts := ins[0].Shape
+	row := int64(prod(ts[1:]))
+	nids := int64(prod(ins[1].Shape))
+	dtype := map[tensor.DType]int{tensor.F32: 0, tensor.F16: 1, tensor.BF16: 2}[ins[0].DType]
+	ids64 := 0
+	if ins[1].DType == tensor.I64 {
+		ids64 = 1
+	}
+	return k.b.ctx.Launch(k.f, grid(nids*row), driver.Dim3{X: 256}, 0, k.b.stream,
+		t, dtype, ids, ids64, o, nids, row, int64(ts[0]), k.b.errFlag)
+}
+
 type softmax struct {
 	b      *Backend
 	f      driver.Function
@@ -293,17 +338,17 @@ func (k *rmsnorm) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) 
 }
 
 type matmul struct {
-	b      *Backend
-	w      driver.Ptr // widened constant weight, or 0 to use the input view
-	add    bool
-	shared bool // one [N, K] weight for every batch
-	comp   cublaslt.Compute
+	b        *Backend
+	w        driver.Ptr // widened constant weight, or 0 to use the input view
+	add      bool
+	akm, bkn bool // x stored [K, M]; w stored [K, N]
+	comp     cublaslt.Compute
 }
 
 func (b *Backend) matmul(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
 	at := n.Attr.(*ir.MatMulAttr)
 	w := n.Inputs[1]
-	k := &matmul{b: b, add: at.Add, shared: len(w.Shape) == 2, comp: cublaslt.ComputeF32}
+	k := &matmul{b: b, add: at.Add, akm: at.TransA, bkn: !at.TransB, comp: cublaslt.ComputeF32}
 	if b.tf32 {
 		k.comp = cublaslt.ComputeTF32
 	}
@@ -335,6 +380,14 @@ func (b *Backend) matmul(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, e
 	return k, nil
 }
 
+func prod(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
 func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	x, _, err := view(ins[0])
 	if err != nil {
@@ -354,15 +407,27 @@ func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 		return nil
 	}
 	xs, ws := ins[0].Shape, ins[1].Shape
-	m, kk, nn := xs[len(xs)-2], xs[len(xs)-1], ws[len(ws)-2]
-	batch := 1
-	for _, d := range xs[:len(xs)-2] {
-		batch *= d
+	m, kk := xs[len(xs)-2], xs[len(xs)-1]
+	if k.akm {
+		m, kk = kk, m
 	}
-	g := cublaslt.GEMM{M: m, N: nn, K: kk, Batch: batch, In: cublaslt.F32, Out: cublaslt.F32, Compute: k.comp, Accumulate: k.add}
-	if k.shared {
-		// One weight: fold the batch into the rows.
-		g.M, g.Batch = m*batch, 1
+	nn := ws[len(ws)-2]
+	if k.bkn {
+		nn = ws[len(ws)-1]
+	}
+	xb, wb := prod(xs[:len(xs)-2]), prod(ws[:len(ws)-2])
+	g := cublaslt.GEMM{M: m, N: nn, K: kk, AKM: k.akm, BKN: k.bkn, Batch: max(xb, wb),
+		In: cublaslt.F32, Out: cublaslt.F32, Compute: k.comp, Accumulate: k.add}
+	switch {
+	case len(ws) == 2 && !k.akm:
+		// One weight and row-major rows: fold the batch into M.
+		g.M, g.Batch = m*xb, 1
+	case len(ws) == 2:
+		g.SharedB = true
+	case len(xs) == 2:
+		g.SharedA = true
+	case xb != wb:
+		return fmt.Errorf("matmul batch of %v and %v", xs, ws)
 	}
 	if k.add {
 		c, cb, err := view(ins[2])

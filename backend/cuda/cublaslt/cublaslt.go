@@ -181,13 +181,16 @@ const (
 )
 
 // GEMM describes C[b] = A[b]·B[b]ᵀ (+ C[b] when Accumulate), row-major:
-// A is [M, K], B is [N, K], C is [M, N].
+// A is [M, K], B is [N, K], C is [M, N]. AKM and BKN switch the storage of
+// A to [K, M] and of B to [K, N] (the product is the same).
 type GEMM struct {
-	M, N, K int
-	// Batch is the number of products (0 means 1); A and C advance by a
-	// matrix per batch, B too unless SharedB (one weight for all).
-	Batch   int
-	SharedB bool
+	M, N, K  int
+	AKM, BKN bool
+	// Batch is the number of products (0 means 1); A, B and C advance by a
+	// matrix per batch, except a SharedA or SharedB operand (one matrix for
+	// every batch).
+	Batch            int
+	SharedA, SharedB bool
 	// In is the type of A and B; Out the type of C.
 	In, Out DType
 	Compute Compute

@@ -122,14 +122,22 @@ func TestMatMulT(t *testing.T) {
 	}
 	for _, ty := range types {
 		for _, sh := range shapes {
-			for _, shared := range []bool{false, true} {
+			for variant := range 8 {
 				for _, acc := range []bool{false, true} {
 					g := ty
-					g.M, g.N, g.K, g.Batch, g.SharedB, g.Accumulate = sh[0], sh[1], sh[2], sh[3], shared, acc
-					if shared && g.Batch == 1 {
+					g.M, g.N, g.K, g.Batch, g.Accumulate = sh[0], sh[1], sh[2], sh[3], acc
+					g.AKM, g.BKN = variant&1 != 0, variant&2 != 0
+					switch variant >> 2 {
+					case 1:
+						g.SharedB = true
+						if variant&1 != 0 {
+							g.SharedA, g.SharedB = true, false
+						}
+					}
+					if (g.SharedA || g.SharedB) && g.Batch == 1 {
 						continue
 					}
-					t.Run(fmt.Sprintf("%v_%v_c%d_%dx%dx%d_b%d_shared%v_acc%v", g.In, g.Out, g.Compute, g.M, g.N, g.K, g.Batch, shared, acc), func(t *testing.T) {
+					t.Run(fmt.Sprintf("%v_%v_c%d_%dx%dx%d_b%d_akm%v_bkn%v_sa%v_sb%v_acc%v", g.In, g.Out, g.Compute, g.M, g.N, g.K, g.Batch, g.AKM, g.BKN, g.SharedA, g.SharedB, acc), func(t *testing.T) {
 						testGEMM(t, c, h, rng, g)
 					})
 				}
@@ -161,11 +169,14 @@ func testGEMM(t *testing.T, c *driver.Context, h *Handle, rng *rand.Rand, g GEMM
 // testGEMMAt places every matrix skip elements into its allocation.
 func testGEMMAt(t *testing.T, c *driver.Context, h *Handle, rng *rand.Rand, g GEMM, skip int) {
 	nb := g.Batch
-	bb := nb
+	ab, bb := nb, nb
+	if g.SharedA {
+		ab = 1
+	}
 	if g.SharedB {
 		bb = 1
 	}
-	a, b, c0 := randn(rng, nb*g.M*g.K), randn(rng, bb*g.N*g.K), randn(rng, nb*g.M*g.N)
+	a, b, c0 := randn(rng, ab*g.M*g.K), randn(rng, bb*g.N*g.K), randn(rng, nb*g.M*g.N)
 	pad := func(t DType, b []byte) []byte { return append(make([]byte, skip*t.Size()), b...) }
 	pa, pb := upload(t, c, pad(g.In, encode(g.In, a))), upload(t, c, pad(g.In, encode(g.In, b)))
 	pc := upload(t, c, pad(g.Out, encode(g.Out, c0)))
@@ -179,16 +190,31 @@ func testGEMMAt(t *testing.T, c *driver.Context, h *Handle, rng *rand.Rand, g GE
 	}
 	got := decode(g.Out, out)
 	tol := tolerance(g)
-	for z := range nb {
-		bz := z
-		if g.SharedB {
-			bz = 0
+	// element (i, k) of A and (j, k) of B in batch z, whatever the storage.
+	at := func(z, i, k int) float64 {
+		if g.SharedA {
+			z = 0
 		}
+		if g.AKM {
+			return a[(z*g.K+k)*g.M+i]
+		}
+		return a[(z*g.M+i)*g.K+k]
+	}
+	bt := func(z, j, k int) float64 {
+		if g.SharedB {
+			z = 0
+		}
+		if g.BKN {
+			return b[(z*g.K+k)*g.N+j]
+		}
+		return b[(z*g.N+j)*g.K+k]
+	}
+	for z := range nb {
 		for i := range g.M {
 			for j := range g.N {
 				var s, mag float64
 				for k := range g.K {
-					p := a[(z*g.M+i)*g.K+k] * b[(bz*g.N+j)*g.K+k]
+					p := at(z, i, k) * bt(z, j, k)
 					s += p
 					mag += math.Abs(p)
 				}

@@ -62,24 +62,39 @@ func (p *plan) build(key planKey, hd *Handle) error {
 		uintptr(unsafe.Pointer(&p.desc)), uintptr(g.Compute), scaleF32)); err != nil {
 		return err
 	}
+	// cuBLASLt is column-major: our row-major C [M, N] is its Cᶜ [N, M],
+	// computed as Cᶜ = op(Bᶜ)·op(Aᶜ), where Bᶜ and Aᶜ are our B and A read
+	// column-major. B [N, K] read so is [K, N] and needs a transpose; B
+	// [K, N] is [N, K] as it is. Likewise A [M, K] is [K, M] as it is, and A
+	// [K, M] needs a transpose.
+	m, n, k := uint64(g.M), uint64(g.N), uint64(g.K)
 	ta, tb := int32(opT), int32(opN)
+	ra, ca, lda := k, n, int64(k) // cuBLASLt's A = our B
+	if g.BKN {
+		ta, ra, ca, lda = opN, n, k, int64(n)
+	}
+	rb, cb, ldb := k, m, int64(k) // cuBLASLt's B = our A
+	if g.AKM {
+		tb, rb, cb, ldb = opT, m, k, int64(m)
+	}
 	if err := setAttr("cublasLtMatmulDescSetAttribute", p.desc, descTransA, unsafe.Pointer(&ta), 4); err != nil {
 		return err
 	}
 	if err := setAttr("cublasLtMatmulDescSetAttribute", p.desc, descTransB, unsafe.Pointer(&tb), 4); err != nil {
 		return err
 	}
-	m, n, k := uint64(g.M), uint64(g.N), uint64(g.K)
-	// cuBLASLt's A is our B read column-major: [K, N], ld K.
-	strideB := int64(g.N * g.K)
+	strideA, strideB := int64(g.M*g.K), int64(g.N*g.K)
+	if g.SharedA {
+		strideA = 0
+	}
 	if g.SharedB {
 		strideB = 0
 	}
 	var err error
-	if p.la, err = layout(g.In, k, n, int64(k), g.Batch, strideB); err != nil {
+	if p.la, err = layout(g.In, ra, ca, lda, g.Batch, strideB); err != nil {
 		return err
 	}
-	if p.lb, err = layout(g.In, k, m, int64(k), g.Batch, int64(g.M*g.K)); err != nil {
+	if p.lb, err = layout(g.In, rb, cb, ldb, g.Batch, strideA); err != nil {
 		return err
 	}
 	if p.lc, err = layout(g.Out, n, m, int64(n), g.Batch, int64(g.M*g.N)); err != nil {
