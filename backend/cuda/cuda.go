@@ -49,6 +49,8 @@ type Backend struct {
 	mu       sync.Mutex
 	owned    []driver.Ptr // device copies made by Prepare (widened weights)
 	prepared map[string]int
+	modules  []driver.Module            // generated kernels (fused chains)
+	fusedFns map[string]driver.Function // by generated file name
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -60,7 +62,7 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{ctx: c, tf32: o.TF32, name: fmt.Sprintf("cuda:%d", o.Device), prepared: map[string]int{}}
+	b := &Backend{ctx: c, tf32: o.TF32, name: fmt.Sprintf("cuda:%d", o.Device), prepared: map[string]int{}, fusedFns: map[string]driver.Function{}}
 	if b.ks, err = kernels.Load(c); err != nil {
 		b.Close()
 		return nil, err
@@ -114,6 +116,10 @@ func (b *Backend) Close() error {
 		keep(b.ctx.Free(p))
 	}
 	b.owned = nil
+	for _, m := range b.modules {
+		keep(b.ctx.Unload(m))
+	}
+	b.modules = nil
 	b.mu.Unlock()
 	if b.blas != nil {
 		keep(b.blas.Close())

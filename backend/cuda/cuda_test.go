@@ -3,6 +3,7 @@ package cuda_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/backendtest"
@@ -45,7 +46,7 @@ func TestConformance(t *testing.T) {
 	prep := be.Prepared()
 	t.Logf("on the GPU: %v", prep)
 	t.Logf("on the host: %v", fb.Fallbacks())
-	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Silu", "Exp", "Tanh", "GeluTanh", "Softcap", "RMSNorm", "Softmax", "Gather", "MatMul"} {
+	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Silu", "Exp", "Tanh", "GeluTanh", "Softcap", "RMSNorm", "Softmax", "Gather", "MatMul", "Fused"} {
 		if prep[op] == 0 {
 			t.Errorf("no %s node ran on the GPU", op)
 		}
@@ -95,6 +96,54 @@ func TestGatherBadID(t *testing.T) {
 	// The flag is cleared: a good run afterwards succeeds.
 	if _, err := sess.Run(ctx, map[string]*tensor.Tensor{"ids": tensor.FromI32([]int32{3}, 1)}, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFusedChains compiles elementwise chains that the compiler fuses into
+// one generated kernel each (broadcast operands, comparisons, where,
+// softcap, scalars) and compares them with the float64 reference at
+// awkward sizes.
+func TestFusedChains(t *testing.T) {
+	be := open(t, cuda.Options{})
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, sh := range [][2]int{{1, 1}, {3, 7}, {37, 1031}} {
+		rows, cols := sh[0], sh[1]
+		b := ir.NewBuilder()
+		x := b.Input("x", tensor.F32, ir.N(rows), ir.N(cols))
+		y := b.Input("y", tensor.F32, ir.N(rows), ir.N(cols))
+		bias := b.Input("bias", tensor.F32, ir.N(cols))
+		col := b.Input("col", tensor.F32, ir.N(rows), ir.N(1))
+		h := b.Add(b.Mul(x, y), bias)
+		b.Output("swiglu", b.Mul(b.Silu(h), b.Sigmoid(col)))
+		b.Output("where", b.Where(b.Less(x, y), b.Softcap(b.Scale(x, 3), 2.5), b.AddScalar(b.Tanh(y), 0.5)))
+		b.Output("gelu", b.Div(b.GeluTanh(b.Sub(x, col)), b.AddScalar(b.Exp(b.Neg(b.Square(y))), 1)))
+		g, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rnd := func(n int) []float32 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(rng.NormFloat64() * 2)
+			}
+			return v
+		}
+		c := backendtest.Case{
+			Name: "fused", Graph: g, Tol: 1e-5, Atol: 1e-6,
+			Steps: []backendtest.Step{{Inputs: map[string]*tensor.Tensor{
+				"x": tensor.FromF32(rnd(rows*cols), rows, cols), "y": tensor.FromF32(rnd(rows*cols), rows, cols),
+				"bias": tensor.FromF32(rnd(cols), cols), "col": tensor.FromF32(rnd(rows), rows, 1),
+			}}},
+		}
+		before := be.Prepared()["Fused"]
+		res, err := backendtest.Run(context.Background(), be, c, compile.Options{})
+		if err != nil {
+			t.Fatalf("%dx%d: %v", rows, cols, err)
+		}
+		if be.Prepared()["Fused"] == before {
+			t.Fatalf("%dx%d: the chains were not fused (%v)", rows, cols, be.Prepared())
+		}
+		t.Logf("%dx%d: max error %.3g (%s)", rows, cols, res.MaxErr, res.Output)
 	}
 }
 

@@ -45,6 +45,10 @@ func supports(n *ir.Node) string {
 		return ""
 	}
 	switch n.Op {
+	case ir.OpFused:
+		if _, why := fusedSource(n); why != "" {
+			return why
+		}
 	case ir.OpGather:
 		t, ids := n.Inputs[0], n.Inputs[1]
 		if t.DType != tensor.F32 && t.DType != tensor.F16 && t.DType != tensor.BF16 {
@@ -117,6 +121,8 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		return &binaryOp{b: b, f: f, op: code}, nil
 	}
 	switch n.Op {
+	case ir.OpFused:
+		return b.fusedKernel(n)
 	case ir.OpGather:
 		f, err := b.ks.Func("gather_rows")
 		if err != nil {
