@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
@@ -236,9 +237,10 @@ func (a *act) quantize(p *parallel.Pool, x []float32) {
 						xp = &x[r*a.K+512*g]
 					}
 					q32(xp, real, &a.qs[r*a.kp+blockGroup*g], &a.d[b0], &a.sum[b0], &scratch[0])
-					continue
+				} else {
+					a.quantGroup32(x[r*a.K:(r+1)*a.K], r, g, real)
 				}
-				a.quantGroup32(x[r*a.K:(r+1)*a.K], r, g, real)
+				roundScalesF16(a.d[b0:b0+real], a.sum[b0:b0+real])
 			}
 		})
 	default:
@@ -277,7 +279,7 @@ func (a *act) quantGroup32(x []float32, r, g, real int) {
 }
 
 // quantAct32 quantizes 32 activations symmetrically to int8 with a float32
-// scale (no fp16 rounding of the scale, unlike Q8_0), returning d and d·Σq.
+// scale, returning d and d·Σq; roundScalesF16 then rounds d as Q8_0 does.
 func quantAct32(qs []int8, x []float32) (d, dsum float32) {
 	_, amax := absMax(x)
 	if amax == 0 {
@@ -293,4 +295,20 @@ func quantAct32(qs []int8, x []float32) (d, dsum float32) {
 		s += int(q)
 	}
 	return d, d * float32(s)
+}
+
+// roundScalesF16 rounds each block scale to fp16 and rescales its d·Σq to
+// match. ggml stores a Q8_0 activation block's scale as fp16 (the int8 values
+// are computed from the unrounded scale), and llama.cpp's Q4_0/Q8_0 dot
+// products use the rounded value; doing the same keeps our results within
+// float rounding of llama.cpp's instead of ~1e-3 relative away.
+func roundScalesF16(d, sum []float32) {
+	for i, v := range d {
+		if v == 0 {
+			continue
+		}
+		n := math.Round(float64(sum[i]) / float64(v)) // Σq, an integer
+		r := tensor.F16ToF32(tensor.F32ToF16(v))
+		d[i], sum[i] = r, r*float32(n)
+	}
 }

@@ -16,7 +16,7 @@ func TestGGUFParityF32(t *testing.T) {
 }
 
 func TestGGUFParityQ8_0(t *testing.T) {
-	lmtest.GGUF(t, lmtest.Dir, "qwen3-Q8_0.gguf", Open, lmtest.ActQ8Tol)
+	lmtest.GGUF(t, lmtest.Dir, "qwen3-Q8_0.gguf", Open, lmtest.QuantTol)
 }
 
 func TestGGUFParityQ4_K_M(t *testing.T) {

@@ -15,5 +15,5 @@ func TestGGUFParityF32(t *testing.T) {
 }
 
 func TestGGUFParityQ8_0(t *testing.T) {
-	lmtest.GGUF(t, lmtest.Dir, "qwen3moe-Q8_0.gguf", Open, lmtest.ActQ8Tol)
+	lmtest.GGUF(t, lmtest.Dir, "qwen3moe-Q8_0.gguf", Open, lmtest.QuantTol)
 }
