@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -54,6 +55,11 @@ file — and runs the command for it, passing the remaining arguments on:
 			if err != nil || sub == rootCmd {
 				return fmt.Errorf("auto: rlx has no %q command", argv[0])
 			}
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			sub.SetContext(ctx) // runners take their context from the command
 			sub.SetIn(cmd.InOrStdin())
 			sub.SetOut(cmd.OutOrStdout())
 			sub.SetErr(cmd.ErrOrStderr())

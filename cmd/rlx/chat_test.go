@@ -76,6 +76,15 @@ func TestAuto(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.PromptTokens != 3 {
 		t.Fatalf("%v: %s", err, out)
 	}
+	// A WAV goes to the VAD, with the caller's flags.
+	out, err = runLM(t, "auto", "../../testdata/speech.wav", "--json")
+	if err != nil {
+		t.Fatal(err, out)
+	}
+	var vj vadJSON
+	if err := json.Unmarshal([]byte(out), &vj); err != nil || len(vj.Segments) == 0 {
+		t.Fatalf("vad via auto: %v: %s", err, out)
+	}
 	for _, bad := range []string{filepath.Join(t.TempDir(), "missing.gguf"), "../../go.mod"} {
 		if out, err := runLM(t, "auto", "--dry-run", bad); err == nil {
 			t.Errorf("auto %s: %s", bad, out)
