@@ -8,7 +8,8 @@
 // fallback.New(cudaBackend, cpu.New(...)) to run the rest on the host with
 // transfers (see backend/fallback). Supported so far: F32 unary ops
 // (every one of the catalog), F32 binary arithmetic with broadcasting, RMSNorm
-// with a weight, softmax over the last axis, and MatMul (any transposes,
+// with a weight, softmax over the last axis, RoPE, Gather, fused elementwise
+// chains (generated CUDA C), and MatMul (any transposes,
 // batched, F32 weights or F16/BF16 constant weights widened to F32 on the
 // device, exact-shape addend) through cuBLASLt.
 package cuda

@@ -45,6 +45,11 @@ func supports(n *ir.Node) string {
 		return ""
 	}
 	switch n.Op {
+	case ir.OpRoPE:
+		x, pos, inv := n.Inputs[0], n.Inputs[1], n.Inputs[2]
+		if x.DType != tensor.F32 || inv.DType != tensor.F32 || (pos.DType != tensor.I32 && pos.DType != tensor.I64) {
+			return "F32 rope with I32/I64 positions only so far"
+		}
 	case ir.OpFused:
 		if _, why := fusedSource(n); why != "" {
 			return why
@@ -121,6 +126,12 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		return &binaryOp{b: b, f: f, op: code}, nil
 	}
 	switch n.Op {
+	case ir.OpRoPE:
+		f, err := b.ks.Func("rope_f32")
+		if err != nil {
+			return nil, err
+		}
+		return &rope{b: b, f: f, at: *n.Attr.(*ir.RoPEAttr)}, nil
 	case ir.OpFused:
 		return b.fusedKernel(n)
 	case ir.OpGather:
@@ -222,6 +233,48 @@ func (k *binaryOp) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor)
 		return err
 	}
 	return k.b.ctx.Launch(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, a, bb, o, n, k.op, enc)
+}
+
+type rope struct {
+	b  *Backend
+	f  driver.Function
+	at ir.RoPEAttr
+}
+
+func (k *rope) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	x, _, err := view(ins[0])
+	if err != nil {
+		return err
+	}
+	pos, _, err := view(ins[1])
+	if err != nil {
+		return err
+	}
+	inv, _, err := view(ins[2])
+	if err != nil {
+		return err
+	}
+	o, ob, err := view(out)
+	if err != nil {
+		return err
+	}
+	if ob == 0 {
+		return nil
+	}
+	xs, ps := out.Shape, ins[1].Shape
+	posRows := int64(0)
+	if len(ps) == 2 {
+		posRows = int64(ps[0])
+	}
+	pos64, inter := 0, 0
+	if ins[1].DType == tensor.I64 {
+		pos64 = 1
+	}
+	if k.at.Layout == ir.RoPEInterleaved {
+		inter = 1
+	}
+	return k.b.ctx.Launch(k.f, grid(ob/4), driver.Dim3{X: 256}, 0, k.b.stream,
+		x, pos, pos64, posRows, inv, o, int64(xs[0]), int64(xs[1]), int64(xs[2]), xs[3], k.at.RotaryDim, inter, float32(k.at.Scale))
 }
 
 type gather struct {
