@@ -319,3 +319,23 @@ func TestEmbedderGGUFTokenizer(t *testing.T) {
 		closeTo(t, "vs llama.cpp", v[0], want, 1e-4)
 	}
 }
+
+// A GGUF without a vocabulary (tokenizer.ggml.model "none") takes ids only.
+func TestEmbedderNoTokenizer(t *testing.T) {
+	e, err := rlx.OpenEmbedder(filepath.Join("runtime", "embed", "testdata", "gguf-bert", "bert-f32.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	if _, err := e.Embed(ctx, []string{"x"}); !errors.Is(err, rlx.ErrNoTokenizer) {
+		t.Fatalf("Embed without a tokenizer: %v", err)
+	}
+	vs, err := e.EmbedIDs(ctx, []rlx.TokenInput{{IDs: []int32{1, 5, 9}}, {IDs: []int32{7}}})
+	if err != nil || len(vs) != 2 || len(vs[0]) != e.Dim() {
+		t.Fatalf("%v %v", len(vs), err)
+	}
+	if e.Pooling() != "mean" { // the file's pooling_type 1
+		t.Fatal(e.Pooling())
+	}
+}
