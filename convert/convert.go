@@ -202,6 +202,9 @@ func metadata(fam family, c *nn.Config, name string, ft gguf.FileType) (*gguf.Me
 	r := c.RoPE[fullLayer(c)]
 	set(a+".rope.freq_base", float32(r.Theta))
 	set(a+".rope.dimension_count", u32(r.Dim))
+	if r.Type == "llama3" && a != "llama" {
+		return nil, fmt.Errorf("convert: llama3 rope scaling in family %s: %w", a, ErrUnsupported)
+	}
 	switch r.Type {
 	case "", "default", "llama3": // llama3 travels as rope_freqs.weight
 	case "linear":
@@ -242,6 +245,12 @@ func metadata(fam family, c *nn.Config, name string, ft gguf.FileType) (*gguf.Me
 		set(a+".attention.sliding_window", u32(slices.Max(c.Window)))
 		if p := pattern(c.Window); p > 0 {
 			set(a+".attention.sliding_window_pattern", u32(p))
+		}
+		for l, w := range c.Window {
+			if w > 0 { // llama.cpp reads the local layers' base here
+				set(a+".rope.freq_base_swa", float32(c.RoPE[l].Theta))
+				break
+			}
 		}
 	}
 	set("tokenizer.ggml.model", "none")

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -213,6 +214,39 @@ func TestFixtures(t *testing.T) {
 					if id < 0 || int(id) >= vocab {
 						t.Errorf("%s: generated id %d outside the vocabulary", c.name, id)
 					}
+				}
+			}
+		})
+	}
+}
+
+// llama.cpp loads and runs the converted files (F32 and Q4_K_M) when its
+// llama-bench is built next to this checkout.
+func TestLlamaCppLoads(t *testing.T) {
+	bench := os.Getenv("LLAMA_BENCH")
+	if bench == "" {
+		bench = "/work/llama.cpp/build/bin/llama-bench"
+	}
+	if _, err := os.Stat(bench); err != nil {
+		t.Skipf("llama-bench not found (%v); set LLAMA_BENCH to check that llama.cpp loads the files", err)
+	}
+	for _, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			dir := fixture(t, name)
+			if name == "gemma2" {
+				dir = patched(t, dir, map[string]any{"query_pre_attn_scalar": 16})
+			}
+			for _, ft := range []gguf.FileType{0, 15} {
+				path, err := convert(t, dir, ft)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := exec.CommandContext(t.Context(), bench, "-m", path, "-p", "4", "-n", "2", "-r", "1", "-t", "1", "--no-warmup", "-o", "csv").CombinedOutput()
+				if err != nil {
+					t.Fatalf("llama-bench %s: %v\n%s", ft, err, out)
+				}
+				if !strings.Contains(string(out), filepath.Base(path)) {
+					t.Fatalf("llama-bench %s printed no result:\n%s", ft, out)
 				}
 			}
 		})
