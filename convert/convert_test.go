@@ -3,6 +3,7 @@ package convert
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/rlx-go/rlx/backend/cpu"
 	"github.com/rlx-go/rlx/format/gguf"
+	"github.com/rlx-go/rlx/format/safetensors"
 	"github.com/rlx-go/rlx/models"
 	"github.com/rlx-go/rlx/models/nn"
 	"github.com/rlx-go/rlx/runtime"
@@ -250,5 +252,133 @@ func TestLlamaCppLoads(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// rewrite copies the fixture in dir as dt, split into two shards with an
+// index, as large checkpoints come.
+func rewrite(t *testing.T, dir string, dt tensor.DType) string {
+	t.Helper()
+	m, err := weights.Open(filepath.Join(dir, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	out := t.TempDir()
+	cfg, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(out, "config.json"), cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	names := m.Names()
+	shards := [][]string{names[:len(names)/2], names[len(names)/2:]}
+	index := map[string]string{}
+	for i, part := range shards {
+		file := fmt.Sprintf("model-%05d-of-%05d.safetensors", i+1, len(shards))
+		var infos []safetensors.TensorInfo
+		var data [][]byte
+		for _, n := range part {
+			tn, _ := m.Tensor(n)
+			v, err := tn.Float32()
+			if err != nil {
+				t.Fatal(err)
+			}
+			typ := gguf.TypeF16
+			if dt == tensor.BF16 {
+				typ = gguf.TypeBF16
+			}
+			infos = append(infos, safetensors.TensorInfo{Name: n, DType: dt, Shape: tn.Shape})
+			data = append(data, encode(v, typ))
+			index[n] = file
+		}
+		w, err := safetensors.Create(filepath.Join(out, file), infos, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, n := range part {
+			if err := w.WriteTensor(n, data[j]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idx, _ := json.Marshal(map[string]any{"metadata": map[string]any{}, "weight_map": index})
+	if err := os.WriteFile(filepath.Join(out, "model.safetensors.index.json"), idx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Sharded BF16 and F16 checkpoints convert too, and the F32 GGUF gives the
+// half-precision checkpoint's own logits.
+func TestHalfShards(t *testing.T) {
+	for i, name := range []string{"llama", "qwen3moe", "gemma3"} {
+		for _, dt := range []tensor.DType{tensor.BF16, tensor.F16} {
+			t.Run(name+"/"+dt.String(), func(t *testing.T) {
+				dir := rewrite(t, fixture(t, name), dt)
+				rng := rand.New(rand.NewPCG(uint64(i), 3))
+				ids := make([]int32, 2+rng.IntN(6))
+				for j := range ids {
+					ids[j] = int32(rng.IntN(512))
+				}
+				_, want := logits(t, dir, ids)
+				path, err := convert(t, dir, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, got := logits(t, path, ids)
+				if e := maxAbs(got, want); e > 1e-4 {
+					t.Errorf("F32 GGUF vs %s safetensors: max abs %g > 1e-4", dt, e)
+				}
+			})
+		}
+	}
+}
+
+// Bad checkpoints give errors that name the problem, never a panic.
+func TestErrors(t *testing.T) {
+	src := fixture(t, "qwen3moe")
+	cases := []struct {
+		name  string
+		setup func(dir string)
+		want  string
+	}{
+		{"no config", func(dir string) { os.Remove(filepath.Join(dir, "config.json")) }, "config.json"},
+		{"bad json", func(dir string) { os.WriteFile(filepath.Join(dir, "config.json"), []byte("{"), 0o644) }, "config.json"},
+		{"unknown family", func(dir string) {
+			os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"model_type":"mamba","architectures":["MambaForCausalLM"]}`), 0o644)
+		}, "mamba"},
+		{"no weights", func(dir string) { os.Remove(filepath.Join(dir, "model.safetensors")) }, ""},
+		{"truncated weights", func(dir string) {
+			p := filepath.Join(dir, "model.safetensors")
+			st, _ := os.Stat(p)
+			os.Truncate(p, st.Size()/2)
+		}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := patched(t, src, nil)
+			c.setup(dir)
+			_, err := convert(t, dir, 15)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not mention %q", err, c.want)
+			}
+		})
+	}
+	// A checkpoint whose experts are fewer than config.json says.
+	dir := patched(t, src, map[string]any{"num_local_experts": 5})
+	if _, err := convert(t, dir, 0); err == nil || !strings.Contains(err.Error(), "experts.4.gate_proj") {
+		t.Errorf("missing expert: got %v", err)
+	}
+	// Unsupported file type.
+	if _, err := convert(t, src, 99); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("file type 99: got %v, want ErrUnsupported", err)
 	}
 }
