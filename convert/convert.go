@@ -100,16 +100,25 @@ func ToGGUF(ctx context.Context, dir, out string, opts Options) (*Report, error)
 	if log == nil {
 		log = slog.Default()
 	}
-	switch opts.Type {
-	case 0, 1, 32:
-		return write(ctx, dir, out, opts.Type, log)
-	}
-	ok := false
-	for _, ft := range mix.FileTypes {
-		ok = ok || ft == opts.Type
-	}
-	if !ok {
+	float := opts.Type == 0 || opts.Type == 1 || opts.Type == 32
+	if !float && !slices.Contains(mix.FileTypes, opts.Type) {
 		return nil, fmt.Errorf("convert: file type %s: %w", opts.Type, ErrUnsupported)
+	}
+	ft := opts.Type
+	if !float {
+		ft = 0
+	}
+	j, err := prepare(dir, ft)
+	if err != nil {
+		return nil, err
+	}
+	defer j.m.Close()
+	if float {
+		return j.write(ctx, out, log)
+	}
+	// Fail before writing anything when the mix cannot take a tensor.
+	if _, err := mix.Plan(j.md, j.infos, opts.Type); err != nil {
+		return nil, fmt.Errorf("convert: %s as %s: %w", dir, opts.Type, err)
 	}
 	// Quantize from full precision, as llama.cpp does from its F32/F16
 	// intermediate: write F32 next to out, then run the mix over it.
@@ -120,7 +129,7 @@ func ToGGUF(ctx context.Context, dir, out string, opts Options) (*Report, error)
 	tmpName := tmp.Name()
 	tmp.Close()
 	defer os.Remove(tmpName)
-	rep, err := write(ctx, dir, tmpName, 0, log)
+	rep, err := j.write(ctx, tmpName, log)
 	if err != nil {
 		return nil, err
 	}

@@ -25,8 +25,20 @@ type item struct {
 	load func() ([]float32, error)
 }
 
-// write converts dir to a float GGUF (ft 0, 1 or 32) at out.
-func write(ctx context.Context, dir, out string, ft gguf.FileType, log *slog.Logger) (*Report, error) {
+// job is a planned conversion: the metadata and tensor descriptors of the
+// output, in writing order, and how to produce each tensor.
+type job struct {
+	dir    string
+	arch   string
+	m      *weights.Map
+	md     *gguf.Metadata
+	infos  []gguf.TensorInfo
+	byName map[string]item
+}
+
+// prepare plans the conversion of dir to a float GGUF (ft 0, 1 or 32). The
+// caller closes j.m.
+func prepare(dir string, ft gguf.FileType) (*job, error) {
 	fam, cfg, err := readConfig(dir)
 	if err != nil {
 		return nil, err
@@ -35,7 +47,15 @@ func write(ctx context.Context, dir, out string, ft gguf.FileType, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	defer m.Close()
+	j, err := plan(dir, fam, cfg, m, ft)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+func plan(dir string, fam family, cfg *nn.Config, m *weights.Map, ft gguf.FileType) (*job, error) {
 	if m.Format() != weights.Safetensors {
 		return nil, fmt.Errorf("convert: %s holds %s weights, not safetensors: %w", dir, m.Format(), ErrUnsupported)
 	}
@@ -46,7 +66,7 @@ func write(ctx context.Context, dir, out string, ft gguf.FileType, log *slog.Log
 	if err := checkRoundTrip(fam, cfg, md); err != nil {
 		return nil, err
 	}
-	items, err := plan(fam, cfg, m)
+	items, err := tensors(fam, cfg, m)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +86,12 @@ func write(ctx context.Context, dir, out string, ft gguf.FileType, log *slog.Log
 		byName[it.name] = it
 	}
 	mix.Sort(infos)
-	w, err := gguf.Create(out, md, infos)
+	return &job{dir: dir, arch: fam.arch, m: m, md: md, infos: infos, byName: byName}, nil
+}
+
+// write produces the planned file at out.
+func (j *job) write(ctx context.Context, out string, log *slog.Logger) (*Report, error) {
+	w, err := gguf.Create(out, j.md, j.infos)
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
@@ -75,11 +100,11 @@ func write(ctx context.Context, dir, out string, ft gguf.FileType, log *slog.Log
 		os.Remove(out)
 		return nil, err
 	}
-	for _, info := range infos {
+	for _, info := range j.infos {
 		if err := ctx.Err(); err != nil {
 			return fail(err)
 		}
-		it := byName[info.Name]
+		it := j.byName[info.Name]
 		v, err := it.load()
 		if err != nil {
 			return fail(fmt.Errorf("convert: %s: %w", it.name, err))
@@ -92,8 +117,9 @@ func write(ctx context.Context, dir, out string, ft gguf.FileType, log *slog.Log
 		os.Remove(out)
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	log.Info("converted", "from", dir, "to", out, "arch", fam.arch, "tensors", len(infos), "type", ft.String())
-	return &Report{Arch: fam.arch, Tensors: len(infos)}, nil
+	ft, _ := j.md.FileType()
+	log.Debug("converted", "from", j.dir, "to", out, "arch", j.arch, "tensors", len(j.infos), "type", ft.String())
+	return &Report{Arch: j.arch, Tensors: len(j.infos)}, nil
 }
 
 // encode stores v as typ (F32, F16 or BF16), little-endian.
@@ -126,9 +152,9 @@ func dims(shape []int64) []uint64 {
 	return d
 }
 
-// plan lists the output tensors: every checkpoint tensor under its GGUF
+// tensors lists the output tensors: every checkpoint tensor under its GGUF
 // name with the family's layout changes, stacked experts, and rope_freqs.
-func plan(fam family, c *nn.Config, m *weights.Map) ([]item, error) {
+func tensors(fam family, c *nn.Config, m *weights.Map) ([]item, error) {
 	used := make(map[string]bool)
 	var items []item
 	if fam.arch == "qwen3moe" {
