@@ -382,3 +382,74 @@ func TestErrors(t *testing.T) {
 		t.Errorf("file type 99: got %v, want ErrUnsupported", err)
 	}
 }
+
+// llama.cpp itself, run on the converted F32 files, gives the safetensors
+// checkpoint's logits: this checks the layout choices (Q/K interleaving,
+// Gemma's +1, stacked experts, rope_freqs, metadata) against llama.cpp's
+// graphs rather than rlx's GGUF readers. It builds testdata/llamacpp_logits.c
+// against the llama.cpp checkout in $LLAMA_CPP (default /work/llama.cpp).
+func TestLlamaCppLogits(t *testing.T) {
+	root := os.Getenv("LLAMA_CPP")
+	if root == "" {
+		root = "/work/llama.cpp"
+	}
+	lib := filepath.Join(root, "build", "bin")
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skipf("no C compiler: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "include", "llama.h")); err != nil {
+		t.Skipf("no llama.cpp checkout: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(lib, "libllama.so")); err != nil {
+		t.Skipf("llama.cpp is not built: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "logits")
+	if out, err := exec.Command(cc, "-O1", "-o", bin, "testdata/llamacpp_logits.c",
+		"-I"+filepath.Join(root, "include"), "-I"+filepath.Join(root, "ggml", "include"),
+		"-L"+lib, "-lllama", "-Wl,-rpath,"+lib).CombinedOutput(); err != nil {
+		t.Skipf("cannot build the llama.cpp driver: %v\n%s", err, out)
+	}
+	for i, name := range fixtures {
+		t.Run(name, func(t *testing.T) {
+			dir := fixture(t, name)
+			if name == "gemma2" {
+				dir = patched(t, dir, map[string]any{"query_pre_attn_scalar": 16})
+			}
+			rng := rand.New(rand.NewPCG(uint64(i), 11))
+			ids := make([]int32, 2+rng.IntN(6))
+			args := []string{""}
+			for j := range ids {
+				ids[j] = int32(rng.IntN(512))
+				args = append(args, fmt.Sprint(ids[j]))
+			}
+			_, want := logits(t, dir, ids)
+			path, err := convert(t, dir, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args[0] = path
+			out, err := exec.CommandContext(t.Context(), bin, args...).Output()
+			if err != nil {
+				t.Fatalf("llama.cpp: %v", err)
+			}
+			var got []float32
+			for _, f := range strings.Fields(string(out)) {
+				var x float32
+				if _, err := fmt.Sscan(f, &x); err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, x)
+			}
+			e := maxAbs(got, want)
+			t.Logf("llama.cpp on the F32 GGUF vs rlx on safetensors: max abs %.3g over %d positions", e, len(ids))
+			tol := 1e-5
+			if strings.HasPrefix(name, "gemma") {
+				tol = 2e-3 // ggml's CPU GELU looks its input up in an F16 table
+			}
+			if e > tol {
+				t.Errorf("llama.cpp logits differ by %g > %g", e, tol)
+			}
+		})
+	}
+}
