@@ -63,6 +63,13 @@ file — and runs the command for it, passing the remaining arguments on:
 			sub.SetIn(cmd.InOrStdin())
 			sub.SetOut(cmd.OutOrStdout())
 			sub.SetErr(cmd.ErrOrStderr())
+			// The writers stick to the command; leave none behind for a later
+			// Execute in the same process (tests, embedding programs).
+			defer func() {
+				sub.SetIn(nil)
+				sub.SetOut(nil)
+				sub.SetErr(nil)
+			}()
 			if err := sub.ParseFlags(rest); err != nil {
 				return fmt.Errorf("%s: %w", sub.Name(), err)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -106,7 +107,11 @@ func runVAD(cmd *cobra.Command, path string, f *vadFlags) error {
 	default:
 		return fmt.Errorf("vad: unknown --engine %q (want kernels or graph)", f.engine)
 	}
-	res, err := m.Speech(cmd.Context(), a.Samples, a.SampleRate, f.opts, opts...)
+	ctx := cmd.Context()
+	if ctx == nil { // a command run without Execute (e.g. dispatched by hand) has none
+		ctx = context.Background()
+	}
+	res, err := m.Speech(ctx, a.Samples, a.SampleRate, f.opts, opts...)
 	if err != nil {
 		return fmt.Errorf("vad: %s: %w", path, err)
 	}
