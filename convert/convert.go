@@ -23,7 +23,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/rlx-go/rlx/backend/cpu/kernels"
 	"github.com/rlx-go/rlx/format/gguf"
 	"github.com/rlx-go/rlx/models"
 	"github.com/rlx-go/rlx/models/gemma"
@@ -35,6 +34,7 @@ import (
 	"github.com/rlx-go/rlx/models/qwen3"
 	"github.com/rlx-go/rlx/models/qwen3moe"
 	"github.com/rlx-go/rlx/quant/mix"
+	"github.com/rlx-go/rlx/rope"
 	"github.com/rlx-go/rlx/weights"
 )
 
@@ -371,14 +371,14 @@ func near(a, b float64) bool {
 
 // ropeFactors are the per-frequency divisors llama.cpp applies for Llama 3
 // scaling (rope_freqs.weight): the default frequencies over the scaled ones.
-func ropeFactors(r kernels.RoPEScaling) ([]float32, error) {
-	scaled, _, err := kernels.InvFreq(r, 0)
+func ropeFactors(r rope.Scaling) ([]float32, error) {
+	scaled, _, err := rope.InvFreq(r, 0)
 	if err != nil {
 		return nil, err
 	}
 	plain := r
 	plain.Type, plain.Factor = "default", 0
-	base, _, err := kernels.InvFreq(plain, 0)
+	base, _, err := rope.InvFreq(plain, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,9 @@ package bert
 import (
 	"fmt"
 
-	"github.com/rlx-go/rlx/backend/cpu/kernels"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/models/nn"
+	"github.com/rlx-go/rlx/rope"
 	"github.com/rlx-go/rlx/tensor"
 	"github.com/rlx-go/rlx/weights"
 )
@@ -153,7 +153,7 @@ func (m *Model) Graph(o GraphOptions) (*ir.Graph, error) {
 	mask := b.Input(InputMask, tensor.F32, batch, ir.N(1), ir.N(1), seq)
 	var invFreq ir.Value
 	if c.Rotary {
-		f, _, err := kernels.InvFreq(kernels.RoPEScaling{Type: "default", Theta: c.RopeTheta, Dim: c.RotaryDim}, 0)
+		f, _, err := rope.InvFreq(rope.Scaling{Type: "default", Theta: c.RopeTheta, Dim: c.RotaryDim}, 0)
 		if err != nil {
 			return nil, fmt.Errorf("bert: rotary frequencies: %w", err)
 		}

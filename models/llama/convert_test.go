@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rlx-go/rlx/backend/cpu/kernels"
 	"github.com/rlx-go/rlx/models/internal/lmtest"
+	"github.com/rlx-go/rlx/rope"
 )
 
 // The HF Llama 3 fixture (llama3 rope scaling) converted to GGUF the way
@@ -22,13 +22,13 @@ func TestConvertedGGUFMatchesHF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scaled, _, err := kernels.InvFreq(c.RoPE[0], 0)
+	scaled, _, err := rope.InvFreq(c.RoPE[0], 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	plain := c.RoPE[0]
 	plain.Type = "default"
-	base, _, _ := kernels.InvFreq(plain, 0)
+	base, _, _ := rope.InvFreq(plain, 0)
 	factors := make([]float32, len(base))
 	for i := range base {
 		factors[i] = base[i] / scaled[i]

@@ -16,8 +16,8 @@ package nn
 import (
 	"fmt"
 
-	"github.com/rlx-go/rlx/backend/cpu/kernels"
 	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/rope"
 )
 
 // Config describes a decoder-only transformer, whatever file it came from.
@@ -40,9 +40,9 @@ type Config struct {
 	FinalSoftcap            float64
 	MaxPos                  int // max_position_embeddings / context_length
 	RoPELayout              ir.RoPELayout
-	RoPE                    []kernels.RoPEScaling // one per layer
-	Window                  []int                 // sliding window per layer (0: full attention)
-	Experts, ExpertsUsed    int                   // MoE; 0 for dense models
+	RoPE                    []rope.Scaling // one per layer
+	Window                  []int          // sliding window per layer (0: full attention)
+	Experts, ExpertsUsed    int            // MoE; 0 for dense models
 	ExpertFFN               int
 	DenseLayers             []bool // MoE models: layers with a dense MLP instead of experts
 	NormTopK                bool

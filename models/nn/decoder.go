@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/rlx-go/rlx/backend/cpu/kernels"
 	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/rope"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -133,7 +133,7 @@ func (d *Decoder) invFreq(l int) (ir.Value, float64) {
 	if f, ok := d.inv[key]; ok {
 		return f.v, f.factor
 	}
-	v, factor, err := kernels.InvFreq(r, 0)
+	v, factor, err := rope.InvFreq(r, 0)
 	if err != nil {
 		d.Fail(fmt.Errorf("%s: layer %d rope: %w", d.C.Family, l, err))
 		return ir.Value{}, 1
@@ -156,7 +156,7 @@ func (d *Decoder) invFreq(l int) (ir.Value, float64) {
 
 // InvFreq returns the rotary inverse frequencies of layer l (for tests).
 func InvFreq(c *Config, l int) ([]float32, error) {
-	v, _, err := kernels.InvFreq(c.RoPE[l], 0)
+	v, _, err := rope.InvFreq(c.RoPE[l], 0)
 	return v, err
 }
 

@@ -3,8 +3,8 @@ package nn
 import (
 	"fmt"
 
-	"github.com/rlx-go/rlx/backend/cpu/kernels"
 	"github.com/rlx-go/rlx/format/gguf"
+	"github.com/rlx-go/rlx/rope"
 )
 
 // GGUFCommon fills a Config from the "<arch>.*" keys llama.cpp writes for
@@ -70,7 +70,7 @@ func GGUFCommon(md *gguf.Metadata, c *Config) error {
 		}
 	}
 	c.Window = make([]int, c.Layers)
-	c.RoPE = make([]kernels.RoPEScaling, c.Layers)
+	c.RoPE = make([]rope.Scaling, c.Layers)
 	rope, err := GGUFRoPE(md, c.HeadDim, 10000)
 	if err != nil {
 		return err
@@ -82,9 +82,9 @@ func GGUFCommon(md *gguf.Metadata, c *Config) error {
 }
 
 // GGUFRoPE reads rope.freq_base, rope.dimension_count and rope.scaling.*.
-func GGUFRoPE(md *gguf.Metadata, headDim int, defBase float64) (kernels.RoPEScaling, error) {
+func GGUFRoPE(md *gguf.Metadata, headDim int, defBase float64) (rope.Scaling, error) {
 	arch := md.Arch()
-	s := kernels.RoPEScaling{Type: "default", Theta: defBase, Dim: headDim}
+	s := rope.Scaling{Type: "default", Theta: defBase, Dim: headDim}
 	if v, ok := md.Float64(arch + ".rope.freq_base"); ok {
 		s.Theta = v
 	}

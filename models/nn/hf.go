@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/rlx-go/rlx/backend/cpu/kernels"
+	"github.com/rlx-go/rlx/rope"
 )
 
 // HFConfig is the subset of a Hugging Face config.json that decoder
@@ -170,7 +170,7 @@ func (h *HFConfig) Common(c *Config) error {
 // ("full_attention", "sliding_attention"; "" for models without layer
 // types). It reads transformers 5's rope_parameters — flat, or keyed by
 // layer type — and the older top-level rope_theta and rope_scaling.
-func (h *HFConfig) RoPE(layerType string, defTheta float64) (kernels.RoPEScaling, error) {
+func (h *HFConfig) RoPE(layerType string, defTheta float64) (rope.Scaling, error) {
 	headDim := h.HeadDim
 	if headDim == 0 && h.NumAttentionHeads > 0 {
 		headDim = h.HiddenSize / h.NumAttentionHeads
@@ -178,7 +178,7 @@ func (h *HFConfig) RoPE(layerType string, defTheta float64) (kernels.RoPEScaling
 	var p map[string]any
 	if len(h.RoPEParameters) > 0 && string(h.RoPEParameters) != "null" {
 		if err := json.Unmarshal(h.RoPEParameters, &p); err != nil {
-			return kernels.RoPEScaling{}, fmt.Errorf("config.json: rope_parameters: %w", err)
+			return rope.Scaling{}, fmt.Errorf("config.json: rope_parameters: %w", err)
 		}
 		if sub, ok := p[layerType].(map[string]any); ok {
 			p = sub
@@ -189,7 +189,7 @@ func (h *HFConfig) RoPE(layerType string, defTheta float64) (kernels.RoPEScaling
 		p = map[string]any{}
 		if len(h.RoPEScaling) > 0 && string(h.RoPEScaling) != "null" {
 			if err := json.Unmarshal(h.RoPEScaling, &p); err != nil {
-				return kernels.RoPEScaling{}, fmt.Errorf("config.json: rope_scaling: %w", err)
+				return rope.Scaling{}, fmt.Errorf("config.json: rope_scaling: %w", err)
 			}
 		}
 		theta := h.RoPETheta
@@ -229,7 +229,7 @@ func (h *HFConfig) RoPE(layerType string, defTheta float64) (kernels.RoPEScaling
 	if theta == 0 {
 		theta = defTheta
 	}
-	s := kernels.RoPEScaling{
+	s := rope.Scaling{
 		Type: typ, Theta: theta, Dim: dim, Factor: num("factor"),
 		LowFreqFactor: num("low_freq_factor"), HighFreqFactor: num("high_freq_factor"),
 		OriginalMaxPos: int(num("original_max_position_embeddings")), MaxPos: h.MaxPositionEmbeddings,
@@ -293,7 +293,7 @@ func (h *HFConfig) Types() []string {
 // the file gives them.
 func (h *HFConfig) Layers(c *Config, defTheta float64, useWindow bool) error {
 	types := h.Types()
-	c.RoPE = make([]kernels.RoPEScaling, len(types))
+	c.RoPE = make([]rope.Scaling, len(types))
 	c.Window = make([]int, len(types))
 	for l, t := range types {
 		r, err := h.RoPE(t, defTheta)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/rope"
 )
 
 // benchLevels runs b once per tier, named after it.
@@ -63,7 +64,7 @@ func BenchmarkRMSNorm(b *testing.B) {
 
 func BenchmarkRoPE(b *testing.B) {
 	// Qwen3-0.6B query heads for 32 prompt tokens: 16 heads × 128.
-	inv, _, _ := InvFreq(RoPEScaling{Theta: 1e6, Dim: 128}, 0)
+	inv, _, _ := rope.InvFreq(rope.Scaling{Theta: 1e6, Dim: 128}, 0)
 	for _, layout := range []RoPELayout{RotateHalf, Interleaved} {
 		r := &RoPE{InvFreq: inv, Layout: layout}
 		tab := r.Table(2048)

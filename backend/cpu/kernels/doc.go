@@ -6,7 +6,7 @@
 // says so). Row-wise kernels take row ranges or whole rows so that callers
 // (the CPU backend) split work across their worker pool; kernels that
 // parallelise internally (attention, convolution) take a Runner, which
-// *parallel.Pool implements. Descriptors (Attention, Conv, RoPEScaling) are
+// *parallel.Pool implements. Descriptors (Attention, Conv, RoPE) are
 // validated and return errors; slice kernels given short slices panic with
 // Go's bounds checks before any assembly runs.
 //

@@ -5,26 +5,14 @@ import (
 
 	"github.com/rlx-go/rlx/backend/cpu/kernels"
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/rope"
 )
 
 // The pool of the CPU backend runs attention in parallel.
 var _ kernels.Runner = (*parallel.Pool)(nil)
 
-func ExampleInvFreq() {
-	// Llama 3.2: rope_theta 500000, head_dim 64, llama3 scaling.
-	inv, att, err := kernels.InvFreq(kernels.RoPEScaling{
-		Type: "llama3", Theta: 500000, Dim: 64, Factor: 32,
-		LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPos: 8192,
-	}, 0)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(len(inv), inv[0], att)
-	// Output: 32 1 1
-}
-
 func ExampleRoPE_Apply() {
-	inv, _, _ := kernels.InvFreq(kernels.RoPEScaling{Theta: 10000, Dim: 4}, 0)
+	inv, _, _ := rope.InvFreq(rope.Scaling{Theta: 10000, Dim: 4}, 0)
 	r := &kernels.RoPE{InvFreq: inv, Layout: kernels.RotateHalf}
 	// One token, one head of 4 values, at position 0: unchanged.
 	x := []float32{1, 2, 3, 4}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"github.com/rlx-go/rlx/rope"
 )
 
 func TestBinaryStrided(t *testing.T) {
@@ -289,7 +291,7 @@ func TestRoPEApply(t *testing.T) {
 	for _, layout := range []RoPELayout{RotateHalf, Interleaved} {
 		for _, dims := range [][2]int{{64, 64}, {128, 32}, {80, 64}, {2, 2}, {96, 48}} {
 			headDim, rot := dims[0], dims[1]
-			inv, att, err := InvFreq(RoPEScaling{Type: "yarn", Theta: 10000, Dim: rot, Factor: 4, OriginalMaxPos: 64}, 0)
+			inv, att, err := rope.InvFreq(rope.Scaling{Type: "yarn", Theta: 10000, Dim: rot, Factor: 4, OriginalMaxPos: 64}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -388,12 +390,12 @@ func TestInvFreqHF(t *testing.T) {
 			dim = int(float64(hd) * *c.Partial)
 		}
 		typ, _ := c.Rope["rope_type"].(string)
-		s := RoPEScaling{
+		s := rope.Scaling{
 			Type: typ, Theta: num(c.Rope, "rope_theta"), Dim: dim, Factor: num(c.Rope, "factor"),
 			LowFreqFactor: num(c.Rope, "low_freq_factor"), HighFreqFactor: num(c.Rope, "high_freq_factor"),
 			OriginalMaxPos: int(num(c.Rope, "original_max_position_embeddings")), MaxPos: c.MaxPos,
 		}
-		got, att, err := InvFreq(s, 0)
+		got, att, err := rope.InvFreq(s, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Family, err)
 		}
@@ -415,7 +417,7 @@ func TestInvFreqHF(t *testing.T) {
 // TestInvFreqFormulas checks the scaled variants against the formulas in
 // float64 on real model shapes (Llama 3.2 1B llama3, a YaRN config).
 func TestInvFreqFormulas(t *testing.T) {
-	got, _, err := InvFreq(RoPEScaling{Type: "llama3", Theta: 500000, Dim: 64, Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPos: 8192}, 0)
+	got, _, err := rope.InvFreq(rope.Scaling{Type: "llama3", Theta: 500000, Dim: 64, Factor: 32, LowFreqFactor: 1, HighFreqFactor: 4, OriginalMaxPos: 8192}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,7 +436,7 @@ func TestInvFreqFormulas(t *testing.T) {
 			t.Errorf("llama3 %d: got %g want %g", i, g, want)
 		}
 	}
-	got, att, err := InvFreq(RoPEScaling{Type: "yarn", Theta: 1e6, Dim: 128, Factor: 4, OriginalMaxPos: 32768}, 0)
+	got, att, err := rope.InvFreq(rope.Scaling{Type: "yarn", Theta: 1e6, Dim: 128, Factor: 4, OriginalMaxPos: 32768}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,8 +453,8 @@ func TestInvFreqFormulas(t *testing.T) {
 			t.Errorf("yarn %d: got %g want %g", i, g, want)
 		}
 	}
-	for _, bad := range []RoPEScaling{{Type: "linear", Theta: 1e4, Dim: 64}, {Theta: 1e4, Dim: 63}, {Type: "weird", Theta: 1e4, Dim: 64}, {Theta: 0, Dim: 64}} {
-		if _, _, err := InvFreq(bad, 0); err == nil {
+	for _, bad := range []rope.Scaling{{Type: "linear", Theta: 1e4, Dim: 64}, {Theta: 1e4, Dim: 63}, {Type: "weird", Theta: 1e4, Dim: 64}, {Theta: 0, Dim: 64}} {
+		if _, _, err := rope.InvFreq(bad, 0); err == nil {
 			t.Errorf("InvFreq(%+v) accepted", bad)
 		}
 	}
@@ -503,7 +505,7 @@ func TestRoPETiers(t *testing.T) {
 	for _, layout := range []RoPELayout{RotateHalf, Interleaved} {
 		for _, dims := range [][2]int{{64, 64}, {128, 128}, {128, 32}, {80, 64}, {256, 256}, {16, 8}, {2, 2}, {96, 48}} {
 			headDim, rot := dims[0], dims[1]
-			inv, _, _ := InvFreq(RoPEScaling{Theta: 1e6, Dim: rot}, 0)
+			inv, _, _ := rope.InvFreq(rope.Scaling{Theta: 1e6, Dim: rot}, 0)
 			rp := &RoPE{InvFreq: inv, Layout: layout, AttnFactor: 1.25}
 			tokens, heads := 7, 5
 			src := randSlice(r, tokens*heads*headDim, 1)

@@ -1,4 +1,8 @@
-package kernels
+// Package rope computes rotary position embedding frequencies exactly as
+// Hugging Face transformers does for each rope_type (default, linear, llama3,
+// yarn, dynamic). It is model math shared by the model families and the
+// kernels tests, and depends on nothing else in rlx.
+package rope
 
 import (
 	"errors"
@@ -6,10 +10,10 @@ import (
 	"math"
 )
 
-// RoPEScaling describes how rotary frequencies are computed, mirroring the
+// Scaling describes how rotary frequencies are computed, mirroring the
 // rope_type values of Hugging Face configs ("rope_parameters", formerly
 // "rope_scaling").
-type RoPEScaling struct {
+type Scaling struct {
 	Type  string  // "default" (or ""), "linear", "llama3", "yarn", "dynamic"
 	Theta float64 // rope_theta (base)
 	// Dim is the rotary dimension: head_dim × partial_rotary_factor, truncated.
@@ -37,8 +41,8 @@ type RoPEScaling struct {
 	FactorFromMaxPos bool
 }
 
-// ErrRoPEScaling reports an unknown or inconsistent rope configuration.
-var ErrRoPEScaling = errors.New("rope scaling")
+// ErrScaling reports an unknown or inconsistent rope configuration.
+var ErrScaling = errors.New("rope scaling")
 
 // InvFreq returns the Dim/2 inverse frequencies and the attention factor
 // (the cos/sin multiplier; 1 except for yarn) for the configuration. seqLen
@@ -46,19 +50,19 @@ var ErrRoPEScaling = errors.New("rope scaling")
 // Face's float32 tensor operations (and its Python float64 scalar ones) step by
 // step, so the results match its rope_init functions to the last bit or
 // within one ulp where pow/cos implementations differ.
-func InvFreq(s RoPEScaling, seqLen int) ([]float32, float64, error) {
+func InvFreq(s Scaling, seqLen int) ([]float32, float64, error) {
 	if s.Dim <= 0 || s.Dim%2 != 0 {
-		return nil, 0, fmt.Errorf("%w: rotary dimension %d must be positive and even", ErrRoPEScaling, s.Dim)
+		return nil, 0, fmt.Errorf("%w: rotary dimension %d must be positive and even", ErrScaling, s.Dim)
 	}
 	if !(s.Theta > 0) {
-		return nil, 0, fmt.Errorf("%w: rope_theta %v must be positive", ErrRoPEScaling, s.Theta)
+		return nil, 0, fmt.Errorf("%w: rope_theta %v must be positive", ErrScaling, s.Theta)
 	}
 	switch s.Type {
 	case "", "default":
 		return defaultInvFreq(s.Theta, s.Dim), 1, nil
 	case "linear":
 		if !(s.Factor > 0) {
-			return nil, 0, fmt.Errorf("%w: linear factor %v must be positive", ErrRoPEScaling, s.Factor)
+			return nil, 0, fmt.Errorf("%w: linear factor %v must be positive", ErrScaling, s.Factor)
 		}
 		f := defaultInvFreq(s.Theta, s.Dim)
 		fac := float32(s.Factor)
@@ -72,7 +76,7 @@ func InvFreq(s RoPEScaling, seqLen int) ([]float32, float64, error) {
 		return yarnInvFreq(s)
 	case "dynamic":
 		if !(s.Factor > 0) || s.MaxPos <= 0 {
-			return nil, 0, fmt.Errorf("%w: dynamic needs factor > 0 and max_position_embeddings", ErrRoPEScaling)
+			return nil, 0, fmt.Errorf("%w: dynamic needs factor > 0 and max_position_embeddings", ErrScaling)
 		}
 		if seqLen <= s.MaxPos {
 			seqLen = s.MaxPos
@@ -81,7 +85,7 @@ func InvFreq(s RoPEScaling, seqLen int) ([]float32, float64, error) {
 		base := s.Theta * math.Pow(s.Factor*float64(seqLen)/float64(s.MaxPos)-(s.Factor-1), d/(d-2))
 		return defaultInvFreq(base, s.Dim), 1, nil
 	}
-	return nil, 0, fmt.Errorf("%w: unsupported rope_type %q", ErrRoPEScaling, s.Type)
+	return nil, 0, fmt.Errorf("%w: unsupported rope_type %q", ErrScaling, s.Type)
 }
 
 // defaultInvFreq is 1/base^(2i/dim) in float32 arithmetic: the exponent
@@ -97,9 +101,9 @@ func defaultInvFreq(base float64, dim int) []float32 {
 	return out
 }
 
-func llama3InvFreq(s RoPEScaling) ([]float32, float64, error) {
+func llama3InvFreq(s Scaling) ([]float32, float64, error) {
 	if !(s.Factor > 0) || !(s.HighFreqFactor > s.LowFreqFactor) || s.OriginalMaxPos <= 0 {
-		return nil, 0, fmt.Errorf("%w: llama3 needs factor > 0, high_freq_factor > low_freq_factor and original_max_position_embeddings", ErrRoPEScaling)
+		return nil, 0, fmt.Errorf("%w: llama3 needs factor > 0, high_freq_factor > low_freq_factor and original_max_position_embeddings", ErrScaling)
 	}
 	f := defaultInvFreq(s.Theta, s.Dim)
 	old := float64(s.OriginalMaxPos)
@@ -129,7 +133,7 @@ func yarnMScale(scale, m float64) float64 {
 	return 0.1*m*math.Log(scale) + 1
 }
 
-func yarnInvFreq(s RoPEScaling) ([]float32, float64, error) {
+func yarnInvFreq(s Scaling) ([]float32, float64, error) {
 	factor := s.Factor
 	orig := s.OriginalMaxPos
 	if orig == 0 {
@@ -139,7 +143,7 @@ func yarnInvFreq(s RoPEScaling) ([]float32, float64, error) {
 		factor = float64(s.MaxPos) / float64(orig)
 	}
 	if !(factor > 0) || orig <= 0 {
-		return nil, 0, fmt.Errorf("%w: yarn needs factor > 0 and (original_)max_position_embeddings", ErrRoPEScaling)
+		return nil, 0, fmt.Errorf("%w: yarn needs factor > 0 and (original_)max_position_embeddings", ErrScaling)
 	}
 	att := s.AttentionFactor
 	if att == 0 {
