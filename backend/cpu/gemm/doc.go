@@ -55,13 +55,16 @@
 // For M ≤ 16 with NK weights (pre-packed ones: M ≤ 4), nothing is packed:
 // a GEMV kernel streams each weight row as stored (16-bit weights stay
 // 16-bit, converted in registers with VCVTPH2PS or a 16-bit shift for
-// bfloat16), four weight rows at a time with software prefetch ahead of
-// each, and dots them with up to four rows of A; the workers split the
-// weight rows into contiguous runs. More rows of A go in groups of four
-// over an L2-sized run of weight rows, so the weights still come from
-// memory once (M = 8 and 16 with f16 weights, one core: ~100 and ~148
-// GFLOP/s when packed per call, ~200 this way). AVX2 machines get the
-// same kernel on ymm registers (two weight rows at a time, F16C for f16).
+// bfloat16) and dots it with up to four rows of A, 64 elements an
+// iteration into four accumulators per row of A. On AVX-512 the weight
+// rows are taken one at a time, so each worker reads its contiguous run
+// of rows as one sequential stream, which the hardware prefetcher keeps
+// ahead of: reading four rows side by side (to reuse each load of A four
+// times) made four streams of one row each, too short (2 KiB at K = 1024,
+// f16) for the prefetcher, and measured about half the bandwidth. More
+// rows of A go in groups of four over an L2-sized run of weight rows, so
+// the weights still come from memory once. AVX2 machines get a kernel on
+// ymm registers (two weight rows at a time, F16C for f16).
 //
 // # Pre-packed weights
 //

@@ -199,15 +199,10 @@ func transpose8AVX2F32(dst *float32, ldd int, src *uint16, lds int, kblocks int)
 //go:noescape
 func transpose16AVX512F32(dst *float32, ldd int, src *uint16, lds int, kblocks int)
 
-// gemvAVX512F32M1R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512F32M1 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512F32M1R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512F32M1R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512F32M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512F32M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2F32M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -219,15 +214,10 @@ func gemvAVX2F32M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw in
 //go:noescape
 func gemvAVX2F32M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512F32M2R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512F32M2 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512F32M2R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512F32M2R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512F32M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512F32M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2F32M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -239,15 +229,10 @@ func gemvAVX2F32M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw in
 //go:noescape
 func gemvAVX2F32M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512F32M3R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512F32M3 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512F32M3R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512F32M3R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512F32M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512F32M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2F32M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -259,15 +244,10 @@ func gemvAVX2F32M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw in
 //go:noescape
 func gemvAVX2F32M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512F32M4R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512F32M4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512F32M4R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512F32M4R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512F32M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512F32M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2F32M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -289,15 +269,10 @@ func transpose8AVX2F16(dst *float32, ldd int, src *uint16, lds int, kblocks int)
 //go:noescape
 func transpose16AVX512F16(dst *float32, ldd int, src *uint16, lds int, kblocks int)
 
-// gemvAVX512F16M1R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512F16M1 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512F16M1R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512F16M1R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512F16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512F16M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2F16M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -309,15 +284,10 @@ func gemvAVX2F16M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw in
 //go:noescape
 func gemvAVX2F16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512F16M2R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512F16M2 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512F16M2R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512F16M2R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512F16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512F16M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2F16M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -329,15 +299,10 @@ func gemvAVX2F16M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw in
 //go:noescape
 func gemvAVX2F16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512F16M3R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512F16M3 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512F16M3R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512F16M3R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512F16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512F16M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2F16M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -349,15 +314,10 @@ func gemvAVX2F16M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw in
 //go:noescape
 func gemvAVX2F16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512F16M4R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512F16M4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512F16M4R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512F16M4R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512F16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512F16M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2F16M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -379,15 +339,10 @@ func transpose8AVX2BF16(dst *float32, ldd int, src *uint16, lds int, kblocks int
 //go:noescape
 func transpose16AVX512BF16(dst *float32, ldd int, src *uint16, lds int, kblocks int)
 
-// gemvAVX512BF16M1R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512BF16M1 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512BF16M1R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512BF16M1R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 1 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512BF16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512BF16M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2BF16M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -399,15 +354,10 @@ func gemvAVX2BF16M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw i
 //go:noescape
 func gemvAVX2BF16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512BF16M2R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512BF16M2 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512BF16M2R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512BF16M2R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512BF16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512BF16M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2BF16M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -419,15 +369,10 @@ func gemvAVX2BF16M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw i
 //go:noescape
 func gemvAVX2BF16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512BF16M3R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512BF16M3 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512BF16M3R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512BF16M3R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512BF16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512BF16M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2BF16M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //
@@ -439,15 +384,10 @@ func gemvAVX2BF16M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw i
 //go:noescape
 func gemvAVX2BF16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
-// gemvAVX512BF16M4R4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 4); strides in elements.
+// gemvAVX512BF16M4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows; strides in elements.
 //
 //go:noescape
-func gemvAVX512BF16M4R4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
-
-// gemvAVX512BF16M4R1 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows (a multiple of 1); strides in elements.
-//
-//go:noescape
-func gemvAVX512BF16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
+func gemvAVX512BF16M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
 // gemvAVX2BF16M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
 //

@@ -170,22 +170,14 @@ func packNKEdges(dst []float32, b *B, ldb, n0, nw, k0, kb, nr, jdone, kdone int)
 
 type gemvFunc func(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-var gemvKernels = map[tensor.DType][gemvMaxM + 1][2]gemvFunc{
-	tensor.F32: {
-		{}, {gemvAVX512F32M1R4, gemvAVX512F32M1R1}, {gemvAVX512F32M2R4, gemvAVX512F32M2R1},
-		{gemvAVX512F32M3R4, gemvAVX512F32M3R1}, {gemvAVX512F32M4R4, gemvAVX512F32M4R1},
-	},
-	tensor.F16: {
-		{}, {gemvAVX512F16M1R4, gemvAVX512F16M1R1}, {gemvAVX512F16M2R4, gemvAVX512F16M2R1},
-		{gemvAVX512F16M3R4, gemvAVX512F16M3R1}, {gemvAVX512F16M4R4, gemvAVX512F16M4R1},
-	},
-	tensor.BF16: {
-		{}, {gemvAVX512BF16M1R4, gemvAVX512BF16M1R1}, {gemvAVX512BF16M2R4, gemvAVX512BF16M2R1},
-		{gemvAVX512BF16M3R4, gemvAVX512BF16M3R1}, {gemvAVX512BF16M4R4, gemvAVX512BF16M4R1},
-	},
+// gemvKernels[dtype][m] streams weight rows one at a time for m rows of x.
+var gemvKernels = map[tensor.DType][gemvMaxM + 1]gemvFunc{
+	tensor.F32:  {nil, gemvAVX512F32M1, gemvAVX512F32M2, gemvAVX512F32M3, gemvAVX512F32M4},
+	tensor.F16:  {nil, gemvAVX512F16M1, gemvAVX512F16M2, gemvAVX512F16M3, gemvAVX512F16M4},
+	tensor.BF16: {nil, gemvAVX512BF16M1, gemvAVX512BF16M2, gemvAVX512BF16M3, gemvAVX512BF16M4},
 }
 
-// gemvAVX512 runs weight rows [n0, n1) four at a time, then one at a time.
+// gemvAVX512 runs weight rows [n0, n1) through the streaming kernel.
 func gemvAVX512(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1, k int, accumulate bool) {
 	ks, ok := gemvKernels[b.DType]
 	if !ok || m < 1 || m > gemvMaxM || k == 0 || n1 <= n0 {
@@ -200,15 +192,7 @@ func gemvAVX512(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1
 	} else {
 		_ = b.U16[(n1-1)*ldb+k-1]
 	}
-	acc := b2i(accumulate)
-	j := n0
-	if n4 := (n1 - n0) / 4 * 4; n4 > 0 {
-		ks[m][0](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n4, k, acc)
-		j += n4
-	}
-	if j < n1 {
-		ks[m][1](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n1-j, k, acc)
-	}
+	ks[m](&y[n0], ldy, &x[0], ldx, wptr(b, n0*ldb), ldb, n1-n0, k, b2i(accumulate))
 }
 
 var gemvKernelsAVX2 = map[tensor.DType][gemvMaxM + 1][2]gemvFunc{

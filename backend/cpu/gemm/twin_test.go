@@ -91,7 +91,7 @@ func TestGEMVMatchesGo(t *testing.T) {
 		}
 		for _, dt := range []tensor.DType{tensor.F32, tensor.F16, tensor.BF16} {
 			for m := 1; m <= gemvMaxM; m++ {
-				for _, k := range []int{1, 15, 16, 17, 100, 2048} {
+				for _, k := range []int{1, 15, 16, 17, 31, 48, 63, 64, 65, 100, 143, 1000, 2048} {
 					for _, acc := range []bool{false, true} {
 						o := newOperands(r, m, 23, k, NK, dt, acc)
 						got := append([]float32(nil), o.c0...)

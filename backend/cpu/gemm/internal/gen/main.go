@@ -38,9 +38,7 @@ func main() {
 		transpose8(dt)
 		transpose16(dt)
 		for m := 1; m <= 4; m++ {
-			for _, rows := range []int{4, 1} {
-				gemv(dt, m, rows)
-			}
+			gemv(dt, m)
 			for _, rows := range []int{2, 1} {
 				gemvAVX2(dt, m, rows)
 			}
@@ -356,13 +354,34 @@ func packA8() {
 	asm.WriteString("\n")
 }
 
-// gemv writes y[i*ldy + r] (+)= Σ_p x[i*ldx+p]·w[r*ldw+p] for i < m and
-// rows weight rows, taken wr at a time (wr = 4 or 1; rows a multiple).
-// Accumulators Z0..Z(m·wr-1), weights Z16.., x Z20.., mask K1 for the k tail.
-func gemv(dt string, m, wr int) {
-	name := fmt.Sprintf("gemvAVX512%sM%dR%d", dt, m, wr)
+// gemvPrefetch, when not empty, is the instruction and distance (bytes
+// ahead of the weights being read) of a software prefetch per line.
+// Measured on Zen 5 under load (2026-11-22, f16, K = 1024 and 3072, 1 and
+// 2 threads): PREFETCHT0 4 KiB ahead cost 30–45% against none, PREFETCHT2
+// 2–16 KiB ahead was within the noise of none, so the one sequential
+// stream is left to the hardware prefetcher.
+var gemvPrefetch = struct {
+	instr string
+	dist  int
+}{}
+
+// gemv writes a GEMV kernel, y[i*ldy+r] (+)= Σ_p x[i*ldx+p]·w[r*ldw+p]
+// for i < m and r < rows, that takes the weight rows one at a time, so
+// the weights are read in memory order: one long sequential stream per
+// worker, which the hardware prefetcher follows. (Reading four rows side
+// by side, as an earlier kernel did to reuse each load of x four times,
+// splits the reads into four streams of one row each — 2 KiB for f16 at
+// K = 1024 — too short for the prefetcher to train on: it measured about
+// half the bandwidth.) Each iteration covers 64 elements of the row (4
+// blocks of 16, each into its own accumulator per row of x, so there are
+// 4 FMA latency chains per x row), then single blocks of 16, then a
+// masked tail of k%16. x is read by the FMAs from memory (it stays in L1;
+// without reuse across weight rows a register copy would load as often).
+// Accumulators Z0..Z(4m-1), weights Z16..Z19, mask K1.
+func gemv(dt string, m int) {
+	name := fmt.Sprintf("gemvAVX512%sM%d", dt, m)
 	eb := elemBytes(dt)
-	d("// %s computes y[i*ldy+r] (+)= x_i·w_r for i < %d and r < rows (a multiple of %d); strides in elements.", name, m, wr)
+	d("// %s computes y[i*ldy+r] (+)= x_i·w_r for i < %d and r < rows; strides in elements.", name, m)
 	d("//\n//go:noescape\nfunc %s(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)\n", name)
 	fmt.Fprintf(&asm, "// func %s(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)\n", name)
 	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
@@ -376,132 +395,105 @@ func gemv(dt string, m, wr int) {
 	a("MOVQ w+32(FP), DX")
 	a("MOVQ ldw+40(FP), R10")
 	a("SHLQ $%d, R10", map[int]int{4: 2, 2: 1}[eb])
-	a("LEAQ (R10)(R10*2), R11") // 3·ldw
 	a("MOVQ rows+48(FP), R12")
 	a("MOVQ k+56(FP), R15")
-	// K1 selects the k%16 tail elements.
 	a("MOVQ R15, CX")
 	a("ANDQ $15, CX")
 	a("MOVQ $1, AX")
 	a("SHLQ CX, AX")
 	a("DECQ AX")
 	a("KMOVW AX, K1")
-	a("SHRQ $4, R15")
+	xmem := func(i, off int) string {
+		o := ""
+		if off != 0 {
+			o = fmt.Sprint(off)
+		}
+		switch i {
+		case 0:
+			return o + "(SI)"
+		case 1:
+			return o + "(SI)(R8*1)"
+		case 2:
+			return o + "(SI)(R8*2)"
+		}
+		return o + "(SI)(R9*1)"
+	}
 	label(name + "_rows")
-	for i := range m * wr {
+	for i := range 4 * m {
 		a("VPXORD Z%d, Z%d, Z%d", i, i, i)
 	}
 	a("MOVQ R14, SI")
 	a("MOVQ DX, BX")
 	a("MOVQ R15, CX")
-	wmem := func(r int, base string) string {
-		switch r {
-		case 0:
-			return "(" + base + ")"
-		case 1:
-			return "(" + base + ")(R10*1)"
-		case 2:
-			return "(" + base + ")(R10*2)"
-		}
-		return "(" + base + ")(R11*1)"
-	}
-	xmem := func(i int) string {
-		switch i {
-		case 0:
-			return "(SI)"
-		case 1:
-			return "(SI)(R8*1)"
-		case 2:
-			return "(SI)(R8*2)"
-		}
-		return "(SI)(R9*1)"
-	}
-	body := func(mask string) {
-		for r := range wr {
-			load16(dt, wmem(r, "BX"), fmt.Sprintf("Z%d", 16+r), mask)
-		}
-		for i := range m {
-			if mask == "" {
-				a("VMOVUPS %s, Z%d", xmem(i), 20+i)
-			} else {
-				a("VMOVUPS.Z %s, %s, Z%d", xmem(i), mask, 20+i)
-			}
-		}
-		for i := range m {
-			for r := range wr {
-				a("VFMADD231PS Z%d, Z%d, Z%d", 16+r, 20+i, i*wr+r)
-			}
-		}
-	}
-	a("TESTQ CX, CX")
-	a("JZ %s_tail", name)
+	a("SHRQ $6, CX")
+	a("JZ %s_b16", name)
 	label(name + "_k")
-	// Prefetch each weight row well ahead: the rows are separate streams
-	// and the hardware prefetcher alone keeps too few lines in flight.
-	// Measured (1 thread, 64 MiB of f32 / 32 MiB of f16 weights): none
-	// 19–21 GB/s f32, 18–20 f16; 512 bytes ahead 31–33 f32; 1024 ahead
-	// 22–23 f16.
-	dist := 512
-	if eb == 2 {
-		dist = 1024
+	lines := eb // 64 elements of eb bytes each
+	if gemvPrefetch.instr != "" {
+		for l := range lines {
+			a("%s %d(BX)", gemvPrefetch.instr, gemvPrefetch.dist+l*64)
+		}
 	}
-	for r := range wr {
-		a("PREFETCHT0 %s", strings.Replace(wmem(r, "BX"), "(BX)", fmt.Sprintf("%d(BX)", dist), 1))
+	for h := range 4 {
+		load16(dt, fmt.Sprintf("%d(BX)", h*16*eb), fmt.Sprintf("Z%d", 16+h), "")
 	}
-	body("")
+	for h := range 4 {
+		for i := range m {
+			a("VFMADD231PS %s, Z%d, Z%d", xmem(i, h*64), 16+h, 4*i+h)
+		}
+	}
+	a("ADDQ $256, SI")
+	a("ADDQ $%d, BX", 64*eb)
+	a("DECQ CX")
+	a("JNZ %s_k", name)
+	label(name + "_b16")
+	a("MOVQ R15, CX")
+	a("ANDQ $63, CX")
+	a("SHRQ $4, CX")
+	a("JZ %s_tail", name)
+	label(name + "_k16")
+	load16(dt, "(BX)", "Z16", "")
+	for i := range m {
+		a("VFMADD231PS %s, Z16, Z%d", xmem(i, 0), 4*i)
+	}
 	a("ADDQ $64, SI")
 	a("ADDQ $%d, BX", 16*eb)
 	a("DECQ CX")
-	a("JNZ %s_k", name)
+	a("JNZ %s_k16", name)
 	label(name + "_tail")
 	a("KORTESTW K1, K1")
 	a("JZ %s_reduce", name)
-	body("K1")
-	label(name + "_reduce")
-	// Reduce each accumulator to 128 bits, then (for wr = 4) to four sums
-	// in one register with two rounds of horizontal adds.
-	for i := range m * wr {
-		a("VEXTRACTF32X8 $1, Z%d, Y24", i)
-		a("VADDPS Y24, Y%d, Y%d", i, i)
-		a("VEXTRACTF32X4 $1, Y%d, X24", i)
-		a("VADDPS X24, X%d, X%d", i, i)
+	load16(dt, "(BX)", "Z16", "K1")
+	for i := range m {
+		a("VMOVUPS.Z %s, K1, Z17", xmem(i, 0))
+		a("VFMADD231PS Z17, Z16, Z%d", 4*i+1)
 	}
+	label(name + "_reduce")
 	a("MOVQ DI, AX")
 	for i := range m {
-		base := i * wr
-		if wr == 4 {
-			a("VHADDPS X%d, X%d, X%d", base+1, base, base)
-			a("VHADDPS X%d, X%d, X%d", base+3, base+2, base+2)
-			a("VHADDPS X%d, X%d, X%d", base+2, base, base)
-		} else {
-			a("VHADDPS X%d, X%d, X%d", base, base, base)
-			a("VHADDPS X%d, X%d, X%d", base, base, base)
-		}
+		b := 4 * i
+		a("VADDPS Z%d, Z%d, Z%d", b+1, b, b)
+		a("VADDPS Z%d, Z%d, Z%d", b+3, b+2, b+2)
+		a("VADDPS Z%d, Z%d, Z%d", b+2, b, b)
+		a("VEXTRACTF32X8 $1, Z%d, Y24", b)
+		a("VADDPS Y24, Y%d, Y%d", b, b)
+		a("VEXTRACTF32X4 $1, Y%d, X24", b)
+		a("VADDPS X24, X%d, X%d", b, b)
+		a("VHADDPS X%d, X%d, X%d", b, b, b)
+		a("VHADDPS X%d, X%d, X%d", b, b, b)
 		a("MOVQ accumulate+64(FP), CX")
 		a("TESTQ CX, CX")
 		a("JZ %s_st%d", name, i)
-		if wr == 4 {
-			a("VADDPS (AX), X%d, X%d", base, base)
-		} else {
-			a("VADDSS (AX), X%d, X%d", base, base)
-		}
+		a("VADDSS (AX), X%d, X%d", b, b)
 		label(fmt.Sprintf("%s_st%d", name, i))
-		if wr == 4 {
-			a("VMOVUPS X%d, (AX)", base)
-		} else {
-			a("VMOVSS X%d, (AX)", base)
-		}
+		a("VMOVSS X%d, (AX)", b)
 		if i < m-1 {
 			a("ADDQ R13, AX")
 		}
 	}
-	a("ADDQ $%d, DI", wr*4)
-	if wr == 4 {
-		a("LEAQ (DX)(R10*4), DX")
-	} else {
-		a("ADDQ R10, DX")
-	}
-	a("SUBQ $%d, R12", wr)
+	a("ADDQ $4, DI")
+	a("ADDQ R10, DX")
+	a("DECQ R12")
 	a("JNZ %s_rows", name)
 	a("VZEROUPPER")
 	a("RET")
