@@ -46,7 +46,9 @@ func TestConformance(t *testing.T) {
 	prep := be.Prepared()
 	t.Logf("on the GPU: %v", prep)
 	t.Logf("on the host: %v", fb.Fallbacks())
-	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Silu", "Exp", "Tanh", "GeluTanh", "Softcap", "RMSNorm", "Softmax", "Gather", "MatMul", "Fused", "RoPE"} {
+	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Silu", "Exp", "Tanh", "GeluTanh", "Softcap", "RMSNorm", "Softmax", "Gather", "MatMul", "Fused", "RoPE",
+		"Attention", "Concat", "Permute", "Expand", "Pad", "Cast", "Where", "Less", "ReduceSum", "ReduceMax", "ArgMax",
+		"LayerNorm", "TopK", "Range", "RoPETable"} {
 		if prep[op] == 0 {
 			t.Errorf("no %s node ran on the GPU", op)
 		}

@@ -78,7 +78,7 @@ func supports(n *ir.Node) string {
 	case ir.OpRMSNorm:
 		at := n.Attr.(*ir.NormAttr)
 		if !allF32 || !at.HasWeight || at.HasBias || at.PlusOne || len(n.Inputs) != 2 {
-			return "only F32 RMSNorm with a plain weight so far"
+			return moreSupports(n) // norm_f32 (ops2.go)
 		}
 	case ir.OpMatMul:
 		at := n.Attr.(*ir.MatMulAttr)
@@ -94,7 +94,7 @@ func supports(n *ir.Node) string {
 			return "a broadcast addend is not implemented yet"
 		}
 	default:
-		return "not implemented on CUDA yet"
+		return moreSupports(n) // ops2.go
 	}
 	return ""
 }
@@ -148,6 +148,9 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		at := n.Attr.(*ir.SoftmaxAttr)
 		return &softmax{b: b, f: f, scale: float32(at.Scale), masked: at.Masked}, nil
 	case ir.OpRMSNorm:
+		if at := n.Attr.(*ir.NormAttr); at.PlusOne || !at.HasWeight || at.HasBias || n.Inputs[1].DType != tensor.F32 {
+			return b.prepareMore(n, consts)
+		}
 		f, err := b.ks.Func("rmsnorm_f32")
 		if err != nil {
 			return nil, err
@@ -156,7 +159,7 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 	case ir.OpMatMul:
 		return b.matmul(n, consts)
 	}
-	return nil, backend.Unsupported(b.name, n, "no kernel")
+	return b.prepareMore(n, consts) // ops2.go
 }
 
 var unaryCodes = map[ir.Op]int{
