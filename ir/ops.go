@@ -145,7 +145,7 @@ var opTable = [numOps]opInfo{
 	OpReduceMax: {"ReduceMax", KindStructured}, OpArgMax: {"ArgMax", KindStructured},
 	OpConv1D: {"Conv1D", KindStructured}, OpConv2D: {"Conv2D", KindStructured}, OpPad: {"Pad", KindStructured},
 	OpAssign: {"Assign", KindSink},
-	OpTopK:   {"TopK", KindStructured}, OpMoE: {"MoE", KindStructured},
+	OpTopK:   {"TopK", KindStructured}, OpMoE: {"MoE", KindStructured}, OpRoPETable: {"RoPETable", KindStructured},
 	OpDequantMatMul: {"DequantMatMul", KindStructured}, OpFused: {"Fused", KindElementwise},
 }
 
