@@ -69,10 +69,21 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 	if err != nil {
 		return nil, err
 	}
+	// Constant inputs (weights: an embedding table, MoE experts) are read
+	// from their host bytes, not copied out of device memory every run.
+	hc := make([]backend.Buffer, len(n.Inputs))
+	for i, t := range consts {
+		if t == nil || i >= len(hc) {
+			continue
+		}
+		if hc[i], err = b.Host.Wrap(t.Data); err != nil {
+			return nil, err
+		}
+	}
 	b.mu.Lock()
 	b.fallbacks[n.Op.String()]++
 	b.mu.Unlock()
-	return &hostKernel{b: b, k: k, node: n}, nil
+	return &hostKernel{b: b, k: k, node: n, consts: hc}, nil
 }
 
 // hostKernel runs a host kernel on copies of device views.
@@ -80,6 +91,8 @@ type hostKernel struct {
 	b    *Backend
 	k    backend.Kernel
 	node *ir.Node
+	// consts[i] holds input i's bytes on the host when it is a constant.
+	consts []backend.Buffer
 }
 
 // Run implements backend.Kernel: copy in, run on the host, copy back.
@@ -117,6 +130,10 @@ func (h *hostKernel) Run(env *backend.Env, ins []backend.Tensor, out backend.Ten
 	}
 	hins := make([]backend.Tensor, len(ins))
 	for i, v := range ins {
+		if i < len(h.consts) && h.consts[i] != nil && h.consts[i].Size() == v.Bytes() {
+			hins[i] = backend.Tensor{Buf: h.consts[i], DType: v.DType, Shape: v.Shape}
+			continue
+		}
 		t, _, err := toHost(v, true)
 		if err != nil {
 			return fmt.Errorf("fallback %v: input %d: %w", h.node.Op, i, err)
