@@ -115,6 +115,7 @@ type Embedder struct {
 	lower   bool
 	maxLen  int
 	pool    *parallel.Pool
+	release func() // frees the device (a GPU) after the encoder
 	folder  *embed.Folder
 	typeIDs bool
 }
@@ -261,7 +262,12 @@ func (e *Embedder) open(path string, cfg embedderConfig) error {
 		e.pool = parallel.New(cfg.base.threads)
 		co.Pool = e.pool
 	}
-	if e.enc, err = embed.New(model, cpu.New(co), o); err != nil {
+	be, release, err := openBackend(cfg.base.device, co)
+	if err != nil {
+		return err
+	}
+	e.release = release
+	if e.enc, err = embed.New(model, be, o); err != nil {
 		return fmt.Errorf("rlx: %s: %w", path, err)
 	}
 	return nil
@@ -299,6 +305,9 @@ func (e *Embedder) loadTokenizer(path string, f *embed.Folder) error {
 func (e *Embedder) Close() error {
 	if e.enc != nil {
 		e.enc.Close()
+	}
+	if e.release != nil {
+		e.release()
 	}
 	if e.pool != nil {
 		e.pool.Close()

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/backend/cpu"
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
 	"github.com/rlx-go/rlx/chat"
@@ -56,6 +57,9 @@ type LM struct {
 	chatO  chat.Options
 	family string
 	pool   *parallel.Pool
+	// be runs the programs; release frees it (a GPU) after they are closed.
+	be      backend.Backend
+	release func()
 }
 
 // OpenLM opens the checkpoint at path — a GGUF file, a folder of GGUF
@@ -153,7 +157,12 @@ func (lm *LM) open(path string, cfg config) error {
 		lm.pool = parallel.New(cfg.threads)
 		co.Pool = lm.pool
 	}
-	rt, err := runtime.New(model, cpu.New(co), ro)
+	be, release, err := openBackend(cfg.device, co)
+	if err != nil {
+		return err
+	}
+	lm.be, lm.release = be, release
+	rt, err := runtime.New(model, be, ro)
 	if err != nil {
 		return fmt.Errorf("rlx: %s: %w", path, err)
 	}
@@ -264,6 +273,9 @@ func addGenerationEOS(c *nn.Config, path string) error {
 func (lm *LM) Close() error {
 	if lm.rt != nil {
 		lm.rt.Close()
+	}
+	if lm.release != nil {
+		lm.release()
 	}
 	if lm.pool != nil {
 		lm.pool.Close()

@@ -19,11 +19,14 @@ type config struct {
 	prefer    string
 }
 
-// WithDevice picks where the model runs. Only "cpu" exists today.
+// WithDevice picks where the model runs: "cpu" (the default), "cuda" (GPU
+// 0) or "cuda:N". On a GPU, ops it has no kernel for run on the CPU (rlx
+// devices lists them); opening fails, saying why, when no NVIDIA driver,
+// GPU or CUDA library is found.
 func WithDevice(name string) Option {
 	return func(c *config) error {
-		if name != "cpu" {
-			return fmt.Errorf("rlx: device %q is not available (only \"cpu\")", name)
+		if _, _, err := parseDevice(name); err != nil {
+			return err
 		}
 		c.device = name
 		return nil
