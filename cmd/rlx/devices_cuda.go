@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
+	"github.com/rlx-go/rlx/backend/cuda"
 	"github.com/rlx-go/rlx/backend/cuda/cublaslt"
 	"github.com/rlx-go/rlx/backend/cuda/driver"
 	"github.com/rlx-go/rlx/backend/cuda/kernels"
@@ -54,6 +56,11 @@ func cudaReports() []deviceReport {
 			}
 			set.Close()
 		}
+		host := make([]string, len(cuda.HostOps))
+		for i, op := range cuda.HostOps {
+			host[i] = op.String()
+		}
+		r.Features = append(r.Features, "host-fallback:"+strings.Join(host, ","))
 		c.Close()
 		reps = append(reps, r)
 	}

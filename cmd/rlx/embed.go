@@ -17,6 +17,7 @@ import (
 func init() {
 	var (
 		path, pooling, idsFile, prefix string
+		device                         string
 		normalize, asJSON              bool
 		threads, batch, maxSeq         int
 	)
@@ -51,6 +52,9 @@ max_seq_length tokens are cut at the end, as sentence-transformers does.`,
 			}
 			if threads > 0 {
 				opts = append(opts, rlx.WithThreads(threads))
+			}
+			if device != "" {
+				opts = append(opts, rlx.WithDevice(device))
 			}
 			if batch > 0 {
 				opts = append(opts, rlx.WithBatchSize(batch))
@@ -176,6 +180,7 @@ max_seq_length tokens are cut at the end, as sentence-transformers does.`,
 	f.StringVar(&prefix, "prefix", "", "text put before every input (\"query: \", \"search_document: \")")
 	f.BoolVar(&asJSON, "json", false, "print one JSON document instead of one array per line")
 	f.IntVar(&threads, "threads", 0, "CPU threads (default: all cores)")
+	f.StringVar(&device, "device", "cpu", "where to run: cpu, cuda (GPU 0) or cuda:N")
 	f.IntVar(&batch, "batch-size", 0, "texts per batch (default 32)")
 	f.IntVar(&maxSeq, "max-seq", 0, "truncation length in tokens (default: the model's max_seq_length)")
 	_ = cmd.MarkFlagRequired("weights")

@@ -22,6 +22,7 @@ type lmFlags struct {
 	threads   int
 	precision string
 	quant     string
+	device    string
 }
 
 func (f *lmFlags) register(cmd *cobra.Command) {
@@ -30,13 +31,14 @@ func (f *lmFlags) register(cmd *cobra.Command) {
 	cmd.Flags().IntVar(&f.threads, "threads", 0, "CPU threads (default: all cores)")
 	cmd.Flags().StringVar(&f.precision, "precision", "f16", "KV cache precision: f16 or f32")
 	cmd.Flags().StringVar(&f.quant, "quant", "", "GGUF quantization to pick in a folder (Q4_K_M, Q8_0, F16, …)")
+	cmd.Flags().StringVar(&f.device, "device", "cpu", "where to run: cpu, cuda (GPU 0) or cuda:N")
 }
 
 func (f *lmFlags) open() (*rlx.LM, error) {
 	if f.weights == "" {
 		return nil, errors.New("--weights PATH is required")
 	}
-	opts := []rlx.Option{rlx.WithPrecision(f.precision)}
+	opts := []rlx.Option{rlx.WithPrecision(f.precision), rlx.WithDevice(f.device)}
 	if f.maxSeq > 0 {
 		opts = append(opts, rlx.WithMaxSeq(f.maxSeq))
 	}
