@@ -14,23 +14,38 @@ if [[ "${1:-build}" == run ]]; then
 	if ! compgen -G 'bin/cuda/*.test' >/dev/null; then
 		tar xzf bin/cuda.tgz -C bin
 	fi
+	root=$PWD
 	fail=0
-	for t in bin/cuda/*.test; do
-		echo "=== $t"
-		# Tests read testdata relative to their package; CUDA tests need none.
-		"./$t" -test.v -test.count=1 "${@:2}" || fail=1
-	done
+	# bin/cuda/tests lists "binary package-dir test-filter": each binary
+	# runs in its package's directory, where its testdata is.
+	while read -r name dir filter; do
+		echo "=== bin/cuda/$name.test (in $dir, -test.run '$filter')"
+		(cd "$dir" && "$root/bin/cuda/$name.test" -test.v -test.count=1 -test.run "$filter" "${@:2}" </dev/null) || fail=1
+	done < <(awk '!seen[$0]++' bin/cuda/tests)
 	exit $fail
 fi
 
 mkdir -p bin/cuda
-rm -f bin/cuda/*.test
+rm -f bin/cuda/*.test bin/cuda/tests
 export CGO_ENABLED=0 GOOS=linux GOARCH="${GOARCH:-amd64}"
-for pkg in $(go list ./backend/cuda/...); do
-	name=$(echo "${pkg#github.com/rlx-go/rlx/}" | tr / _)
+# Every CUDA package runs all its tests; packages with GPU tests among
+# others run only those (TestCUDA…, TestDeviceNames).
+build() { # package, test filter
+	local pkg=$1 filter=$2 dir name
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	dir=${dir#"$PWD"}
+	dir=.${dir}
+	name=$(echo "${pkg#github.com/rlx-go/}" | tr / _)
 	# -c writes nothing for a package without tests.
 	go test -c -trimpath -ldflags="-s -w" -o "bin/cuda/$name.test" "$pkg"
+	if [[ -f "bin/cuda/$name.test" ]]; then
+		echo "$name $dir $filter" >>bin/cuda/tests
+	fi
+}
+for pkg in $(go list ./backend/cuda/...); do
+	build "$pkg" .
 done
+build github.com/rlx-go/rlx 'TestCUDA|TestDeviceNames'
 go build -trimpath -ldflags="-s -w" -o bin/cuda/rlx ./cmd/rlx
 # One compressed archive to carry (the whole tree a device tool copies may
 # be size-limited).
