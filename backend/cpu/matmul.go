@@ -32,9 +32,10 @@ func canDequant(dt tensor.DType) bool { return dt.Quantized() && quant.CanDequan
 // matmul multiplies batched operands as y = a·b with optional transposes,
 // through the gemm package. A constant rank-2 right operand (a weight) is
 // prepared once: float32 weights are packed into the micro-kernel's panel
-// order; 16-bit weights are kept as stored (zero-copy, half the memory of a
-// packed copy) and streamed by gemm's GEMV path when decoding, unless
-// Options.PackHalfWeights asks for packing them too.
+// order; 16-bit NK weights are packed into 16-bit strips (gemm.PackHalf:
+// the weight's own size, widened in the kernels) where the CPU has kernels
+// for them, else kept as stored (zero-copy) and streamed by gemm's GEMV
+// path; Options.PackHalfWeights packs them to float32 panels instead.
 type matmul struct {
 	b      *Backend
 	transA bool
@@ -60,13 +61,23 @@ func (b *Backend) matmulKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Ker
 	if err != nil {
 		return nil, fmt.Errorf("cpu: weight %q: %w", n.Inputs[1].Name, err)
 	}
-	if gb.DType == tensor.F32 || b.packHalf {
+	switch {
+	case gb.DType == tensor.F32 || b.packHalf:
 		pb, err := gemm.Pack(b.pool, gb, m.n, m.k)
 		if err != nil {
 			return nil, fmt.Errorf("cpu: packing %q: %w", n.Inputs[1].Name, err)
 		}
 		m.packed = pb
-	} else {
+	case gemm.HalfKernels(gb.DType):
+		// 16-bit strips, the weight's own size: prefill skips the
+		// per-call transpose, decode streams the strips, and the kernel
+		// keeps no reference to the weight as stored.
+		pb, err := gemm.PackHalf(b.pool, gb, m.n, m.k)
+		if err != nil {
+			return nil, fmt.Errorf("cpu: packing %q: %w", n.Inputs[1].Name, err)
+		}
+		m.packed = pb
+	default:
 		m.weight = &gb
 	}
 	return m, nil

@@ -38,18 +38,23 @@ func BenchmarkMatMul(b *testing.B) {
 	for _, s := range benchShapes {
 		o := newOperands(r, s.m, s.n, s.k, s.layout, s.dt, false)
 		c := make([]float32, len(o.c0))
-		for _, packed := range []bool{false, true} {
-			if packed && s.m <= gemvMaxM {
+		for _, mode := range []int{modeCall, modePack, modeHalf} {
+			if (mode == modePack && s.m <= gemvMaxM) || (mode == modeHalf && s.dt == tensor.F32) {
 				continue
 			}
-			name := fmt.Sprintf("%dx%dx%d/%v/%v/packed=%v", s.m, s.n, s.k, s.layout, s.dt, packed)
+			packed := mode != modeCall
+			name := fmt.Sprintf("%dx%dx%d/%v/%v/pack=%v", s.m, s.n, s.k, s.layout, s.dt, [...]string{"no", "f32", "half"}[mode])
 			b.Run(name, func(b *testing.B) {
 				var pb *PackedB
-				if packed {
-					var err error
-					if pb, err = Pack(p, o.b, s.n, s.k); err != nil {
-						b.Fatal(err)
-					}
+				var err error
+				switch mode {
+				case modePack:
+					pb, err = Pack(p, o.b, s.n, s.k)
+				case modeHalf:
+					pb, err = PackHalf(p, o.b, s.n, s.k)
+				}
+				if err != nil {
+					b.Fatal(err)
 				}
 				for b.Loop() {
 					var err error

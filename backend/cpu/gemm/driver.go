@@ -63,6 +63,14 @@ func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
 	if pr.packed == nil {
 		b = pr.b.offset(offB)
 	}
+	if pr.packed != nil && pr.packed.half != nil {
+		if pr.m <= gemvMaxM {
+			pr.packed.gemvHalf(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
+		} else {
+			pr.packed.mulHalf(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
+		}
+		return
+	}
 	if b.Layout == NK && (pr.m <= gemvMaxM || (pr.packed == nil && pr.m <= gemvRowsMax)) {
 		gemv(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)
 		return
@@ -154,6 +162,15 @@ func roundUp(x, m int) int { return (x + m - 1) / m * m }
 // columns, strips of kb×nr) into C, splitting row blocks × strip chunks
 // across the workers.
 func compute(p *parallel.Pool, t *tier, c []float32, ldc int, ap []float32, mb int, bp []float32, nb, kb int, accumulate bool) {
+	nr := t.nr
+	computeTiles(p, t, c, ldc, ap, mb, nb, kb, accumulate, func(rows, w, s int, as, c []float32, ldc int, acc bool) {
+		t.micro(rows, w, kb, as, bp[s*kb*nr:s*kb*nr+kb*w], c, ldc, acc)
+	})
+}
+
+// computeTiles is compute with the tile product given: tile multiplies the
+// rows×kb A micro-panel as by strip s of B (w columns wide) into c.
+func computeTiles(p *parallel.Pool, t *tier, c []float32, ldc int, ap []float32, mb int, nb, kb int, accumulate bool, tile func(rows, w, s int, as, c []float32, ldc int, acc bool)) {
 	mr, nr := t.mr, t.nr
 	mc := max(mr, mcTarget/mr*mr)
 	rowBlocks := (mb + mc - 1) / mc
@@ -171,11 +188,11 @@ func compute(p *parallel.Pool, t *tier, c []float32, ldc int, ap []float32, mb i
 	// Scratch for tiles that overhang C, one per participant (a local
 	// array would escape through the kernel's func value: an allocation
 	// per task).
-	const tile = maxMR * 64
-	scratchAll := getBuf(&tileBufs, p.Size()*tile)
+	const tileLen = maxMR * 64
+	scratchAll := getBuf(&tileBufs, p.Size()*tileLen)
 	defer putBuf(&tileBufs, scratchAll)
 	p.Run(rowBlocks*chunks, func(task, worker int) {
-		scratch := (*scratchAll)[worker*tile : worker*tile+tile]
+		scratch := (*scratchAll)[worker*tileLen : worker*tileLen+tileLen]
 		rb, ch := task/chunks, task%chunks
 		r0, r1 := rb*mc, min(mb, rb*mc+mc)
 		s0, s1 := ch*per, min(strips, ch*per+per)
@@ -183,15 +200,14 @@ func compute(p *parallel.Pool, t *tier, c []float32, ldc int, ap []float32, mb i
 			j := s * nr
 			cols := min(nr, nb-j)
 			w := t.width(cols)
-			bs := bp[s*kb*nr : s*kb*nr+kb*w]
 			for r := r0; r < r1; r += mr {
 				rows := min(mr, r1-r)
 				as := ap[r*kb : r*kb+rows*kb]
 				if cols == w {
-					t.micro(rows, w, kb, as, bs, c[r*ldc+j:], ldc, accumulate)
+					tile(rows, w, s, as, c[r*ldc+j:], ldc, accumulate)
 					continue
 				}
-				t.micro(rows, w, kb, as, bs, scratch[:], w, false)
+				tile(rows, w, s, as, scratch[:], w, false)
 				for i := range rows {
 					dst := c[(r+i)*ldc+j : (r+i)*ldc+j+cols]
 					src := scratch[i*w : i*w+cols]

@@ -120,9 +120,28 @@ func (o *operands) check(t *testing.T, what string, c []float32) {
 
 func (o *operands) run(t *testing.T, p *parallel.Pool, tr *tier, packed bool) []float32 {
 	t.Helper()
+	return o.runMode(t, p, tr, map[bool]int{false: modeCall, true: modePack}[packed])
+}
+
+// How runMode prepares B.
+const (
+	modeCall = iota // per call
+	modePack        // Pack (float32 panels)
+	modeHalf        // PackHalf (16-bit strips)
+)
+
+func (o *operands) runMode(t *testing.T, p *parallel.Pool, tr *tier, mode int) []float32 {
+	t.Helper()
 	c := append([]float32(nil), o.c0...)
 	var err error
-	if packed {
+	packed := mode == modePack
+	if mode == modeHalf {
+		var pb *PackedB
+		pb, err = packHalfFor(p, tr, o.b, o.n, o.k)
+		if err == nil {
+			err = pb.MatMul(p, Matrix{c, o.ldc}, Matrix{o.a, o.lda}, o.m, o.accumulate)
+		}
+	} else if packed {
 		var pb *PackedB
 		pb, err = packFor(p, tr, o.b, o.n, o.k)
 		if err == nil {
@@ -174,10 +193,14 @@ func TestAgainstFloat64(t *testing.T) {
 				}
 				for _, dt := range dts {
 					for _, acc := range []bool{false, true} {
-						for _, packed := range []bool{false, true} {
+						modes := []int{modeCall, modePack}
+						if dt != tensor.F32 {
+							modes = append(modes, modeHalf)
+						}
+						for _, mode := range modes {
 							o := newOperands(r, s.m, s.n, s.k, layout, dt, acc)
-							name := fmt.Sprintf("%v-%dx%d/%dx%dx%d/%v/%v/acc=%v/packed=%v", tr.level, tr.mr, tr.nr, s.m, s.n, s.k, layout, dt, acc, packed)
-							o.check(t, name, o.run(t, p, tr, packed))
+							name := fmt.Sprintf("%v-%dx%d/%dx%dx%d/%v/%v/acc=%v/mode=%d", tr.level, tr.mr, tr.nr, s.m, s.n, s.k, layout, dt, acc, mode)
+							o.check(t, name, o.runMode(t, p, tr, mode))
 						}
 					}
 				}
@@ -202,6 +225,14 @@ func TestLarge(t *testing.T) {
 			o.check(t, fmt.Sprintf("%v/%v/wide", tr.level, layout), o.run(t, p, tr, layout == KN))
 			o = newOperands(r, aRowsMax+37, 20, 30, layout, tensor.F32, false)
 			o.check(t, fmt.Sprintf("%v/%v/tall", tr.level, layout), o.run(t, p, tr, layout == NK))
+		}
+		// 16-bit strips: K over several kc blocks, a ragged last strip,
+		// the GEMV (M ≤ 4) and the blocked product.
+		for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+			for _, m := range []int{1, 3, 4, 5, 67} {
+				o := newOperands(r, m, 1100, 1100, NK, dt, m%2 == 1)
+				o.check(t, fmt.Sprintf("%v/%v/half m=%d", tr.level, dt, m), o.runMode(t, p, tr, modeHalf))
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"github.com/rlx-go/rlx/backend/cpu/cpuinfo"
+	"github.com/rlx-go/rlx/tensor"
 )
 
 // tier is one instruction-set level's micro-kernels and tile shape.
@@ -24,6 +25,11 @@ type tier struct {
 	// gemv computes y[i, n0:n1] = x_i · B_nᵀ for m ≤ gemvMaxM rows over an
 	// NK-layout B; nil means Go.
 	gemv func(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1, k int, accumulate bool)
+	// half[dt][w/lanes][rows] multiplies by a 16-bit packed strip
+	// (PackHalf); halfGEMV[dt][m][w/lanes] is the strip GEMV. Missing
+	// entries fall back to the pure-Go twins.
+	half     map[tensor.DType]*[maxNV][maxMR + 1]halfMicroKernel
+	halfGEMV map[tensor.DType]*[gemvMaxM + 1][maxNV]panelGEMV
 }
 
 // microKernel computes C[0:rows, 0:nr] (+)= Ap·Bp over k steps, where Ap

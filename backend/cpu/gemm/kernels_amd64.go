@@ -4,185 +4,545 @@
 
 package gemm
 
-// microAVX512R1 computes a 1×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 48 floats); ldc in elements.
+// microAVX512R1 computes a 1×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 48 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512R1(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512R1(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512R2 computes a 2×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 48 floats); ldc in elements.
+// microAVX512R2 computes a 2×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 48 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512R2(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512R2(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512R3 computes a 3×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 48 floats); ldc in elements.
+// microAVX512R3 computes a 3×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 48 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512R3(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512R3(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512R4 computes a 4×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 48 floats); ldc in elements.
+// microAVX512R4 computes a 4×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 48 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512R4(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512R4(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512R5 computes a 5×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 48 floats); ldc in elements.
+// microAVX512R5 computes a 5×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 48 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512R5(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512R5(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512R6 computes a 6×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 48 floats); ldc in elements.
+// microAVX512R6 computes a 6×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 48 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512R6(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512R6(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512R7 computes a 7×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 48 floats); ldc in elements.
+// microAVX512R7 computes a 7×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 48 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512R7(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512R7(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512R8 computes a 8×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 48 floats); ldc in elements.
+// microAVX512R8 computes a 8×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 48 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512R8(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512R8(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W32R1 computes a 1×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 32 floats); ldc in elements.
+// microAVX512W32R1 computes a 1×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 32 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W32R1(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W32R1(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W16R1 computes a 1×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX512W16R1 computes a 1×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W16R1(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W16R1(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W32R2 computes a 2×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 32 floats); ldc in elements.
+// microAVX512W32R2 computes a 2×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 32 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W32R2(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W32R2(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W16R2 computes a 2×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX512W16R2 computes a 2×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W16R2(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W16R2(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W32R3 computes a 3×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 32 floats); ldc in elements.
+// microAVX512W32R3 computes a 3×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 32 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W32R3(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W32R3(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W16R3 computes a 3×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX512W16R3 computes a 3×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W16R3(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W16R3(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W32R4 computes a 4×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 32 floats); ldc in elements.
+// microAVX512W32R4 computes a 4×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 32 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W32R4(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W32R4(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W16R4 computes a 4×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX512W16R4 computes a 4×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W16R4(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W16R4(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W32R5 computes a 5×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 32 floats); ldc in elements.
+// microAVX512W32R5 computes a 5×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 32 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W32R5(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W32R5(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W16R5 computes a 5×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX512W16R5 computes a 5×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W16R5(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W16R5(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W32R6 computes a 6×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 32 floats); ldc in elements.
+// microAVX512W32R6 computes a 6×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 32 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W32R6(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W32R6(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W16R6 computes a 6×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX512W16R6 computes a 6×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W16R6(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W16R6(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W32R7 computes a 7×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 32 floats); ldc in elements.
+// microAVX512W32R7 computes a 7×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 32 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W32R7(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W32R7(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W16R7 computes a 7×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX512W16R7 computes a 7×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W16R7(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W16R7(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W32R8 computes a 8×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 32 floats); ldc in elements.
+// microAVX512W32R8 computes a 8×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 32 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W32R8(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W32R8(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX512W16R8 computes a 8×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX512W16R8 computes a 8×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX512W16R8(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX512W16R8(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2R1 computes a 1×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX2R1 computes a 1×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2R1(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2R1(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2W8R1 computes a 1×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 8 floats); ldc in elements.
+// microAVX2W8R1 computes a 1×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 8 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2W8R1(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2W8R1(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2R2 computes a 2×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX2R2 computes a 2×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2R2(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2R2(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2W8R2 computes a 2×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 8 floats); ldc in elements.
+// microAVX2W8R2 computes a 2×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 8 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2W8R2(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2W8R2(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2R3 computes a 3×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX2R3 computes a 3×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2R3(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2R3(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2W8R3 computes a 3×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 8 floats); ldc in elements.
+// microAVX2W8R3 computes a 3×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 8 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2W8R3(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2W8R3(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2R4 computes a 4×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX2R4 computes a 4×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2R4(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2R4(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2W8R4 computes a 4×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 8 floats); ldc in elements.
+// microAVX2W8R4 computes a 4×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 8 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2W8R4(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2W8R4(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2R5 computes a 5×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX2R5 computes a 5×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2R5(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2R5(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2W8R5 computes a 5×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 8 floats); ldc in elements.
+// microAVX2W8R5 computes a 5×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 8 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2W8R5(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2W8R5(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2R6 computes a 6×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 16 floats); ldc in elements.
+// microAVX2R6 computes a 6×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 16 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2R6(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2R6(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
 
-// microAVX2W8R6 computes a 6×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 8 floats); ldc in elements.
+// microAVX2W8R6 computes a 6×8 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 8 f32 values); ldc in elements.
 //
 //go:noescape
-func microAVX2W8R6(k int, a, b, c *float32, ldc int, accumulate int)
+func microAVX2W8R6(k int, a *float32, b *float32, c *float32, ldc int, accumulate int)
+
+// microAVX512F16R1 computes a 1×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 48 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16R1(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W32R1 computes a 1×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 32 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W32R1(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W16R1 computes a 1×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 16 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W16R1(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16R2 computes a 2×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 48 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16R2(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W32R2 computes a 2×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 32 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W32R2(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W16R2 computes a 2×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 16 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W16R2(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16R3 computes a 3×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 48 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16R3(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W32R3 computes a 3×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 32 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W32R3(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W16R3 computes a 3×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 16 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W16R3(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16R4 computes a 4×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 48 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16R4(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W32R4 computes a 4×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 32 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W32R4(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W16R4 computes a 4×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 16 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W16R4(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16R5 computes a 5×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 48 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16R5(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W32R5 computes a 5×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 32 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W32R5(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W16R5 computes a 5×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 16 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W16R5(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16R6 computes a 6×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 48 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16R6(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W32R6 computes a 6×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 32 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W32R6(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W16R6 computes a 6×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 16 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W16R6(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16R7 computes a 7×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 48 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16R7(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W32R7 computes a 7×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 32 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W32R7(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W16R7 computes a 7×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 16 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W16R7(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16R8 computes a 8×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 48 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16R8(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W32R8 computes a 8×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 32 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W32R8(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512F16W16R8 computes a 8×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 16 f16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512F16W16R8(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// gemvPanelAVX512F16M1W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 1, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M1W48(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M1W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 1, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M1W32(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M1W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 1, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M1W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M2W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 2, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M2W48(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M2W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 2, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M2W32(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M2W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 2, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M2W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M3W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 3, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M3W48(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M3W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 3, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M3W32(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M3W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 3, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M3W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M4W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 4, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M4W48(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M4W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 4, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M4W32(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512F16M4W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 4, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F16M4W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// microAVX512BF16R1 computes a 1×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 48 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16R1(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W32R1 computes a 1×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 32 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W32R1(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W16R1 computes a 1×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 1 floats, Bp: k groups of 16 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W16R1(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16R2 computes a 2×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 48 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16R2(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W32R2 computes a 2×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 32 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W32R2(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W16R2 computes a 2×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 2 floats, Bp: k groups of 16 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W16R2(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16R3 computes a 3×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 48 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16R3(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W32R3 computes a 3×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 32 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W32R3(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W16R3 computes a 3×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 3 floats, Bp: k groups of 16 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W16R3(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16R4 computes a 4×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 48 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16R4(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W32R4 computes a 4×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 32 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W32R4(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W16R4 computes a 4×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 4 floats, Bp: k groups of 16 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W16R4(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16R5 computes a 5×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 48 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16R5(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W32R5 computes a 5×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 32 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W32R5(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W16R5 computes a 5×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 5 floats, Bp: k groups of 16 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W16R5(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16R6 computes a 6×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 48 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16R6(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W32R6 computes a 6×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 32 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W32R6(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W16R6 computes a 6×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 6 floats, Bp: k groups of 16 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W16R6(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16R7 computes a 7×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 48 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16R7(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W32R7 computes a 7×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 32 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W32R7(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W16R7 computes a 7×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 7 floats, Bp: k groups of 16 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W16R7(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16R8 computes a 8×48 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 48 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16R8(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W32R8 computes a 8×32 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 32 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W32R8(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// microAVX512BF16W16R8 computes a 8×16 tile: C (+)= Ap·Bp over k steps (Ap: k groups of 8 floats, Bp: k groups of 16 bf16 values); ldc in elements.
+//
+//go:noescape
+func microAVX512BF16W16R8(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)
+
+// gemvPanelAVX512BF16M1W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 1, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M1W48(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M1W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 1, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M1W32(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M1W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 1, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M1W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M2W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 2, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M2W48(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M2W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 2, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M2W32(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M2W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 2, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M2W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M3W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 3, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M3W48(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M3W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 3, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M3W32(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M3W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 3, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M3W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M4W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 4, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M4W48(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M4W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 4, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M4W32(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
+
+// gemvPanelAVX512BF16M4W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 4, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512BF16M4W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
 
 // packA8AVX512 writes dst[p*8+i] = src[i*lda+p] for i < 8, p < 16·kblocks.
 //

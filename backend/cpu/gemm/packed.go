@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/tensor"
 )
 
 // PackedB is a weight packed once (at model load) into the micro-kernel's
@@ -17,6 +18,10 @@ type PackedB struct {
 	panels []float32 // per kc block: strips × kb×nr floats (a narrower last strip leaves a gap)
 	orig   B         // for GEMV; Layout NK only
 	ldb    int
+	// half holds 16-bit strips (PackHalf) instead of panels: strip s, all
+	// K rows of nr values (the last one narrower), at s·K·nr.
+	half []uint16
+	hdt  tensor.DType // F16 or BF16, with half
 }
 
 // Pack packs B (k×n as an operand: KN, or NK weights as stored) for the

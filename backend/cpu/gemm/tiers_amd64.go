@@ -49,6 +49,32 @@ func init() {
 			t.edge[1][r] = wrapMicro(w16[r], r, 16)
 			t.edge[2][r] = wrapMicro(w32[r], r, 32)
 		}
+		t.half = map[tensor.DType]*[maxNV][maxMR + 1]halfMicroKernel{
+			tensor.F16: halfMicros(16, [3][8]func(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int){
+				{microAVX512F16W16R1, microAVX512F16W16R2, microAVX512F16W16R3, microAVX512F16W16R4, microAVX512F16W16R5, microAVX512F16W16R6, microAVX512F16W16R7, microAVX512F16W16R8},
+				{microAVX512F16W32R1, microAVX512F16W32R2, microAVX512F16W32R3, microAVX512F16W32R4, microAVX512F16W32R5, microAVX512F16W32R6, microAVX512F16W32R7, microAVX512F16W32R8},
+				{microAVX512F16R1, microAVX512F16R2, microAVX512F16R3, microAVX512F16R4, microAVX512F16R5, microAVX512F16R6, microAVX512F16R7, microAVX512F16R8},
+			}),
+			tensor.BF16: halfMicros(16, [3][8]func(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int){
+				{microAVX512BF16W16R1, microAVX512BF16W16R2, microAVX512BF16W16R3, microAVX512BF16W16R4, microAVX512BF16W16R5, microAVX512BF16W16R6, microAVX512BF16W16R7, microAVX512BF16W16R8},
+				{microAVX512BF16W32R1, microAVX512BF16W32R2, microAVX512BF16W32R3, microAVX512BF16W32R4, microAVX512BF16W32R5, microAVX512BF16W32R6, microAVX512BF16W32R7, microAVX512BF16W32R8},
+				{microAVX512BF16R1, microAVX512BF16R2, microAVX512BF16R3, microAVX512BF16R4, microAVX512BF16R5, microAVX512BF16R6, microAVX512BF16R7, microAVX512BF16R8},
+			}),
+		}
+		t.halfGEMV = map[tensor.DType]*[gemvMaxM + 1][maxNV]panelGEMV{
+			tensor.F16: panelGEMVs(16, [4][3]func(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int){
+				{gemvPanelAVX512F16M1W16, gemvPanelAVX512F16M1W32, gemvPanelAVX512F16M1W48},
+				{gemvPanelAVX512F16M2W16, gemvPanelAVX512F16M2W32, gemvPanelAVX512F16M2W48},
+				{gemvPanelAVX512F16M3W16, gemvPanelAVX512F16M3W32, gemvPanelAVX512F16M3W48},
+				{gemvPanelAVX512F16M4W16, gemvPanelAVX512F16M4W32, gemvPanelAVX512F16M4W48},
+			}),
+			tensor.BF16: panelGEMVs(16, [4][3]func(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int){
+				{gemvPanelAVX512BF16M1W16, gemvPanelAVX512BF16M1W32, gemvPanelAVX512BF16M1W48},
+				{gemvPanelAVX512BF16M2W16, gemvPanelAVX512BF16M2W32, gemvPanelAVX512BF16M2W48},
+				{gemvPanelAVX512BF16M3W16, gemvPanelAVX512BF16M3W32, gemvPanelAVX512BF16M3W48},
+				{gemvPanelAVX512BF16M4W16, gemvPanelAVX512BF16M4W32, gemvPanelAVX512BF16M4W48},
+			}),
+		}
 		tiers[cpuinfo.AVX512] = t
 		if cpuinfo.Active >= cpuinfo.AVX512 {
 			packA8 = packA8AVX512
@@ -75,6 +101,41 @@ func wrapMicro(f func(k int, a, b, c *float32, ldc int, accumulate int), rows, n
 		_ = c[(rows-1)*ldc+nr-1]
 		f(k, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
 	}
+}
+
+// halfMicros wraps the 16-bit-B micro-kernels fs[nv-1][rows-1] (tiles of
+// nv·lanes columns) with bounds checks.
+func halfMicros(lanes int, fs [3][8]func(k int, a *float32, b *uint16, c *float32, ldc int, accumulate int)) *[maxNV][maxMR + 1]halfMicroKernel {
+	var out [maxNV][maxMR + 1]halfMicroKernel
+	for v := range fs {
+		for r, f := range fs[v] {
+			rows, nr := r+1, (v+1)*lanes
+			out[v+1][rows] = func(k int, a []float32, b []uint16, c []float32, ldc int, accumulate bool) {
+				_ = a[k*rows-1]
+				_ = b[k*nr-1]
+				_ = c[(rows-1)*ldc+nr-1]
+				f(k, &a[0], &b[0], &c[0], ldc, b2i(accumulate))
+			}
+		}
+	}
+	return &out
+}
+
+// panelGEMVs wraps the strip GEMV kernels fs[m-1][nv-1] with bounds checks.
+func panelGEMVs(lanes int, fs [4][3]func(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)) *[gemvMaxM + 1][maxNV]panelGEMV {
+	var out [gemvMaxM + 1][maxNV]panelGEMV
+	for mi := range fs {
+		for v, f := range fs[mi] {
+			m, w := mi+1, (v+1)*lanes
+			out[m][v+1] = func(y []float32, ldy int, x []float32, ldx int, s []uint16, k int, accumulate bool) {
+				_ = x[(m-1)*ldx+k-1]
+				_ = y[(m-1)*ldy+w-1]
+				_ = s[k*w-1]
+				f(&y[0], ldy, &x[0], ldx, &s[0], k, b2i(accumulate))
+			}
+		}
+	}
+	return &out
 }
 
 // u16 views float32 or 16-bit weights as the assembly's *uint16 argument.

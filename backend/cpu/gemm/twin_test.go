@@ -125,3 +125,51 @@ func TestPackAMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestHalfKernelsMatchGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, tr := range allTiers() {
+		for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+			if tr.half[dt] == nil {
+				continue
+			}
+			conv := tensor.F32ToF16
+			if dt == tensor.BF16 {
+				conv = tensor.F32ToBF16
+			}
+			for _, k := range []int{1, 2, 3, 4, 5, 7, 64, 333} {
+				for v := 1; v*tr.lanes <= tr.nr; v++ {
+					w := v * tr.lanes
+					b := make([]uint16, k*w)
+					for i := range b {
+						b[i] = conv(float32(r.NormFloat64()))
+					}
+					for rows := 1; rows <= tr.mr; rows++ {
+						for _, acc := range []bool{false, true} {
+							a := randF32(r, k*rows)
+							ldc := w + 3
+							c0 := randF32(r, rows*ldc)
+							got := append([]float32(nil), c0...)
+							want := append([]float32(nil), c0...)
+							tr.microHalf(dt, rows, w, k, a, b, got, ldc, acc)
+							microHalfGo(dt, rows, w, k, a, b, want, ldc, acc)
+							closeTo(t, fmt.Sprintf("%v micro %v %dx%d k=%d acc=%v", tr.level, dt, rows, w, k, acc), got, want, 4*math.Sqrt(float64(k))+1)
+						}
+					}
+					for m := 1; m <= gemvMaxM; m++ {
+						for _, acc := range []bool{false, true} {
+							ldx, ldy := k+5, w+7
+							x := randF32(r, m*ldx)
+							y0 := randF32(r, m*ldy)
+							got := append([]float32(nil), y0...)
+							want := append([]float32(nil), y0...)
+							tr.gemvPanel(dt, m, w, k, got, ldy, x, ldx, b, acc)
+							gemvPanelGo(dt, m, w, k, want, ldy, x, ldx, b, acc)
+							closeTo(t, fmt.Sprintf("%v panel gemv %v m=%d w=%d k=%d acc=%v", tr.level, dt, m, w, k, acc), got, want, 4*math.Sqrt(float64(k))+1)
+						}
+					}
+				}
+			}
+		}
+	}
+}

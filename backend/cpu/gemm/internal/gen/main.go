@@ -33,6 +33,18 @@ func main() {
 		micro("AVX2", r, 2, 8)
 		micro("AVX2", r, 1, 8)
 	}
+	for _, dt := range []string{"F16", "BF16"} {
+		for r := 1; r <= 8; r++ {
+			for nv := 3; nv >= 1; nv-- {
+				microB("AVX512", dt, r, nv, 16)
+			}
+		}
+		for m := 1; m <= 4; m++ {
+			for nv := 3; nv >= 1; nv-- {
+				gemvPanel(dt, m, nv)
+			}
+		}
+	}
 	packA8()
 	for _, dt := range []string{"F32", "F16", "BF16"} {
 		transpose8(dt)
@@ -59,7 +71,12 @@ func main() {
 // micro writes a rows×(nv·lanes) micro-kernel: accumulators in registers
 // 0..rows·nv-1, B rows in the next nv registers, broadcasts in the rest,
 // with the k loop unrolled by 4.
-func micro(isa string, rows, nv, lanes int) {
+func micro(isa string, rows, nv, lanes int) { microB(isa, "F32", rows, nv, lanes) }
+
+// microB is micro with B panels of dtype bdt: 16-bit panels (AVX-512
+// only) are widened as they are loaded, one VCVTPH2PS (f16) or zero
+// extension and shift (bf16) per vector of B.
+func microB(isa, bdt string, rows, nv, lanes int) {
 	reg := func(i int) string {
 		if isa == "AVX512" {
 			return fmt.Sprintf("Z%d", i)
@@ -68,13 +85,20 @@ func micro(isa string, rows, nv, lanes int) {
 	}
 	nr := nv * lanes
 	vb := lanes * 4 // bytes per vector
-	name := fmt.Sprintf("micro%sR%d", isa, rows)
-	if (isa == "AVX512" && nv < 3) || (isa == "AVX2" && nv < 2) {
-		name = fmt.Sprintf("micro%sW%dR%d", isa, nv*lanes, rows)
+	eb := elemBytes(bdt)
+	dtn := ""
+	btype := "float32"
+	if bdt != "F32" {
+		dtn = bdt
+		btype = "uint16"
 	}
-	d("// %s computes a %d×%d tile: C (+)= Ap·Bp over k steps (Ap: k groups of %d floats, Bp: k groups of %d floats); ldc in elements.", name, rows, nr, rows, nr)
-	d("//\n//go:noescape\nfunc %s(k int, a, b, c *float32, ldc int, accumulate int)\n", name)
-	fmt.Fprintf(&asm, "// func %s(k int, a, b, c *float32, ldc int, accumulate int)\n", name)
+	name := fmt.Sprintf("micro%s%sR%d", isa, dtn, rows)
+	if (isa == "AVX512" && nv < 3) || (isa == "AVX2" && nv < 2) {
+		name = fmt.Sprintf("micro%s%sW%dR%d", isa, dtn, nv*lanes, rows)
+	}
+	d("// %s computes a %d×%d tile: C (+)= Ap·Bp over k steps (Ap: k groups of %d floats, Bp: k groups of %d %s values); ldc in elements.", name, rows, nr, rows, nr, strings.ToLower(bdt))
+	d("//\n//go:noescape\nfunc %s(k int, a *float32, b *%s, c *float32, ldc int, accumulate int)\n", name, btype)
+	fmt.Fprintf(&asm, "// func %s(k int, a *float32, b *%s, c *float32, ldc int, accumulate int)\n", name, btype)
 	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-48\n", name)
 	a("MOVQ k+0(FP), CX")
 	a("MOVQ a+8(FP), AX")
@@ -105,7 +129,11 @@ func micro(isa string, rows, nv, lanes int) {
 	step := func(u int) {
 		bi := 0
 		for v := range nv {
-			a("VMOVUPS %d(BX), %s", u*nr*4+v*vb, reg(bReg+v))
+			if bdt == "F32" {
+				a("VMOVUPS %d(BX), %s", u*nr*4+v*vb, reg(bReg+v))
+			} else {
+				load16(bdt, fmt.Sprintf("%d(BX)", u*nr*eb+v*lanes*eb), reg(bReg+v), "")
+			}
 		}
 		for r := range rows {
 			br := reg(bcast[bi%len(bcast)])
@@ -133,14 +161,14 @@ func micro(isa string, rows, nv, lanes int) {
 	label(name + "_loop4")
 	// Pull the B strip a few k steps ahead into L1; A's micro-panel is
 	// small and already streams from L1/L2.
-	a("PREFETCHT0 %d(BX)", 4*nr*4*2)
-	a("PREFETCHT0 %d(BX)", 4*nr*4*2+64)
+	a("PREFETCHT0 %d(BX)", 4*nr*eb*2)
+	a("PREFETCHT0 %d(BX)", 4*nr*eb*2+64)
 	a("PREFETCHT0 %d(AX)", 4*rows*4*4)
 	for u := range 4 {
 		step(u)
 	}
 	a("ADDQ $%d, AX", 4*rows*4)
-	a("ADDQ $%d, BX", 4*nr*4)
+	a("ADDQ $%d, BX", 4*nr*eb)
 	a("DECQ DX")
 	a("JNZ %s_loop4", name)
 	label(name + "_tail")
@@ -149,7 +177,7 @@ func micro(isa string, rows, nv, lanes int) {
 	label(name + "_loop1")
 	step(0)
 	a("ADDQ $%d, AX", rows*4)
-	a("ADDQ $%d, BX", nr*4)
+	a("ADDQ $%d, BX", nr*eb)
 	a("DECQ CX")
 	a("JNZ %s_loop1", name)
 	label(name + "_store")
@@ -669,6 +697,116 @@ func transpose8(dt string) {
 	a("DECQ CX")
 	a("JNZ %s_loop", name)
 	label(name + "_done")
+	a("VZEROUPPER")
+	a("RET")
+	asm.WriteString("\n")
+}
+
+// gemvPanel writes a GEMV kernel over one strip of a 16-bit packed
+// weight (k rows of w = 16·nv values, row after row):
+// y[i*ldy + j] (+)= Σ_p x[i*ldx+p]·strip[p*w+j] for i < m, j < w. Each k
+// step loads the strip's row once, widens it, and adds it times the
+// broadcast x values of the m rows; the k loop is unrolled by two with a
+// second set of accumulators when the first has few enough for the FMA
+// latency to show (m·nv ≤ 6). The strips of a worker's run lie one after
+// another, so the weights are read as one sequential stream.
+// Accumulators Z0.., weights Z24..Z29, broadcasts Z30, Z31.
+func gemvPanel(dt string, m, nv int) {
+	name := fmt.Sprintf("gemvPanelAVX512%sM%dW%d", dt, m, nv*16)
+	w := nv * 16
+	eb := elemBytes(dt)
+	phases := 1
+	if m*nv <= 6 {
+		phases = 2
+	}
+	acc := func(ph, i, v int) int { return ph*m*nv + i*nv + v }
+	d("// %s computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*%d+j] for i < %d, j < %d over k steps of a packed strip s; strides in elements.", name, w, m, w)
+	d("//\n//go:noescape\nfunc %s(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)\n", name)
+	fmt.Fprintf(&asm, "// func %s(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)\n", name)
+	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
+	a("MOVQ y+0(FP), DI")
+	a("MOVQ ldy+8(FP), R13")
+	a("SHLQ $2, R13")
+	a("MOVQ x+16(FP), SI")
+	a("MOVQ ldx+24(FP), R8")
+	a("SHLQ $2, R8")
+	a("LEAQ (R8)(R8*2), R9") // 3·ldx
+	a("MOVQ s+32(FP), BX")
+	a("MOVQ k+40(FP), CX")
+	for ph := range phases {
+		for i := range m {
+			for v := range nv {
+				r := acc(ph, i, v)
+				a("VPXORD Z%d, Z%d, Z%d", r, r, r)
+			}
+		}
+	}
+	xmem := func(i, off int) string {
+		o := ""
+		if off != 0 {
+			o = fmt.Sprint(off)
+		}
+		switch i {
+		case 0:
+			return o + "(SI)"
+		case 1:
+			return o + "(SI)(R8*1)"
+		case 2:
+			return o + "(SI)(R8*2)"
+		}
+		return o + "(SI)(R9*1)"
+	}
+	// step multiplies row u of the strip (from BX) into accumulator set ph.
+	step := func(u, ph int) {
+		for v := range nv {
+			load16(dt, fmt.Sprintf("%d(BX)", u*w*eb+v*16*eb), fmt.Sprintf("Z%d", 24+ph*3+v), "")
+		}
+		for i := range m {
+			br := 30 + i%2
+			a("VBROADCASTSS %s, Z%d", xmem(i, u*4), br)
+			for v := range nv {
+				a("VFMADD231PS Z%d, Z%d, Z%d", 24+ph*3+v, br, acc(ph, i, v))
+			}
+		}
+	}
+	a("MOVQ CX, DX")
+	a("SHRQ $1, DX")
+	a("JZ %s_odd", name)
+	label(name + "_k2")
+	for u := range 2 {
+		step(u, u%phases)
+	}
+	a("ADDQ $8, SI")
+	a("ADDQ $%d, BX", 2*w*eb)
+	a("DECQ DX")
+	a("JNZ %s_k2", name)
+	label(name + "_odd")
+	a("TESTQ $1, CX")
+	a("JZ %s_store", name)
+	step(0, 0)
+	label(name + "_store")
+	if phases == 2 {
+		for i := range m {
+			for v := range nv {
+				a("VADDPS Z%d, Z%d, Z%d", acc(1, i, v), acc(0, i, v), acc(0, i, v))
+			}
+		}
+	}
+	a("MOVQ accumulate+48(FP), DX")
+	for i := range m {
+		a("TESTQ DX, DX")
+		a("JZ %s_st%d", name, i)
+		for v := range nv {
+			a("VADDPS %d(DI), Z%d, Z%d", v*64, acc(0, i, v), acc(0, i, v))
+		}
+		label(fmt.Sprintf("%s_st%d", name, i))
+		for v := range nv {
+			a("VMOVUPS Z%d, %d(DI)", acc(0, i, v), v*64)
+		}
+		if i < m-1 {
+			a("ADDQ R13, DI")
+		}
+	}
 	a("VZEROUPPER")
 	a("RET")
 	asm.WriteString("\n")
