@@ -1,9 +1,7 @@
 package cuda
 
 import (
-	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/backend/cuda/cublaslt"
@@ -93,6 +91,8 @@ func supports(n *ir.Node) string {
 		case at.Add && !n.Inputs[2].Shape.Equal(n.Shape):
 			return "a broadcast addend is not implemented yet"
 		}
+	case ir.OpDequantMatMul:
+		return quantSupported(n)
 	default:
 		return moreSupports(n) // ops2.go
 	}
@@ -158,6 +158,8 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		return &rmsnorm{b: b, f: f, eps: float32(n.Attr.(*ir.NormAttr).Eps)}, nil
 	case ir.OpMatMul:
 		return b.matmul(n, consts)
+	case ir.OpDequantMatMul:
+		return b.dequantMatMul(n, consts)
 	}
 	return b.prepareMore(n, consts) // ops2.go
 }
@@ -401,12 +403,16 @@ func (k *rmsnorm) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) 
 
 type matmul struct {
 	b        *Backend
-	w        driver.Ptr // widened constant weight, or 0 to use the input view
+	half     *packed // an F16/BF16 constant weight, used as stored (its input view)
 	add      bool
 	akm, bkn bool // x stored [K, M]; w stored [K, N]
 	comp     cublaslt.Compute
 }
 
+// matmul prepares a MatMul. F16/BF16 constant weights stay as stored: the
+// GEMV kernel of quant.go multiplies decode-sized [N, K] products with f32
+// activations; other products split the activations into half-precision
+// terms for cuBLASLt's f16/bf16 tensor-core GEMM with f32 accumulation.
 func (b *Backend) matmul(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
 	at := n.Attr.(*ir.MatMulAttr)
 	w := n.Inputs[1]
@@ -418,26 +424,16 @@ func (b *Backend) matmul(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, e
 		if len(consts) < 2 || consts[1] == nil {
 			return nil, fmt.Errorf("cuda: %v weight of %v is not a constant", w.DType, n)
 		}
-		vals, err := consts[1].Float64s()
+		t := consts[1]
+		rows, cols := t.Shape[len(t.Shape)-2], t.Shape[len(t.Shape)-1]
+		if k.bkn {
+			rows, cols = cols, rows
+		}
+		p, err := b.packed(w.DType, rows, cols, t, false)
 		if err != nil {
-			return nil, fmt.Errorf("cuda: widening weight of %v: %w", n, err)
+			return nil, fmt.Errorf("cuda: weight of %v: %w", n, err)
 		}
-		buf := make([]byte, 4*len(vals))
-		for i, v := range vals {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(float32(v)))
-		}
-		p, err := b.ctx.Alloc(int64(len(buf)))
-		if err != nil {
-			return nil, err
-		}
-		if err := b.copyIn(p, buf); err != nil {
-			b.ctx.Free(p)
-			return nil, err
-		}
-		b.mu.Lock()
-		b.owned = append(b.owned, p)
-		b.mu.Unlock()
-		k.w = p
+		k.half = p
 	}
 	return k, nil
 }
@@ -455,11 +451,9 @@ func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 	if err != nil {
 		return err
 	}
-	w := k.w
-	if w == 0 {
-		if w, _, err = view(ins[1]); err != nil {
-			return err
-		}
+	w, _, err := view(ins[1])
+	if err != nil {
+		return err
 	}
 	o, ob, err := view(out)
 	if err != nil {
@@ -478,8 +472,18 @@ func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 		nn = ws[len(ws)-1]
 	}
 	xb, wb := prod(xs[:len(xs)-2]), prod(ws[:len(ws)-2])
+	in := cublaslt.F32
+	if k.half != nil {
+		in = cublaslt.F16
+		if k.half.dt == tensor.BF16 {
+			in = cublaslt.BF16
+		}
+	}
 	g := cublaslt.GEMM{M: m, N: nn, K: kk, AKM: k.akm, BKN: k.bkn, Batch: max(xb, wb),
-		In: cublaslt.F32, Out: cublaslt.F32, Compute: k.comp, Accumulate: k.add}
+		In: in, Out: cublaslt.F32, Compute: k.comp, Accumulate: k.add}
+	if in != cublaslt.F32 {
+		g.Compute = cublaslt.ComputeF32
+	}
 	switch {
 	case len(ws) == 2 && !k.akm:
 		// One weight and row-major rows: fold the batch into M.
@@ -491,19 +495,9 @@ func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 	case xb != wb:
 		return fmt.Errorf("matmul batch of %v and %v", xs, ws)
 	}
-	if k.add {
-		c, cb, err := view(ins[2])
-		if err != nil {
-			return err
-		}
-		if cb != ob {
-			return fmt.Errorf("matmul addend %v does not match the output %v", ins[2].Shape, out.Shape)
-		}
-		if c != o {
-			if err := k.b.ctx.CopyDtoDAsync(o, c, ob, k.b.stream); err != nil {
-				return err
-			}
-		}
+	acc, err := k.b.initAddend(k.add, ins, o, ob)
+	if err != nil {
+		return err
 	}
 	if kk == 0 { // an empty sum: the addend, or zeros
 		if k.add {
@@ -511,5 +505,28 @@ func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 		}
 		return k.b.ctx.MemsetAsync(o, 0, ob, k.b.stream)
 	}
-	return k.b.blas.MatMulT(g, x, w, o, k.b.stream)
+	if k.half == nil {
+		return k.b.blas.MatMulT(g, x, w, o, k.b.stream)
+	}
+	p := k.half
+	if g.Batch == 1 && !k.akm && !k.bkn && g.M <= gemvMaxM && kk%32 == 0 && x%16 == 0 && w%16 == 0 {
+		return k.b.launchGEMV(p, w, x, o, g.M, acc)
+	}
+	// Tensor cores: the activations (any layout; the split is elementwise)
+	// become half terms, one GEMM each, summed into the output.
+	k.b.scr.mu.Lock()
+	defer k.b.scr.mu.Unlock()
+	parts := k.b.halfParts(p.dt)
+	n := int64(prod(xs))
+	xh, stride, err := k.b.splitHalf(p.split, x, n, parts, in == cublaslt.BF16)
+	if err != nil {
+		return err
+	}
+	for i := range parts {
+		g.Accumulate = k.add || i > 0
+		if err := k.b.blas.MatMulT(g, xh.Add(int64(i)*stride), w, o, k.b.stream); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,306 @@
+// Matmuls with packed weights: GGUF block-quantized types (Q4_0, Q8_0,
+// Q4_K, Q5_K, Q6_K) and F16/BF16 as stored.
+//
+// Every weight type is read through one abstraction: a "run" is 8
+// consecutive weights of a row (columns e0 .. e0+7, e0 a multiple of 8),
+// decoded into f32 from one aligned 8- or 16-byte load plus its group's
+// scales. Consecutive threads take consecutive runs, so a warp reads a
+// contiguous stretch of both the weight row and the activations.
+//
+//   type   device layout (see backend/cuda/quant.go)
+//   F16    as stored, [N][K] halves
+//   BF16   as stored
+//   Q8_0   int8 quants [N][K/32][32], f16 d [N][K/32] (aux)
+//   Q4_0   nibbles [N][K/32][16], f16 d [N][K/32] (aux)
+//   Q4_K   as stored: 144-byte super-blocks
+//   Q5_K   as stored: 176-byte super-blocks
+//   Q6_K   208-byte blocks (ql, qh, scales), f16 d [N][K/256] (aux)
+//
+// Values are decoded with the reference dequantizers' arithmetic in f32
+// (d·sc·q − dmin·m, (d·sc)·q, d·(q−8)); products and sums are f32.
+
+typedef unsigned char rlx_u8;
+typedef unsigned short rlx_u16;
+typedef unsigned int rlx_u32;
+
+#define QT_F16 0
+#define QT_BF16 1
+#define QT_Q8_0 2
+#define QT_Q4_0 3
+#define QT_Q4_K 4
+#define QT_Q5_K 5
+#define QT_Q6_K 6
+
+// The most activation rows one GEMV call multiplies (accumulators per thread).
+#define QT_MAX_M 8
+
+__device__ __forceinline__ float qt_h2f(rlx_u16 h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+__device__ __forceinline__ rlx_u16 qt_f2h(float f) {
+    rlx_u16 h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+
+__device__ __forceinline__ float qt_bf2f(rlx_u16 h) { return __uint_as_float((rlx_u32)h << 16); }
+
+// f32 → bf16, rounding to nearest even; NaNs stay NaNs.
+__device__ __forceinline__ rlx_u16 qt_f2bf(float f) {
+    rlx_u32 u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (rlx_u16)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (rlx_u16)(u >> 16);
+}
+
+// q − bias as f32 for a small unsigned q, exactly: 2²³ + q has q in the
+// low mantissa bits, so one OR and one subtraction replace the int→float
+// conversion, which runs at a quarter of the FMA rate.
+__device__ __forceinline__ float qt_i2f(rlx_u32 q, float bias) {
+    return __uint_as_float(0x4B000000u | q) - (8388608.0f + bias);
+}
+
+// Byte i (0..11) of three little-endian words; selects rather than an
+// indexed array, which would live in local memory for a variable i.
+__device__ __forceinline__ rlx_u32 qt_byte(const rlx_u32* w, int i) {
+    rlx_u32 word = i < 4 ? w[0] : (i < 8 ? w[1] : w[2]);
+    return (word >> (8 * (i & 3))) & 0xffu;
+}
+
+// The 6-bit scale and min of group j (0..7) of Q4_K/Q5_K's 12-byte field,
+// given as three words.
+__device__ __forceinline__ void qt_scale_min_k4(int j, const rlx_u32* s, float* sc, float* m) {
+    if (j < 4) {
+        *sc = (float)(qt_byte(s, j) & 63u);
+        *m = (float)(qt_byte(s, j + 4) & 63u);
+    } else {
+        *sc = (float)((qt_byte(s, j + 4) & 0xfu) | ((qt_byte(s, j - 4) >> 6) << 4));
+        *m = (float)((qt_byte(s, j + 4) >> 4) | ((qt_byte(s, j) >> 6) << 4));
+    }
+}
+
+// Decodes the 8 weights of row `row` at columns e0 .. e0+7 into v.
+template <int T>
+__device__ __forceinline__ void qt_run(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, long long row,
+                                       int e0, int K, float* v) {
+    if (T == QT_F16 || T == QT_BF16) {
+        uint4 a = *(const uint4*)(w + (row * K + e0) * 2);
+        rlx_u32 ws[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            if (T == QT_F16) {
+                v[2 * i] = qt_h2f((rlx_u16)(ws[i] & 0xffffu));
+                v[2 * i + 1] = qt_h2f((rlx_u16)(ws[i] >> 16));
+            } else {
+                v[2 * i] = __uint_as_float(ws[i] << 16);
+                v[2 * i + 1] = __uint_as_float(ws[i] & 0xffff0000u);
+            }
+        }
+    } else if (T == QT_Q8_0 || T == QT_Q4_0) {
+        long long blk = row * (K >> 5) + (e0 >> 5);
+        int c = e0 & 31;
+        float d = qt_h2f(((const rlx_u16*)aux)[blk]);
+        uint2 a;
+        if (T == QT_Q8_0) a = *(const uint2*)(w + blk * 32 + c);
+        else a = *(const uint2*)(w + blk * 16 + (c & 15));
+        rlx_u32 ws[2] = {a.x, a.y};
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            rlx_u32 byte = (ws[i >> 2] >> (8 * (i & 3))) & 0xffu;
+            if (T == QT_Q8_0) {
+                v[i] = qt_i2f(byte ^ 0x80u, 128.0f) * d;  // int8 q = (byte ^ 0x80) − 128
+            } else {
+                rlx_u32 q = c < 16 ? (byte & 0xfu) : (byte >> 4);
+                v[i] = qt_i2f(q, 8.0f) * d;
+            }
+        }
+    } else if (T == QT_Q4_K || T == QT_Q5_K) {
+        const int bytes = T == QT_Q4_K ? 144 : 176;
+        const int qoff = T == QT_Q4_K ? 16 : 48;
+        int c = e0 & 255, j = c >> 6, g = c >> 5, l = c & 31;
+        const rlx_u8* blk = w + (row * (K >> 8) + (e0 >> 8)) * bytes;
+        const rlx_u32* hdr = (const rlx_u32*)blk;
+        rlx_u32 dd = hdr[0];
+        float d = qt_h2f((rlx_u16)(dd & 0xffffu)), dmin = qt_h2f((rlx_u16)(dd >> 16));
+        rlx_u32 scales[3] = {hdr[1], hdr[2], hdr[3]};
+        float sc, m;
+        qt_scale_min_k4(g, scales, &sc, &m);
+        float d1 = d * sc, m1 = dmin * m;
+        uint2 a = *(const uint2*)(blk + qoff + 32 * j + l);
+        rlx_u32 ws[2] = {a.x, a.y};
+        rlx_u32 hs[2] = {0, 0};
+        if (T == QT_Q5_K) {
+            uint2 h = *(const uint2*)(blk + 16 + l);
+            hs[0] = h.x;
+            hs[1] = h.y;
+        }
+        const int shift = (g & 1) * 4;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            rlx_u32 byte = (ws[i >> 2] >> (8 * (i & 3))) & 0xffu;
+            rlx_u32 q = (byte >> shift) & 0xfu;
+            if (T == QT_Q5_K) q |= ((hs[i >> 2] >> (8 * (i & 3) + g)) & 1u) << 4;
+            v[i] = d1 * qt_i2f(q, 0.0f) - m1;
+        }
+    } else {  // QT_Q6_K
+        int c = e0 & 255, h = c >> 7, g = (c >> 5) & 3, l = c & 31;
+        long long bi = row * (K >> 8) + (e0 >> 8);
+        const rlx_u8* blk = w + bi * 208;
+        float d = qt_h2f(((const rlx_u16*)aux)[bi]);
+        float ds = d * (float)((const signed char*)blk)[192 + 8 * h + (l >> 4) + 2 * g];
+        uint2 a = *(const uint2*)(blk + 64 * h + 32 * (g & 1) + l);
+        uint2 qh = *(const uint2*)(blk + 128 + 32 * h + l);
+        rlx_u32 ws[2] = {a.x, a.y}, hb[2] = {qh.x, qh.y};
+        const int shift = (g >> 1) * 4;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            rlx_u32 lo = (ws[i >> 2] >> (8 * (i & 3) + shift)) & 0xfu;
+            rlx_u32 hi = (hb[i >> 2] >> (8 * (i & 3) + 2 * g)) & 3u;
+            v[i] = ds * qt_i2f(lo | (hi << 4), 32.0f);
+        }
+    }
+}
+
+// y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ QT_MAX_M: the decode-sized
+// product. A block of blockDim.x threads (a multiple of 32) handles
+// rows_per_block weight rows; each row's threads (whole warps) take
+// consecutive runs of 8 columns, so every weight byte is read once and
+// the activation reads of a warp are contiguous. x must be 16-byte aligned
+// and K a multiple of 32.
+template <int T>
+__device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
+                        float* __restrict__ y, int M, int N, int K, int rows_per_block, int accumulate) {
+    __shared__ float red[QT_MAX_M][32];
+    const int tpr = blockDim.x / rows_per_block;
+    const int r = threadIdx.x / tpr, t = threadIdx.x - r * tpr;
+    const long long row = (long long)blockIdx.x * rows_per_block + r;
+    float acc[QT_MAX_M];
+#pragma unroll
+    for (int m = 0; m < QT_MAX_M; m++) acc[m] = 0.0f;
+    if (row < N) {
+#pragma unroll 2
+        for (int e0 = 8 * t; e0 < K; e0 += 8 * tpr) {
+            float v[8];
+            qt_run<T>(w, aux, row, e0, K, v);
+#pragma unroll
+            for (int m = 0; m < QT_MAX_M; m++) {
+                if (m < M) {
+                    const float4* xm = (const float4*)(x + (long long)m * K + e0);
+                    float4 a = xm[0], b = xm[1];
+                    float s = v[0] * a.x;
+                    s += v[1] * a.y;
+                    s += v[2] * a.z;
+                    s += v[3] * a.w;
+                    s += v[4] * b.x;
+                    s += v[5] * b.y;
+                    s += v[6] * b.z;
+                    s += v[7] * b.w;
+                    acc[m] += s;
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < QT_MAX_M; m++) {
+        if (m < M) {
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
+        }
+    }
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (tpr == 32) {
+        if (row < N && lane == 0) {
+#pragma unroll
+            for (int m = 0; m < QT_MAX_M; m++) {
+                if (m < M) {
+                    float* dst = y + (long long)m * N + row;
+                    *dst = accumulate ? *dst + acc[m] : acc[m];
+                }
+            }
+        }
+        return;
+    }
+    if (lane == 0) {
+#pragma unroll
+        for (int m = 0; m < QT_MAX_M; m++) red[m][warp] = acc[m];
+    }
+    __syncthreads();
+    const int wpr = tpr >> 5;  // warps per row
+    if (row < N && t < M) {
+        float s = 0.0f;
+        for (int i = 0; i < wpr; i++) s += red[t][r * wpr + i];
+        float* dst = y + (long long)t * N + row;
+        *dst = accumulate ? *dst + s : s;
+    }
+}
+
+// out[n, k] = W[n, k] as f16 (or bf16 when bf16 != 0), for the tensor-core
+// GEMM of prefill-sized products. One thread per run, grid-stride.
+template <int T>
+__device__ void qt_dequant(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, rlx_u16* __restrict__ out,
+                           int N, int K, int bf16) {
+    const int runs = K >> 3;
+    const long long total = (long long)N * runs;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total;
+         i += (long long)gridDim.x * blockDim.x) {
+        long long row = i / runs;
+        int e0 = (int)(i - row * runs) * 8;
+        float v[8];
+        qt_run<T>(w, aux, row, e0, K, v);
+        rlx_u32 p[4];
+#pragma unroll
+        for (int e = 0; e < 4; e++) {
+            float a = v[2 * e], b = v[2 * e + 1];
+            rlx_u32 ha = bf16 ? qt_f2bf(a) : qt_f2h(a), hb = bf16 ? qt_f2bf(b) : qt_f2h(b);
+            p[e] = ha | (hb << 16);
+        }
+        *(uint4*)(out + row * K + e0) = make_uint4(p[0], p[1], p[2], p[3]);
+    }
+}
+
+#define QT_KERNELS(name, T)                                                                                        \
+    extern "C" __global__ void gemv_##name(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y, int M,   \
+                                           int N, int K, int rows_per_block, int accumulate) {                    \
+        qt_gemv<T>(w, aux, x, y, M, N, K, rows_per_block, accumulate);                                            \
+    }                                                                                                              \
+    extern "C" __global__ void dequant_##name(const rlx_u8* w, const rlx_u8* aux, rlx_u16* out, int N, int K,     \
+                                              int bf16) {                                                         \
+        qt_dequant<T>(w, aux, out, N, K, bf16);                                                                   \
+    }
+
+QT_KERNELS(f16, QT_F16)
+QT_KERNELS(bf16, QT_BF16)
+QT_KERNELS(q8_0, QT_Q8_0)
+QT_KERNELS(q4_0, QT_Q4_0)
+QT_KERNELS(q4_k, QT_Q4_K)
+QT_KERNELS(q5_k, QT_Q5_K)
+QT_KERNELS(q6_k, QT_Q6_K)
+
+// Activations for the tensor-core GEMM: x ≈ t0 + t1 + … as `parts` (1 to 3)
+// half-precision terms, t_i = round(x − t_0 − … − t_{i−1}) to f16 (bf16 when
+// bf16 != 0), term i at out + i·stride: each term carries the rounding
+// error of the previous ones, so two f16 terms or three bf16 terms are
+// about as precise as f32 (one GEMM per term, f32 sums).
+extern "C" __global__ void split_half(const float* __restrict__ x, rlx_u16* __restrict__ out, long long n,
+                                      long long stride, int parts, int bf16) {
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        float r = x[i];
+        for (int p = 0; p < parts; p++) {
+            rlx_u16 h = bf16 ? qt_f2bf(r) : qt_f2h(r);
+            out[p * stride + i] = h;
+            r -= bf16 ? qt_bf2f(h) : qt_h2f(h);
+        }
+    }
+}
+
+// Busy-waits about `cycles` SM clocks: benchmarks queue it first, so that
+// the launches queued behind it run back to back, timed by events, without
+// the host's launch rate in the measurement.
+extern "C" __global__ void qt_spin(long long cycles) {
+    long long t0 = clock64();
+    while (clock64() - t0 < cycles) {
+    }
+}

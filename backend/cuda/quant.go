@@ -1,0 +1,375 @@
+package cuda
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cuda/cublaslt"
+	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// Packed weights (kernels/quant.cu).
+//
+// A matmul whose weight is a GGUF block-quantized constant (OpDequantMatMul)
+// or an F16/BF16 constant keeps that weight packed in device memory and
+// picks a path per call by the number of activation rows M:
+//
+//   - M ≤ gemvMaxM (decode): rlx's GEMV kernel decodes the weight on the fly
+//     and multiplies by the f32 activations in f32. Every weight byte is
+//     read once; no activation rounding.
+//   - larger M (prefill): the weight is decoded to a half-precision scratch
+//     matrix (F16; BF16 weights are used as stored), the activations are
+//     rounded to the same type, and cuBLASLt multiplies on the tensor cores
+//     with f32 accumulation.
+//
+// Layout on the device: Q4_K and Q5_K are copied as stored (their 144- and
+// 176-byte super-blocks keep 16-byte alignment); Q4_0, Q8_0 and Q6_K are
+// split once at upload into quants and a separate array of f16 scales
+// (Q4_0: 16 bytes + 2, Q8_0: 32 + 2, Q6_K: 208 + 2 per block), so that every
+// quant load is an aligned vector load. The byte count is unchanged.
+
+// gemvMaxM is the most activation rows the GEMV kernel takes (QT_MAX_M in
+// quant.cu).
+const gemvMaxM = 8
+
+// packedNames maps weight types to their kernel suffix in quant.cu.
+var packedNames = map[tensor.DType]string{
+	tensor.F16: "f16", tensor.BF16: "bf16",
+	tensor.Q8_0: "q8_0", tensor.Q4_0: "q4_0", tensor.Q4_K: "q4_k", tensor.Q5_K: "q5_k", tensor.Q6_K: "q6_k",
+}
+
+// quantSupported says whether OpDequantMatMul n runs on the device.
+func quantSupported(n *ir.Node) string {
+	at := n.Attr.(*ir.MatMulAttr)
+	x, w := n.Inputs[0], n.Inputs[1]
+	switch {
+	case x.DType != tensor.F32 || n.DType != tensor.F32:
+		return "F32 activations only"
+	case packedNames[w.DType] == "" || !w.DType.Quantized():
+		return fmt.Sprintf("no CUDA kernel for %v weights (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K)", w.DType)
+	case !isConst(w):
+		return "a quantized weight must be a constant"
+	case at.TransA || !at.TransB || len(w.Shape) != 2:
+		return "quantized weights must be [N, K] with untransposed activations"
+	case at.Add && !n.Inputs[2].Shape.Equal(n.Shape):
+		return "a broadcast addend is not implemented yet"
+	}
+	return ""
+}
+
+// packWeight lays out an [n, k] weight of type dt for quant.cu: the bytes
+// of the quants and, for the types that keep their scales apart, the f16
+// scales.
+func packWeight(dt tensor.DType, n, k int, data []byte) (main, aux []byte, err error) {
+	want, err := dt.RowBytes(int64(n) * int64(k))
+	if err != nil {
+		return nil, nil, err
+	}
+	if k%dt.BlockSize() != 0 || int64(len(data)) != want {
+		return nil, nil, fmt.Errorf("%v weight [%d, %d]: %d bytes, want %d (K a multiple of %d)", dt, n, k, len(data), want, dt.BlockSize())
+	}
+	split := func(bb, qoff, qlen, doff int) {
+		blocks := len(data) / bb
+		main = make([]byte, blocks*qlen)
+		aux = make([]byte, blocks*2)
+		for i := range blocks {
+			b := data[i*bb : (i+1)*bb]
+			copy(main[i*qlen:], b[qoff:qoff+qlen])
+			copy(aux[2*i:], b[doff:doff+2])
+		}
+	}
+	switch dt {
+	case tensor.Q8_0:
+		split(34, 2, 32, 0)
+	case tensor.Q4_0:
+		split(18, 2, 16, 0)
+	case tensor.Q6_K:
+		split(210, 0, 208, 208)
+	case tensor.Q4_K, tensor.Q5_K, tensor.F16, tensor.BF16:
+		main = data
+	default:
+		return nil, nil, fmt.Errorf("no CUDA layout for %v weights", dt)
+	}
+	return main, aux, nil
+}
+
+// packed is a weight kept in its stored type on the device.
+type packed struct {
+	dt        tensor.DType
+	n, k      int
+	w, aux    driver.Ptr // device copies; w is 0 for a half weight used in place
+	gemv, deq driver.Function
+	split     driver.Function // split_half, for the activations
+}
+
+// upload packs and copies a constant [n, k] weight; keep reports whether
+// the device copy is needed (false: the weight input's view serves, as for
+// F16/BF16 weights stored as is).
+func (b *Backend) packed(dt tensor.DType, n, k int, t *tensor.Tensor, upload bool) (*packed, error) {
+	name := packedNames[dt]
+	if name == "" {
+		return nil, fmt.Errorf("cuda: no packed layout for %v", dt)
+	}
+	p := &packed{dt: dt, n: n, k: k}
+	var err error
+	if p.gemv, err = b.ks.Func("gemv_" + name); err != nil {
+		return nil, err
+	}
+	if p.deq, err = b.ks.Func("dequant_" + name); err != nil {
+		return nil, err
+	}
+	if p.split, err = b.ks.Func("split_half"); err != nil {
+		return nil, err
+	}
+	if !upload {
+		return p, nil
+	}
+	main, aux, err := packWeight(dt, n, k, t.Data)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []struct {
+		dst  *driver.Ptr
+		data []byte
+	}{{&p.w, main}, {&p.aux, aux}} {
+		if len(c.data) == 0 {
+			continue
+		}
+		ptr, err := b.ctx.Alloc(int64(len(c.data)))
+		if err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		b.owned = append(b.owned, ptr)
+		b.mu.Unlock()
+		if err := b.copyIn(ptr, c.data); err != nil {
+			return nil, err
+		}
+		*c.dst = ptr
+	}
+	return p, nil
+}
+
+// gemvBlock picks threads per weight row (32, 64 or 128: whole warps)
+// and so rows per 128-thread block: more threads per row while there are
+// few rows (fewer than 16384 warps in all) and each thread still gets at
+// least four runs of 8 columns, so that small matrices spread over every SM.
+func gemvBlock(n, k int) (rowsPerBlock int) {
+	runs := k / 8
+	tpr := 32
+	for tpr < 128 && n*(tpr/32) < 16384 && runs >= 4*tpr {
+		tpr *= 2
+	}
+	return 128 / tpr
+}
+
+// launchGEMV queues y[m, n] (+)= x[m, :]·W[n, :] for m ≤ gemvMaxM rows; w
+// overrides p.w (a weight used in place).
+func (b *Backend) launchGEMV(p *packed, w, x, y driver.Ptr, m int, accumulate bool) error {
+	if w == 0 {
+		w = p.w
+	}
+	rpb := gemvBlock(p.n, p.k)
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+	return b.ctx.Launch(p.gemv, driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 128}, 0, b.stream,
+		w, p.aux, x, y, m, p.n, p.k, rpb, acc)
+}
+
+// scratch is device memory reused by every kernel of the backend that needs
+// temporary space (dequantized weights, rounded activations). Kernels take
+// scratchMu for the whole of their queued sequence, so that two sessions
+// sharing the backend cannot interleave their use of it.
+type scratch struct {
+	p driver.Ptr
+	n int64
+}
+
+// scratchSpace is the backend's set of scratch buffers.
+type scratchSpace struct {
+	mu         sync.Mutex
+	weight, xs scratch
+}
+
+// grow returns at least n bytes of s; the caller holds the scratch lock.
+func (b *Backend) grow(s *scratch, n int64) (driver.Ptr, error) {
+	if s.n >= n {
+		return s.p, nil
+	}
+	if s.p != 0 {
+		// Queued kernels may still read the old buffer.
+		if err := b.ctx.SyncStream(b.stream); err != nil {
+			return 0, err
+		}
+		if err := b.ctx.Free(s.p); err != nil {
+			return 0, err
+		}
+		s.p, s.n = 0, 0
+	}
+	n = (n + 1<<20 - 1) &^ (1<<20 - 1)
+	p, err := b.ctx.Alloc(n)
+	if err != nil {
+		return 0, err
+	}
+	s.p, s.n = p, n
+	return p, nil
+}
+
+// freeScratch releases the scratch buffers (Close).
+func (b *Backend) freeScratch() error {
+	var first error
+	for _, s := range []*scratch{&b.scr.weight, &b.scr.xs} {
+		if s.p != 0 {
+			if err := b.ctx.Free(s.p); err != nil && first == nil {
+				first = err
+			}
+		}
+		*s = scratch{}
+	}
+	return first
+}
+
+// splitHalf writes the n f32 values at x as `parts` half-precision terms
+// (f16, or bf16 when bf16) whose sum approximates x, in scratch: term i at
+// the returned address + i·stride bytes. The caller holds the scratch lock.
+func (b *Backend) splitHalf(f driver.Function, x driver.Ptr, n int64, parts int, bf16 bool) (driver.Ptr, int64, error) {
+	stride := (2*n + 255) &^ 255
+	out, err := b.grow(&b.scr.xs, stride*int64(parts))
+	if err != nil {
+		return 0, 0, err
+	}
+	isBF := 0
+	if bf16 {
+		isBF = 1
+	}
+	if err := b.ctx.Launch(f, grid(n), driver.Dim3{X: 256}, 0, b.stream, x, out, n, stride/2, parts, isBF); err != nil {
+		return 0, 0, err
+	}
+	return out, stride, nil
+}
+
+// halfParts is how many half-precision terms the activations of a GEMM
+// with weights of type dt are split into: enough for about f32 precision
+// (f16: 2 × 11 significant bits, bf16: 3 × 8), or one when the weights are
+// quantized (their own error dominates) or Options.HalfActivations is set.
+func (b *Backend) halfParts(dt tensor.DType) int {
+	switch {
+	case b.halfActs || dt.Quantized():
+		return 1
+	case dt == tensor.BF16:
+		return 3
+	}
+	return 2
+}
+
+// dequantMatMul is OpDequantMatMul on the device.
+type dequantMatMul struct {
+	b   *Backend
+	p   *packed
+	add bool
+}
+
+func (b *Backend) dequantMatMul(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
+	w := n.Inputs[1]
+	if len(consts) < 2 || consts[1] == nil {
+		return nil, fmt.Errorf("cuda: quantized weight %q of %v is not a constant", w.Name, n)
+	}
+	t := consts[1]
+	if len(t.Shape) != 2 {
+		return nil, fmt.Errorf("cuda: quantized weight %q has shape %v, want [N, K]", w.Name, t.Shape)
+	}
+	p, err := b.packed(t.DType, t.Shape[0], t.Shape[1], t, true)
+	if err != nil {
+		return nil, fmt.Errorf("cuda: weight %q: %w", w.Name, err)
+	}
+	return &dequantMatMul{b: b, p: p, add: n.Attr.(*ir.MatMulAttr).Add}, nil
+}
+
+// initAddend copies the addend into the output (the product accumulates
+// into it) and reports whether the product must accumulate.
+func (b *Backend) initAddend(add bool, ins []backend.Tensor, o driver.Ptr, ob int64) (bool, error) {
+	if !add {
+		return false, nil
+	}
+	c, cb, err := view(ins[2])
+	if err != nil {
+		return false, err
+	}
+	if cb != ob {
+		return false, fmt.Errorf("matmul addend %v does not match the output (%d bytes)", ins[2].Shape, ob)
+	}
+	if c != o {
+		if err := b.ctx.CopyDtoDAsync(o, c, ob, b.stream); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (k *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	x, xb, err := view(ins[0])
+	if err != nil {
+		return err
+	}
+	o, ob, err := view(out)
+	if err != nil {
+		return err
+	}
+	if ob == 0 {
+		return nil
+	}
+	p := k.p
+	m := int(xb / 4 / int64(p.k))
+	if int64(m)*int64(p.n)*4 != ob || int64(m)*int64(p.k)*4 != xb {
+		return fmt.Errorf("quantized matmul of %v by [%d, %d] into %v", ins[0].Shape, p.n, p.k, out.Shape)
+	}
+	acc, err := k.b.initAddend(k.add, ins, o, ob)
+	if err != nil {
+		return err
+	}
+	if m <= gemvMaxM && x%16 == 0 {
+		return k.b.launchGEMV(p, 0, x, o, m, acc)
+	}
+	return k.b.halfGEMM(p, p.w, true, x, o, m, acc)
+}
+
+// halfGEMM queues y[m, n] (+)= x·Wᵀ through cuBLASLt in half precision:
+// the weight is decoded to f16 scratch first when decode is set (else w
+// already holds F16/BF16 [n, k] values), the activations are split into
+// half terms, one GEMM per term.
+func (b *Backend) halfGEMM(p *packed, w driver.Ptr, decode bool, x, y driver.Ptr, m int, accumulate bool) error {
+	b.scr.mu.Lock()
+	defer b.scr.mu.Unlock()
+	in, bf := cublaslt.F16, false
+	if p.dt == tensor.BF16 {
+		in, bf = cublaslt.BF16, true
+	}
+	if decode {
+		dst, err := b.grow(&b.scr.weight, int64(p.n)*int64(p.k)*2)
+		if err != nil {
+			return err
+		}
+		units := int64(p.n) * int64(p.k/32)
+		if err := b.ctx.Launch(p.deq, grid(units), driver.Dim3{X: 256}, 0, b.stream, w, p.aux, dst, p.n, p.k, 0); err != nil {
+			return err
+		}
+		w = dst
+	}
+	parts := b.halfParts(p.dt)
+	xs, stride, err := b.splitHalf(p.split, x, int64(m)*int64(p.k), parts, bf)
+	if err != nil {
+		return err
+	}
+	for i := range parts {
+		g := cublaslt.GEMM{M: m, N: p.n, K: p.k, In: in, Out: cublaslt.F32, Compute: cublaslt.ComputeF32, Accumulate: accumulate || i > 0}
+		if err := b.blas.MatMulT(g, xs.Add(int64(i)*stride), w, y, b.stream); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package cuda_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rlx-go/rlx/backend/cuda"
+	"github.com/rlx-go/rlx/compile"
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/quant"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// packedCase is a Linear y = x·Wᵀ (+ r, a residual that the compiler
+// folds into the matmul) with a packed weight, checked against a float64
+// product of the dequantized weight.
+type packedCase struct {
+	dt       tensor.DType
+	n, k     int
+	residual bool
+}
+
+// runPacked compiles the case for be (no host fallback: every node must run
+// on the GPU) and checks rows ms. tol(m) bounds |y − ref| relative to
+// Σ_k |x·w| of the output.
+func runPacked(t *testing.T, be *cuda.Backend, rng *rand.Rand, c packedCase, ms []int, tol func(m int) float64) {
+	t.Helper()
+	name := fmt.Sprintf("%v/%dx%d/residual=%v", c.dt, c.n, c.k, c.residual)
+	wf := make([]float32, c.n*c.k)
+	for i := range wf {
+		wf[i] = float32(rng.NormFloat64())
+	}
+	w, err := tensor.New(c.dt, c.n, c.k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := quant.Quantize(c.dt, w.Data, wf); err != nil {
+		t.Fatal(err)
+	}
+	// What the weight holds (the reference multiplies these values).
+	if err := quant.Dequantize(c.dt, wf, w.Data); err != nil {
+		t.Fatal(err)
+	}
+	b := ir.NewBuilder()
+	x := b.Input("x", tensor.F32, ir.Sym("m"), ir.N(c.k))
+	y := b.Linear(x, b.Param("w", c.dt, ir.N(c.n), ir.N(c.k)), ir.Value{})
+	if c.residual {
+		y = b.Add(y, b.Input("r", tensor.F32, ir.Sym("m"), ir.N(c.n)))
+	}
+	b.Output("y", y)
+	params := ir.MapParams{"w": w}
+	g, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := compile.Compile(g, be, params, compile.Options{})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer prog.Close()
+	sess := prog.NewSession()
+	defer sess.Close()
+	for _, m := range ms {
+		xs := make([]float32, m*c.k)
+		for i := range xs {
+			xs[i] = float32(rng.NormFloat64())
+		}
+		res := make([]float32, m*c.n)
+		for i := range res {
+			res[i] = float32(rng.NormFloat64())
+		}
+		in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, m, c.k)}
+		if c.residual {
+			in["r"] = tensor.FromF32(res, m, c.n)
+		}
+		out, err := sess.Run(context.Background(), in, nil)
+		if err != nil {
+			t.Fatalf("%s m=%d: %v", name, m, err)
+		}
+		y := out["y"].F32()
+		worst := 0.0
+		for i := range m {
+			for j := range c.n {
+				var ref, mag float64
+				for kk := range c.k {
+					p := float64(xs[i*c.k+kk]) * float64(wf[j*c.k+kk])
+					ref += p
+					mag += math.Abs(p)
+				}
+				if c.residual {
+					ref += float64(res[i*c.n+j])
+					mag += math.Abs(float64(res[i*c.n+j]))
+				}
+				got := float64(y[i*c.n+j])
+				e := math.Abs(got-ref) / (mag + 1e-30)
+				if !(e <= tol(m)) { // NaN fails
+					t.Fatalf("%s m=%d: y[%d,%d] = %v, reference %v (error %.3g of Σ|x·w| = %.4g, tolerance %.3g)",
+						name, m, i, j, got, ref, e, mag, tol(m))
+				}
+				worst = max(worst, e)
+			}
+		}
+		t.Logf("%s m=%d: max error %.3g of Σ|x·w|", name, m, worst)
+	}
+}
+
+// TestQuantMatMul checks DequantMatMul for every GGUF type with a CUDA
+// kernel, on the GEMV path (m ≤ 8: f32 activations, only f32 rounding) and
+// the tensor-core path (weights decoded to f16 and activations rounded to
+// f16: each product is off by at most 2·2⁻¹¹ of its size, plus f32 sums).
+func TestQuantMatMul(t *testing.T) {
+	be := open(t, cuda.Options{})
+	rng := rand.New(rand.NewPCG(81, 82))
+	tol := func(m int) float64 {
+		if m <= 8 {
+			return 2e-5
+		}
+		return 1.2e-3
+	}
+	ms := []int{1, 3, 8, 17, 130}
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+		runPacked(t, be, rng, packedCase{dt: dt, n: 37, k: 256}, ms, tol)
+		runPacked(t, be, rng, packedCase{dt: dt, n: 259, k: 768, residual: true}, ms, tol)
+		if dt.BlockSize() == 32 {
+			runPacked(t, be, rng, packedCase{dt: dt, n: 1, k: 96}, ms, tol)
+		}
+	}
+	// Wide enough that the GEMV kernel spreads a row over several warps.
+	runPacked(t, be, rng, packedCase{dt: tensor.Q4_K, n: 5, k: 256 * 33, residual: true}, []int{1, 2, 9}, tol)
+	if got := be.Prepared()["DequantMatMul"]; got == 0 {
+		t.Fatalf("no DequantMatMul ran on the GPU: %v", be.Prepared())
+	}
+}
+
+// TestHalfMatMul checks F16/BF16 weights used as stored: GEMV (f32
+// activations) for m ≤ 8, and the tensor cores with the activations split
+// into half terms (f16: 2, bf16: 3; near f32 precision) or, with
+// HalfActivations, rounded once (each product off by about u = 2⁻¹¹ for
+// f16, 2⁻⁸ for bf16).
+func TestHalfMatMul(t *testing.T) {
+	for _, halfActs := range []bool{false, true} {
+		be := open(t, cuda.Options{HalfActivations: halfActs})
+		rng := rand.New(rand.NewPCG(83, 84))
+		for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+			u := math.Ldexp(1, -11)
+			if dt == tensor.BF16 {
+				u = math.Ldexp(1, -8)
+			}
+			tol := func(m int) float64 {
+				switch {
+				case m <= 8:
+					return 2e-5
+				case halfActs:
+					return 1.1*u + 1e-5
+				}
+				return 2e-5
+			}
+			t.Logf("HalfActivations=%v", halfActs)
+			ms := []int{1, 3, 8, 17, 130}
+			runPacked(t, be, rng, packedCase{dt: dt, n: 37, k: 256}, ms, tol)
+			runPacked(t, be, rng, packedCase{dt: dt, n: 259, k: 96, residual: true}, ms, tol)
+			// K not a multiple of 32: every m goes to cuBLASLt.
+			runPacked(t, be, rng, packedCase{dt: dt, n: 19, k: 13}, []int{1, 9}, func(m int) float64 {
+				if halfActs {
+					return 1.1*u + 1e-5
+				}
+				return 2e-5
+			})
+		}
+	}
+}
