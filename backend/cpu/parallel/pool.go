@@ -4,9 +4,10 @@
 // the pool; the goroutine that calls For or Run is the remaining participant,
 // so a call on a pool of size n keeps n cores busy and never starts a
 // goroutine. Kernels are short (microseconds for a decode-step GEMV), so the
-// cost of waking workers matters: after a call, workers spin for a short
-// while (Go scheduler yields, not a hot loop) watching for the next call, and
-// only then park on a channel. Dispatching a call allocates nothing and, on
+// cost of waking workers matters: after a call, workers poll for the next
+// call for a short while (plain loads of a word on its own cache line, with
+// a Go scheduler yield every few hundred polls), and only then park on a
+// channel. Dispatching a call allocates nothing and, on
 // the 2-core development machine, costs 0.35–0.9 µs from call to return
 // with every participant having run (BenchmarkDispatch, size 2; a goroutine
 // per chunk plus a WaitGroup measured 0.6–4.5 µs at the same times).
@@ -31,6 +32,12 @@ import (
 // microseconds, so a worker that is still spinning starts at once, where a
 // parked one costs a futex wake-up (tens of microseconds on a busy VM).
 const spinFor = 50 * time.Microsecond
+
+// pollsPerYield is how many times a spinning worker or a joining caller
+// looks at the shared word between Go scheduler yields: a few hundred
+// nanoseconds of plain loads, so a waiting goroutine still lets the
+// others on its thread run often.
+const pollsPerYield = 256
 
 // Worker states, for the wake-up handshake between a dispatching caller and
 // a worker that is about to park.
@@ -60,8 +67,12 @@ type Pool struct {
 
 	// ticket announces a call to the workers: generation<<activeBits |
 	// participants (caller included). Workers with index < participants
-	// take part; the rest only note the generation.
+	// take part; the rest only note the generation. Idle workers poll it,
+	// so it has a cache line of its own: the atomics of a call in progress
+	// (next, pending) must not invalidate the pollers' copies.
+	_      [64]byte
 	ticket atomic.Uint64
+	_      [56]byte
 
 	// The current call, written by the caller before the ticket is
 	// published and read by participating workers until they report done.
@@ -69,8 +80,11 @@ type Pool struct {
 	forFn    func(lo, hi int)
 	n, grain int
 	tasks    int
+	_        [64]byte
 	next     atomic.Int64 // next task to claim
+	_        [56]byte
 	pending  atomic.Int32 // participating workers not yet finished
+	_        [60]byte
 	// callerParked is 1 while the caller sleeps on done waiting for them.
 	callerParked atomic.Int32
 	done         chan struct{}
@@ -226,11 +240,19 @@ func (p *Pool) dispatch(tasks int) {
 // parking on p.done, with the same handshake as a parking worker: the
 // caller announces it is parked, then looks once more.
 func (p *Pool) join() {
-	for i := 0; i < 1024; i++ {
+	var start time.Time
+	for i := 1; ; i++ {
 		if p.pending.Load() == 0 {
 			return
 		}
-		if i&15 == 15 {
+		if i%pollsPerYield == 0 {
+			// Time is read only here: most joins end within the first
+			// few hundred polls.
+			if start.IsZero() {
+				start = time.Now()
+			} else if time.Since(start) > spinFor {
+				break
+			}
 			runtime.Gosched()
 		}
 	}
@@ -287,15 +309,22 @@ func (p *Pool) worker(w int) {
 // waitTicket returns the first ticket different from seen: spinning for a
 // while, then parked until a caller hands worker w a wake-up token.
 func (p *Pool) waitTicket(w int, seen uint64) uint64 {
+	// Poll with plain loads (the ticket's cache line stays shared until a
+	// caller writes it, so this costs the caller nothing) and yield to the
+	// Go scheduler only now and then: a Gosched per poll goes through the
+	// scheduler's global run queue lock, which the caller's join contends
+	// for too, and delays noticing the ticket by a scheduling round trip.
 	start := time.Now()
-	for i := 0; ; i++ {
+	for i := 1; ; i++ {
 		if t := p.ticket.Load(); t != seen {
 			return t
 		}
-		if i&63 == 63 && time.Since(start) > spinFor {
-			break
+		if i%pollsPerYield == 0 {
+			if time.Since(start) > spinFor {
+				break
+			}
+			runtime.Gosched()
 		}
-		runtime.Gosched()
 	}
 	for {
 		p.state[w].Store(parked)

@@ -275,3 +275,42 @@ func TestCallerParks(t *testing.T) {
 		}
 	}
 }
+
+// spinWork burns about n·1 ns of CPU without touching memory.
+func spinWork(n int) int {
+	x := 1
+	for i := range n {
+		x = x*31 + i
+	}
+	return x
+}
+
+// BenchmarkDecodePattern is the shape of a decode step: a call of 32
+// short chunks (a GEMV's rows), then a little serial work on the caller
+// (a norm, an activation quantization) before the next call. The time per
+// op is the work plus what the pool's wake-ups and joins add to it;
+// "serial-ns" is the same work on the caller alone, for reference.
+func BenchmarkDecodePattern(b *testing.B) {
+	const chunks, chunkWork, gapWork = 32, 1500, 2000
+	var sink atomic.Int64
+	fn := func(lo, hi int) {
+		s := 0
+		for range hi - lo {
+			s += spinWork(chunkWork)
+		}
+		sink.Add(int64(s))
+	}
+	t0 := time.Now()
+	for range 200 {
+		fn(0, chunks)
+		sink.Add(int64(spinWork(gapWork)))
+	}
+	serial := float64(time.Since(t0).Nanoseconds()) / 200
+	p := New(2)
+	defer p.Close()
+	for b.Loop() {
+		p.For(chunks, 1, fn)
+		sink.Add(int64(spinWork(gapWork)))
+	}
+	b.ReportMetric(serial, "serial-ns")
+}
