@@ -20,6 +20,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/rlx-go/rlx/format/pages"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -184,3 +185,11 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // ErrNotFound: the Map has no tensor of that name (under any alias).
 var ErrNotFound = errors.New("no such tensor")
+
+// Release drops the resident pages of data — a tensor's bytes, or a part
+// of them — from memory when they come from a memory-mapped file, and
+// reports the bytes released. A backend calls it after packing a weight
+// into its own copy, so the file's pages stop counting as resident beside
+// the copy. The bytes stay valid: a later read brings them back from the
+// page cache. Bytes not from a mapping are left alone (0).
+func Release(data []byte) int64 { return pages.Release(data) }

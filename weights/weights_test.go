@@ -467,3 +467,31 @@ func ExampleNames() {
 	// blk.3.ffn_down.weight
 	// model.layers.0.self_attn.k_proj.bias
 }
+
+// TestRelease drops every tensor's pages of a mapped checkpoint: the bytes
+// read back unchanged, and bytes that are not a mapping's are untouched.
+func TestRelease(t *testing.T) {
+	m, err := Open(qwen3GGUF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	want := map[string][]byte{}
+	for _, tt := range m.All() {
+		want[tt.Name] = append([]byte(nil), tt.Data...)
+	}
+	var released int64
+	for _, tt := range m.All() {
+		released += Release(tt.Data)
+	}
+	for _, tt := range m.All() {
+		if !bytes.Equal(tt.Data, want[tt.Name]) {
+			t.Fatalf("%s changed after Release", tt.Name)
+		}
+	}
+	t.Logf("released %d bytes", released)
+	own := []byte("not from a file, not released")
+	if n := Release(own); n != 0 || string(own) != "not from a file, not released" {
+		t.Fatalf("heap bytes: released %d, now %q", n, own)
+	}
+}

@@ -17,3 +17,7 @@ func mapFile(f *os.File, size int) ([]byte, bool) {
 }
 
 func unmap(data []byte) error { return syscall.Munmap(data) }
+
+// dontNeed drops the pages of a read-only shared file mapping: they are
+// clean, so the next access reads them back from the file.
+func dontNeed(b []byte) error { return syscall.Madvise(b, syscall.MADV_DONTNEED) }
