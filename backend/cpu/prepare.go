@@ -6,6 +6,7 @@ import (
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/tensor"
+	"github.com/rlx-go/rlx/weights"
 )
 
 // Prepare implements backend.Backend: it picks the kernel for n's op and
@@ -37,9 +38,18 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 	case ir.OpFused:
 		return b.fusedKernel(n, n.Attr.(*ir.FusedAttr).Code)
 	case ir.OpMatMul:
-		return b.matmulKernel(n, consts)
+		k, err := b.matmulKernel(n, consts)
+		if m, ok := k.(*matmul); ok && err == nil && m.packed != nil {
+			// The kernel multiplies by its packed copy only.
+			weights.Release(consts[1].Data)
+		}
+		return k, err
 	case ir.OpDequantMatMul:
-		return b.dequantMatMulKernel(n, consts)
+		k, err := b.dequantMatMulKernel(n, consts)
+		if err == nil && repacked(consts[1].DType) {
+			weights.Release(consts[1].Data)
+		}
+		return k, err
 	case ir.OpSoftmax:
 		return b.softmaxKernel(n), nil
 	case ir.OpLayerNorm, ir.OpRMSNorm:
@@ -84,6 +94,19 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		return b.moeKernel(n, consts)
 	}
 	return nil, fmt.Errorf("cpu: no kernel for %v", n.Op)
+}
+
+// repacked reports whether quant.NewMatrix keeps its own repacked copy of
+// a weight of type dt, so that the file's pages of the original are not
+// read again once the kernel is prepared. (Were a type listed here kept in
+// place after all, releasing its pages would cost page faults, not
+// correctness.)
+func repacked(dt tensor.DType) bool {
+	switch dt {
+	case tensor.Q8_0, tensor.Q4_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K:
+		return true
+	}
+	return false
 }
 
 // singleInstr expresses one elementwise node as a one-instruction chain.
