@@ -45,6 +45,7 @@ func init() {
 		runs               int
 		asJSON             bool
 		cpuProfile         string
+		memProfile         string
 		seed               uint64
 	)
 	benchCmd.Use = "bench --weights PATH [-p 128] [-n 64] [-d 0] [--threads N] [-r 3] [--json] | bench gemm|membw|vad …"
@@ -112,6 +113,13 @@ comma-separated lists (0 skips a test). The subcommands time single kernels.`
 				return err
 			}
 			defer pprof.StopCPUProfile()
+		}
+		if memProfile != "" {
+			defer func() {
+				if err := writeHeapProfile(memProfile); err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), "bench:", err)
+				}
+			}()
 		}
 		b := &lmBench{lm: lm.Runtime(), vocab: lm.Config().Vocab, rng: rand.New(rand.NewPCG(seed, 1))}
 		base := lmBenchResult{Model: filepath.Base(lf.weights), Family: lm.Family(), Threads: lf.threads}
@@ -192,6 +200,7 @@ comma-separated lists (0 skips a test). The subcommands time single kernels.`
 	f.IntVarP(&runs, "repetitions", "r", 5, "timed runs per test (after one warm-up)")
 	f.BoolVar(&asJSON, "json", false, "print JSON (one object per test)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the timed runs to this file")
+	f.StringVar(&memProfile, "memprofile", "", "write a heap profile (pprof) to this file after the tests: in-use and allocated bytes by call site")
 	f.Uint64Var(&seed, "seed", 1, "seed of the random token ids")
 }
 
@@ -288,4 +297,19 @@ func peakRSS() int64 {
 		return 0
 	}
 	return int64(ru.Maxrss) << 10
+}
+
+// writeHeapProfile writes the heap profile after a collection, so that
+// in-use bytes are what the model still holds.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	goruntime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
