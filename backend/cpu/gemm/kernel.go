@@ -30,6 +30,9 @@ type tier struct {
 	// entries fall back to the pure-Go twins.
 	half     map[tensor.DType]*[maxNV][maxMR + 1]halfMicroKernel
 	halfGEMV map[tensor.DType]*[gemvMaxM + 1][maxNV]panelGEMV
+	// narrow[dt] converts 16·n16 floats to dt (F16, BF16) for PackHalf;
+	// nil means the Go packer.
+	narrow map[tensor.DType]func(dst *uint16, src *float32, n16 int)
 }
 
 // microKernel computes C[0:rows, 0:nr] (+)= Ap·Bp over k steps, where Ap

@@ -549,6 +549,16 @@ func gemvPanelAVX512BF16M4W16(y *float32, ldy int, x *float32, ldx int, s *uint1
 //go:noescape
 func packA8AVX512(dst *float32, src *float32, lda int, kblocks int)
 
+// narrowAVX512F16 writes dst[i] = f16(src[i]) for i < 16·n16.
+//
+//go:noescape
+func narrowAVX512F16(dst *uint16, src *float32, n16 int)
+
+// narrowAVX512BF16 writes dst[i] = bf16(src[i]) for i < 16·n16.
+//
+//go:noescape
+func narrowAVX512BF16(dst *uint16, src *float32, n16 int)
+
 // transpose8AVX2F32 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 8, p < 8·kblocks.
 //
 //go:noescape

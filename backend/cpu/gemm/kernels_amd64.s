@@ -16168,6 +16168,43 @@ packA8AVX512_done:
 	VZEROUPPER
 	RET
 
+// func narrowAVX512F16(dst *uint16, src *float32, n16 int)
+TEXT ·narrowAVX512F16(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n16+16(FP), CX
+	TESTQ CX, CX
+	JZ narrowAVX512F16_done
+narrowAVX512F16_loop:
+	VMOVUPS (SI), Z0
+	VCVTPS2PH $0, Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ narrowAVX512F16_loop
+narrowAVX512F16_done:
+	VZEROUPPER
+	RET
+
+// func narrowAVX512BF16(dst *uint16, src *float32, n16 int)
+TEXT ·narrowAVX512BF16(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n16+16(FP), CX
+	TESTQ CX, CX
+	JZ narrowAVX512BF16_done
+narrowAVX512BF16_loop:
+	VMOVUPS (SI), Z0
+	VPSRLD $16, Z0, Z0
+	VPMOVDW Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ narrowAVX512BF16_loop
+narrowAVX512BF16_done:
+	VZEROUPPER
+	RET
+
 // func transpose8AVX2F32(dst *float32, ldd int, src *uint16, lds int, kblocks int)
 TEXT ·transpose8AVX2F32(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI

@@ -75,6 +75,12 @@ func init() {
 				{gemvPanelAVX512BF16M4W16, gemvPanelAVX512BF16M4W32, gemvPanelAVX512BF16M4W48},
 			}),
 		}
+		t.narrow = map[tensor.DType]func(dst *uint16, src *float32, n16 int){
+			tensor.BF16: narrowAVX512BF16,
+		}
+		if cpuinfo.Host.F16C {
+			t.narrow[tensor.F16] = narrowAVX512F16
+		}
 		tiers[cpuinfo.AVX512] = t
 		if cpuinfo.Active >= cpuinfo.AVX512 {
 			packA8 = packA8AVX512

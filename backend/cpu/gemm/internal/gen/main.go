@@ -46,6 +46,8 @@ func main() {
 		}
 	}
 	packA8()
+	narrow("F16")
+	narrow("BF16")
 	for _, dt := range []string{"F32", "F16", "BF16"} {
 		transpose8(dt)
 		transpose16(dt)
@@ -807,6 +809,39 @@ func gemvPanel(dt string, m, nv int) {
 			a("ADDQ R13, DI")
 		}
 	}
+	a("VZEROUPPER")
+	a("RET")
+	asm.WriteString("\n")
+}
+
+// narrow writes a kernel that narrows 16·n16 floats to 16-bit values:
+// f16 with VCVTPS2PH (round to nearest even), bf16 by keeping the upper
+// half (truncation: exact for values that came from bf16, which is what
+// PackHalf narrows).
+func narrow(dt string) {
+	name := "narrowAVX512" + dt
+	d("// %s writes dst[i] = %s(src[i]) for i < 16·n16.", name, strings.ToLower(dt))
+	d("//\n//go:noescape\nfunc %s(dst *uint16, src *float32, n16 int)\n", name)
+	fmt.Fprintf(&asm, "// func %s(dst *uint16, src *float32, n16 int)\n", name)
+	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-24\n", name)
+	a("MOVQ dst+0(FP), DI")
+	a("MOVQ src+8(FP), SI")
+	a("MOVQ n16+16(FP), CX")
+	a("TESTQ CX, CX")
+	a("JZ %s_done", name)
+	label(name + "_loop")
+	a("VMOVUPS (SI), Z0")
+	if dt == "F16" {
+		a("VCVTPS2PH $0, Z0, (DI)")
+	} else {
+		a("VPSRLD $16, Z0, Z0")
+		a("VPMOVDW Z0, (DI)")
+	}
+	a("ADDQ $64, SI")
+	a("ADDQ $32, DI")
+	a("DECQ CX")
+	a("JNZ %s_loop", name)
+	label(name + "_done")
 	a("VZEROUPPER")
 	a("RET")
 	asm.WriteString("\n")
