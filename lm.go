@@ -147,6 +147,21 @@ func (lm *LM) open(path string, cfg config) error {
 		}
 	}
 	ro := runtime.Options{MaxSeq: cfg.maxSeq, KV: cfg.kv}
+	var (
+		total    int64
+		reported int64 = -1
+	)
+	report := func(done int64) {
+		if done = min(done, total); done > reported {
+			reported = done
+			cfg.progress(done, total)
+		}
+	}
+	if cfg.progress != nil {
+		total = lm.weightBytes()
+		report(0)
+		ro.Progress = report
+	}
 	if cfg.maxMemory > 0 {
 		if need := lm.memory(ro); need > cfg.maxMemory {
 			return fmt.Errorf("rlx: %s needs about %d MiB (weights and KV cache), over the limit of %d MiB", path, need>>20, cfg.maxMemory>>20)
@@ -167,7 +182,19 @@ func (lm *LM) open(path string, cfg config) error {
 		return fmt.Errorf("rlx: %s: %w", path, err)
 	}
 	lm.rt = rt
+	if cfg.progress != nil {
+		report(total)
+	}
 	return nil
+}
+
+// weightBytes is the size of all the checkpoint's tensors.
+func (lm *LM) weightBytes() int64 {
+	var n int64
+	for _, t := range lm.w.All() {
+		n += int64(len(t.Data))
+	}
+	return n
 }
 
 func unsupported(path, name string, known func() (models.Known, bool)) error {
@@ -182,10 +209,7 @@ func unsupported(path, name string, known func() (models.Known, bool)) error {
 
 // memory estimates the bytes the weights and the KV cache take.
 func (lm *LM) memory(ro runtime.Options) int64 {
-	var n int64
-	for _, t := range lm.w.All() {
-		n += int64(len(t.Data))
-	}
+	n := lm.weightBytes()
 	c := lm.model.Config
 	seq := ro.MaxSeq
 	if seq <= 0 {

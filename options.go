@@ -17,6 +17,7 @@ type config struct {
 	maxMemory int64
 	threads   int
 	prefer    string
+	progress  func(done, total int64)
 }
 
 // WithDevice picks where the model runs: "cpu" (the default), "cuda" (GPU
@@ -89,6 +90,20 @@ func WithThreads(n int) Option {
 func WithQuant(name string) Option {
 	return func(c *config) error {
 		c.prefer = name
+		return nil
+	}
+}
+
+// WithProgress has OpenLM report how far it is in preparing the weights
+// (packing them into the kernels' layouts, which reads every byte of a
+// quantized file): report is called from the goroutine running OpenLM
+// with the bytes of weights prepared so far and their total, first with
+// done = 0 and last with done = total; done never decreases. Zero-copy
+// weights (F16, BF16) count as prepared at once: their pages are read from
+// disk as the first tokens use them.
+func WithProgress(report func(done, total int64)) Option {
+	return func(c *config) error {
+		c.progress = report
 		return nil
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/compile"
+	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/models/nn"
 	"github.com/rlx-go/rlx/tensor"
 )
@@ -35,6 +36,11 @@ type Options struct {
 	KV tensor.DType
 	// PrefillChunk is the most prompt tokens run at once (default 512).
 	PrefillChunk int
+	// Progress, when set, is called while New prepares the model, from
+	// the goroutine that runs New, with the bytes of weights prepared so
+	// far (packed or wrapped for the backend; each tensor counted once),
+	// after each weight. The count only grows.
+	Progress func(prepared int64)
 }
 
 // LM is a model compiled for one backend. It is safe for concurrent use;
@@ -70,10 +76,45 @@ func New(model *nn.Model, be backend.Backend, o Options) (*LM, error) {
 		o.PrefillChunk = 512
 	}
 	lm := &LM{model: model, be: be, opt: o, progs: map[progKey]*compile.Program{}}
-	if _, err := lm.program(progKey{}); err != nil {
+	if o.Progress != nil {
+		// Only the first program reports: later ones prepare the same
+		// weights again.
+		lm.be = &progressBackend{Backend: be, report: o.Progress, seen: map[*byte]bool{}}
+	}
+	_, err := lm.program(progKey{})
+	lm.be = be
+	if err != nil {
 		return nil, err
 	}
 	return lm, nil
+}
+
+// progressBackend counts the bytes of the weights its Prepare calls are
+// given, each distinct tensor once.
+type progressBackend struct {
+	backend.Backend
+	report func(int64)
+	seen   map[*byte]bool
+	done   int64
+}
+
+// Prepare implements backend.Backend.
+func (b *progressBackend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
+	k, err := b.Backend.Prepare(n, consts)
+	grew := false
+	for i, c := range consts {
+		// Params are the weights; Const inputs are the graph's own tables.
+		if c == nil || len(c.Data) == 0 || n.Inputs[i].Op == ir.OpConst || b.seen[&c.Data[0]] {
+			continue
+		}
+		b.seen[&c.Data[0]] = true
+		b.done += int64(len(c.Data))
+		grew = true
+	}
+	if grew {
+		b.report(b.done)
+	}
+	return k, err
 }
 
 // Config is the model's configuration.

@@ -95,8 +95,7 @@ comma-separated lists (0 skips a test). The subcommands time single kernels.`
 		if need > o.maxSeq {
 			return fmt.Errorf("bench: the tests need %d tokens of context, --max-seq is %d", need, o.maxSeq)
 		}
-		warmWeights(o.weights, cmd.ErrOrStderr())
-		lm, err := o.open()
+		lm, err := o.open(cmd.ErrOrStderr())
 		if err != nil {
 			return err
 		}

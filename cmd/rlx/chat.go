@@ -41,8 +41,7 @@ of input) quits.`,
   printf 'hello\n/exit\n' | rlx chat --weights model.gguf --greedy`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			warmWeights(lf.weights, cmd.ErrOrStderr())
-			lm, err := lf.open()
+			lm, err := lf.open(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
 
 	"github.com/rlx-go/rlx"
+	"github.com/rlx-go/rlx/internal/progress"
 	"github.com/rlx-go/rlx/runtime"
 	"github.com/spf13/cobra"
 )
@@ -34,11 +36,17 @@ func (f *lmFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.device, "device", "cpu", "where to run: cpu, cuda (GPU 0) or cuda:N")
 }
 
-func (f *lmFlags) open() (*rlx.LM, error) {
+// open loads the model, with a progress bar of the weights' preparation on
+// stderr when it is a terminal.
+func (f *lmFlags) open(stderr io.Writer) (*rlx.LM, error) {
 	if f.weights == "" {
 		return nil, errors.New("--weights PATH is required")
 	}
 	opts := []rlx.Option{rlx.WithPrecision(f.precision), rlx.WithDevice(f.device)}
+	if bar := progress.New(stderr, "loading weights"); bar != nil {
+		defer bar.Finish()
+		opts = append(opts, rlx.WithProgress(bar.Set))
+	}
 	if f.maxSeq > 0 {
 		opts = append(opts, rlx.WithMaxSeq(f.maxSeq))
 	}
@@ -136,7 +144,7 @@ tokenizer) and timings go to stderr. With --json one object is printed:
 with tokenizer.ggml.model = none need --prompt-ids).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			lm, err := lf.open()
+			lm, err := lf.open(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ every position as a NumPy .npy file: float32, shape [T, vocab].
 			if out == "" {
 				return errors.New("-o OUT.npy is required")
 			}
-			lm, err := lf.open()
+			lm, err := lf.open(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
