@@ -23,7 +23,7 @@ const (
 	attnMaxWarps  = 16       // query slots run at once by a block
 	attnShared    = 48 << 10 // static per-block shared memory limit
 	attnScratchSz = 32 << 20 // split partials, shared by a backend's attentions
-	attnArgsSize  = 168
+	attnArgsSize  = 176      // sizeof(AttnArgs): 172 bytes of fields, padded to 8
 )
 
 // attnSupports returns "" when attention node n runs on the device.
@@ -125,13 +125,22 @@ func broadcastStrides(in, out []int) []int64 {
 	return st
 }
 
+// Launch shape knobs (variables so that the benchmarks can compare
+// settings): a block has at least attnMinWarps warps (those beyond the
+// query slots only help load the key/value tiles), and the keys are split
+// until there are about attnBlocksPerSM blocks per multiprocessor.
+var (
+	attnMinWarps    = 4
+	attnBlocksPerSM = 4
+)
+
 // attnLayout picks the rows per block, warps and keys per tile for a
 // launch: every query head of a kv group in one block, rows until 16
 // warps, and the largest tile (multiple of 8, ≤ 64) whose K, V, Q and P
 // buffers fit the shared memory.
 func attnLayout(g, t, d, dv int) (rows, warps, tile, shared int) {
 	rows = max(1, min(t, attnMaxWarps/g))
-	warps = min(g*rows, attnMaxWarps)
+	warps = max(min(g*rows, attnMaxWarps), attnMinWarps)
 	fixed := warps * (d + 64)
 	for tile = 64; tile > 8; tile -= 8 {
 		if 4*(tile*(d+1+dv)+fixed) <= attnShared {
@@ -238,7 +247,7 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 	qblocks := (T + rows - 1) / rows
 	units := B * Hkv * qblocks
 	splits, splitLen := 1, max(keys, 1)
-	if target := 2 * k.b.ctx.Device.SMs; units < target && keys > 128 {
+	if target := attnBlocksPerSM * k.b.ctx.Device.SMs; units < target && keys > 128 {
 		want := (target + units - 1) / units
 		splitLen = (keys + want - 1) / want
 		splitLen = max(64, (splitLen+63)/64*64)
@@ -274,13 +283,21 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 	if at.Causal {
 		causal = 1
 	}
-	for _, v := range []int{B, T, Hq, Hkv, D, Dv, past, tkFixed, causal, at.Window, f16, rows, tile, splitLen} {
+	// Whole 16-byte words per row, and rows starting on them: vector loads.
+	vec, per := 0, 4
+	if f16 == 1 {
+		per = 8
+	}
+	if D%per == 0 && Dv%per == 0 && kp%16 == 0 && vp%16 == 0 {
+		vec = 1
+	}
+	for _, v := range []int{B, T, Hq, Hkv, D, Dv, past, tkFixed, causal, at.Window, f16, rows, tile, splitLen, vec} {
 		put32(uint32(int32(v)))
 	}
 	put32(math.Float32bits(float32(at.Scale)))
 	put32(math.Float32bits(float32(at.Softcap)))
-	if o != attnArgsSize {
-		return fmt.Errorf("attention: argument block of %d bytes, want %d", o, attnArgsSize)
+	if o != attnArgsSize-4 {
+		return fmt.Errorf("attention: argument block of %d bytes, want %d", o, attnArgsSize-4)
 	}
 	if err := k.b.ctx.Launch(k.f, driver.Dim3{X: units, Y: splits}, driver.Dim3{X: 32 * warps}, shared, k.b.stream, args); err != nil {
 		return err

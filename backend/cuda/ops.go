@@ -54,6 +54,9 @@ func supports(n *ir.Node) string {
 		}
 	case ir.OpGather:
 		t, ids := n.Inputs[0], n.Inputs[1]
+		if _, ok := storedGather(t.DType); ok {
+			return moreSupports(n) // gather_stored (ops2.go)
+		}
 		if t.DType != tensor.F32 && t.DType != tensor.F16 && t.DType != tensor.BF16 {
 			return "gather from F32/F16/BF16 tables only so far"
 		}
@@ -135,6 +138,9 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 	case ir.OpFused:
 		return b.fusedKernel(n)
 	case ir.OpGather:
+		if _, ok := storedGather(n.Inputs[0].DType); ok {
+			return b.prepareMore(n, consts)
+		}
 		f, err := b.ks.Func("gather_rows")
 		if err != nil {
 			return nil, err

@@ -78,6 +78,10 @@ func moreSupports(n *ir.Node) string {
 		return ""
 	}
 	switch n.Op {
+	case ir.OpGather:
+		if ids := in(1); ids != tensor.I32 && ids != tensor.I64 {
+			return "gather ids must be I32 or I64"
+		}
 	case ir.OpAttention:
 		return attnSupports(n)
 	case ir.OpAssign, ir.OpReshape:
@@ -162,6 +166,10 @@ func (b *Backend) prepareMore(n *ir.Node, consts []*tensor.Tensor) (backend.Kern
 		return &compare{b: b, f: f, op: code, dt: dtypeCode(n.Inputs[0].DType)}, err
 	}
 	switch n.Op {
+	case ir.OpGather:
+		f, err := fn("gather_stored")
+		code, _ := storedGather(n.Inputs[0].DType)
+		return &gatherStored{b: b, f: f, code: code}, err
 	case ir.OpAttention:
 		return b.attention(n)
 	case ir.OpAssign:
@@ -606,4 +614,38 @@ func (k *ropeTable) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor
 	}
 	n := int64(prod(os))
 	return k.b.ctx.Launch(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, ps[0], ps[1], ps[2], o, n, d, w)
+}
+
+// storedGather is gather_stored's type code for a table type it reads as
+// stored: GGUF block types (dequantized to F32 rows) and I32/I64.
+func storedGather(dt tensor.DType) (int, bool) {
+	c, ok := map[tensor.DType]int{tensor.Q4_0: 10, tensor.Q8_0: 11, tensor.Q4_K: 12, tensor.Q5_K: 13, tensor.Q6_K: 14,
+		tensor.I32: 3, tensor.I64: 4}[dt]
+	return c, ok
+}
+
+type gatherStored struct {
+	b    *Backend
+	f    driver.Function
+	code int
+}
+
+func (k *gatherStored) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	ps, o, ob, err := views(ins, out)
+	if err != nil || ob == 0 {
+		return err
+	}
+	t := ins[0]
+	row := int64(prod(t.Shape[1:]))
+	qk, bs := t.DType.BlockSize(), t.DType.BlockBytes()
+	if row%int64(qk) != 0 {
+		return fmt.Errorf("gather: rows of %d elements are not whole %v blocks", row, t.DType)
+	}
+	nids := int64(prod(ins[1].Shape))
+	ids64 := 0
+	if ins[1].DType == tensor.I64 {
+		ids64 = 1
+	}
+	return k.b.ctx.Launch(k.f, grid(nids*row), driver.Dim3{X: 256}, 0, k.b.stream,
+		ps[0], k.code, qk, bs, ps[1], ids64, o, nids, row, int64(t.Shape[0]), k.b.errFlag)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/rlx-go/rlx/backend/backendtest"
 	"github.com/rlx-go/rlx/backend/cuda"
 	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/quant"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -33,6 +34,7 @@ func TestMoreOps(t *testing.T) {
 	for i := range ids {
 		ids[i] = int32(rng.IntN(2001)) - 1000
 	}
+	var gatherParams ir.MapParams
 	cases := []tc{
 		{"Permute", 0, func(b *ir.Builder) {
 			b.Output("y", b.Permute(b.Input("x", tensor.F32, n(3), n(5), n(7), n(2)), 2, 0, 3, 1))
@@ -108,6 +110,31 @@ func TestMoreOps(t *testing.T) {
 			b.Output("y", b.RoPETable(x, b.Input("cos", tensor.F32, n(5), n(1), n(48)), b.Input("sin", tensor.F32, n(5), n(1), n(48))))
 		}, map[string]*tensor.Tensor{"x": randT(rng, 2, 5, 3, 48), "cos": randT(rng, 5, 1, 48), "sin": randT(rng, 5, 1, 48)}},
 	}
+	// Gathers from tables kept as stored: GGUF block types and integers.
+	{
+		params := ir.MapParams{}
+		types := []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K}
+		for _, dt := range types {
+			src := randT(rng, 7, 512)
+			tt, err := tensor.New(dt, 7, 512)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := quant.Quantize(dt, tt.Data, src.F32()); err != nil {
+				t.Fatal(err)
+			}
+			params[dt.String()] = tt
+		}
+		params["int"] = tensor.FromI32(ids[:21], 7, 3)
+		cases = append(cases, tc{"Gather", 0, func(b *ir.Builder) {
+			rows := b.Input("rows", tensor.I32, n(5))
+			for _, dt := range types {
+				b.Output(dt.String(), b.Gather(b.Param(dt.String(), dt, n(7), n(512)), rows))
+			}
+			b.Output("int", b.Gather(b.Param("int", tensor.I32, n(7), n(3)), rows))
+		}, map[string]*tensor.Tensor{"rows": tensor.FromI32([]int32{6, 0, 3, 3, 1}, 5)}})
+		gatherParams = params
+	}
 	for _, c := range cases {
 		b := ir.NewBuilder()
 		c.build(b)
@@ -119,7 +146,11 @@ func TestMoreOps(t *testing.T) {
 		if c.op == "Range" {
 			st.Dims = map[string]int{"p": 11}
 		}
-		runOnGPU(t, be, backendtest.Case{Name: c.op, Graph: g, Tol: c.tol, Steps: []backendtest.Step{st}}, c.op)
+		var ps ir.MapParams
+		if c.op == "Gather" {
+			ps = gatherParams
+		}
+		runOnGPU(t, be, backendtest.Case{Name: c.op, Graph: g, Params: ps, Tol: c.tol, Steps: []backendtest.Step{st}}, c.op)
 	}
 }
 

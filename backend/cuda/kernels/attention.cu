@@ -15,6 +15,14 @@
 #define ATT_MAX_D 256          // largest head size (keys and values)
 #define ATT_REGS (ATT_MAX_D / 32)
 
+__device__ __forceinline__ float att_half(unsigned short h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+__device__ __forceinline__ float att_half_bits(unsigned int h) { return att_half((unsigned short)h); }
+
 struct AttnArgs {
     const float* q;          // [B, T, Hq, D]
     const void* k;           // [B, Sk, Hkv, D] (a cache or this step's keys)
@@ -33,14 +41,20 @@ struct AttnArgs {
     int rows;       // query rows per block
     int tile;       // keys per shared-memory tile (≤ 64)
     int split_len;  // keys per split (gridDim.y splits)
+    int vec;        // k and v rows are 16-byte aligned and D, Dv multiples of 8 (f16) or 4 (f32)
     float scale, softcap;
 };
 
-__device__ __forceinline__ float att_half(unsigned short h) {
-    float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
-    return f;
+// Eight halves of a 16-byte word to floats.
+__device__ __forceinline__ void att_unpack8(uint4 w, float* dst) {
+    unsigned int u[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        dst[2 * i] = att_half_bits(u[i] & 0xffffu);
+        dst[2 * i + 1] = att_half_bits(u[i] >> 16);
+    }
 }
+
 
 __device__ __forceinline__ unsigned short att_to_half(float f) {
     unsigned short h;
@@ -119,15 +133,44 @@ extern "C" __global__ void attn_f32(AttnArgs a) {
         for (int j0 = lo; j0 < hi; j0 += a.tile) {
             const int n = min(a.tile, hi - j0);
             __syncthreads();  // the previous tile is consumed
-            for (int i = threadIdx.x; i < n * D; i += blockDim.x) {
-                int jj = i / D, d = i - jj * D;
-                long long at = kbase + (long long)(j0 + jj) * krow + d;
-                Ks[jj * ks + d] = a.kv_f16 ? att_half(k16[at]) : k32[at];
-            }
-            for (int i = threadIdx.x; i < n * Dv; i += blockDim.x) {
-                int jj = i / Dv, d = i - jj * Dv;
-                long long at = vbase + (long long)(j0 + jj) * vrow + d;
-                Vs[jj * Dv + d] = a.kv_f16 ? att_half(v16[at]) : v32[at];
+            if (a.vec && a.kv_f16) {  // 16-byte loads of 8 halves
+                const int k8 = D >> 3, v8 = Dv >> 3;
+                for (int i = threadIdx.x; i < n * k8; i += blockDim.x) {
+                    int jj = i / k8, d = (i - jj * k8) << 3;
+                    uint4 w = *(const uint4*)(k16 + kbase + (long long)(j0 + jj) * krow + d);
+                    att_unpack8(w, Ks + jj * ks + d);
+                }
+                for (int i = threadIdx.x; i < n * v8; i += blockDim.x) {
+                    int jj = i / v8, d = (i - jj * v8) << 3;
+                    uint4 w = *(const uint4*)(v16 + vbase + (long long)(j0 + jj) * vrow + d);
+                    att_unpack8(w, Vs + jj * Dv + d);
+                }
+            } else if (a.vec) {  // 16-byte loads of 4 floats
+                const int k4 = D >> 2, v4 = Dv >> 2;
+                for (int i = threadIdx.x; i < n * k4; i += blockDim.x) {
+                    int jj = i / k4, d = (i - jj * k4) << 2;
+                    float4 w = *(const float4*)(k32 + kbase + (long long)(j0 + jj) * krow + d);
+                    float* dst = Ks + jj * ks + d;  // padded rows: not 16-byte aligned
+                    dst[0] = w.x;
+                    dst[1] = w.y;
+                    dst[2] = w.z;
+                    dst[3] = w.w;
+                }
+                for (int i = threadIdx.x; i < n * v4; i += blockDim.x) {
+                    int jj = i / v4, d = (i - jj * v4) << 2;
+                    *(float4*)(Vs + jj * Dv + d) = *(const float4*)(v32 + vbase + (long long)(j0 + jj) * vrow + d);
+                }
+            } else {
+                for (int i = threadIdx.x; i < n * D; i += blockDim.x) {
+                    int jj = i / D, d = i - jj * D;
+                    long long at = kbase + (long long)(j0 + jj) * krow + d;
+                    Ks[jj * ks + d] = a.kv_f16 ? att_half(k16[at]) : k32[at];
+                }
+                for (int i = threadIdx.x; i < n * Dv; i += blockDim.x) {
+                    int jj = i / Dv, d = i - jj * Dv;
+                    long long at = vbase + (long long)(j0 + jj) * vrow + d;
+                    Vs[jj * Dv + d] = a.kv_f16 ? att_half(v16[at]) : v32[at];
+                }
             }
             __syncthreads();
             if (!mine) continue;  // whole warps: the shuffles below stay uniform

@@ -1,0 +1,102 @@
+// Gather of rows from tables kept in their stored form: GGUF block-quantized
+// rows dequantized to f32 (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K), and int32/int64
+// rows copied. The formulas and their rounding order follow the host's
+// dequantizers (package quant): every product and difference is rounded
+// separately (no fused multiply-add), so the rows are bit for bit the host's.
+
+#define GQ_Q4_0 10
+#define GQ_Q8_0 11
+#define GQ_Q4_K 12
+#define GQ_Q5_K 13
+#define GQ_Q6_K 14
+#define GQ_I32 3
+#define GQ_I64 4
+
+__device__ __forceinline__ float gq_h2f(const unsigned char* p) {
+    unsigned short h = (unsigned short)(p[0] | (p[1] << 8));
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+
+// The j-th 6-bit scale and min of a Q4_K/Q5_K 12-byte field.
+__device__ __forceinline__ void gq_scale_min(int j, const unsigned char* q, int* sc, int* m) {
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// Element j of one block.
+__device__ float gq_elem(const unsigned char* b, int type, int j) {
+    switch (type) {
+    case GQ_Q4_0: {
+        float d = gq_h2f(b);
+        int q = j < 16 ? (b[2 + j] & 0xf) : (b[2 + j - 16] >> 4);
+        return __fmul_rn((float)(q - 8), d);
+    }
+    case GQ_Q8_0:
+        return __fmul_rn((float)(signed char)b[2 + j], gq_h2f(b));
+    case GQ_Q4_K:
+    case GQ_Q5_K: {
+        float d = gq_h2f(b), dmin = gq_h2f(b + 2);
+        int c = j / 64, w = j % 64, hi = w >= 32, l = w & 31;
+        int sc, m;
+        gq_scale_min(2 * c + hi, b + 4, &sc, &m);
+        float d1 = __fmul_rn(d, (float)sc), m1 = __fmul_rn(dmin, (float)m);
+        int q;
+        if (type == GQ_Q4_K) {
+            unsigned char x = b[16 + 32 * c + l];
+            q = hi ? x >> 4 : x & 0xf;
+        } else {
+            unsigned char x = b[48 + 32 * c + l], h = b[16 + l];
+            int bit = hi ? (2 << (2 * c)) : (1 << (2 * c));
+            q = (hi ? x >> 4 : x & 0xf) + ((h & bit) ? 16 : 0);
+        }
+        return __fsub_rn(__fmul_rn(d1, (float)q), m1);
+    }
+    default: {  // Q6_K
+        int half = j / 128, r = j % 128, quarter = r / 32, l = r % 32, is = l / 16;
+        const unsigned char* ql = b + 64 * half;
+        unsigned char h = b[128 + 32 * half + l];
+        const signed char* sc = (const signed char*)(b + 192 + 8 * half);
+        int q;
+        switch (quarter) {
+        case 0: q = (ql[l] & 0xf) | ((h & 3) << 4); break;
+        case 1: q = (ql[l + 32] & 0xf) | (((h >> 2) & 3) << 4); break;
+        case 2: q = (ql[l] >> 4) | (((h >> 4) & 3) << 4); break;
+        default: q = (ql[l + 32] >> 4) | (((h >> 6) & 3) << 4); break;
+        }
+        float d = gq_h2f(b + 208);
+        return __fmul_rn(__fmul_rn(d, (float)sc[is + 2 * quarter]), (float)(q - 32));
+    }
+    }
+}
+
+// out[i, :] = table[ids[i], :] for nids ids (int32 or int64) of a table of
+// nrows rows of `row` elements: blocks of qk elements and bsize bytes
+// dequantized to f32, or (type 3/4) int32/int64 elements copied. An id
+// outside [0, nrows) gives NaNs (zeros for integers) and sets *err.
+extern "C" __global__ void gather_stored(const unsigned char* table, int type, int qk, int bsize, const void* ids,
+                                         int ids64, void* out, long long nids, long long row, long long nrows, int* err) {
+    long long n = nids * row;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        long long r = i / row, c = i - r * row;
+        long long id = ids64 ? ((const long long*)ids)[r] : (long long)((const int*)ids)[r];
+        bool bad = id < 0 || id >= nrows;
+        if (bad) atomicExch(err, 1);
+        if (type == GQ_I32) {
+            ((int*)out)[i] = bad ? 0 : ((const int*)table)[id * row + c];
+        } else if (type == GQ_I64) {
+            ((long long*)out)[i] = bad ? 0 : ((const long long*)table)[id * row + c];
+        } else if (bad) {
+            ((float*)out)[i] = __int_as_float(0x7fc00000);
+        } else {
+            const unsigned char* rb = table + id * (row / qk) * bsize;
+            ((float*)out)[i] = gq_elem(rb + (c / qk) * bsize, type, (int)(c % qk));
+        }
+    }
+}
