@@ -51,7 +51,7 @@ func (m *Matrix) repack32(bits int) {
 		stride = kp / 2
 	}
 	nsPad := kp / 32
-	out := make([]byte, m.rows*stride+repackSlack)
+	out := allocWeights(m.rows*stride + repackSlack)
 	sc := make([]byte, m.rows*nsPad*2)
 	var lv [blockGroup]uint8
 	for r := 0; r < m.rows; r++ {
@@ -148,7 +148,7 @@ func (m *Matrix) repackK() {
 		hdr, extra = 18, 64
 	}
 	stride := roundUp(nsb*(128+extra+hdr), 64)
-	out := make([]byte, m.rows*stride+repackSlack)
+	out := allocWeights(m.rows*stride + repackSlack)
 	var v [qkK]uint8
 	for r := 0; r < m.rows; r++ {
 		row := m.data[r*m.stride : (r+1)*m.stride]
