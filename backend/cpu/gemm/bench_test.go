@@ -96,6 +96,18 @@ func BenchmarkMicro(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(rows*tr.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+			for _, dt := range []tensor.DType{tensor.F16, tensor.BF16} {
+				if tr.half[dt] == nil {
+					continue
+				}
+				bh := make([]uint16, k*tr.nr)
+				b.Run(fmt.Sprintf("%v/%dx%d/k=%d/%v", tr.level, rows, tr.nr, k, dt), func(b *testing.B) {
+					for b.Loop() {
+						tr.microHalf(dt, rows, tr.nr, k, a, bh, c, tr.nr, true)
+					}
+					b.ReportMetric(2*float64(rows*tr.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
 		}
 	}
 }
