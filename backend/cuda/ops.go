@@ -515,7 +515,7 @@ func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 		return k.b.blas.MatMulT(g, x, w, o, k.b.stream)
 	}
 	p := k.half
-	if g.Batch == 1 && !k.akm && !k.bkn && g.M <= gemvMaxM && kk%32 == 0 && x%16 == 0 && w%16 == 0 {
+	if g.Batch == 1 && !k.akm && !k.bkn && g.M <= gemvUpTo(p.dt) && kk%32 == 0 && x%16 == 0 && w%16 == 0 {
 		return k.b.launchGEMV(p, w, x, o, g.M, acc)
 	}
 	// Tensor cores: the activations (any layout; the split is elementwise)

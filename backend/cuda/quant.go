@@ -17,7 +17,7 @@ import (
 // or an F16/BF16 constant keeps that weight packed in device memory and
 // picks a path per call by the number of activation rows M:
 //
-//   - M ≤ gemvMaxM (decode): rlx's GEMV kernel decodes the weight on the fly
+//   - M ≤ gemvUpTo (decode): rlx's GEMV kernel decodes the weight on the fly
 //     and multiplies by the f32 activations in f32. Every weight byte is
 //     read once; no activation rounding.
 //   - larger M (prefill): the weight is decoded to a half-precision scratch
@@ -34,6 +34,32 @@ import (
 // gemvMaxM is the most activation rows the GEMV kernel takes (QT_MAX_M in
 // quant.cu).
 const gemvMaxM = 8
+
+// gemvQuantUpTo and gemvHalfUpTo are the most activation rows sent to the
+// GEMV kernel for quantized and F16/BF16 weights; larger products go to the
+// tensor cores. BenchmarkGEMV and BenchmarkPackedGEMM on an H100 put the
+// crossover near 4 rows for Q4_K and 2–3 for F16 (an 8192×2048 weight).
+var gemvQuantUpTo, gemvHalfUpTo = 4, 2
+
+// gemvUpTo is the GEMV row limit for weights of type dt.
+func gemvUpTo(dt tensor.DType) int {
+	if dt.Quantized() {
+		return gemvQuantUpTo
+	}
+	return gemvHalfUpTo
+}
+
+// gemvRun is how many consecutive columns one thread decodes at a time in
+// the GEMV kernel, per weight type, for one activation row and for several
+// (8, 16 or 32; at most 16 for Q6_K): a longer run decodes a group's
+// scales once for more weights, a shorter one keeps a warp's activation
+// reads contiguous and needs fewer registers per row. Chosen by
+// BenchmarkGEMV on an H100 (docs/cuda.md): 16 is fastest for every type at
+// one row, 8 for two rows or more.
+var gemvRun = map[tensor.DType][2]int{
+	tensor.F16: {16, 8}, tensor.BF16: {16, 8}, tensor.Q8_0: {16, 8}, tensor.Q4_0: {16, 8},
+	tensor.Q4_K: {16, 8}, tensor.Q5_K: {16, 8}, tensor.Q6_K: {16, 8},
+}
 
 // packedNames maps weight types to their kernel suffix in quant.cu.
 var packedNames = map[tensor.DType]string{
@@ -98,11 +124,13 @@ func packWeight(dt tensor.DType, n, k int, data []byte) (main, aux []byte, err e
 
 // packed is a weight kept in its stored type on the device.
 type packed struct {
-	dt        tensor.DType
-	n, k      int
-	w, aux    driver.Ptr // device copies; w is 0 for a half weight used in place
-	gemv, deq driver.Function
-	split     driver.Function // split_half, for the activations
+	dt     tensor.DType
+	n, k   int
+	w, aux driver.Ptr         // device copies; w is 0 for a half weight used in place
+	run    [2]int             // gemvRun: one row, several rows
+	gemv   [2]driver.Function // the GEMV kernels of those runs
+	deq    driver.Function
+	split  driver.Function // split_half, for the activations
 }
 
 // upload packs and copies a constant [n, k] weight; keep reports whether
@@ -113,10 +141,12 @@ func (b *Backend) packed(dt tensor.DType, n, k int, t *tensor.Tensor, upload boo
 	if name == "" {
 		return nil, fmt.Errorf("cuda: no packed layout for %v", dt)
 	}
-	p := &packed{dt: dt, n: n, k: k}
+	p := &packed{dt: dt, n: n, k: k, run: gemvRun[dt]}
 	var err error
-	if p.gemv, err = b.ks.Func("gemv_" + name); err != nil {
-		return nil, err
+	for i, r := range p.run {
+		if p.gemv[i], err = b.ks.Func(fmt.Sprintf("gemv_%s_r%d", name, r)); err != nil {
+			return nil, err
+		}
 	}
 	if p.deq, err = b.ks.Func("dequant_" + name); err != nil {
 		return nil, err
@@ -156,9 +186,9 @@ func (b *Backend) packed(dt tensor.DType, n, k int, t *tensor.Tensor, upload boo
 // gemvBlock picks threads per weight row (32, 64 or 128: whole warps)
 // and so rows per 128-thread block: more threads per row while there are
 // few rows (fewer than 16384 warps in all) and each thread still gets at
-// least four runs of 8 columns, so that small matrices spread over every SM.
-func gemvBlock(n, k int) (rowsPerBlock int) {
-	runs := k / 8
+// least four runs, so that small matrices spread over every SM.
+func gemvBlock(n, k, run int) (rowsPerBlock int) {
+	runs := k / run
 	tpr := 32
 	for tpr < 128 && n*(tpr/32) < 16384 && runs >= 4*tpr {
 		tpr *= 2
@@ -172,12 +202,19 @@ func (b *Backend) launchGEMV(p *packed, w, x, y driver.Ptr, m int, accumulate bo
 	if w == 0 {
 		w = p.w
 	}
-	rpb := gemvBlock(p.n, p.k)
+	if m < 1 || m > gemvMaxM {
+		return fmt.Errorf("cuda: GEMV of %d rows (1 to %d)", m, gemvMaxM)
+	}
+	v := 0
+	if m > 1 {
+		v = 1
+	}
+	rpb := gemvBlock(p.n, p.k, p.run[v])
 	acc := 0
 	if accumulate {
 		acc = 1
 	}
-	return b.ctx.Launch(p.gemv, driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 128}, 0, b.stream,
+	return b.ctx.Launch(p.gemv[v], driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 128}, 0, b.stream,
 		w, p.aux, x, y, m, p.n, p.k, rpb, acc)
 }
 
@@ -332,7 +369,7 @@ func (k *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Te
 	if err != nil {
 		return err
 	}
-	if m <= gemvMaxM && x%16 == 0 {
+	if m <= gemvUpTo(p.dt) && x%16 == 0 {
 		return k.b.launchGEMV(p, 0, x, o, m, acc)
 	}
 	return k.b.halfGEMM(p, p.w, true, x, o, m, acc)

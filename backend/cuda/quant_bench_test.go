@@ -156,21 +156,29 @@ func BenchmarkGEMV(b *testing.B) {
 	defer be.ctx.Free(y)
 	types := []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.F16, tensor.BF16}
 	for _, dt := range types {
+		runs := []int{8, 16, 32}
+		if dt == tensor.Q6_K {
+			runs = runs[:2]
+		}
 		for _, sh := range benchShapes {
-			for _, m := range []int{1, 2, 4, 8} {
-				if m > 1 && ((dt != tensor.Q4_K && dt != tensor.F16) || sh[0] != 8192) {
-					continue
-				}
-				b.Run(fmt.Sprintf("%v/%dx%d/m%d", dt, sh[0], sh[1], m), func(b *testing.B) {
-					ws, stored := rotated(b, be, pool, poolBytes, dt, sh[0], sh[1])
-					ms := gpuTime(b, be, b.N, func(i int) error {
-						p := ws[i%len(ws)]
-						return be.launchGEMV(p, p.w, x, y, m, false)
+			for _, r := range runs {
+				for _, m := range []int{1, 2, 4, 8} {
+					if m > 1 && ((dt != tensor.Q4_K && dt != tensor.F16) || sh[0] != 8192) {
+						continue
+					}
+					b.Run(fmt.Sprintf("%v/%dx%d/r%d/m%d", dt, sh[0], sh[1], r, m), func(b *testing.B) {
+						defer func(old [2]int) { gemvRun[dt] = old }(gemvRun[dt])
+						gemvRun[dt] = [2]int{r, r}
+						ws, stored := rotated(b, be, pool, poolBytes, dt, sh[0], sh[1])
+						ms := gpuTime(b, be, b.N, func(i int) error {
+							p := ws[i%len(ws)]
+							return be.launchGEMV(p, p.w, x, y, m, false)
+						})
+						us := ms * 1e3 / float64(b.N)
+						b.ReportMetric(us, "us/call")
+						b.ReportMetric(float64(stored)/(us*1e-6)/1e9, "GB/s")
 					})
-					us := ms * 1e3 / float64(b.N)
-					b.ReportMetric(us, "us/call")
-					b.ReportMetric(float64(stored)/(us*1e-6)/1e9, "GB/s")
-				})
+				}
 			}
 		}
 	}

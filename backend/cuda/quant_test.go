@@ -108,25 +108,40 @@ func runPacked(t *testing.T, be *cuda.Backend, rng *rand.Rand, c packedCase, ms 
 }
 
 // TestQuantMatMul checks DequantMatMul for every GGUF type with a CUDA
-// kernel, on the GEMV path (m ≤ 8: f32 activations, only f32 rounding) and
+// kernel, on the GEMV path (small m: f32 activations, only f32 rounding) and
 // the tensor-core path (weights decoded to f16 and activations rounded to
 // f16: each product is off by at most 2·2⁻¹¹ of its size, plus f32 sums).
 func TestQuantMatMul(t *testing.T) {
 	be := open(t, cuda.Options{})
 	rng := rand.New(rand.NewPCG(81, 82))
-	tol := func(m int) float64 {
-		if m <= 8 {
-			return 2e-5
-		}
-		return 1.2e-3
-	}
 	ms := []int{1, 3, 8, 17, 130}
 	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+		tol := func(m int) float64 {
+			if m <= cuda.GEMVUpTo(dt) {
+				return 2e-5
+			}
+			return 1.2e-3
+		}
 		runPacked(t, be, rng, packedCase{dt: dt, n: 37, k: 256}, ms, tol)
 		runPacked(t, be, rng, packedCase{dt: dt, n: 259, k: 768, residual: true}, ms, tol)
 		if dt.BlockSize() == 32 {
 			runPacked(t, be, rng, packedCase{dt: dt, n: 1, k: 96}, ms, tol)
 		}
+		// Every GEMV variant (columns per thread), up to 8 rows.
+		restoreM := cuda.SetGEMVUpTo(8, 8)
+		for _, r := range gemvRuns(dt) {
+			restore := cuda.SetGEMVRun(dt, r)
+			t.Logf("%v: GEMV runs of %d", dt, r)
+			runPacked(t, be, rng, packedCase{dt: dt, n: 67, k: 512, residual: true}, []int{1, 5, 8}, tol)
+			restore()
+		}
+		restoreM()
+	}
+	tol := func(m int) float64 {
+		if m <= cuda.GEMVUpTo(tensor.Q4_K) {
+			return 2e-5
+		}
+		return 1.2e-3
 	}
 	// Wide enough that the GEMV kernel spreads a row over several warps.
 	runPacked(t, be, rng, packedCase{dt: tensor.Q4_K, n: 5, k: 256 * 33, residual: true}, []int{1, 2, 9}, tol)
@@ -136,7 +151,7 @@ func TestQuantMatMul(t *testing.T) {
 }
 
 // TestHalfMatMul checks F16/BF16 weights used as stored: GEMV (f32
-// activations) for m ≤ 8, and the tensor cores with the activations split
+// activations) for small m, and the tensor cores with the activations split
 // into half terms (f16: 2, bf16: 3; near f32 precision) or, with
 // HalfActivations, rounded once (each product off by about u = 2⁻¹¹ for
 // f16, 2⁻⁸ for bf16).
@@ -151,7 +166,7 @@ func TestHalfMatMul(t *testing.T) {
 			}
 			tol := func(m int) float64 {
 				switch {
-				case m <= 8:
+				case m <= cuda.GEMVUpTo(dt):
 					return 2e-5
 				case halfActs:
 					return 1.1*u + 1e-5
@@ -162,6 +177,14 @@ func TestHalfMatMul(t *testing.T) {
 			ms := []int{1, 3, 8, 17, 130}
 			runPacked(t, be, rng, packedCase{dt: dt, n: 37, k: 256}, ms, tol)
 			runPacked(t, be, rng, packedCase{dt: dt, n: 259, k: 96, residual: true}, ms, tol)
+			restoreM := cuda.SetGEMVUpTo(8, 8)
+			for _, r := range gemvRuns(dt) {
+				restore := cuda.SetGEMVRun(dt, r)
+				t.Logf("%v: GEMV runs of %d", dt, r)
+				runPacked(t, be, rng, packedCase{dt: dt, n: 67, k: 512, residual: true}, []int{1, 5, 8}, func(int) float64 { return 2e-5 })
+				restore()
+			}
+			restoreM()
 			// K not a multiple of 32: every m goes to cuBLASLt.
 			runPacked(t, be, rng, packedCase{dt: dt, n: 19, k: 13}, []int{1, 9}, func(m int) float64 {
 				if halfActs {
@@ -171,4 +194,12 @@ func TestHalfMatMul(t *testing.T) {
 			})
 		}
 	}
+}
+
+// gemvRuns lists the GEMV variants quant.cu has for dt.
+func gemvRuns(dt tensor.DType) []int {
+	if dt == tensor.Q6_K {
+		return []int{8, 16}
+	}
+	return []int{8, 16, 32}
 }

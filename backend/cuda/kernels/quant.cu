@@ -82,45 +82,54 @@ __device__ __forceinline__ void qt_scale_min_k4(int j, const rlx_u32* s, float* 
     }
 }
 
-// Decodes the 8 weights of row `row` at columns e0 .. e0+7 into v.
-template <int T>
+// Decodes the R weights of row `row` at columns e0 .. e0+R−1 into v (R a
+// multiple of 8 that divides the type's scale group: 32, or 16 for Q6_K;
+// e0 a multiple of R). The group's scales are decoded once; each 8 columns
+// come from one aligned 8- or 16-byte load.
+template <int T, int R>
 __device__ __forceinline__ void qt_run(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, long long row,
                                        int e0, int K, float* v) {
     if (T == QT_F16 || T == QT_BF16) {
-        uint4 a = *(const uint4*)(w + (row * K + e0) * 2);
-        rlx_u32 ws[4] = {a.x, a.y, a.z, a.w};
 #pragma unroll
-        for (int i = 0; i < 4; i++) {
-            if (T == QT_F16) {
-                v[2 * i] = qt_h2f((rlx_u16)(ws[i] & 0xffffu));
-                v[2 * i + 1] = qt_h2f((rlx_u16)(ws[i] >> 16));
-            } else {
-                v[2 * i] = __uint_as_float(ws[i] << 16);
-                v[2 * i + 1] = __uint_as_float(ws[i] & 0xffff0000u);
+        for (int s = 0; s < R / 8; s++) {
+            uint4 a = *(const uint4*)(w + (row * K + e0 + 8 * s) * 2);
+            rlx_u32 ws[4] = {a.x, a.y, a.z, a.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++) {
+                if (T == QT_F16) {
+                    v[8 * s + 2 * i] = qt_h2f((rlx_u16)(ws[i] & 0xffffu));
+                    v[8 * s + 2 * i + 1] = qt_h2f((rlx_u16)(ws[i] >> 16));
+                } else {
+                    v[8 * s + 2 * i] = __uint_as_float(ws[i] << 16);
+                    v[8 * s + 2 * i + 1] = __uint_as_float(ws[i] & 0xffff0000u);
+                }
             }
         }
     } else if (T == QT_Q8_0 || T == QT_Q4_0) {
         long long blk = row * (K >> 5) + (e0 >> 5);
-        int c = e0 & 31;
         float d = qt_h2f(((const rlx_u16*)aux)[blk]);
-        uint2 a;
-        if (T == QT_Q8_0) a = *(const uint2*)(w + blk * 32 + c);
-        else a = *(const uint2*)(w + blk * 16 + (c & 15));
-        rlx_u32 ws[2] = {a.x, a.y};
 #pragma unroll
-        for (int i = 0; i < 8; i++) {
-            rlx_u32 byte = (ws[i >> 2] >> (8 * (i & 3))) & 0xffu;
-            if (T == QT_Q8_0) {
-                v[i] = qt_i2f(byte ^ 0x80u, 128.0f) * d;  // int8 q = (byte ^ 0x80) − 128
-            } else {
-                rlx_u32 q = c < 16 ? (byte & 0xfu) : (byte >> 4);
-                v[i] = qt_i2f(q, 8.0f) * d;
+        for (int s = 0; s < R / 8; s++) {
+            int c = (e0 & 31) + 8 * s;
+            uint2 a;
+            if (T == QT_Q8_0) a = *(const uint2*)(w + blk * 32 + c);
+            else a = *(const uint2*)(w + blk * 16 + (c & 15));
+            rlx_u32 ws[2] = {a.x, a.y};
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                rlx_u32 byte = (ws[i >> 2] >> (8 * (i & 3))) & 0xffu;
+                if (T == QT_Q8_0) {
+                    v[8 * s + i] = qt_i2f(byte ^ 0x80u, 128.0f) * d;  // int8 q = (byte ^ 0x80) − 128
+                } else {
+                    rlx_u32 q = c < 16 ? (byte & 0xfu) : (byte >> 4);
+                    v[8 * s + i] = qt_i2f(q, 8.0f) * d;
+                }
             }
         }
     } else if (T == QT_Q4_K || T == QT_Q5_K) {
         const int bytes = T == QT_Q4_K ? 144 : 176;
         const int qoff = T == QT_Q4_K ? 16 : 48;
-        int c = e0 & 255, j = c >> 6, g = c >> 5, l = c & 31;
+        int c = e0 & 255, j = c >> 6, g = c >> 5;
         const rlx_u8* blk = w + (row * (K >> 8) + (e0 >> 8)) * bytes;
         const rlx_u32* hdr = (const rlx_u32*)blk;
         rlx_u32 dd = hdr[0];
@@ -129,37 +138,45 @@ __device__ __forceinline__ void qt_run(const rlx_u8* __restrict__ w, const rlx_u
         float sc, m;
         qt_scale_min_k4(g, scales, &sc, &m);
         float d1 = d * sc, m1 = dmin * m;
-        uint2 a = *(const uint2*)(blk + qoff + 32 * j + l);
-        rlx_u32 ws[2] = {a.x, a.y};
-        rlx_u32 hs[2] = {0, 0};
-        if (T == QT_Q5_K) {
-            uint2 h = *(const uint2*)(blk + 16 + l);
-            hs[0] = h.x;
-            hs[1] = h.y;
-        }
         const int shift = (g & 1) * 4;
 #pragma unroll
-        for (int i = 0; i < 8; i++) {
-            rlx_u32 byte = (ws[i >> 2] >> (8 * (i & 3))) & 0xffu;
-            rlx_u32 q = (byte >> shift) & 0xfu;
-            if (T == QT_Q5_K) q |= ((hs[i >> 2] >> (8 * (i & 3) + g)) & 1u) << 4;
-            v[i] = d1 * qt_i2f(q, 0.0f) - m1;
+        for (int s = 0; s < R / 8; s++) {
+            int l = (c & 31) + 8 * s;
+            uint2 a = *(const uint2*)(blk + qoff + 32 * j + l);
+            rlx_u32 ws[2] = {a.x, a.y};
+            rlx_u32 hs[2] = {0, 0};
+            if (T == QT_Q5_K) {
+                uint2 h = *(const uint2*)(blk + 16 + l);
+                hs[0] = h.x;
+                hs[1] = h.y;
+            }
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                rlx_u32 byte = (ws[i >> 2] >> (8 * (i & 3))) & 0xffu;
+                rlx_u32 q = (byte >> shift) & 0xfu;
+                if (T == QT_Q5_K) q |= ((hs[i >> 2] >> (8 * (i & 3) + g)) & 1u) << 4;
+                v[8 * s + i] = d1 * qt_i2f(q, 0.0f) - m1;
+            }
         }
-    } else {  // QT_Q6_K
-        int c = e0 & 255, h = c >> 7, g = (c >> 5) & 3, l = c & 31;
+    } else {  // QT_Q6_K, R ≤ 16
+        int c = e0 & 255, h = c >> 7, g = (c >> 5) & 3, l0 = c & 31;
         long long bi = row * (K >> 8) + (e0 >> 8);
         const rlx_u8* blk = w + bi * 208;
         float d = qt_h2f(((const rlx_u16*)aux)[bi]);
-        float ds = d * (float)((const signed char*)blk)[192 + 8 * h + (l >> 4) + 2 * g];
-        uint2 a = *(const uint2*)(blk + 64 * h + 32 * (g & 1) + l);
-        uint2 qh = *(const uint2*)(blk + 128 + 32 * h + l);
-        rlx_u32 ws[2] = {a.x, a.y}, hb[2] = {qh.x, qh.y};
+        float ds = d * (float)((const signed char*)blk)[192 + 8 * h + (l0 >> 4) + 2 * g];
         const int shift = (g >> 1) * 4;
 #pragma unroll
-        for (int i = 0; i < 8; i++) {
-            rlx_u32 lo = (ws[i >> 2] >> (8 * (i & 3) + shift)) & 0xfu;
-            rlx_u32 hi = (hb[i >> 2] >> (8 * (i & 3) + 2 * g)) & 3u;
-            v[i] = ds * qt_i2f(lo | (hi << 4), 32.0f);
+        for (int s = 0; s < R / 8; s++) {
+            int l = l0 + 8 * s;
+            uint2 a = *(const uint2*)(blk + 64 * h + 32 * (g & 1) + l);
+            uint2 qh = *(const uint2*)(blk + 128 + 32 * h + l);
+            rlx_u32 ws[2] = {a.x, a.y}, hb[2] = {qh.x, qh.y};
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                rlx_u32 lo = (ws[i >> 2] >> (8 * (i & 3) + shift)) & 0xfu;
+                rlx_u32 hi = (hb[i >> 2] >> (8 * (i & 3) + 2 * g)) & 3u;
+                v[8 * s + i] = ds * qt_i2f(lo | (hi << 4), 32.0f);
+            }
         }
     }
 }
@@ -167,10 +184,10 @@ __device__ __forceinline__ void qt_run(const rlx_u8* __restrict__ w, const rlx_u
 // y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ QT_MAX_M: the decode-sized
 // product. A block of blockDim.x threads (a multiple of 32) handles
 // rows_per_block weight rows; each row's threads (whole warps) take
-// consecutive runs of 8 columns, so every weight byte is read once and
-// the activation reads of a warp are contiguous. x must be 16-byte aligned
-// and K a multiple of 32.
-template <int T>
+// consecutive runs of R columns, so every weight byte is read once and the
+// activation reads of a warp are contiguous (R = 8) or nearly so. x must be
+// 16-byte aligned and K a multiple of 32.
+template <int T, int R>
 __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
                         float* __restrict__ y, int M, int N, int K, int rows_per_block, int accumulate) {
     __shared__ float red[QT_MAX_M][32];
@@ -182,22 +199,22 @@ __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
     for (int m = 0; m < QT_MAX_M; m++) acc[m] = 0.0f;
     if (row < N) {
 #pragma unroll 2
-        for (int e0 = 8 * t; e0 < K; e0 += 8 * tpr) {
-            float v[8];
-            qt_run<T>(w, aux, row, e0, K, v);
+        for (int e0 = R * t; e0 < K; e0 += R * tpr) {
+            float v[R];
+            qt_run<T, R>(w, aux, row, e0, K, v);
 #pragma unroll
             for (int m = 0; m < QT_MAX_M; m++) {
                 if (m < M) {
                     const float4* xm = (const float4*)(x + (long long)m * K + e0);
-                    float4 a = xm[0], b = xm[1];
-                    float s = v[0] * a.x;
-                    s += v[1] * a.y;
-                    s += v[2] * a.z;
-                    s += v[3] * a.w;
-                    s += v[4] * b.x;
-                    s += v[5] * b.y;
-                    s += v[6] * b.z;
-                    s += v[7] * b.w;
+                    float s = 0.0f;
+#pragma unroll
+                    for (int q = 0; q < R / 4; q++) {
+                        float4 a = xm[q];
+                        s += v[4 * q] * a.x;
+                        s += v[4 * q + 1] * a.y;
+                        s += v[4 * q + 2] * a.z;
+                        s += v[4 * q + 3] * a.w;
+                    }
                     acc[m] += s;
                 }
             }
@@ -249,7 +266,7 @@ __device__ void qt_dequant(const rlx_u8* __restrict__ w, const rlx_u8* __restric
         long long row = i / runs;
         int e0 = (int)(i - row * runs) * 8;
         float v[8];
-        qt_run<T>(w, aux, row, e0, K, v);
+        qt_run<T, 8>(w, aux, row, e0, K, v);
         rlx_u32 p[4];
 #pragma unroll
         for (int e = 0; e < 4; e++) {
@@ -261,15 +278,21 @@ __device__ void qt_dequant(const rlx_u8* __restrict__ w, const rlx_u8* __restric
     }
 }
 
-#define QT_KERNELS(name, T)                                                                                        \
-    extern "C" __global__ void gemv_##name(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y, int M,   \
-                                           int N, int K, int rows_per_block, int accumulate) {                    \
-        qt_gemv<T>(w, aux, x, y, M, N, K, rows_per_block, accumulate);                                            \
-    }                                                                                                              \
+#define QT_GEMV(name, T, R)                                                                                     \
+    extern "C" __global__ void gemv_##name##_r##R(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y,   \
+                                                  int M, int N, int K, int rows_per_block, int accumulate) {       \
+        qt_gemv<T, R>(w, aux, x, y, M, N, K, rows_per_block, accumulate);                                          \
+    }
+
+#define QT_DEQUANT(name, T)                                                                                        \
     extern "C" __global__ void dequant_##name(const rlx_u8* w, const rlx_u8* aux, rlx_u16* out, int N, int K,     \
                                               int bf16) {                                                         \
         qt_dequant<T>(w, aux, out, N, K, bf16);                                                                   \
     }
+
+// Every type with runs of 8, 16 and 32 columns (Q6_K: 8 and 16); quant.go
+// picks one per type (gemvRun).
+#define QT_KERNELS(name, T) QT_GEMV(name, T, 8) QT_GEMV(name, T, 16) QT_DEQUANT(name, T)
 
 QT_KERNELS(f16, QT_F16)
 QT_KERNELS(bf16, QT_BF16)
@@ -278,6 +301,12 @@ QT_KERNELS(q4_0, QT_Q4_0)
 QT_KERNELS(q4_k, QT_Q4_K)
 QT_KERNELS(q5_k, QT_Q5_K)
 QT_KERNELS(q6_k, QT_Q6_K)
+QT_GEMV(f16, QT_F16, 32)
+QT_GEMV(bf16, QT_BF16, 32)
+QT_GEMV(q8_0, QT_Q8_0, 32)
+QT_GEMV(q4_0, QT_Q4_0, 32)
+QT_GEMV(q4_k, QT_Q4_K, 32)
+QT_GEMV(q5_k, QT_Q5_K, 32)
 
 // Activations for the tensor-core GEMM: x ≈ t0 + t1 + … as `parts` (1 to 3)
 // half-precision terms, t_i = round(x − t_0 − … − t_{i−1}) to f16 (bf16 when
