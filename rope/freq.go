@@ -14,7 +14,7 @@ import (
 // rope_type values of Hugging Face configs ("rope_parameters", formerly
 // "rope_scaling").
 type Scaling struct {
-	Type  string  // "default" (or ""), "linear", "llama3", "yarn", "dynamic"
+	Type  string  // "default" (or ""), "linear", "llama3", "yarn", "dynamic", "longrope"
 	Theta float64 // rope_theta (base)
 	// Dim is the rotary dimension: head_dim × partial_rotary_factor, truncated.
 	Dim    int
@@ -39,14 +39,28 @@ type Scaling struct {
 	// FactorFromMaxPos replaces Factor with MaxPos/OriginalMaxPos, as Hugging
 	// Face does when the config names original_max_position_embeddings.
 	FactorFromMaxPos bool
+
+	// Longrope holds longrope's factors (Phi-3, MiniCPM 4). AttentionFactor
+	// (0: derived) multiplies cos and sin as for yarn; the scale that
+	// derives it is MaxPos/OriginalMaxPos when OriginalMaxPos is set, else
+	// Factor. A pointer keeps Scaling comparable.
+	Longrope *Longrope
+}
+
+// Longrope is the per-frequency divisors of longrope scaling, Dim/2 each:
+// Short while the sequence fits the original context, Long beyond it.
+type Longrope struct {
+	Short, Long []float64
 }
 
 // ErrScaling reports an unknown or inconsistent rope configuration.
 var ErrScaling = errors.New("rope scaling")
 
 // InvFreq returns the Dim/2 inverse frequencies and the attention factor
-// (the cos/sin multiplier; 1 except for yarn) for the configuration. seqLen
-// matters only for "dynamic" (0: MaxPos). The arithmetic repeats Hugging
+// (the cos/sin multiplier; 1 except for yarn and longrope) for the
+// configuration. seqLen matters only for "dynamic" (0: MaxPos) and
+// "longrope" (the long factors once seqLen exceeds the original context;
+// 0: the short ones). The arithmetic repeats Hugging
 // Face's float32 tensor operations (and its Python float64 scalar ones) step by
 // step, so the results match its rope_init functions to the last bit or
 // within one ulp where pow/cos implementations differ.
@@ -74,6 +88,8 @@ func InvFreq(s Scaling, seqLen int) ([]float32, float64, error) {
 		return llama3InvFreq(s)
 	case "yarn":
 		return yarnInvFreq(s)
+	case "longrope":
+		return longropeInvFreq(s, seqLen)
 	case "dynamic":
 		if !(s.Factor > 0) || s.MaxPos <= 0 {
 			return nil, 0, fmt.Errorf("%w: dynamic needs factor > 0 and max_position_embeddings", ErrScaling)
@@ -184,6 +200,53 @@ func yarnInvFreq(s Scaling) ([]float32, float64, error) {
 		ramp := min(max((float32(i)-lo32)/span, 0), 1)
 		ef := 1 - ramp // extrapolation weight
 		out[i] = float32(inter*(1-ef)) + float32(extra*ef)
+	}
+	return out, att, nil
+}
+
+// longropeInvFreq divides each default frequency by its short or long
+// factor: 1/(factor·base^(2i/dim)) in float32, the product rounded first,
+// as transformers computes it. The attention factor defaults to
+// √(1 + ln(scale)/ln(original context)) for a scale above 1, else 1.
+func longropeInvFreq(s Scaling, seqLen int) ([]float32, float64, error) {
+	half := s.Dim / 2
+	lr := s.Longrope
+	if lr == nil {
+		lr = &Longrope{}
+	}
+	if len(lr.Short) != half || len(lr.Long) != half {
+		return nil, 0, fmt.Errorf("%w: longrope needs %d short and long factors (rotary dimension %d), have %d and %d",
+			ErrScaling, half, s.Dim, len(lr.Short), len(lr.Long))
+	}
+	orig, scale := s.OriginalMaxPos, s.Factor
+	if orig > 0 && s.MaxPos > 0 {
+		scale = float64(s.MaxPos) / float64(orig)
+	} else {
+		orig = s.MaxPos
+	}
+	if orig <= 0 {
+		return nil, 0, fmt.Errorf("%w: longrope needs (original_)max_position_embeddings", ErrScaling)
+	}
+	att := s.AttentionFactor
+	if att == 0 {
+		att = 1
+		if scale > 1 {
+			att = math.Sqrt(1 + math.Log(scale)/math.Log(float64(orig)))
+		}
+	}
+	ext := lr.Short
+	if seqLen > orig {
+		ext = lr.Long
+	}
+	out := make([]float32, half)
+	b := float64(float32(s.Theta))
+	for i := range out {
+		f := float32(ext[i])
+		if !(f > 0) || math.IsInf(float64(f), 0) {
+			return nil, 0, fmt.Errorf("%w: longrope factor %d is %v", ErrScaling, i, ext[i])
+		}
+		p := float32(math.Pow(b, float64(float32(2*i)/float32(s.Dim))))
+		out[i] = 1 / (f * p)
 	}
 	return out, att, nil
 }
