@@ -16,6 +16,7 @@ import (
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
 	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/quant"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -141,7 +142,7 @@ func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.La
 		}
 	}()
 	done := ctx.Done()
-	for i := range ls {
+	for i := 0; i < len(ls); {
 		cur = i
 		l := &ls[i]
 		if done != nil {
@@ -151,19 +152,74 @@ func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.La
 			default:
 			}
 		}
-		if err := l.Kernel.Run(env, l.Ins, l.Out); err != nil {
+		n := 1
+		if g := siblingMatMuls(ls[i:]); g > 1 {
+			if err := b.runMatMulGroup(ls[i : i+g]); err != nil {
+				return fmt.Errorf("cpu: %v: %w", l.Node, err)
+			}
+			n = g
+		} else if err := l.Kernel.Run(env, l.Ins, l.Out); err != nil {
 			return fmt.Errorf("cpu: %v: %w", l.Node, err)
 		}
 		if b.poison {
-			for _, r := range l.Release {
-				d, _ := bytesOf(r)
-				for j := range d {
-					d[j] = 0xFF
+			for _, l := range ls[i : i+n] {
+				for _, r := range l.Release {
+					d, _ := bytesOf(r)
+					for j := range d {
+						d[j] = 0xFF
+					}
 				}
 			}
 		}
+		i += n
 	}
 	return nil
+}
+
+// groupMaxInput is the largest input (elements) for which consecutive
+// quantized matmuls are grouped: decode-sized, where a fork/join per
+// matrix costs as much as a good share of the matrix. Larger inputs go
+// through each matrix's own MatMul.
+const groupMaxInput = 1 << 14
+
+// siblingMatMuls returns how many launches at the start of ls are
+// quantized matmuls without an epilogue that read the same decode-sized
+// input (a layer's q/k/v projections, its gate/up projections): they can
+// run as one parallel call. Their outputs are distinct live values (each
+// is read after the group, so the planner gave them disjoint memory), and
+// none reads another's output.
+func siblingMatMuls(ls []backend.Launch) int {
+	d0, ok := ls[0].Kernel.(*dequantMatMul)
+	if !ok || d0.add || len(ls) < 2 {
+		return 1
+	}
+	x := ls[0].Ins[0]
+	nx := tensor.NumElements(x.Shape)
+	if nx == 0 || nx > groupMaxInput {
+		return 1
+	}
+	n := 1
+	for n < len(ls) && n < quant.MaxGroup {
+		d, ok := ls[n].Kernel.(*dequantMatMul)
+		y := ls[n].Ins[0]
+		if !ok || d.add || d.m.Cols() != d0.m.Cols() || y.Buf != x.Buf || y.Off != x.Off ||
+			y.DType != x.DType || tensor.NumElements(y.Shape) != nx {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// runMatMulGroup runs sibling quantized matmuls (see siblingMatMuls) as one
+// quant.MatMulGroup call: one fork/join for all of them.
+func (b *Backend) runMatMulGroup(ls []backend.Launch) error {
+	var ms [quant.MaxGroup]*quant.Matrix
+	var ys [quant.MaxGroup][]float32
+	for i, l := range ls {
+		ms[i], ys[i] = l.Kernel.(*dequantMatMul).m, f32(l.Out)
+	}
+	return quant.MatMulGroup(b.pool, ms[:len(ls)], ys[:len(ls)], f32(ls[0].Ins[0]))
 }
 
 // bytesOf returns the bytes of a view.

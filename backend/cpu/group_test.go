@@ -1,0 +1,115 @@
+package cpu_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/rlx-go/rlx/backend/cpu"
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/compile"
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/quant"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// TestSiblingMatMuls runs a graph whose quantized matmuls share an input
+// (grouped into one parallel call by Execute) next to ones that must not
+// join the group (an add epilogue, another input), and checks every output
+// bit for bit against quant.Matrix.MatMul on the same weights, with freed
+// buffers poisoned, for a decode-sized and a prefill-sized input.
+func TestSiblingMatMuls(t *testing.T) {
+	const K = 512
+	type wt struct {
+		name string
+		dt   tensor.DType
+		rows int
+	}
+	ws := []wt{{"q", tensor.Q4_K, 67}, {"k", tensor.Q4_K, 130}, {"v", tensor.Q6_K, 33}, {"o", tensor.Q8_0, K}, {"g", tensor.Q4_K, 40}}
+	r := rand.New(rand.NewPCG(3, 4))
+	params := ir.MapParams{}
+	mats := map[string]*quant.Matrix{}
+	for _, w := range ws {
+		f := make([]float32, w.rows*K)
+		for i := range f {
+			f[i] = float32(r.NormFloat64()) * 0.05
+		}
+		rb, err := w.dt.RowBytes(K)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := make([]byte, int64(w.rows)*rb)
+		if err := quant.Quantize(w.dt, q, f); err != nil {
+			t.Fatal(err)
+		}
+		params[w.name] = &tensor.Tensor{DType: w.dt, Shape: []int{w.rows, K}, Data: q}
+		if mats[w.name], err = quant.NewMatrix(w.dt, w.rows, K, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bl := ir.NewBuilder()
+	x := bl.Input("x", tensor.F32, ir.Sym("m"), ir.N(K))
+	x2 := bl.Input("x2", tensor.F32, ir.Sym("m"), ir.N(K))
+	lin := func(in ir.Value, name string) ir.Value {
+		var rows int
+		for _, w := range ws {
+			if w.name == name {
+				rows = w.rows
+			}
+		}
+		return bl.Linear(in, bl.Param(name, params[name].DType, ir.N(rows), ir.N(K)), ir.Value{})
+	}
+	bl.Output("q", lin(x, "q"))
+	bl.Output("k", lin(x, "k"))
+	bl.Output("v", lin(x, "v"))
+	bl.Output("o", bl.Add(lin(x, "o"), x)) // an add epilogue: not grouped
+	bl.Output("g", lin(x2, "g"))           // another input: not grouped
+	g, err := bl.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := parallel.New(2)
+	defer pool.Close()
+	p, err := compile.Compile(g, cpu.New(cpu.Options{Pool: pool, Poison: true}), params, compile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, M := range []int{1, 3, 40} {
+		t.Run(fmt.Sprintf("M%d", M), func(t *testing.T) {
+			in := map[string][]float32{"x": make([]float32, M*K), "x2": make([]float32, M*K)}
+			for _, v := range in {
+				for i := range v {
+					v[i] = float32(r.NormFloat64())
+				}
+			}
+			out, err := p.Run(context.Background(), map[string]*tensor.Tensor{
+				"x": tensor.FromF32(in["x"], M, K), "x2": tensor.FromF32(in["x2"], M, K)}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range ws {
+				src := in["x"]
+				if w.name == "g" {
+					src = in["x2"]
+				}
+				want := make([]float32, M*w.rows)
+				if err := mats[w.name].MatMul(pool, want, src); err != nil {
+					t.Fatal(err)
+				}
+				if w.name == "o" {
+					for i := range want {
+						want[i] += src[i]
+					}
+				}
+				got := out[w.name].F32()
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s[%d] = %g, want %g", w.name, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,116 @@
+package quant
+
+import (
+	"fmt"
+
+	"github.com/rlx-go/rlx/backend/cpu/parallel"
+)
+
+// MaxGroup is the most matrices one MatMulGroup call takes.
+const MaxGroup = 8
+
+// MatMulGroup computes ys[i] = x·ms[i]ᵀ for matrices that read the same
+// input (a layer's query, key and value projections; its gate and up
+// projections) in one parallel call. The input is quantized once per
+// activation format rather than once per matrix, and the workers claim row
+// chunks across all the matrices, so the group costs one fork/join where
+// separate MatMul calls cost one each. Every matrix must have the same
+// Cols(), and ys[i] holds M×ms[i].Rows() values for x of M×Cols(). The
+// results are those of separate MatMul calls, bit for bit.
+func MatMulGroup(p *parallel.Pool, ms []*Matrix, ys [][]float32, x []float32) error {
+	if len(ms) != len(ys) || len(ms) > MaxGroup {
+		return fmt.Errorf("quant: matmul group of %d matrices and %d outputs (at most %d)", len(ms), len(ys), MaxGroup)
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	K := ms[0].cols
+	if len(x) == 0 || len(x)%K != 0 {
+		return fmt.Errorf("quant: matmul group: input of %d values is not a whole number of rows of %d", len(x), K)
+	}
+	M := len(x) / K
+	generic := false
+	for i, m := range ms {
+		if m.cols != K {
+			return fmt.Errorf("quant: matmul group: matrix %d is %v %d×%d, the first has %d columns", i, m.dtype, m.rows, m.cols, K)
+		}
+		if len(ys[i]) != M*m.rows {
+			return fmt.Errorf("quant: matmul group: output %d has %d values, want %d×%d", i, len(ys[i]), M, m.rows)
+		}
+		generic = generic || m.kind == kindGeneric
+	}
+	if p == nil {
+		p = parallel.Default()
+	}
+	if generic || len(ms) == 1 {
+		for i, m := range ms {
+			if err := m.MatMul(p, ys[i], x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var g group
+	g.n = len(ms)
+	for i, m := range ms {
+		g.ms[i], g.ys[i] = m, ys[i]
+		g.dot[i], g.dot4[i] = dotFuncs[m.kind], dot4Func(m.kind)
+		// Matrices of one kind share the quantized input.
+		for j := range i {
+			if ms[j].kind == m.kind {
+				g.act[i] = g.act[j]
+				break
+			}
+		}
+		if g.act[i] == nil {
+			a := getAct(m.kind, M, K)
+			defer putAct(a)
+			if M*K <= 1<<14 {
+				a.quantize(serial, x) // as in MatMul: cheaper than a wake-up
+			} else {
+				a.quantize(p, x)
+			}
+			g.act[i] = a
+		}
+		// The same chunk size as MatMul for this matrix alone.
+		g.grain[i] = max(1, min(64, m.rows/(8*p.Size())))
+		g.first[i+1] = g.first[i] + (m.rows+g.grain[i]-1)/g.grain[i]
+	}
+	g.M = M
+	p.For(g.first[g.n], 1, g.chunks)
+	return nil
+}
+
+// group is one MatMulGroup call: chunk c of the combined list is chunk
+// c-first[i] of matrix i, for the i with first[i] ≤ c < first[i+1].
+type group struct {
+	n, M  int
+	ms    [MaxGroup]*Matrix
+	ys    [MaxGroup][]float32
+	act   [MaxGroup]*act
+	dot   [MaxGroup]dotFunc
+	dot4  [MaxGroup]func(m *Matrix, a *act, r, lo, hi int, y []float32)
+	grain [MaxGroup]int
+	first [MaxGroup + 1]int
+}
+
+func (g *group) chunks(lo, hi int) {
+	i := 0
+	for c := lo; c < hi; c++ {
+		for c >= g.first[i+1] {
+			i++
+		}
+		m, a, y := g.ms[i], g.act[i], g.ys[i]
+		r0 := (c - g.first[i]) * g.grain[i]
+		r1 := min(r0+g.grain[i], m.rows)
+		r := 0
+		if dot4 := g.dot4[i]; dot4 != nil {
+			for ; r+4 <= g.M; r += 4 {
+				dot4(m, a, r, r0, r1, y)
+			}
+		}
+		for ; r < g.M; r++ {
+			g.dot[i](m, a, r, r0, r1, y[r*m.rows:(r+1)*m.rows])
+		}
+	}
+}
