@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/ir"
@@ -61,6 +62,9 @@ type Program struct {
 	noReu  bool
 	binder *ir.Binder
 	fixed  []backend.Buffer
+
+	planMu sync.Mutex
+	plans  map[string]*Plan // by flattened shapes, shared by the sessions
 }
 
 type slotKind uint8

@@ -3,6 +3,7 @@ package compile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -58,9 +59,14 @@ type Session struct {
 	cache  map[string]*runPlan
 	last   *Plan
 	// The previous run's concrete shapes (flattened) and plan: consecutive
-	// runs with the same shapes (decode steps) skip the cache key.
+	// runs with the same shapes skip the cache key.
 	prevShapes []int
 	prevRun    *runPlan
+	// The previous run's binding: every shape and view offset is a function
+	// of it, so a run with the same binding (a decode step) reuses prevRun
+	// without evaluating a shape.
+	prevBind map[string]int
+	inShapes map[string][]int // Run's scratch: the input shapes to bind
 }
 
 type runPlan struct {
@@ -171,12 +177,42 @@ func (s *Session) SetState(name string, t *tensor.Tensor) error {
 	return fmt.Errorf("compile: no state %q", name)
 }
 
+// Prepare readies the session for runs whose inputs have these shapes
+// (and dims, as Run takes them): it allocates the states, plans the
+// activation memory and builds the launches, so the first such Run does
+// only the work. A decoder session prepared for one-token steps keeps
+// that set-up out of its first token's time. Inputs the program ignores
+// may be given; every input it reads must be.
+func (s *Session) Prepare(shapes map[string][]int, dims map[string]int) error {
+	p := s.p
+	live := make(map[string][]int, len(shapes))
+	for name, sh := range shapes {
+		if p.dead[name] {
+			continue
+		}
+		if _, ok := p.ins[name]; !ok {
+			return fmt.Errorf("compile: unknown input %q (inputs: %v)", name, p.inputNames())
+		}
+		live[name] = sh
+	}
+	bind, err := p.binder.Bind(live, dims)
+	if err != nil {
+		return fmt.Errorf("compile: %w", err)
+	}
+	_, err = s.prepare(bind)
+	return err
+}
+
 // Run binds inputs and symbol sizes, executes the program and returns the
 // named outputs as host tensors. dims gives the sizes of symbols that no
 // input shape determines (past, for one).
 func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dims map[string]int) (map[string]*tensor.Tensor, error) {
 	p := s.p
-	shapes := make(map[string][]int, len(inputs))
+	if s.inShapes == nil {
+		s.inShapes = make(map[string][]int, len(p.ins))
+	}
+	shapes := s.inShapes
+	clear(shapes)
 	live := inputs
 	for name := range inputs {
 		if p.dead[name] {
@@ -247,6 +283,25 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dim
 
 // prepare finds or makes the launches for the binding's shapes.
 func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
+	if s.prevRun != nil && maps.Equal(bind, s.prevBind) {
+		s.last = s.prevRun.plan
+		return s.prevRun, nil
+	}
+	rp, err := s.prepareShapes(bind)
+	if err != nil {
+		return nil, err
+	}
+	if s.prevBind == nil {
+		s.prevBind = make(map[string]int, len(bind))
+	}
+	clear(s.prevBind)
+	maps.Copy(s.prevBind, bind)
+	return rp, nil
+}
+
+// prepareShapes evaluates the binding's shapes and finds or makes their
+// launches.
+func (s *Session) prepareShapes(bind map[string]int) (*runPlan, error) {
 	p := s.p
 	shapes := make([][]int, len(p.slots))
 	flat := make([]int, 0, len(s.prevShapes))
@@ -306,7 +361,7 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 	plan := p.refit(s.last, shapes)
 	var err error
 	if plan == nil {
-		if plan, err = p.plan(shapes); err != nil {
+		if plan, err = p.sharedPlan(k, shapes); err != nil {
 			return nil, err
 		}
 	}
@@ -379,6 +434,33 @@ func (s *Session) prepare(bind map[string]int) (*runPlan, error) {
 			bind, plan.ArenaBytes, plan.PeakLiveBytes, plan.TotalBytes, plan.Refit)
 	}
 	return rp, nil
+}
+
+// maxSharedPlans bounds the plans a Program keeps for its sessions.
+const maxSharedPlans = 64
+
+// sharedPlan returns the program's plan for these shapes (key is their
+// flattened form), planning them on first use. Plans are immutable once
+// made, so every session of the program shares them: a new session (a
+// new conversation, each run of a benchmark) does not plan again.
+func (p *Program) sharedPlan(key string, shapes [][]int) (*Plan, error) {
+	p.planMu.Lock()
+	pl, ok := p.plans[key]
+	p.planMu.Unlock()
+	if ok {
+		return pl, nil
+	}
+	pl, err := p.plan(shapes)
+	if err != nil {
+		return nil, err
+	}
+	p.planMu.Lock()
+	if p.plans == nil || len(p.plans) >= maxSharedPlans {
+		p.plans = map[string]*Plan{}
+	}
+	p.plans[key] = pl
+	p.planMu.Unlock()
+	return pl, nil
 }
 
 // measure fills a plan's reservations and its no-reuse and peak-live

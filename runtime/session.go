@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/rlx-go/rlx/compile"
 	"github.com/rlx-go/rlx/tensor"
@@ -31,7 +32,16 @@ func (lm *LM) NewSession() (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return lm.session(p), nil
+	s := lm.session(p)
+	// Allocate the KV cache and plan one-token steps now, as an inference
+	// context is set up before its first token: the first decode step then
+	// costs what every other does.
+	one := []int{1, 1}
+	if err := s.s.Prepare(map[string][]int{"ids": one, "positions": one, "past": {1}, "rows": {1}}, nil); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("runtime: %w", err)
+	}
+	return s, nil
 }
 
 func (lm *LM) session(p *compile.Program) *Session {
@@ -55,10 +65,10 @@ func (s *Session) step(ctx context.Context, ids []int32, all bool) (map[string]*
 		s.rows = append(s.rows, int32(n-1))
 	}
 	s.past.I32()[0] = int32(past)
-	s.in["ids"] = tensor.FromI32(ids, 1, n)
-	s.in["positions"] = tensor.FromI32(s.pos, 1, n)
+	s.in["ids"] = reuseI32(s.in["ids"], ids, 1, n)
+	s.in["positions"] = reuseI32(s.in["positions"], s.pos, 1, n)
 	s.in["past"] = s.past
-	s.in["rows"] = tensor.FromI32(s.rows, len(s.rows))
+	s.in["rows"] = reuseI32(s.in["rows"], s.rows, len(s.rows))
 	out, err := s.s.Run(ctx, s.in, nil)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
@@ -119,4 +129,15 @@ func (s *Session) Append(ctx context.Context, ids []int32) ([]float32, error) {
 	}
 	s.last = logits
 	return logits, nil
+}
+
+// reuseI32 returns t holding v with the given shape, reusing t's memory
+// when it has that shape already (every decode step does). The compiled
+// program copies inputs in, so overwriting one after a run is safe.
+func reuseI32(t *tensor.Tensor, v []int32, shape ...int) *tensor.Tensor {
+	if t == nil || !slices.Equal(t.Shape, shape) {
+		return tensor.FromI32(v, shape...)
+	}
+	copy(t.I32(), v)
+	return t
 }
