@@ -104,15 +104,25 @@ func (b *Backend) normKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kerne
 		}
 		rows := len(y) / d
 		eps := float32(a.Eps)
-		b.pool.For(rows, b.rowGrain(rows, d), func(lo, hi int) {
-			if rms {
-				kernels.RMSNorm(y[lo*d:hi*d], x[lo*d:hi*d], w, d, eps, a.PlusOne)
-			} else {
-				kernels.LayerNorm(y[lo*d:hi*d], x[lo*d:hi*d], w, bias, d, eps)
-			}
-		})
+		if grain := b.rowGrain(rows, d); grain >= rows {
+			// One chunk (a decode step's rows): no closure for the pool.
+			normRows(rms, y, x, w, bias, d, eps, a.PlusOne)
+		} else {
+			b.pool.For(rows, grain, func(lo, hi int) {
+				normRows(rms, y[lo*d:hi*d], x[lo*d:hi*d], w, bias, d, eps, a.PlusOne)
+			})
+		}
 		return nil
 	}), nil
+}
+
+// normRows normalizes the rows of x (d values each) into y.
+func normRows(rms bool, y, x, w, bias []float32, d int, eps float32, plusOne bool) {
+	if rms {
+		kernels.RMSNorm(y, x, w, d, eps, plusOne)
+	} else {
+		kernels.LayerNorm(y, x, w, bias, d, eps)
+	}
 }
 
 func (b *Backend) ropeKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
@@ -195,7 +205,7 @@ func (b *Backend) attentionKernel(n *ir.Node) backend.Kernel {
 			if past < 0 || past+T > maxSeq {
 				return fmt.Errorf("positions [%d, %d) exceed the KV cache of %d", past, past+T, maxSeq)
 			}
-			for i, c := range []backend.Tensor{kc, vc} {
+			for i, c := range [2]backend.Tensor{kc, vc} {
 				src := f32([]backend.Tensor{k, v}[i])
 				row := Hkv * c.Shape[3]
 				b.pool.For(B*T, max(1, 4096/row), func(lo, hi int) {
@@ -247,7 +257,7 @@ func (b *Backend) attentionPerRow(at *ir.AttentionAttr, ins []backend.Tensor, ou
 		if past < 0 || past+T > maxSeq {
 			return fmt.Errorf("row %d: positions [%d, %d) exceed the KV cache of %d", bi, past, past+T, maxSeq)
 		}
-		for i, c := range []backend.Tensor{kc, vc} {
+		for i, c := range [2]backend.Tensor{kc, vc} {
 			row := Hkv * c.Shape[3]
 			src := kf[bi*T*row : (bi+1)*T*row]
 			if i == 1 {
