@@ -111,3 +111,66 @@ func BenchmarkMicro(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGEMVMemory times decode products (M = 1) over enough copies of
+// the weight (≥ 256 MiB in all) that every call reads it from memory, as a
+// decode step does: weights as stored (rows) and packed by PackHalf
+// (strips). GB/s counts the weight's bytes.
+func BenchmarkGEMVMemory(b *testing.B) {
+	p := parallel.Default()
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, s := range []struct{ n, k int }{{8192, 2048}, {3072, 1024}, {1024, 3072}} {
+		for _, dt := range []tensor.DType{tensor.F32, tensor.F16, tensor.BF16} {
+			eb := 4
+			if dt != tensor.F32 {
+				eb = 2
+			}
+			per := s.n * s.k * eb
+			copies := max(2, (256<<20)/per)
+			bs := make([]B, copies)
+			var hs []*PackedB
+			for i := range bs {
+				bs[i] = B{Layout: NK, DType: dt}
+				if dt == tensor.F32 {
+					bs[i].F32 = randF32(r, s.n*s.k)
+				} else {
+					bs[i].U16 = make([]uint16, s.n*s.k)
+					for j := range bs[i].U16 {
+						// Finite values of either type: exponent bits below all-ones.
+						bs[i].U16[j] = uint16(r.Uint32()) & 0xbbff
+					}
+				}
+				if dt != tensor.F32 {
+					h, err := PackHalf(p, bs[i], s.n, s.k)
+					if err != nil {
+						b.Fatal(err)
+					}
+					hs = append(hs, h)
+				}
+			}
+			x := randF32(r, s.k)
+			y := make([]float32, s.n)
+			for _, mode := range []string{"rows", "strips"} {
+				if mode == "strips" && hs == nil {
+					continue
+				}
+				b.Run(fmt.Sprintf("%dx%d/%v/%s", s.n, s.k, dt, mode), func(b *testing.B) {
+					i := 0
+					for b.Loop() {
+						var err error
+						if mode == "rows" {
+							err = MatMul(p, Matrix{Data: y}, Matrix{Data: x}, bs[i%copies], 1, s.n, s.k, false)
+						} else {
+							err = hs[i%copies].MatMul(p, Matrix{Data: y}, Matrix{Data: x}, 1, false)
+						}
+						if err != nil {
+							b.Fatal(err)
+						}
+						i++
+					}
+					b.ReportMetric(float64(per)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+				})
+			}
+		}
+	}
+}
