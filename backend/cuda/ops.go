@@ -91,8 +91,8 @@ func supports(n *ir.Node) string {
 			return "weights must be F32, or F16/BF16 parameters"
 		case len(w.Shape) != 2 && len(x.Shape) != 2 && !w.Shape[:len(w.Shape)-2].Equal(x.Shape[:len(x.Shape)-2]):
 			return "batch dims must match, or one operand be a single matrix"
-		case at.Add && !n.Inputs[2].Shape.Equal(n.Shape):
-			return "a broadcast addend is not implemented yet"
+		case at.Add && !addendOK(n):
+			return "a broadcast addend must be F32 with an output of rank ≤ 6"
 		}
 	case ir.OpDequantMatMul:
 		return quantSupported(n)
@@ -411,7 +411,8 @@ type matmul struct {
 	b        *Backend
 	half     *packed // an F16/BF16 constant weight, used as stored (its input view)
 	add      bool
-	akm, bkn bool // x stored [K, M]; w stored [K, N]
+	bcast    driver.Function // binary_f32, to broadcast an addend into the output
+	akm, bkn bool            // x stored [K, M]; w stored [K, N]
 	comp     cublaslt.Compute
 }
 
@@ -423,6 +424,12 @@ func (b *Backend) matmul(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, e
 	at := n.Attr.(*ir.MatMulAttr)
 	w := n.Inputs[1]
 	k := &matmul{b: b, add: at.Add, akm: at.TransA, bkn: !at.TransB, comp: cublaslt.ComputeF32}
+	if at.Add {
+		var err error
+		if k.bcast, err = b.ks.Func("binary_f32"); err != nil {
+			return nil, err
+		}
+	}
 	if b.tf32 {
 		k.comp = cublaslt.ComputeTF32
 	}
@@ -501,7 +508,7 @@ func (k *matmul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 	case xb != wb:
 		return fmt.Errorf("matmul batch of %v and %v", xs, ws)
 	}
-	acc, err := k.b.initAddend(k.add, ins, o, ob)
+	acc, err := k.b.initAddend(k.add, k.bcast, ins, out, o, ob)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/backend/cuda/cublaslt"
 	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/backend/cuda/kernels"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/tensor"
 )
@@ -80,8 +81,8 @@ func quantSupported(n *ir.Node) string {
 		return "a quantized weight must be a constant"
 	case at.TransA || !at.TransB || len(w.Shape) != 2:
 		return "quantized weights must be [N, K] with untransposed activations"
-	case at.Add && !n.Inputs[2].Shape.Equal(n.Shape):
-		return "a broadcast addend is not implemented yet"
+	case at.Add && !addendOK(n):
+		return "a broadcast addend must be F32 with an output of rank ≤ 6"
 	}
 	return ""
 }
@@ -306,9 +307,10 @@ func (b *Backend) halfParts(dt tensor.DType) int {
 
 // dequantMatMul is OpDequantMatMul on the device.
 type dequantMatMul struct {
-	b   *Backend
-	p   *packed
-	add bool
+	b     *Backend
+	p     *packed
+	add   bool
+	bcast driver.Function // binary_f32, to broadcast an addend into the output
 }
 
 func (b *Backend) dequantMatMul(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, error) {
@@ -324,12 +326,28 @@ func (b *Backend) dequantMatMul(n *ir.Node, consts []*tensor.Tensor) (backend.Ke
 	if err != nil {
 		return nil, fmt.Errorf("cuda: weight %q: %w", w.Name, err)
 	}
-	return &dequantMatMul{b: b, p: p, add: n.Attr.(*ir.MatMulAttr).Add}, nil
+	k := &dequantMatMul{b: b, p: p, add: n.Attr.(*ir.MatMulAttr).Add}
+	if k.add {
+		if k.bcast, err = b.ks.Func("binary_f32"); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
 }
 
-// initAddend copies the addend into the output (the product accumulates
-// into it) and reports whether the product must accumulate.
-func (b *Backend) initAddend(add bool, ins []backend.Tensor, o driver.Ptr, ob int64) (bool, error) {
+// addendOK says whether the addend of a MatMul/DequantMatMul with Add can
+// initialise the output: the output's own shape, or (broadcast by
+// binary_f32) any F32 shape that broadcasts to it, such as a bias [N].
+func addendOK(n *ir.Node) bool {
+	c := n.Inputs[2]
+	return c.Shape.Equal(n.Shape) || (c.DType == tensor.F32 && len(n.Shape) <= kernels.MaxRank)
+}
+
+// initAddend initialises the output with the addend (the product then
+// accumulates into it) and reports whether the product must accumulate. An
+// addend of the output's size is copied; a smaller one (a bias) is
+// broadcast by bcast (binary_f32 computing max(c, c) = c).
+func (b *Backend) initAddend(add bool, bcast driver.Function, ins []backend.Tensor, out backend.Tensor, o driver.Ptr, ob int64) (bool, error) {
 	if !add {
 		return false, nil
 	}
@@ -338,7 +356,15 @@ func (b *Backend) initAddend(add bool, ins []backend.Tensor, o driver.Ptr, ob in
 		return false, err
 	}
 	if cb != ob {
-		return false, fmt.Errorf("matmul addend %v does not match the output (%d bytes)", ins[2].Shape, ob)
+		if ins[2].DType != tensor.F32 || bcast == 0 {
+			return false, fmt.Errorf("matmul addend %v%v does not match the output %v", ins[2].DType, ins[2].Shape, out.Shape)
+		}
+		enc, err := kernels.Broadcast(out.Shape, ins[2].Shape, ins[2].Shape)
+		if err != nil {
+			return false, fmt.Errorf("matmul addend: %w", err)
+		}
+		n := ob / 4
+		return true, b.ctx.Launch(bcast, grid(n), driver.Dim3{X: 256}, 0, b.stream, c, c, o, n, kernels.BinaryMax, enc)
 	}
 	if c != o {
 		if err := b.ctx.CopyDtoDAsync(o, c, ob, b.stream); err != nil {
@@ -365,7 +391,7 @@ func (k *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Te
 	if int64(m)*int64(p.n)*4 != ob || int64(m)*int64(p.k)*4 != xb {
 		return fmt.Errorf("quantized matmul of %v by [%d, %d] into %v", ins[0].Shape, p.n, p.k, out.Shape)
 	}
-	acc, err := k.b.initAddend(k.add, ins, o, ob)
+	acc, err := k.b.initAddend(k.add, k.bcast, ins, out, o, ob)
 	if err != nil {
 		return err
 	}

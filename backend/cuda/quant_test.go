@@ -21,6 +21,7 @@ type packedCase struct {
 	dt       tensor.DType
 	n, k     int
 	residual bool
+	bias     bool // a bias [N], broadcast into the output before the product accumulates
 }
 
 // runPacked compiles the case for be (no host fallback: every node must run
@@ -28,7 +29,7 @@ type packedCase struct {
 // Σ_k |x·w| of the output.
 func runPacked(t *testing.T, be *cuda.Backend, rng *rand.Rand, c packedCase, ms []int, tol func(m int) float64) {
 	t.Helper()
-	name := fmt.Sprintf("%v/%dx%d/residual=%v", c.dt, c.n, c.k, c.residual)
+	name := fmt.Sprintf("%v/%dx%d/residual=%v/bias=%v", c.dt, c.n, c.k, c.residual, c.bias)
 	wf := make([]float32, c.n*c.k)
 	for i := range wf {
 		wf[i] = float32(rng.NormFloat64())
@@ -44,14 +45,23 @@ func runPacked(t *testing.T, be *cuda.Backend, rng *rand.Rand, c packedCase, ms 
 	if err := quant.Dequantize(c.dt, wf, w.Data); err != nil {
 		t.Fatal(err)
 	}
+	bias := make([]float32, c.n)
+	for i := range bias {
+		bias[i] = float32(rng.NormFloat64())
+	}
+	params := ir.MapParams{"w": w}
 	b := ir.NewBuilder()
 	x := b.Input("x", tensor.F32, ir.Sym("m"), ir.N(c.k))
-	y := b.Linear(x, b.Param("w", c.dt, ir.N(c.n), ir.N(c.k)), ir.Value{})
+	var bv ir.Value
+	if c.bias {
+		bv = b.Param("bias", tensor.F32, ir.N(c.n))
+		params["bias"] = tensor.FromF32(bias, c.n)
+	}
+	y := b.Linear(x, b.Param("w", c.dt, ir.N(c.n), ir.N(c.k)), bv)
 	if c.residual {
 		y = b.Add(y, b.Input("r", tensor.F32, ir.Sym("m"), ir.N(c.n)))
 	}
 	b.Output("y", y)
-	params := ir.MapParams{"w": w}
 	g, err := b.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -94,6 +104,10 @@ func runPacked(t *testing.T, be *cuda.Backend, rng *rand.Rand, c packedCase, ms 
 					ref += float64(res[i*c.n+j])
 					mag += math.Abs(float64(res[i*c.n+j]))
 				}
+				if c.bias {
+					ref += float64(bias[j])
+					mag += math.Abs(float64(bias[j]))
+				}
 				got := float64(y[i*c.n+j])
 				e := math.Abs(got-ref) / (mag + 1e-30)
 				if !(e <= tol(m)) { // NaN fails
@@ -127,6 +141,7 @@ func TestQuantMatMul(t *testing.T) {
 		if dt.BlockSize() == 32 {
 			runPacked(t, be, rng, packedCase{dt: dt, n: 1, k: 96}, ms, tol)
 		}
+		runPacked(t, be, rng, packedCase{dt: dt, n: 19, k: 256, bias: true}, []int{1, 9}, tol)
 		// Every GEMV variant (columns per thread), up to 8 rows.
 		restoreM := cuda.SetGEMVUpTo(8, 8)
 		for _, r := range gemvRuns(dt) {
@@ -177,6 +192,7 @@ func TestHalfMatMul(t *testing.T) {
 			ms := []int{1, 3, 8, 17, 130}
 			runPacked(t, be, rng, packedCase{dt: dt, n: 37, k: 256}, ms, tol)
 			runPacked(t, be, rng, packedCase{dt: dt, n: 259, k: 96, residual: true}, ms, tol)
+			runPacked(t, be, rng, packedCase{dt: dt, n: 19, k: 64, bias: true}, []int{1, 9}, tol)
 			restoreM := cuda.SetGEMVUpTo(8, 8)
 			for _, r := range gemvRuns(dt) {
 				restore := cuda.SetGEMVRun(dt, r)
