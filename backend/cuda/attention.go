@@ -79,6 +79,11 @@ type attention struct {
 // other Prepare allocations).
 var scratches sync.Map // *Backend → driver.Ptr
 
+// scratchMu is held while a kernel that uses a shared scratch (attention
+// splits, MoE) queues its launches: sessions running at once on one
+// stream then cannot interleave between a kernel's writes and its reads.
+var scratchMu sync.Mutex
+
 func (b *Backend) attention(n *ir.Node) (backend.Kernel, error) {
 	k := &attention{b: b, at: *n.Attr.(*ir.AttentionAttr)}
 	var err error
@@ -151,6 +156,8 @@ func attnLayout(g, t, d, dv int) (rows, warps, tile, shared int) {
 }
 
 func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	scratchMu.Lock()
+	defer scratchMu.Unlock()
 	at := &k.at
 	q, kk, vv := ins[0], ins[1], ins[2]
 	B, T, Hq, D := q.Shape[0], q.Shape[1], q.Shape[2], q.Shape[3]

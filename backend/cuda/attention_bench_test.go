@@ -5,26 +5,17 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/backend"
-	"github.com/rlx-go/rlx/backend/cuda/driver"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/tensor"
 )
 
-// BenchmarkAttention times one cached attention call on the device (events
-// around back-to-back launches, so host overhead is excluded as far as
-// the launches queue faster than they run): decode steps of Qwen3-0.6B
+// BenchmarkAttention times one cached attention call on the device (its
+// kv_store, attention and combine launches; device time only): decode steps of Qwen3-0.6B
 // (16/8 heads × 128) and Llama-3.2-1B (32/8 × 64) shapes at short and long
 // pasts over an F16 cache of 4096, and a 512-token prefill, for several
 // launch shapes. It reports µs per call and the K/V bytes read per second.
 func BenchmarkAttention(b *testing.B) {
-	if err := driver.Init(); err != nil {
-		b.Skipf("no CUDA: %v", err)
-	}
-	be, err := New(Options{})
-	if err != nil {
-		b.Skipf("no CUDA: %v", err)
-	}
-	defer be.Close()
+	be := openBench(b)
 	type shape struct {
 		name          string
 		hq, hkv, d, t int
@@ -78,34 +69,12 @@ func BenchmarkAttention(b *testing.B) {
 					mk(tensor.F16, 1, maxSeq, s.hkv, s.d), mk(tensor.F16, 1, maxSeq, s.hkv, s.d), past}
 				out := mk(tensor.F32, 1, s.t, s.hq, s.d)
 				env := &backend.Env{}
-				run := func(n int) float64 {
-					start, _ := be.ctx.NewEvent()
-					end, _ := be.ctx.NewEvent()
-					defer be.ctx.DestroyEvent(start)
-					defer be.ctx.DestroyEvent(end)
-					if err := be.ctx.Record(start, be.stream); err != nil {
-						b.Fatal(err)
-					}
-					for range n {
-						if err := k.Run(env, ins, out); err != nil {
-							b.Fatal(err)
-						}
-					}
-					if err := be.ctx.Record(end, be.stream); err != nil {
-						b.Fatal(err)
-					}
-					if err := be.ctx.SyncEvent(end); err != nil {
-						b.Fatal(err)
-					}
-					ms, err := be.ctx.Elapsed(start, end)
-					if err != nil {
-						b.Fatal(err)
-					}
-					return float64(ms) * 1e3 / float64(n)
-				}
-				run(3)
+				// Device time only: gpuTime (quant_bench_test.go) queues the
+				// launches behind a spin kernel, so host launch costs hide.
+				launch := func(int) error { return k.Run(env, ins, out) }
+				gpuTime(b, be, 3, launch)
 				b.ResetTimer()
-				us := run(b.N)
+				us := gpuTime(b, be, b.N, launch) * 1e3 / float64(b.N)
 				keys := s.past + s.t
 				kv := float64(2*keys*s.hkv*s.d*2) / (us * 1e-6) / 1e9
 				b.ReportMetric(us, "µs/call")

@@ -48,7 +48,7 @@ func TestConformance(t *testing.T) {
 	t.Logf("on the host: %v", fb.Fallbacks())
 	for _, op := range []string{"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Silu", "Exp", "Tanh", "GeluTanh", "Softcap", "RMSNorm", "Softmax", "Gather", "MatMul", "Fused", "RoPE",
 		"Attention", "Concat", "Permute", "Expand", "Pad", "Cast", "Where", "Less", "ReduceSum", "ReduceMax", "ArgMax",
-		"LayerNorm", "TopK", "Range", "RoPETable"} {
+		"LayerNorm", "TopK", "Range", "RoPETable", "MoE"} {
 		if prep[op] == 0 {
 			t.Errorf("no %s node ran on the GPU", op)
 		}

@@ -57,7 +57,7 @@ func plainSize(dt tensor.DType) int {
 // HostOps lists the catalog ops that have no CUDA kernel in any form: on
 // a GPU they always run on the host, through backend/fallback. (Other ops
 // fall back only for some types or layouts; Supports says why.)
-var HostOps = []ir.Op{ir.OpConv1D, ir.OpConv2D, ir.OpMoE}
+var HostOps = []ir.Op{ir.OpConv1D, ir.OpConv2D}
 
 var compareCodes = map[ir.Op]int{ir.OpLess: 0, ir.OpLessEq: 1, ir.OpGreater: 2, ir.OpGreaterEq: 3, ir.OpEqual: 4, ir.OpNotEqual: 5}
 
@@ -84,6 +84,8 @@ func moreSupports(n *ir.Node) string {
 		}
 	case ir.OpAttention:
 		return attnSupports(n)
+	case ir.OpMoE:
+		return moeSupports(n)
 	case ir.OpAssign, ir.OpReshape:
 		return ""
 	case ir.OpConcat, ir.OpSlice, ir.OpPermute, ir.OpExpand, ir.OpPad:
@@ -172,6 +174,8 @@ func (b *Backend) prepareMore(n *ir.Node, consts []*tensor.Tensor) (backend.Kern
 		return &gatherStored{b: b, f: f, code: code}, err
 	case ir.OpAttention:
 		return b.attention(n)
+	case ir.OpMoE:
+		return b.moe(n)
 	case ir.OpAssign:
 		return &copyKernel{b: b, assign: true}, nil
 	case ir.OpReshape:

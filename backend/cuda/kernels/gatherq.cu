@@ -100,3 +100,89 @@ extern "C" __global__ void gather_stored(const unsigned char* table, int type, i
         }
     }
 }
+
+// ---- mixture of experts over weights kept as stored ----
+
+#define SW_F32 0
+#define SW_F16 1
+#define SW_BF16 2
+
+// Element j of row `row` of a weight matrix whose rows are rowBytes apart:
+// f32, f16, bf16, or a GGUF block type (qk elements in bsize bytes).
+__device__ __forceinline__ float sw_elem(const unsigned char* w, int type, int qk, int bsize, long long rowBytes,
+                                         long long row, int j) {
+    const unsigned char* r = w + row * rowBytes;
+    switch (type) {
+    case SW_F32: return ((const float*)r)[j];
+    case SW_F16: return gq_h2f(r + 2 * j);
+    case SW_BF16: return __int_as_float((int)((unsigned int)(r[2 * j] | (r[2 * j + 1] << 8)) << 16));
+    }
+    return gq_elem(r + (j / qk) * bsize, type, j % qk);
+}
+
+__device__ __forceinline__ float moe_warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// Weight layout shared by the three matrices of the experts.
+struct MoEWeights {
+    const unsigned char* base;        // stacked experts: expert e at base + e·expert_bytes
+    const unsigned char* const* ptr;  // or per expert pointers (when not null)
+    long long expert_bytes;
+    long long row_bytes;
+    int type, qk, bsize, pad;
+};
+
+__device__ __forceinline__ const unsigned char* moe_expert(const MoEWeights& w, int e) {
+    return w.ptr ? w.ptr[e] : w.base + e * w.expert_bytes;
+}
+
+// h[t, e, f] = act(gate_e[f, :]·x_t) · (up_e[f, :]·x_t) for the experts a
+// token routes to (routing weight ≠ 0); one warp per f. Grid: (⌈F/warps⌉,
+// E, T). act: 0 silu, 1 gelu (tanh), 2 gelu (erf).
+extern "C" __global__ void moe_gate_up(const float* x, const float* r, MoEWeights g, MoEWeights u, int E, int F, int D,
+                                       int act, float* h) {
+    const int e = blockIdx.y, t = blockIdx.z;
+    if (r[(long long)t * E + e] == 0.0f) return;
+    const int warps = blockDim.x >> 5, lane = threadIdx.x & 31;
+    const int f = blockIdx.x * warps + (threadIdx.x >> 5);
+    if (f >= F) return;
+    const float* xt = x + (long long)t * D;
+    const unsigned char *ge = moe_expert(g, e), *ue = moe_expert(u, e);
+    float sg = 0.0f, su = 0.0f;
+    for (int j = lane; j < D; j += 32) {
+        float v = xt[j];
+        sg += sw_elem(ge, g.type, g.qk, g.bsize, g.row_bytes, f, j) * v;
+        su += sw_elem(ue, u.type, u.qk, u.bsize, u.row_bytes, f, j) * v;
+    }
+    sg = moe_warp_sum(sg);
+    su = moe_warp_sum(su);
+    if (lane == 0) {
+        float a;
+        if (act == 0) a = sg / (1.0f + expf(-sg));
+        else if (act == 1) a = 0.5f * sg * (1.0f + tanhf(0.79788456080286536f * (sg + 0.044715f * sg * sg * sg)));
+        else a = 0.5f * sg * (1.0f + erff(sg * 0.70710678118654752f));
+        h[((long long)t * E + e) * F + f] = a * su;
+    }
+}
+
+// y[t, o] = Σ_e r[t, e] · (down_e[o, :]·h[t, e, :]) over the experts in
+// order (as the host adds them); one warp per o. Grid: (⌈D/warps⌉, T).
+extern "C" __global__ void moe_down(const float* r, MoEWeights d, const float* h, float* y, int E, int F, int D) {
+    const int t = blockIdx.y;
+    const int warps = blockDim.x >> 5, lane = threadIdx.x & 31;
+    const int o = blockIdx.x * warps + (threadIdx.x >> 5);
+    if (o >= D) return;
+    float acc = 0.0f;
+    for (int e = 0; e < E; e++) {
+        const float w = r[(long long)t * E + e];
+        if (w == 0.0f) continue;
+        const float* he = h + ((long long)t * E + e) * F;
+        float s = 0.0f;
+        const unsigned char* de = moe_expert(d, e);
+        for (int j = lane; j < F; j += 32) s += sw_elem(de, d.type, d.qk, d.bsize, d.row_bytes, o, j) * he[j];
+        acc += w * moe_warp_sum(s);
+    }
+    if (lane == 0) y[(long long)t * D + o] = acc;
+}
