@@ -219,9 +219,10 @@ func longropeInvFreq(s Scaling, seqLen int) ([]float32, float64, error) {
 			ErrScaling, half, s.Dim, len(lr.Short), len(lr.Long))
 	}
 	orig, scale := s.OriginalMaxPos, s.Factor
-	if orig > 0 && s.MaxPos > 0 {
+	switch {
+	case orig > 0 && s.MaxPos > 0:
 		scale = float64(s.MaxPos) / float64(orig)
-	} else {
+	case orig == 0:
 		orig = s.MaxPos
 	}
 	if orig <= 0 {

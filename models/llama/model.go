@@ -9,23 +9,34 @@
 package llama
 
 import (
+	"fmt"
+
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/models/nn"
+	"github.com/rlx-go/rlx/rope"
+	"github.com/rlx-go/rlx/weights"
 )
 
 // Graph writes the model:
 //
-//	x = embed(ids)
-//	for each layer:  x += attn(rmsnorm(x))   (rope, GQA)
+//	x = embed(ids)                          (× EmbedScale: MiniCPM)
+//	for each layer:  x += attn(rmsnorm(x))   (rope, GQA; × ResidualScale: MiniCPM)
 //	                 x += swiglu(rmsnorm(x))
-//	logits = head(rmsnorm(x))
+//	logits = head(rmsnorm(x))               (÷ LogitScale first: MiniCPM)
 func Graph(c *nn.Config, p *nn.Params, o nn.GraphOptions) (*ir.Graph, error) {
 	d := nn.NewDecoder(c, p, o)
 	x := d.Embed()
 	d.Hidden(0, x)
+	branch := func(y ir.Value) ir.Value {
+		if c.ResidualScale != 0 {
+			// Rounded to float32 first, as both references do.
+			y = d.Scale(y, float64(float32(c.ResidualScale)))
+		}
+		return y
+	}
 	for l := range c.Layers {
-		x = d.Add(x, d.Attention(l, d.Norm(x, nn.L(l)+"input_layernorm")))
-		x = d.Add(x, d.MLP(l, d.Norm(x, nn.L(l)+"post_attention_layernorm")))
+		x = d.Add(x, branch(d.Attention(l, d.Norm(x, nn.L(l)+"input_layernorm"))))
+		x = d.Add(x, branch(d.MLP(l, d.Norm(x, nn.L(l)+"post_attention_layernorm"))))
 		d.Hidden(l+1, x)
 	}
 	return d.Head(x)
@@ -43,6 +54,38 @@ func Open(src nn.Source) (*nn.Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if src.HFConfig == nil {
+		if err := ggufLongrope(c, src.Weights); err != nil {
+			return nil, err
+		}
+	}
 	p := nn.NewParams(src.Weights, Names)
 	return &nn.Model{Config: c, Params: p, Graph: func(o nn.GraphOptions) (*ir.Graph, error) { return Graph(c, p, o) }}, nil
+}
+
+// ggufLongrope reads the per-frequency divisors llama.cpp's converter
+// stores for longrope models (rope_factors_short/long.weight).
+func ggufLongrope(c *nn.Config, w *weights.Map) error {
+	if len(c.RoPE) == 0 || c.RoPE[0].Type != "longrope" {
+		return nil
+	}
+	var lists [2][]float64
+	for i, name := range []string{"rope_factors_short.weight", "rope_factors_long.weight"} {
+		f, err := w.Float32(name)
+		if err != nil {
+			return fmt.Errorf("llama: longrope: %w", err)
+		}
+		if len(f) != c.RoPE[0].Dim/2 {
+			return fmt.Errorf("llama: longrope: %s has %d values for rotary dimension %d", name, len(f), c.RoPE[0].Dim)
+		}
+		lists[i] = make([]float64, len(f))
+		for j, v := range f {
+			lists[i][j] = float64(v)
+		}
+	}
+	lr := &rope.Longrope{Short: lists[0], Long: lists[1]}
+	for l := range c.RoPE {
+		c.RoPE[l].Longrope = lr
+	}
+	return nil
 }

@@ -8,8 +8,8 @@ import (
 func init() {
 	models.Register(models.Family{
 		Name: "llama", Kind: models.LM,
-		HFModelTypes:    []string{"llama", "mistral"},
-		HFArchitectures: []string{"LlamaForCausalLM", "MistralForCausalLM"},
-		GGUFArchs:       []string{"llama"}, Open: nn.OpenFunc(Open),
+		HFModelTypes:    []string{"llama", "mistral", "minicpm"},
+		HFArchitectures: []string{"LlamaForCausalLM", "MistralForCausalLM", "MiniCPMForCausalLM"},
+		GGUFArchs:       []string{"llama", "minicpm"}, Open: nn.OpenFunc(Open),
 	})
 }

@@ -49,6 +49,13 @@ type Config struct {
 	BOS, PAD                int32   // -1: none
 	EOS                     []int32 // end-of-generation ids the model's metadata names
 	PostNorms               bool    // norms after attention and MLP as well (Gemma 2, 3)
+	// ResidualScale multiplies each sublayer's output before it joins the
+	// residual stream (MiniCPM: scale_depth/√layers; 0: none). Families
+	// that have it apply it in their graphs.
+	ResidualScale float64
+	// LogitScale divides the final hidden state before the head (MiniCPM:
+	// hidden_size/dim_model_base; 0: none).
+	LogitScale float64
 }
 
 // Validate checks the sizes a graph depends on, naming the first bad field.

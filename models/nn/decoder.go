@@ -133,7 +133,13 @@ func (d *Decoder) invFreq(l int) (ir.Value, float64) {
 	if f, ok := d.inv[key]; ok {
 		return f.v, f.factor
 	}
-	v, factor, err := rope.InvFreq(r, 0)
+	seq := 0
+	if r.Type == "longrope" {
+		// The cache length picks short or long factors, as llama.cpp's
+		// context size does (transformers switches on the sequence so far).
+		seq = d.O.MaxSeq
+	}
+	v, factor, err := rope.InvFreq(r, seq)
 	if err != nil {
 		d.Fail(fmt.Errorf("%s: layer %d rope: %w", d.C.Family, l, err))
 		return ir.Value{}, 1
@@ -274,6 +280,9 @@ func (d *Decoder) Head(x ir.Value) (*ir.Graph, error) {
 	head := "lm_head.weight"
 	if c.TieEmbeddings || !d.P.Has(head) {
 		head = "model.embed_tokens.weight"
+	}
+	if c.LogitScale != 0 {
+		x = d.Div(x, d.Scalar(float64(float32(c.LogitScale)), tensor.F32))
 	}
 	logits := d.Linear(x, d.W(head, c.Vocab, c.Hidden), ir.Value{})
 	if c.FinalSoftcap > 0 {

@@ -105,6 +105,15 @@ func GGUFRoPE(md *gguf.Metadata, headDim int, defBase float64) (rope.Scaling, er
 		if v, ok := md.Float64(arch + ".rope.scaling.attn_factor"); ok {
 			s.AttentionFactor = v
 		}
+	case "longrope":
+		// The factors are the rope_factors_short/long tensors, which the
+		// family reads; llama.cpp scales cos and sin by attn_factor only.
+		s.Type = "longrope"
+		s.OriginalMaxPos, _ = md.Int(arch + ".rope.scaling.original_context_length")
+		s.AttentionFactor = 1
+		if v, ok := md.Float64(arch + ".rope.scaling.attn_factor"); ok && v > 0 {
+			s.AttentionFactor = v
+		}
 	default:
 		return s, fmt.Errorf("gguf: %s.rope.scaling.type %q is not supported", arch, typ)
 	}

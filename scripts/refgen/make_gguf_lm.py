@@ -39,6 +39,7 @@ GROUPS = {
     "gemma2": ("gemma2", [], [], True),
     "gemma3": ("gemma3", [], [], True),
     "qwen3moe": ("qwen3moe", [], ["Q8_0"], True),
+    "minicpm": ("minicpm", [], [], True),
     # tied 256-wide qwen3 falls into repeating one token unless the sublayers
     # outweigh the embeddings: gain 2
     "qwen3-q": ("qwen3", QBASE + ["--gain", "2"], ["Q4_K_M", "Q4_0", "Q5_K_M", "Q6_K"], False),
@@ -47,7 +48,7 @@ GROUPS = {
 
 SEEDS = {
     "qwen3": 1, "llama": 28, "qwen2": 8, "gemma": 17, "gemma2": 25, "gemma3": 5,
-    "qwen3moe": 1, "qwen3-q": 28, "llama-q": 16,
+    "qwen3moe": 1, "qwen3-q": 28, "llama-q": 16, "minicpm": 7,
 }
 
 

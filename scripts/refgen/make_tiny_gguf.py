@@ -58,6 +58,15 @@ ARCHS = {
     # FFN 64 to keep the six layers small.
     "gemma3": dict(layers=6, ffn=64, post_norms=True, qk_norm=True, window=8,
                    rope_linear=8.0, embed_scale=0.1, post_norm=2.0),
+    # MiniCPM: embeddings x 12 (so stored at 1/12 the usual size), each
+    # sublayer x 0.6 into the residual, final hidden / 4 before an untied
+    # output (stored 4x larger); longrope with original context 32, below
+    # the harness's 256-token context, so llama.cpp (and rlx at a 64-token cache
+    # length) use the long factors, and attn_factor 1.2 on cos/sin.
+    "minicpm": dict(tied=False, rope_dim=True, theta=10_000.0, rms_eps=1e-5, embed_scale=0.025,
+                    output_scale=1.2, gain=1.5,
+                    minicpm=dict(embedding_scale=12.0, residual_scale=0.6, logit_scale=4.0),
+                    longrope=dict(original_context_length=32, attn_factor=1.2)),
     # Qwen3 MoE: 4 experts, top 2, expert FFN 64; untied output.
     "qwen3moe": dict(tied=False, qk_norm=True, experts=4, experts_used=2,
                      expert_ffn=64, router_gain=3.0),
@@ -141,6 +150,14 @@ def build(a):
     if cfg.get("rope_linear"):
         w.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
         w.add_rope_scaling_factor(cfg["rope_linear"])
+    if cfg.get("minicpm"):
+        w.add_embedding_scale(cfg["minicpm"]["embedding_scale"])
+        w.add_residual_scale(cfg["minicpm"]["residual_scale"])
+        w.add_logit_scale(cfg["minicpm"]["logit_scale"])
+    if cfg.get("longrope"):
+        w.add_rope_scaling_type(gguf.RopeScalingType.LONGROPE)
+        w.add_rope_scaling_orig_ctx_len(cfg["longrope"]["original_context_length"])
+        w.add_rope_scaling_attn_factors(cfg["longrope"]["attn_factor"])
     if cfg.get("experts"):
         w.add_expert_count(cfg["experts"])
         w.add_expert_used_count(cfg["experts_used"])
@@ -149,7 +166,14 @@ def build(a):
     w.add_tensor("token_embd.weight", (rng.standard_normal((V, H)) * cfg["embed_scale"]).astype(np.float32))
     w.add_tensor("output_norm.weight", norm(H))
     if not cfg["tied"]:
-        w.add_tensor("output.weight", (rng.standard_normal((V, H)) * cfg["embed_scale"]).astype(np.float32))
+        w.add_tensor("output.weight", (rng.standard_normal((V, H)) * cfg.get("output_scale", cfg["embed_scale"])).astype(np.float32))
+    if cfg.get("longrope"):
+        # per-frequency divisors as converters write them: near 1 (short),
+        # growing to 16 over the low frequencies (long)
+        n = D // 2
+        ramp = np.arange(n, dtype=np.float64) / (n - 1)
+        w.add_tensor("rope_factors_short.weight", (1.0 + 0.3 * ramp ** 2 + 0.01 * rng.standard_normal(n)).astype(np.float32))
+        w.add_tensor("rope_factors_long.weight", (1.0 + 15.0 * ramp ** 1.5 + 0.01 * rng.standard_normal(n)).astype(np.float32))
     if cfg.get("llama3"):
         w.add_tensor("rope_freqs.weight", llama3_factors(D, cfg["theta"], cfg["llama3"]))
     qk = cfg.get("qk_gain", 1.0)
