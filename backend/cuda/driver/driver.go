@@ -64,6 +64,13 @@ func Init() error {
 			}
 			fns[n] = p
 		}
+		// Entry points that only some features need (CUDA graphs): a driver
+		// without them still runs everything else.
+		for _, n := range optionalNames {
+			if p, err := l.Func(n); err == nil {
+				fns[n] = p
+			}
+		}
 
 		if err := check("cuInit", call("cuInit", 0)); err != nil {
 			initErr = fmt.Errorf("%w: %v", ErrNoDriver, err)
