@@ -227,9 +227,15 @@ func (lm *LM) loadTokenizer(dir string) error {
 		if m, _ := md.String("tokenizer.ggml.model"); m == "" || m == "none" {
 			return nil
 		}
-		t, err := tokenizer.LoadGGUF(lm.w.Files()[0])
+		// From the metadata already parsed: reopening the file would
+		// decode its vocabulary strings a second time.
+		v, err := tokenizer.VocabFromGGUF(md)
 		if err != nil {
-			return err
+			return fmt.Errorf("tokenizer: %w", err)
+		}
+		t, err := tokenizer.FromGGUF(v)
+		if err != nil {
+			return fmt.Errorf("tokenizer: %w", err)
 		}
 		lm.tok = t
 		if src, ok := md.String("tokenizer.chat_template"); ok {
