@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
 )
@@ -50,12 +51,21 @@ func MatMulGroup(p *parallel.Pool, ms []*Matrix, ys [][]float32, x []float32) er
 		}
 		return nil
 	}
-	var g group
-	g.n = len(ms)
+	g, _ := groupPool.Get().(*group)
+	if g == nil {
+		g = &group{}
+		g.run = g.chunks // bound once: the pool call allocates nothing
+	}
+	g.n, g.M = len(ms), M
+	var owned [MaxGroup]*act // the activations this call took from the pool
 	for i, m := range ms {
 		g.ms[i], g.ys[i] = m, ys[i]
-		g.dot[i], g.dot4[i] = dotFuncs[m.kind], dot4Func(m.kind)
+		g.dot[i], g.dot4[i] = dotFuncs[m.kind], nil
+		if M >= 4 {
+			g.dot4[i] = dot4Func(m.kind)
+		}
 		// Matrices of one kind share the quantized input.
+		g.act[i] = nil
 		for j := range i {
 			if ms[j].kind == m.kind {
 				g.act[i] = g.act[j]
@@ -64,7 +74,7 @@ func MatMulGroup(p *parallel.Pool, ms []*Matrix, ys [][]float32, x []float32) er
 		}
 		if g.act[i] == nil {
 			a := getAct(m.kind, M, K)
-			defer putAct(a)
+			owned[i] = a
 			if M*K <= 1<<14 {
 				a.quantize(serial, x) // as in MatMul: cheaper than a wake-up
 			} else {
@@ -76,14 +86,24 @@ func MatMulGroup(p *parallel.Pool, ms []*Matrix, ys [][]float32, x []float32) er
 		g.grain[i] = max(1, min(64, m.rows/(8*p.Size())))
 		g.first[i+1] = g.first[i] + (m.rows+g.grain[i]-1)/g.grain[i]
 	}
-	g.M = M
-	p.For(g.first[g.n], 1, g.chunks)
+	p.For(g.first[g.n], 1, g.run)
+	for i, a := range owned[:g.n] {
+		if a != nil {
+			putAct(a)
+		}
+		g.ms[i], g.ys[i], g.act[i] = nil, nil, nil
+	}
+	groupPool.Put(g)
 	return nil
 }
+
+// groupPool recycles MatMulGroup's call state between decode steps.
+var groupPool sync.Pool
 
 // group is one MatMulGroup call: chunk c of the combined list is chunk
 // c-first[i] of matrix i, for the i with first[i] ≤ c < first[i+1].
 type group struct {
+	run   func(lo, hi int) // g.chunks
 	n, M  int
 	ms    [MaxGroup]*Matrix
 	ys    [MaxGroup][]float32

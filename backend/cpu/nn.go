@@ -144,7 +144,7 @@ func (b *Backend) ropeKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kerne
 		if freqs == nil {
 			freqs = f32(ins[2])
 		}
-		r := &kernels.RoPE{InvFreq: freqs, Layout: layout, AttnFactor: float32(a.Scale)}
+		r := kernels.RoPE{InvFreq: freqs, Layout: layout, AttnFactor: float32(a.Scale)}
 		B, T, H, D := out.Shape[0], out.Shape[1], out.Shape[2], out.Shape[3]
 		pos := ins[1]
 		var p32 []int32
@@ -162,21 +162,32 @@ func (b *Backend) ropeKernel(n *ir.Node, consts []*tensor.Tensor) (backend.Kerne
 		}
 		perB := len(pos.Shape) == 2 && pos.Shape[0] == B && B > 1
 		rows := B * T
-		b.pool.For(rows, b.rowGrain(rows, H*D), func(lo, hi int) {
-			for r0 := lo; r0 < hi; {
-				bi, t := r0/T, r0%T
-				cnt := min(hi-r0, T-t) // stay within one batch row
-				ps := p32[t : t+cnt]
-				if perB {
-					ps = p32[bi*T+t : bi*T+t+cnt]
-				}
-				off := r0 * H * D
-				r.Apply(y[off:], x[off:], cnt, H, D, H*D, D, ps, 0)
-				r0 += cnt
-			}
-		})
+		if grain := b.rowGrain(rows, H*D); grain >= rows {
+			// One chunk (a decode step): no closure for the pool.
+			ropeRows(&r, y, x, p32, 0, rows, T, H, D, perB)
+		} else {
+			rp := &kernels.RoPE{InvFreq: r.InvFreq, Layout: r.Layout, AttnFactor: r.AttnFactor}
+			b.pool.For(rows, grain, func(lo, hi int) {
+				ropeRows(rp, y, x, p32, lo, hi, T, H, D, perB)
+			})
+		}
 		return nil
 	}), nil
+}
+
+// ropeRows rotates rows [lo, hi) of the flattened [B·T] token rows.
+func ropeRows(r *kernels.RoPE, y, x []float32, p32 []int32, lo, hi, T, H, D int, perB bool) {
+	for r0 := lo; r0 < hi; {
+		bi, t := r0/T, r0%T
+		cnt := min(hi-r0, T-t) // stay within one batch row
+		ps := p32[t : t+cnt]
+		if perB {
+			ps = p32[bi*T+t : bi*T+t+cnt]
+		}
+		off := r0 * H * D
+		r.Apply(y[off:], x[off:], cnt, H, D, H*D, D, ps, 0)
+		r0 += cnt
+	}
 }
 
 func (b *Backend) attentionKernel(n *ir.Node) backend.Kernel {
