@@ -193,3 +193,70 @@ func TestCUDAEmbedder(t *testing.T) {
 		}
 	}
 }
+
+type hfReference struct {
+	Prompt    []int32   `json:"prompt_ids"`
+	Generated []int32   `json:"generated_ids"`
+	Margins   []float64 `json:"margins"`
+}
+
+// TestCUDAParityHF runs the Hugging Face fixtures of the model families
+// (models/*/testdata/hf: Gemma's (1+w) norms, Qwen2's biases, Qwen3-MoE's
+// per-expert weights) on the GPU: logits within 1e-4 of the CPU's and
+// transformers' greedy ids (F32 cache), up to a step whose margin is below
+// 1e-3 (a near tie may go either way).
+func TestCUDAParityHF(t *testing.T) {
+	needGPU(t)
+	ctx := context.Background()
+	for _, fam := range []string{"qwen3", "qwen3moe", "qwen2", "llama", "gemma", "gemma2", "gemma3"} {
+		t.Run(fam, func(t *testing.T) {
+			dir := filepath.Join("models", fam, "testdata", "hf")
+			data, err := os.ReadFile(filepath.Join(dir, "reference.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ref hfReference
+			if err := json.Unmarshal(data, &ref); err != nil {
+				t.Fatal(err)
+			}
+			open := func(device string) *LM {
+				lm, err := OpenLM(dir, WithDevice(device), WithPrecision("f32"), WithMaxSeq(64))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { lm.Close() })
+				return lm
+			}
+			cpuLM, gpuLM := open("cpu"), open("cuda")
+			want, err := cpuLM.Logits(ctx, ref.Prompt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := gpuLM.Logits(ctx, ref.Prompt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fb, ok := gpuLM.be.(*fallback.Backend); ok {
+				t.Logf("on the host: %v", fb.Fallbacks())
+			}
+			worst := relErr(got.Data, want.Data)
+			t.Logf("logits of %d positions: max error %.3g", len(ref.Prompt), worst)
+			if worst > 1e-4 {
+				t.Errorf("GPU logits differ from the CPU's by %.3g (> 1e-4)", worst)
+			}
+			res, err := gpuLM.GenerateIDs(ctx, ref.Prompt, Greedy(), MaxTokens(len(ref.Generated)), IgnoreEOS())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, id := range ref.Generated {
+				if i >= len(res.IDs) || res.IDs[i] != id {
+					t.Errorf("greedy ids on the GPU %v, transformers %v (step %d)", res.IDs, ref.Generated, i)
+					break
+				}
+				if i < len(ref.Margins) && ref.Margins[i] < 1e-3 {
+					break
+				}
+			}
+		})
+	}
+}
