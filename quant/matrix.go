@@ -125,8 +125,13 @@ func (m *Matrix) MatMul(p *parallel.Pool, y, x []float32) error {
 	dot := dotFuncs[m.kind]
 	dot4 := dot4Func(m.kind)
 	// Rows are handed out in chunks that keep a weight slab hot while all M
-	// activation rows pass over it; for M = 1 chunks only balance the load.
+	// activation rows pass over it. A GEMV reuses nothing, so its chunks
+	// are long (four per thread) for the memory streams' sake: each new
+	// chunk restarts the prefetchers.
 	grain := max(1, min(64, m.rows/(8*p.Size())))
+	if M == 1 {
+		grain = max(1, (m.rows+4*p.Size()-1)/(4*p.Size()))
+	}
 	p.For(m.rows, grain, func(lo, hi int) {
 		r := 0
 		if dot4 != nil {
