@@ -15,7 +15,6 @@ import (
 	"github.com/rlx-go/rlx/bench/membw"
 	"github.com/rlx-go/rlx/tensor"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 )
 
 // benchCmd is the parent of the `rlx bench …` microbenchmarks; each kind
@@ -263,23 +262,6 @@ func benchGEMM(p *parallel.Pool, m, n, k int, lay gemm.Layout, dt tensor.DType, 
 		rep.ToMemBW, rep.ToMemBWMin, rep.ToMemBWMax = rs.Median, rs.Min, rs.Max
 	}
 	return rep, nil
-}
-
-// cpuTime is the CPU time, in seconds, that a run on threads threads
-// accrues per thread: the calling thread's own clock for one thread, the
-// process's divided by threads otherwise. Time spent spinning at barriers
-// counts; time the host gave to other processes does not. 0 where the
-// platform has no such clock.
-func cpuTime(threads int) float64 {
-	clock := int32(unix.CLOCK_THREAD_CPUTIME_ID)
-	if threads > 1 {
-		clock = unix.CLOCK_PROCESS_CPUTIME_ID
-	}
-	var ts unix.Timespec
-	if unix.ClockGettime(clock, &ts) != nil {
-		return 0
-	}
-	return (float64(ts.Sec) + float64(ts.Nsec)*1e-9) / float64(max(threads, 1))
 }
 
 func newBenchMemBWCmd() *cobra.Command {

@@ -15,7 +15,6 @@ import (
 	"github.com/rlx-go/rlx/format/gguf"
 	"github.com/rlx-go/rlx/runtime"
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 )
 
 // lmBenchResult is one test of `rlx bench` (one line of its table).
@@ -286,16 +285,6 @@ func fmtParams(n int64) string {
 		return fmt.Sprintf("%.2f B", float64(n)/1e9)
 	}
 	return fmt.Sprintf("%.2f M", float64(n)/1e6)
-}
-
-// peakRSS is the peak resident set size of this process in bytes (Linux
-// reports ru_maxrss in KiB), 0 where unknown.
-func peakRSS() int64 {
-	var ru unix.Rusage
-	if unix.Getrusage(unix.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return int64(ru.Maxrss) << 10
 }
 
 // writeHeapProfile writes the heap profile after a collection, so that
