@@ -574,60 +574,40 @@ func transpose16AVX512F32(dst *float32, ldd int, src *uint16, lds int, kblocks i
 //go:noescape
 func gemvAVX512F32M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2F32M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2F32M1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2F32M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2F32M1R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2F32M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2F32M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512F32M2 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512F32M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2F32M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2F32M2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2F32M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2F32M2R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2F32M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2F32M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512F32M3 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512F32M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2F32M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2F32M3 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2F32M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2F32M3R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2F32M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2F32M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512F32M4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512F32M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2F32M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2F32M4 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2F32M4R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2F32M4R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2F32M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2F32M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // transpose8AVX2F16 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 8, p < 8·kblocks.
 //
@@ -644,60 +624,40 @@ func transpose16AVX512F16(dst *float32, ldd int, src *uint16, lds int, kblocks i
 //go:noescape
 func gemvAVX512F16M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2F16M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2F16M1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2F16M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2F16M1R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2F16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2F16M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512F16M2 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512F16M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2F16M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2F16M2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2F16M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2F16M2R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2F16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2F16M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512F16M3 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512F16M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2F16M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2F16M3 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2F16M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2F16M3R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2F16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2F16M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512F16M4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512F16M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2F16M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2F16M4 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2F16M4R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2F16M4R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2F16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2F16M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // transpose8AVX2BF16 writes dst[p*ldd+j] = float32(src[j*lds+p]) for j < 8, p < 8·kblocks.
 //
@@ -714,57 +674,37 @@ func transpose16AVX512BF16(dst *float32, ldd int, src *uint16, lds int, kblocks 
 //go:noescape
 func gemvAVX512BF16M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2BF16M1R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2BF16M1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2BF16M1R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2BF16M1R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 1 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2BF16M1R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2BF16M1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512BF16M2 computes y[i*ldy+r] (+)= x_i·w_r for i < 2 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512BF16M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2BF16M2R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2BF16M2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2BF16M2R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2BF16M2R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 2 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2BF16M2R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2BF16M2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512BF16M3 computes y[i*ldy+r] (+)= x_i·w_r for i < 3 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512BF16M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2BF16M3R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2BF16M3 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2BF16M3R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2BF16M3R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 3 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2BF16M3R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2BF16M3(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
 
 // gemvAVX512BF16M4 computes y[i*ldy+r] (+)= x_i·w_r for i < 4 and r < rows; strides in elements.
 //
 //go:noescape
 func gemvAVX512BF16M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k int, accumulate int)
 
-// gemvAVX2BF16M4R2 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 2), k8 = 8·k8blocks ≥ 8; strides in elements.
+// gemvAVX2BF16M4 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.
 //
 //go:noescape
-func gemvAVX2BF16M4R2(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
-
-// gemvAVX2BF16M4R1 computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < 4 and r < rows (a multiple of 1), k8 = 8·k8blocks ≥ 8; strides in elements.
-//
-//go:noescape
-func gemvAVX2BF16M4R1(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)
+func gemvAVX2BF16M4(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)

@@ -262,24 +262,15 @@ func gemvAVX512(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1
 	ks[m](&y[n0], ldy, &x[0], ldx, wptr(b, n0*ldb), ldb, n1-n0, k, b2i(accumulate))
 }
 
-var gemvKernelsAVX2 = map[tensor.DType][gemvMaxM + 1][2]gemvFunc{
-	tensor.F32: {
-		{}, {gemvAVX2F32M1R2, gemvAVX2F32M1R1}, {gemvAVX2F32M2R2, gemvAVX2F32M2R1},
-		{gemvAVX2F32M3R2, gemvAVX2F32M3R1}, {gemvAVX2F32M4R2, gemvAVX2F32M4R1},
-	},
-	tensor.F16: {
-		{}, {gemvAVX2F16M1R2, gemvAVX2F16M1R1}, {gemvAVX2F16M2R2, gemvAVX2F16M2R1},
-		{gemvAVX2F16M3R2, gemvAVX2F16M3R1}, {gemvAVX2F16M4R2, gemvAVX2F16M4R1},
-	},
-	tensor.BF16: {
-		{}, {gemvAVX2BF16M1R2, gemvAVX2BF16M1R1}, {gemvAVX2BF16M2R2, gemvAVX2BF16M2R1},
-		{gemvAVX2BF16M3R2, gemvAVX2BF16M3R1}, {gemvAVX2BF16M4R2, gemvAVX2BF16M4R1},
-	},
+var gemvKernelsAVX2 = map[tensor.DType][gemvMaxM + 1]gemvFunc{
+	tensor.F32:  {nil, gemvAVX2F32M1, gemvAVX2F32M2, gemvAVX2F32M3, gemvAVX2F32M4},
+	tensor.F16:  {nil, gemvAVX2F16M1, gemvAVX2F16M2, gemvAVX2F16M3, gemvAVX2F16M4},
+	tensor.BF16: {nil, gemvAVX2BF16M1, gemvAVX2BF16M2, gemvAVX2BF16M3, gemvAVX2BF16M4},
 }
 
-// gemvAVX2 runs weight rows [n0, n1) two at a time, then one at a time,
-// over the first k/8·8 columns in assembly; the ragged k tail (fewer than
-// 8 columns) is added in Go.
+// gemvAVX2 runs weight rows [n0, n1) one at a time over the first k/8·8
+// columns in assembly; the ragged k tail (fewer than 8 columns) is added
+// in Go.
 func gemvAVX2(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1, k int, accumulate bool) {
 	ks, ok := gemvKernelsAVX2[b.DType]
 	k8 := k / 8 * 8
@@ -294,15 +285,7 @@ func gemvAVX2(y []float32, ldy int, x []float32, ldx int, b *B, ldb, m, n0, n1, 
 	} else {
 		_ = b.U16[(n1-1)*ldb+k-1]
 	}
-	acc := b2i(accumulate)
-	j := n0
-	if n2 := (n1 - n0) / 2 * 2; n2 > 0 {
-		ks[m][0](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n2, k/8, acc)
-		j += n2
-	}
-	if j < n1 {
-		ks[m][1](&y[j], ldy, &x[0], ldx, wptr(b, j*ldb), ldb, n1-j, k/8, acc)
-	}
+	ks[m](&y[n0], ldy, &x[0], ldx, wptr(b, n0*ldb), ldb, n1-n0, k/8, b2i(accumulate))
 	if k8 == k {
 		return
 	}

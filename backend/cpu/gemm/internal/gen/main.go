@@ -53,9 +53,7 @@ func main() {
 		transpose16(dt)
 		for m := 1; m <= 4; m++ {
 			gemv(dt, m)
-			for _, rows := range []int{2, 1} {
-				gemvAVX2(dt, m, rows)
-			}
+			gemvAVX2(dt, m)
 		}
 	}
 	src, err := format.Source(decl.Bytes())
@@ -531,12 +529,19 @@ func gemv(dt string, m int) {
 }
 
 // gemvAVX2 is gemv for AVX2+FMA (+F16C): ymm registers, no masks, so it
-// covers only the first k/8·8 columns and the caller adds the tail.
-// Accumulators Y0..Y(m·wr-1), weights Y8.., x Y10.., temporaries Y14, Y15.
-func gemvAVX2(dt string, m, wr int) {
-	name := fmt.Sprintf("gemvAVX2%sM%dR%d", dt, m, wr)
+// covers only the first k/8·8 columns and the caller adds the tail. Like
+// the AVX-512 kernel it takes the weight rows one at a time (one
+// sequential stream per worker), u blocks of 8 elements an iteration, each
+// block into its own accumulator per row of x (u = 4 for m ≤ 2, 2 above:
+// at most 8 accumulators of the 16 registers), x read by the FMAs.
+func gemvAVX2(dt string, m int) {
+	name := fmt.Sprintf("gemvAVX2%sM%d", dt, m)
 	eb := elemBytes(dt)
-	d("// %s computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < %d and r < rows (a multiple of %d), k8 = 8·k8blocks ≥ 8; strides in elements.", name, m, wr)
+	u := 4
+	if m > 2 {
+		u = 2
+	}
+	d("// %s computes y[i*ldy+r] (+)= x_i[0:k8]·w_r[0:k8] for i < %d and r < rows, k8 = 8·k8blocks ≥ 8; strides in elements.", name, m)
 	d("//\n//go:noescape\nfunc %s(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)\n", name)
 	fmt.Fprintf(&asm, "// func %s(y *float32, ldy int, x *float32, ldx int, w *uint16, ldw int, rows int, k8blocks int, accumulate int)\n", name)
 	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-72\n", name)
@@ -552,83 +557,87 @@ func gemvAVX2(dt string, m, wr int) {
 	a("SHLQ $%d, R10", map[int]int{4: 2, 2: 1}[eb])
 	a("MOVQ rows+48(FP), R12")
 	a("MOVQ k8blocks+56(FP), R15")
+	acc := func(i, h int) int { return i*u + h }
+	xmem := func(i, off int) string {
+		o := ""
+		if off != 0 {
+			o = fmt.Sprint(off)
+		}
+		return o + []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"}[i]
+	}
+	load := func(mem, dst string) {
+		switch dt {
+		case "F32":
+			a("VMOVUPS %s, %s", mem, dst)
+		case "F16":
+			a("VCVTPH2PS %s, %s", mem, dst)
+		case "BF16":
+			a("VPMOVZXWD %s, %s", mem, dst)
+			a("VPSLLD $16, %s, %s", dst, dst)
+		}
+	}
 	label(name + "_rows")
-	for i := range m * wr {
-		a("VXORPS Y%d, Y%d, Y%d", i, i, i)
+	for i := range m {
+		for h := range u {
+			r := acc(i, h)
+			a("VXORPS Y%d, Y%d, Y%d", r, r, r)
+		}
 	}
 	a("MOVQ R14, SI")
 	a("MOVQ DX, BX")
 	a("MOVQ R15, CX")
-	xmem := []string{"(SI)", "(SI)(R8*1)", "(SI)(R8*2)", "(SI)(R9*1)"}
-	wmem := []string{"(BX)", "(BX)(R10*1)"}
+	a("SHRQ $%d, CX", map[int]int{4: 2, 2: 1}[u])
+	a("JZ %s_b8", name)
 	label(name + "_k")
-	for r := range wr {
-		a("PREFETCHT0 %s", strings.Replace(wmem[r], "(BX)", fmt.Sprintf("%d(BX)", 512), 1))
+	for h := range u {
+		load(fmt.Sprintf("%d(BX)", h*8*eb), fmt.Sprintf("Y%d", 8+h))
 	}
-	for r := range wr {
-		dst := fmt.Sprintf("Y%d", 8+r)
-		switch dt {
-		case "F32":
-			a("VMOVUPS %s, %s", wmem[r], dst)
-		case "F16":
-			a("VCVTPH2PS %s, %s", wmem[r], dst)
-		case "BF16":
-			a("VPMOVZXWD %s, %s", wmem[r], dst)
-			a("VPSLLD $16, %s, %s", dst, dst)
+	for h := range u {
+		for i := range m {
+			a("VFMADD231PS %s, Y%d, Y%d", xmem(i, h*32), 8+h, acc(i, h))
 		}
 	}
+	a("ADDQ $%d, SI", u*32)
+	a("ADDQ $%d, BX", u*8*eb)
+	a("DECQ CX")
+	a("JNZ %s_k", name)
+	label(name + "_b8")
+	a("MOVQ R15, CX")
+	a("ANDQ $%d, CX", u-1)
+	a("JZ %s_reduce", name)
+	label(name + "_k8")
+	load("(BX)", "Y8")
 	for i := range m {
-		a("VMOVUPS %s, Y%d", xmem[i], 10+i)
-	}
-	for i := range m {
-		for r := range wr {
-			a("VFMADD231PS Y%d, Y%d, Y%d", 8+r, 10+i, i*wr+r)
-		}
+		a("VFMADD231PS %s, Y8, Y%d", xmem(i, 0), acc(i, 0))
 	}
 	a("ADDQ $32, SI")
 	a("ADDQ $%d, BX", 8*eb)
 	a("DECQ CX")
-	a("JNZ %s_k", name)
-	for i := range m * wr {
-		a("VEXTRACTF128 $1, Y%d, X14", i)
-		a("VADDPS X14, X%d, X%d", i, i)
-	}
+	a("JNZ %s_k8", name)
+	label(name + "_reduce")
 	a("MOVQ DI, AX")
 	for i := range m {
-		base := i * wr
-		if wr == 2 {
-			a("VHADDPS X%d, X%d, X%d", base+1, base, base)
-			a("VHADDPS X%d, X%d, X%d", base, base, base)
-		} else {
-			a("VHADDPS X%d, X%d, X%d", base, base, base)
-			a("VHADDPS X%d, X%d, X%d", base, base, base)
+		b := acc(i, 0)
+		for h := 1; h < u; h++ {
+			a("VADDPS Y%d, Y%d, Y%d", acc(i, h), b, b)
 		}
+		a("VEXTRACTF128 $1, Y%d, X14", b)
+		a("VADDPS X14, X%d, X%d", b, b)
+		a("VHADDPS X%d, X%d, X%d", b, b, b)
+		a("VHADDPS X%d, X%d, X%d", b, b, b)
 		a("MOVQ accumulate+64(FP), CX")
 		a("TESTQ CX, CX")
 		a("JZ %s_st%d", name, i)
-		if wr == 2 {
-			a("VMOVQ (AX), X15")
-			a("VADDPS X15, X%d, X%d", base, base)
-		} else {
-			a("VADDSS (AX), X%d, X%d", base, base)
-		}
+		a("VADDSS (AX), X%d, X%d", b, b)
 		label(fmt.Sprintf("%s_st%d", name, i))
-		if wr == 2 {
-			a("VMOVQ X%d, (AX)", base)
-		} else {
-			a("VMOVSS X%d, (AX)", base)
-		}
+		a("VMOVSS X%d, (AX)", b)
 		if i < m-1 {
 			a("ADDQ R13, AX")
 		}
 	}
-	a("ADDQ $%d, DI", wr*4)
-	if wr == 2 {
-		a("LEAQ (DX)(R10*2), DX")
-	} else {
-		a("ADDQ R10, DX")
-	}
-	a("SUBQ $%d, R12", wr)
+	a("ADDQ $4, DI")
+	a("ADDQ R10, DX")
+	a("DECQ R12")
 	a("JNZ %s_rows", name)
 	a("VZEROUPPER")
 	a("RET")
