@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/backend/cuda/cublaslt"
@@ -62,6 +63,16 @@ type Backend struct {
 	prepared map[string]int
 	modules  []driver.Module            // generated kernels (fused chains)
 	fusedFns map[string]driver.Function // by generated file name
+
+	// exec serializes Execute (a capture must not take in another
+	// session's launches) and guards the graph cache (graph.go).
+	exec     sync.Mutex
+	graphsOn bool
+	graphs   map[graphKey]*graphEntry
+	gstats   GraphStats
+	// gen moves whenever device memory that a captured graph may name is
+	// freed or replaced; graphs of an older generation are not replayed.
+	gen atomic.Uint64
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -73,7 +84,8 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{ctx: c, tf32: o.TF32, halfActs: o.HalfActivations, name: fmt.Sprintf("cuda:%d", o.Device), prepared: map[string]int{}, fusedFns: map[string]driver.Function{}}
+	b := &Backend{ctx: c, tf32: o.TF32, halfActs: o.HalfActivations, name: fmt.Sprintf("cuda:%d", o.Device), prepared: map[string]int{}, fusedFns: map[string]driver.Function{},
+		graphs: map[graphKey]*graphEntry{}, graphsOn: graphsDefault()}
 	if b.ks, err = kernels.Load(c); err != nil {
 		b.Close()
 		return nil, err
@@ -122,6 +134,9 @@ func (b *Backend) Close() error {
 	if b.stream != 0 {
 		keep(b.ctx.SyncStream(b.stream))
 	}
+	b.exec.Lock()
+	b.dropGraphs()
+	b.exec.Unlock()
 	b.mu.Lock()
 	for _, p := range b.owned {
 		keep(b.ctx.Free(p))
@@ -206,7 +221,8 @@ func (b *Backend) Free(x backend.Buffer) {
 	if !ok || buf.p == 0 {
 		return
 	}
-	// Kernels queued on the stream may still read it.
+	// Kernels queued on the stream may still read it, and graphs may name it.
+	b.invalidate()
 	b.ctx.SyncStream(b.stream)
 	b.ctx.Free(buf.p)
 	buf.p = 0
@@ -304,20 +320,20 @@ func (b *Backend) Read(src backend.Tensor, dst []byte) error {
 
 // Execute implements backend.Backend: device kernels are queued on the
 // stream; a host kernel (a fallback) runs in place and synchronizes itself.
+// A list executed again with the same views and binding (a decode step) is
+// captured into a CUDA graph and replayed from then on (graph.go).
 func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.Launch) error {
-	done := ctx.Done()
-	for i := range ls {
-		if done != nil {
-			select {
-			case <-done:
-				return ctx.Err()
-			default:
-			}
-		}
-		l := &ls[i]
-		if err := l.Kernel.Run(env, l.Ins, l.Out); err != nil {
-			return fmt.Errorf("%s: %v: %w", b.name, l.Node, err)
-		}
+	if len(ls) == 0 {
+		return ctx.Err()
 	}
-	return nil
+	b.exec.Lock()
+	defer b.exec.Unlock()
+	if !b.graphsOn {
+		b.gstats.Plain++
+		return b.launchAll(ctx, env, ls)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.executeGraph(ctx, env, ls)
 }

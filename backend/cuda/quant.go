@@ -240,7 +240,9 @@ func (b *Backend) grow(s *scratch, n int64) (driver.Ptr, error) {
 		return s.p, nil
 	}
 	if s.p != 0 {
-		// Queued kernels may still read the old buffer.
+		// Queued kernels may still read the old buffer, and captured
+		// graphs name it.
+		b.invalidate()
 		if err := b.ctx.SyncStream(b.stream); err != nil {
 			return 0, err
 		}

@@ -57,7 +57,13 @@ func (c *Context) Do(f func() error) error {
 //
 //go:uintptrescapes
 func (c *Context) do(name string, args ...uintptr) error {
-	return c.Do(func() error { return check(name, call(name, args...)) })
+	// Do's work, without a closure per call (launches are hot).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := check("cuCtxSetCurrent", dl.Call(fnSetCurrent, c.ctx)); err != nil {
+		return err
+	}
+	return check(name, call(name, args...))
 }
 
 // Synchronize waits for all work on the context.

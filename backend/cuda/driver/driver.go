@@ -26,6 +26,8 @@ var (
 	initOnce sync.Once
 	initErr  error
 	fns      = map[string]uintptr{}
+	// fnSetCurrent is looked up once: every call binds the context.
+	fnSetCurrent uintptr
 )
 
 // names of every entry point used; all are resolved by Init so that a
@@ -64,6 +66,7 @@ func Init() error {
 			}
 			fns[n] = p
 		}
+		fnSetCurrent = fns["cuCtxSetCurrent"]
 		// Entry points that only some features need (CUDA graphs): a driver
 		// without them still runs everything else.
 		for _, n := range optionalNames {

@@ -16,6 +16,9 @@ var optionalNames = []string{
 // stream-capture entry points (CUDA < 11.4).
 var ErrNoGraphs = fmt.Errorf("cuda: this driver has no CUDA graph support (stream capture needs CUDA 11.4 or later)")
 
+// HasGraphs reports whether the driver can capture and replay graphs.
+func HasGraphs() bool { return Init() == nil && hasGraphs() }
+
 func hasGraphs() bool {
 	for _, n := range optionalNames {
 		if fns[n] == 0 {
