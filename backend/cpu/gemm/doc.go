@@ -63,8 +63,8 @@
 // times) made four streams of one row each, too short (2 KiB at K = 1024,
 // f16) for the prefetcher, and measured about half the bandwidth. More
 // rows of A go in groups of four over an L2-sized run of weight rows, so
-// the weights still come from memory once. AVX2 machines get a kernel on
-// ymm registers (two weight rows at a time, F16C for f16).
+// the weights still come from memory once. AVX2 machines get the same
+// kernel on ymm registers (F16C for f16).
 //
 // # Pre-packed weights
 //
