@@ -63,20 +63,22 @@ func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
 	if pr.packed == nil {
 		b = pr.b.offset(offB)
 	}
-	if pr.packed != nil && pr.packed.half != nil {
-		if pr.m <= gemvMaxM {
-			pr.packed.gemvHalf(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
-		} else {
-			pr.packed.mulHalf(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
+	if pb := pr.packed; pb != nil {
+		switch {
+		case pr.m <= gemvMaxM && pb.hasStripGEMV():
+			pb.gemvStrips(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
+		case pr.m <= gemvMaxM && b.Layout == NK:
+			// The original weight, kept for the row GEMV.
+			gemv(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)
+		case pb.half != nil:
+			pb.mulHalf(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
+		default:
+			pb.mul(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
 		}
 		return
 	}
-	if b.Layout == NK && (pr.m <= gemvMaxM || (pr.packed == nil && pr.m <= gemvRowsMax)) {
+	if b.Layout == NK && pr.m <= gemvRowsMax {
 		gemv(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)
-		return
-	}
-	if pr.packed != nil {
-		pr.packed.mul(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
 		return
 	}
 	blocked(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)

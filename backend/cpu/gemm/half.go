@@ -122,9 +122,14 @@ func (pb *PackedB) mulHalf(p *parallel.Pool, c []float32, ldc int, a []float32, 
 	}
 }
 
-// gemvHalf computes C[0:m, :] (+)= A·B for m ≤ gemvMaxM from 16-bit packed
+// hasStripGEMV reports whether products with few rows take the strip
+// GEMV (gemvStrips): always for 16-bit strips, for float32 ones where the
+// tier has the kernel.
+func (pb *PackedB) hasStripGEMV() bool { return pb.half != nil || pb.t.stripF32 != nil }
+
+// gemvStrips computes C[0:m, :] (+)= A·B for m ≤ gemvMaxM from the packed
 // strips: workers take contiguous runs of strips, each read once.
-func (pb *PackedB) gemvHalf(p *parallel.Pool, c []float32, ldc int, a []float32, lda, m int, accumulate bool) {
+func (pb *PackedB) gemvStrips(p *parallel.Pool, c []float32, ldc int, a []float32, lda, m int, accumulate bool) {
 	t := pb.t
 	nr := t.nr
 	grain := max(1, (pb.strips+4*p.Size()-1)/(4*p.Size()))
@@ -133,14 +138,20 @@ func (pb *PackedB) gemvHalf(p *parallel.Pool, c []float32, ldc int, a []float32,
 			j := s * nr
 			cols := min(nr, pb.n-j)
 			w := t.width(cols)
-			strip := pb.halfStrip(s, w, 0, pb.k)
+			strip := func(y []float32, ldy int, acc bool) {
+				if pb.half != nil {
+					t.gemvPanel(pb.hdt, m, w, pb.k, y, ldy, a, lda, pb.halfStrip(s, w, 0, pb.k), acc)
+				} else {
+					t.gemvPanelF32(m, w, pb.k, y, ldy, a, lda, pb.stripF32(s, w, 0, pb.k), acc)
+				}
+			}
 			if cols == w {
-				t.gemvPanel(pb.hdt, m, w, pb.k, c[j:], ldc, a, lda, strip, accumulate)
+				strip(c[j:], ldc, accumulate)
 				continue
 			}
 			// The last strip is wider than what is left of C.
 			var tmp [gemvMaxM * 64]float32
-			t.gemvPanel(pb.hdt, m, w, pb.k, tmp[:], w, a, lda, strip, false)
+			strip(tmp[:], w, false)
 			for i := range m {
 				dst := c[i*ldc+j : i*ldc+j+cols]
 				for x, v := range tmp[i*w : i*w+cols] {
@@ -157,6 +168,46 @@ func (pb *PackedB) gemvHalf(p *parallel.Pool, c []float32, ldc int, a []float32,
 
 // halfMicroKernel is microKernel with a 16-bit packed B.
 type halfMicroKernel func(k int, a []float32, b []uint16, c []float32, ldc int, accumulate bool)
+
+// panelGEMVF32 is panelGEMV over a float32 strip.
+type panelGEMVF32 func(y []float32, ldy int, x []float32, ldx int, s []float32, k int, accumulate bool)
+
+// gemvPanelF32 runs the tier's float32 strip GEMV kernel, or the twin.
+func (t *tier) gemvPanelF32(m, w, k int, y []float32, ldy int, x []float32, ldx int, s []float32, accumulate bool) {
+	if t.stripF32 != nil && k > 0 {
+		if f := t.stripF32[m][w/t.lanes]; f != nil {
+			f(y, ldy, x, ldx, s, k, accumulate)
+			return
+		}
+	}
+	gemvPanelF32Go(m, w, k, y, ldy, x, ldx, s, accumulate)
+}
+
+// gemvPanelF32Go is the pure-Go twin of the float32 strip GEMV kernels.
+func gemvPanelF32Go(m, w, k int, y []float32, ldy int, x []float32, ldx int, s []float32, accumulate bool) {
+	var acc [gemvMaxM * 64]float32
+	s = s[:k*w]
+	for p := range k {
+		row := s[p*w : p*w+w]
+		for i := range m {
+			xv := x[i*ldx+p]
+			ai := acc[i*w : i*w+w]
+			for j, v := range row {
+				ai[j] += xv * v
+			}
+		}
+	}
+	for i := range m {
+		dst := y[i*ldy : i*ldy+w]
+		if accumulate {
+			for j, v := range acc[i*w : i*w+w] {
+				dst[j] += v
+			}
+		} else {
+			copy(dst, acc[i*w:i*w+w])
+		}
+	}
+}
 
 // panelGEMV computes y[i, 0:w] (+)= x_i · strip for m ≤ gemvMaxM rows of x
 // over k rows of a w-wide 16-bit strip.

@@ -30,6 +30,9 @@ type tier struct {
 	// entries fall back to the pure-Go twins.
 	half     map[tensor.DType]*[maxNV][maxMR + 1]halfMicroKernel
 	halfGEMV map[tensor.DType]*[gemvMaxM + 1][maxNV]panelGEMV
+	// stripF32[m][w/lanes] is the GEMV over a float32 strip (Pack); nil
+	// means Pack keeps the original NK weight for the row GEMV.
+	stripF32 *[gemvMaxM + 1][maxNV]panelGEMVF32
 	// narrow[dt] converts 16·n16 floats to dt (F16, BF16) for PackHalf;
 	// nil means the Go packer.
 	narrow map[tensor.DType]func(dst *uint16, src *float32, n16 int)

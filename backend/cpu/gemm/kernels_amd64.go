@@ -544,6 +544,66 @@ func gemvPanelAVX512BF16M4W32(y *float32, ldy int, x *float32, ldx int, s *uint1
 //go:noescape
 func gemvPanelAVX512BF16M4W16(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)
 
+// gemvPanelAVX512F32M1W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 1, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M1W48(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M1W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 1, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M1W32(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M1W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 1, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M1W16(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M2W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 2, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M2W48(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M2W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 2, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M2W32(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M2W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 2, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M2W16(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M3W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 3, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M3W48(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M3W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 3, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M3W32(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M3W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 3, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M3W16(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M4W48 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*48+j] for i < 4, j < 48 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M4W48(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M4W32 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*32+j] for i < 4, j < 32 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M4W32(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
+// gemvPanelAVX512F32M4W16 computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*16+j] for i < 4, j < 16 over k steps of a packed strip s; strides in elements.
+//
+//go:noescape
+func gemvPanelAVX512F32M4W16(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)
+
 // packA8AVX512 writes dst[p*8+i] = src[i*lda+p] for i < 8, p < 16·kblocks.
 //
 //go:noescape

@@ -7,19 +7,22 @@ import (
 	"github.com/rlx-go/rlx/tensor"
 )
 
-// PackedB is a weight packed once (at model load) into the micro-kernel's
-// panel order, so products with it skip the per-call packing. It keeps a
-// reference to the original NK weights (not a copy) for the few-row GEMV
-// path, which streams them as stored: 16-bit weights stay 16-bit there.
+// PackedB is a weight packed once (at model load) into strips of the
+// micro-kernel's width, so products with it skip the per-call packing.
+// Strip s holds all K rows of its nr columns one after another, at element
+// s·K·nr (the last strip is the vector width rounded up): a kc-deep block
+// of a strip is contiguous for the micro-kernel, and the GEMV (M ≤ 4)
+// walks a worker's run of strips as one sequential stream. Where the tier
+// has no strip GEMV, Pack keeps a reference to the original NK weight
+// instead, for the row GEMV.
 type PackedB struct {
 	t      *tier
 	n, k   int
 	strips int
-	panels []float32 // per kc block: strips × kb×nr floats (a narrower last strip leaves a gap)
-	orig   B         // for GEMV; Layout NK only
+	panels []float32 // float32 strips (Pack)
+	orig   B         // for the row GEMV where the tier has no strip GEMV; Layout NK only
 	ldb    int
-	// half holds 16-bit strips (PackHalf) instead of panels: strip s, all
-	// K rows of nr values (the last one narrower), at s·K·nr.
+	// half holds 16-bit strips (PackHalf) instead of panels.
 	half []uint16
 	hdt  tensor.DType // F16 or BF16, with half
 }
@@ -41,10 +44,13 @@ func packFor(p *parallel.Pool, t *tier, b B, n, k int) (*PackedB, error) {
 	nr := t.nr
 	strips := (n + nr - 1) / nr
 	pb := &PackedB{t: t, n: n, k: k, strips: strips, ldb: pr.ldb}
-	pb.panels = make([]float32, k*strips*nr)
-	if b.Layout == NK {
+	if b.Layout == NK && t.stripF32 == nil {
 		pb.orig = pr.b
 	}
+	if n == 0 || k == 0 {
+		return pb, nil
+	}
+	pb.panels = make([]float32, (strips-1)*k*nr+k*t.width(n-(strips-1)*nr))
 	blocks := (k + kc - 1) / kc
 	p.For(blocks*strips, 1, func(lo, hi int) {
 		for x := lo; x < hi; x++ {
@@ -52,12 +58,19 @@ func packFor(p *parallel.Pool, t *tier, b B, n, k int) (*PackedB, error) {
 			pc := blk * kc
 			kb := min(kc, k-pc)
 			n0 := s * nr
-			dst := pb.panels[pc*strips*nr+s*kb*nr:]
 			nw := min(nr, n-n0)
-			packB(t, dst, &pr.b, pr.ldb, n0, nw, pc, kb, t.width(nw))
+			w := t.width(nw)
+			packB(t, pb.stripF32(s, w, pc, kb), &pr.b, pr.ldb, n0, nw, pc, kb, w)
 		}
 	})
 	return pb, nil
+}
+
+// stripF32 returns the kb-deep block at depth pc of float32 strip s, w
+// wide.
+func (pb *PackedB) stripF32(s, w, pc, kb int) []float32 {
+	base := s*pb.k*pb.t.nr + pc*w
+	return pb.panels[base : base+kb*w]
 }
 
 // N is the number of output columns (weight rows for NK weights).
@@ -89,17 +102,19 @@ func (pb *PackedB) BatchedMatMul(p *parallel.Pool, batch int, c Matrix, strideC 
 	return nil
 }
 
-// mul is the blocked product with the panels already packed.
+// mul is the blocked product with float32 strips.
 func (pb *PackedB) mul(p *parallel.Pool, c []float32, ldc int, a []float32, lda, m int, accumulate bool) {
 	t := pb.t
-	mr, nr := t.mr, t.nr
+	mr := t.mr
 	n, k := pb.n, pb.k
 	mAll := min(m, aRowsMax)
 	abuf := getBuf(&aBufs, kc*roundUp(mAll, mr))
 	defer putBuf(&aBufs, abuf)
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
-		blk := pb.panels[pc*pb.strips*nr : pc*pb.strips*nr+kb*pb.strips*nr]
+		tile := func(rows, w, s int, as, c []float32, ldc int, acc bool) {
+			t.micro(rows, w, kb, as, pb.stripF32(s, w, pc, kb), c, ldc, acc)
+		}
 		for ic := 0; ic < m; ic += aRowsMax {
 			mb := min(aRowsMax, m-ic)
 			panels := (mb + mr - 1) / mr
@@ -108,7 +123,7 @@ func (pb *PackedB) mul(p *parallel.Pool, c []float32, ldc int, a []float32, lda,
 					packA((*abuf)[x*mr*kb:], a[(ic+x*mr)*lda+pc:], lda, min(mr, mb-x*mr), kb)
 				}
 			})
-			compute(p, t, c[ic*ldc:], ldc, *abuf, mb, blk, n, kb, accumulate || pc > 0)
+			computeTiles(p, t, c[ic*ldc:], ldc, *abuf, mb, n, kb, accumulate || pc > 0, tile)
 		}
 	}
 }

@@ -75,6 +75,12 @@ func init() {
 				{gemvPanelAVX512BF16M4W16, gemvPanelAVX512BF16M4W32, gemvPanelAVX512BF16M4W48},
 			}),
 		}
+		t.stripF32 = panelGEMVsF32(16, [4][3]func(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int){
+			{gemvPanelAVX512F32M1W16, gemvPanelAVX512F32M1W32, gemvPanelAVX512F32M1W48},
+			{gemvPanelAVX512F32M2W16, gemvPanelAVX512F32M2W32, gemvPanelAVX512F32M2W48},
+			{gemvPanelAVX512F32M3W16, gemvPanelAVX512F32M3W32, gemvPanelAVX512F32M3W48},
+			{gemvPanelAVX512F32M4W16, gemvPanelAVX512F32M4W32, gemvPanelAVX512F32M4W48},
+		})
 		t.narrow = map[tensor.DType]func(dst *uint16, src *float32, n16 int){
 			tensor.BF16: narrowAVX512BF16,
 		}
@@ -134,6 +140,24 @@ func panelGEMVs(lanes int, fs [4][3]func(y *float32, ldy int, x *float32, ldx in
 		for v, f := range fs[mi] {
 			m, w := mi+1, (v+1)*lanes
 			out[m][v+1] = func(y []float32, ldy int, x []float32, ldx int, s []uint16, k int, accumulate bool) {
+				_ = x[(m-1)*ldx+k-1]
+				_ = y[(m-1)*ldy+w-1]
+				_ = s[k*w-1]
+				f(&y[0], ldy, &x[0], ldx, &s[0], k, b2i(accumulate))
+			}
+		}
+	}
+	return &out
+}
+
+// panelGEMVsF32 wraps the float32 strip GEMV kernels fs[m-1][nv-1] with
+// bounds checks.
+func panelGEMVsF32(lanes int, fs [4][3]func(y *float32, ldy int, x *float32, ldx int, s *float32, k int, accumulate int)) *[gemvMaxM + 1][maxNV]panelGEMVF32 {
+	var out [gemvMaxM + 1][maxNV]panelGEMVF32
+	for mi := range fs {
+		for v, f := range fs[mi] {
+			m, w := mi+1, (v+1)*lanes
+			out[m][v+1] = func(y []float32, ldy int, x []float32, ldx int, s []float32, k int, accumulate bool) {
 				_ = x[(m-1)*ldx+k-1]
 				_ = y[(m-1)*ldy+w-1]
 				_ = s[k*w-1]

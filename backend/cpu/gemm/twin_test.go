@@ -207,3 +207,30 @@ func TestPackHalfMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+func TestStripGEMVF32MatchesGo(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	for _, tr := range allTiers() {
+		if tr.stripF32 == nil {
+			continue
+		}
+		for _, k := range []int{1, 2, 3, 5, 64, 333} {
+			for v := 1; v*tr.lanes <= tr.nr; v++ {
+				w := v * tr.lanes
+				s := randF32(r, k*w)
+				for m := 1; m <= gemvMaxM; m++ {
+					for _, acc := range []bool{false, true} {
+						ldx, ldy := k+5, w+7
+						x := randF32(r, m*ldx)
+						y0 := randF32(r, m*ldy)
+						got := append([]float32(nil), y0...)
+						want := append([]float32(nil), y0...)
+						tr.gemvPanelF32(m, w, k, got, ldy, x, ldx, s, acc)
+						gemvPanelF32Go(m, w, k, want, ldy, x, ldx, s, acc)
+						closeTo(t, fmt.Sprintf("%v f32 strip gemv m=%d w=%d k=%d acc=%v", tr.level, m, w, k, acc), got, want, 4*math.Sqrt(float64(k))+1)
+					}
+				}
+			}
+		}
+	}
+}

@@ -45,6 +45,11 @@ func main() {
 			}
 		}
 	}
+	for m := 1; m <= 4; m++ {
+		for nv := 3; nv >= 1; nv-- {
+			gemvPanel("F32", m, nv)
+		}
+	}
 	packA8()
 	narrow("F16")
 	narrow("BF16")
@@ -713,8 +718,8 @@ func transpose8(dt string) {
 	asm.WriteString("\n")
 }
 
-// gemvPanel writes a GEMV kernel over one strip of a 16-bit packed
-// weight (k rows of w = 16·nv values, row after row):
+// gemvPanel writes a GEMV kernel over one strip of a packed weight (k
+// rows of w = 16·nv values, row after row; 16-bit strips are widened):
 // y[i*ldy + j] (+)= Σ_p x[i*ldx+p]·strip[p*w+j] for i < m, j < w. Each k
 // step loads the strip's row once, widens it, and adds it times the
 // broadcast x values of the m rows; the k loop is unrolled by two with a
@@ -731,9 +736,13 @@ func gemvPanel(dt string, m, nv int) {
 		phases = 2
 	}
 	acc := func(ph, i, v int) int { return ph*m*nv + i*nv + v }
+	stype := "uint16"
+	if dt == "F32" {
+		stype = "float32"
+	}
 	d("// %s computes y[i*ldy+j] (+)= Σ_p x[i*ldx+p]·s[p*%d+j] for i < %d, j < %d over k steps of a packed strip s; strides in elements.", name, w, m, w)
-	d("//\n//go:noescape\nfunc %s(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)\n", name)
-	fmt.Fprintf(&asm, "// func %s(y *float32, ldy int, x *float32, ldx int, s *uint16, k int, accumulate int)\n", name)
+	d("//\n//go:noescape\nfunc %s(y *float32, ldy int, x *float32, ldx int, s *%s, k int, accumulate int)\n", name, stype)
+	fmt.Fprintf(&asm, "// func %s(y *float32, ldy int, x *float32, ldx int, s *%s, k int, accumulate int)\n", name, stype)
 	fmt.Fprintf(&asm, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
 	a("MOVQ y+0(FP), DI")
 	a("MOVQ ldy+8(FP), R13")
