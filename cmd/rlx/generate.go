@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -36,11 +37,23 @@ func (f *lmFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.device, "device", "cpu", "where to run: cpu, cuda (GPU 0) or cuda:N")
 }
 
+// lmGCPercent is the GOGC the model commands run with unless the
+// environment sets one.
+const lmGCPercent = 25
+
 // open loads the model, with a progress bar of the weights' preparation on
 // stderr when it is a terminal.
 func (f *lmFlags) open(stderr io.Writer) (*rlx.LM, error) {
 	if f.weights == "" {
 		return nil, errors.New("--weights PATH is required")
+	}
+	if os.Getenv("GOGC") == "" {
+		// A quantized model's repacked weights are most of the heap and
+		// live as long as the process; at the default GOGC of 100 the
+		// collector lets garbage (sessions' buffers) grow to their size
+		// again before it runs. A quarter of it costs no measurable GC time
+		// (docs/PERFORMANCE.md, peak RSS).
+		debug.SetGCPercent(lmGCPercent)
 	}
 	opts := []rlx.Option{rlx.WithPrecision(f.precision), rlx.WithDevice(f.device)}
 	if bar := progress.New(stderr, "loading weights"); bar != nil {
