@@ -95,12 +95,12 @@ func WithQuant(name string) Option {
 }
 
 // WithProgress has OpenLM report how far it is in preparing the weights
-// (packing them into the kernels' layouts, which reads every byte of a
-// quantized file): report is called from the goroutine running OpenLM
-// with the bytes of weights prepared so far and their total, first with
-// done = 0 and last with done = total; done never decreases. Zero-copy
-// weights (F16, BF16) count as prepared at once: their pages are read from
-// disk as the first tokens use them.
+// (packing them into the kernels' layouts, which reads every byte that is
+// packed): report is called from the goroutine running OpenLM with the
+// bytes of weights prepared so far and their total, first with done = 0
+// and last with done = total; done never decreases. A weight a kernel uses
+// in place (an embedding table) counts as prepared when its kernel is:
+// its pages are read from disk as the first tokens use them.
 func WithProgress(report func(done, total int64)) Option {
 	return func(c *config) error {
 		c.progress = report
