@@ -26,7 +26,9 @@ type Session struct {
 	past *tensor.Tensor
 }
 
-// NewSession starts an empty session.
+// NewSession starts an empty session. Its KV cache (MaxSeq tokens) is
+// allocated here, and one-token steps are planned, so the first token
+// costs what every other does.
 func (lm *LM) NewSession() (*Session, error) {
 	p, err := lm.program(progKey{})
 	if err != nil {
