@@ -22,6 +22,8 @@ var benchShapes = []struct {
 	{128, 1024, 3072, NK, tensor.F32},
 	{128, 3072, 1024, NK, tensor.F16},
 	{128, 3072, 1024, NK, tensor.BF16},
+	{128, 8192, 2048, NK, tensor.F16}, // Llama-3.2-1B gate/up
+	{128, 2048, 8192, NK, tensor.F16}, // and down
 	{1, 8192, 2048, NK, tensor.F32},
 	{1, 8192, 2048, NK, tensor.F16},
 	{1, 8192, 2048, NK, tensor.BF16},
