@@ -1,0 +1,79 @@
+//go:build linux && !purego
+
+package rlx_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rlx-go/rlx"
+	"github.com/rlx-go/rlx/synth"
+)
+
+// rssFile is this process's resident file-backed memory in bytes.
+func rssFile(t *testing.T) int64 {
+	t.Helper()
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "RssFile:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Skip("no RssFile in /proc/self/status")
+	return 0
+}
+
+// TestRepackedWeightsLeaveTheFile loads a Q8_0 model of about 40 MB: the
+// CPU kernels repack every matrix (reading all of the file) into their own
+// layout, so once OpenLM returns the file's pages must no longer be
+// resident beside the copies (weights.Release after each weight is packed).
+func TestRepackedWeightsLeaveTheFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 40 MB model")
+	}
+	spec, err := synth.Preset("qwen3", "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Hidden, spec.FFN, spec.Vocab, spec.Heads, spec.KVHeads, spec.HeadDim = 1024, 4096, 8192, 8, 4, 128
+	ft, err := synth.FileType("Q8_0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	if err := synth.Write(context.Background(), path, spec, synth.Options{Type: ft, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rssFile(t)
+	lm, err := rlx.OpenLM(path, rlx.WithMaxSeq(64), rlx.WithThreads(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lm.Close()
+	if _, err := lm.GenerateIDs(context.Background(), []int32{1, 2, 3}, rlx.MaxTokens(2), rlx.Greedy()); err != nil {
+		t.Fatal(err)
+	}
+	grew := rssFile(t) - before
+	t.Logf("file %d bytes; resident file memory grew by %d bytes", st.Size(), grew)
+	if grew > st.Size()/4 {
+		t.Errorf("%d of the file's %d bytes stay resident after its weights were repacked", grew, st.Size())
+	}
+}
