@@ -65,6 +65,13 @@ type LM struct {
 // OpenLM opens the checkpoint at path — a GGUF file, a folder of GGUF
 // files (WithQuant picks one), or a safetensors folder with config.json —
 // and prepares it to run.
+//
+// Memory: the CPU kernels pack most weights into their own layouts on the
+// Go heap and drop the file's pages of each packed weight, so a loaded
+// model holds about one copy of its weights plus the KV cache. At the
+// default GOGC of 100 the collector lets garbage grow to the size of that
+// heap before it runs; a program that keeps a model loaded should lower it
+// (GOGC=25 or debug.SetGCPercent(25), as the rlx command does).
 func OpenLM(path string, opts ...Option) (*LM, error) {
 	cfg := config{device: "cpu"}
 	for _, o := range opts {
