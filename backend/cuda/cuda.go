@@ -57,6 +57,10 @@ type Backend struct {
 	// errFlag is a device int that kernels set on bad input (a gather id
 	// out of range); Sync and Read report and clear it.
 	errFlag driver.Ptr
+	// flagDirty is set when kernels may have run since the flag was last
+	// read: a Sync after a Sync (compile's Sync, then Read of the
+	// outputs) skips the read.
+	flagDirty atomic.Bool
 
 	mu       sync.Mutex
 	owned    []driver.Ptr // device copies made by Prepare (widened weights)
@@ -73,6 +77,12 @@ type Backend struct {
 	// gen moves whenever device memory that a captured graph may name is
 	// freed or replaced; graphs of an older generation are not replayed.
 	gen atomic.Uint64
+	// pinned is a page-locked buffer for large reads (copyOutPinned).
+	pinMu     sync.Mutex
+	pinned    []byte
+	pinFailed bool
+	// prof, when set, times every node on the device (profile.go).
+	prof *profiler
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -105,6 +115,7 @@ func New(o Options) (*Backend, error) {
 		b.Close()
 		return nil, err
 	}
+	b.profileFromEnv()
 	return b, nil
 }
 
@@ -134,8 +145,10 @@ func (b *Backend) Close() error {
 	if b.stream != 0 {
 		keep(b.ctx.SyncStream(b.stream))
 	}
+	b.logProfile()
 	b.exec.Lock()
 	b.dropGraphs()
+	b.freeProfile()
 	b.exec.Unlock()
 	b.mu.Lock()
 	for _, p := range b.owned {
@@ -160,6 +173,12 @@ func (b *Backend) Close() error {
 		keep(b.ctx.DestroyStream(b.stream))
 		b.stream = 0
 	}
+	b.pinMu.Lock()
+	if b.pinned != nil {
+		keep(b.ctx.HostFree(b.pinned))
+		b.pinned = nil
+	}
+	b.pinMu.Unlock()
 	if b.errFlag != 0 {
 		keep(b.ctx.Free(b.errFlag))
 		b.errFlag = 0
@@ -234,6 +253,9 @@ func (b *Backend) Sync() error {
 	if err := b.ctx.SyncStream(b.stream); err != nil {
 		return err
 	}
+	if !b.flagDirty.Swap(false) {
+		return nil
+	}
 	return b.checkFlag()
 }
 
@@ -279,10 +301,51 @@ func (b *Backend) copyIn(p driver.Ptr, src []byte) error {
 }
 
 func (b *Backend) copyOut(dst []byte, p driver.Ptr) error {
+	if len(dst) >= pinnedMin {
+		if done, err := b.copyOutPinned(dst, p); done {
+			return err
+		}
+	}
 	if err := b.ctx.CopyDtoHAsync(dst, p, b.stream); err != nil {
 		return err
 	}
 	return b.Sync()
+}
+
+// pinnedMin is the smallest read that goes through the page-locked
+// buffer: a decode step's logits (150k floats) come back ~10× faster than
+// into pageable memory, which the driver stages in small pieces.
+const pinnedMin = 64 << 10
+
+// copyOutPinned reads through the backend's page-locked buffer (grown on
+// demand). done is false when no such buffer can be had; the caller then
+// copies directly.
+func (b *Backend) copyOutPinned(dst []byte, p driver.Ptr) (done bool, err error) {
+	b.pinMu.Lock()
+	defer b.pinMu.Unlock()
+	if len(b.pinned) < len(dst) {
+		if b.pinFailed {
+			return false, nil
+		}
+		if b.pinned != nil {
+			b.ctx.HostFree(b.pinned)
+			b.pinned = nil
+		}
+		buf, err := b.ctx.HostAlloc((int64(len(dst)) + 1<<20 - 1) &^ (1<<20 - 1))
+		if err != nil {
+			b.pinFailed = true
+			return false, nil
+		}
+		b.pinned = buf
+	}
+	if err := b.ctx.CopyDtoHAsync(b.pinned[:len(dst)], p, b.stream); err != nil {
+		return true, err
+	}
+	if err := b.Sync(); err != nil {
+		return true, err
+	}
+	copy(dst, b.pinned)
+	return true, nil
 }
 
 // Write implements backend.Backend.
@@ -328,6 +391,12 @@ func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.La
 	}
 	b.exec.Lock()
 	defer b.exec.Unlock()
+	// Set again on return: a host node's Read inside the list may have
+	// checked (and cleared) the flag before later kernels ran.
+	defer b.flagDirty.Store(true)
+	if b.prof != nil {
+		return b.executeProfiled(ctx, env, ls)
+	}
 	if !b.graphsOn {
 		b.gstats.Plain++
 		return b.launchAll(ctx, env, ls)

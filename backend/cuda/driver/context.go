@@ -113,6 +113,28 @@ func (c *Context) Alloc(n int64) (Ptr, error) {
 	return Ptr(p), nil
 }
 
+// HostAlloc allocates n bytes of page-locked host memory, which the GPU
+// copies to and from at full speed (pageable memory goes through the
+// driver's staging buffers). Free it with HostFree; it is not Go memory.
+func (c *Context) HostAlloc(n int64) ([]byte, error) {
+	if n <= 0 {
+		return nil, fmt.Errorf("cuda: host alloc of %d bytes", n)
+	}
+	var p uintptr
+	if err := c.do("cuMemAllocHost_v2", uintptr(unsafe.Pointer(&p)), uintptr(n)); err != nil {
+		return nil, fmt.Errorf("page-locked alloc %d bytes: %w", n, err)
+	}
+	return unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(nil), p)), n), nil
+}
+
+// HostFree releases memory from HostAlloc.
+func (c *Context) HostFree(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	return c.do("cuMemFreeHost", uintptr(unsafe.Pointer(&b[0])))
+}
+
 // Free releases memory from Alloc.
 func (c *Context) Free(p Ptr) error { return c.do("cuMemFree_v2", uintptr(p)) }
 

@@ -83,3 +83,43 @@ func TestGraphReplay(t *testing.T) {
 		t.Fatalf("after the failed capture: capturing = %v, %v", on, err)
 	}
 }
+
+// TestHostAlloc round-trips 1 MiB + 3 bytes through page-locked memory.
+func TestHostAlloc(t *testing.T) {
+	c := open(t)
+	const n = 1<<20 + 3
+	h, err := c.HostAlloc(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.HostFree(h)
+	if len(h) != n {
+		t.Fatalf("len %d", len(h))
+	}
+	d, err := c.Alloc(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Free(d)
+	want := make([]byte, n)
+	for i := range want {
+		want[i] = byte(i*7 + i>>9)
+	}
+	if err := c.CopyHtoD(d, want); err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.NewStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.DestroyStream(s)
+	if err := c.CopyDtoHAsync(h, d, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SyncStream(s); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(h, want) {
+		t.Fatal("page-locked copy differs")
+	}
+}
