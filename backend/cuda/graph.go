@@ -131,6 +131,12 @@ func (b *Backend) executeGraph(ctx context.Context, env *backend.Env, ls []backe
 	}
 	g, err := b.capture(ctx, env, ls)
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// Cancelled during the capture: nothing ran, and the list
+			// may still be captured next time.
+			e.seen--
+			return cerr
+		}
 		// Nothing captured ran: run the list plainly. A kernel's own
 		// error comes back from there.
 		e.failed = true
