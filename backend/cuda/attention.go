@@ -71,6 +71,8 @@ type attention struct {
 	f, comb  driver.Function
 	store    driver.Function
 	at       ir.AttentionAttr
+	dec      [4][3]driver.Function   // attn_dec_<lanes>_<rows>
+	mma      map[int]driver.Function // attn_mma_<head size>
 	scratch  driver.Ptr
 	scratchN int64
 }
@@ -96,6 +98,12 @@ func (b *Backend) attention(n *ir.Node) (backend.Kernel, error) {
 	if k.store, err = b.ks.Func("kv_store"); err != nil {
 		return nil, err
 	}
+	if err := k.decFuncs(); err != nil {
+		return nil, err
+	}
+	if err := k.mmaFuncs(); err != nil {
+		return nil, err
+	}
 	// One scratch per backend, made before any run (so that a captured
 	// decode step never allocates).
 	if p, ok := scratches.Load(b); ok {
@@ -105,13 +113,18 @@ func (b *Backend) attention(n *ir.Node) (backend.Kernel, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cuda: attention scratch: %w", err)
 		}
+		// attn_dec's split counters (its last 64 KiB) start at zero, and
+		// each launch leaves them so.
+		if err := b.ctx.Memset(p, 0, attnScratchSz); err != nil {
+			return nil, fmt.Errorf("cuda: attention scratch: %w", err)
+		}
 		b.mu.Lock()
 		b.owned = append(b.owned, p)
 		b.mu.Unlock()
 		scratches.Store(b, p)
 		k.scratch = p
 	}
-	k.scratchN = attnScratchSz
+	k.scratchN = attnScratchSz - decCounterSize // the split partials' room
 	return k, nil
 }
 
@@ -209,6 +222,9 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 		if !at.PerRow && (past < 0 || past+T > keys) {
 			return fmt.Errorf("positions [%d, %d) exceed the KV cache of %d", past, past+T, keys)
 		}
+		if ok, err := k.decode(ins, out, kc, vc, qp, kp, vp, op, pastRows, past); ok || err != nil {
+			return err
+		}
 		if kc.DType == tensor.F16 {
 			f16 = 1
 		}
@@ -226,28 +242,20 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 		}
 		kp, _, _ = view(kc)
 		vp, _, _ = view(vc)
+		if f16 == 1 {
+			if ok, err := k.prefillMMA(ins, qp, kp, vp, op, pastRows, past, keys); ok || err != nil {
+				return err
+			}
+		}
 		kb, vb = int64(keys*Hkv*D), int64(keys*Hkv*Dv)
 	} else {
 		keys = kk.Shape[1]
 		tkFixed = keys
 		kb, vb = int64(keys*Hkv*D), int64(keys*Hkv*Dv)
 	}
-	var mp driver.Ptr
-	var ms [4]int64
-	if at.Masked {
-		m := ins[3]
-		if mp, _, err = view(m); err != nil {
-			return err
-		}
-		tk := keys
-		if at.Cached {
-			tk = past + T
-		}
-		st := broadcastStrides(m.Shape, []int{B, Hq, T, tk})
-		if tk > 1 && st[3] != 1 && st[3] != 0 {
-			return fmt.Errorf("attention mask %v is not contiguous along keys", m.Shape)
-		}
-		copy(ms[:], st)
+	mp, ms, err := k.maskStrides(ins, B, Hq, T, keys, past)
+	if err != nil {
+		return err
 	}
 	g := Hq / Hkv
 	rows, warps, tile, shared := attnLayout(g, T, D, Dv)
@@ -315,6 +323,30 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 	nrows := int64(B * T * Hq)
 	return k.b.ctx.Launch(k.comb, driver.Dim3{X: int(min(nrows, 65535))}, driver.Dim3{X: threadsFor(Dv)}, 0, k.b.stream,
 		part, op, nrows, splits, Dv)
+}
+
+// maskStrides gives the mask's pointer and element strides over
+// [B, Hq, T, keys] (null and zeros without a mask).
+func (k *attention) maskStrides(ins []backend.Tensor, B, Hq, T, keys, past int) (driver.Ptr, [4]int64, error) {
+	var ms [4]int64
+	if !k.at.Masked {
+		return 0, ms, nil
+	}
+	m := ins[3]
+	mp, _, err := view(m)
+	if err != nil {
+		return 0, ms, err
+	}
+	tk := keys
+	if k.at.Cached {
+		tk = past + T
+	}
+	st := broadcastStrides(m.Shape, []int{B, Hq, T, tk})
+	if tk > 1 && st[3] != 1 && st[3] != 0 {
+		return 0, ms, fmt.Errorf("attention mask %v is not contiguous along keys", m.Shape)
+	}
+	copy(ms[:], st)
+	return mp, ms, nil
 }
 
 // copyKernel is Assign (state ← value) and a Reshape that copies (a view

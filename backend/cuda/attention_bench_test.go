@@ -12,8 +12,9 @@ import (
 // BenchmarkAttention times one cached attention call on the device (its
 // kv_store, attention and combine launches; device time only): decode steps of Qwen3-0.6B
 // (16/8 heads × 128) and Llama-3.2-1B (32/8 × 64) shapes at short and long
-// pasts over an F16 cache of 4096, and a 512-token prefill, for several
-// launch shapes. It reports µs per call and the K/V bytes read per second.
+// pasts over an F16 cache of 4096, and a 512-token prefill, through the
+// decode kernel (attn_dec, several split settings), the tensor-core one
+// (attn_mma, prefill) and the general one (kv_store + attn_f32). It reports µs per call and the K/V bytes read per second.
 func BenchmarkAttention(b *testing.B) {
 	be := openBench(b)
 	type shape struct {
@@ -23,15 +24,30 @@ func BenchmarkAttention(b *testing.B) {
 	}
 	const maxSeq = 4096
 	for _, s := range []shape{
+		{"qwen3-0.6b/decode/past64", 16, 8, 128, 1, 64},
 		{"qwen3-0.6b/decode/past512", 16, 8, 128, 1, 512},
+		{"qwen3-0.6b/decode/past2048", 16, 8, 128, 1, 2048},
 		{"qwen3-0.6b/decode/past4000", 16, 8, 128, 1, 4000},
 		{"llama-1b/decode/past4000", 32, 8, 64, 1, 4000},
 		{"qwen3-0.6b/prefill512", 16, 8, 128, 512, 0},
+		{"llama-1b/prefill512", 32, 8, 64, 512, 0},
 	} {
-		for _, knob := range [][2]int{{1, 2}, {4, 4}, {4, 8}} {
-			b.Run(fmt.Sprintf("%s/warps%d/perSM%d", s.name, knob[0], knob[1]), func(b *testing.B) {
-				attnMinWarps, attnBlocksPerSM = knob[0], knob[1]
-				defer func() { attnMinWarps, attnBlocksPerSM = 4, 4 }()
+		type variant struct {
+			name            string
+			perSM, minSplit int
+		}
+		vs := []variant{{"attn_f32", 0, 0}, {"attn_dec/perSM4/min32", 4, 32}, {"attn_dec/perSM2/min64", 2, 64}, {"attn_dec/perSM1/min128", 1, 128}}
+		if s.t > 1 {
+			vs = []variant{{"attn_f32", 0, 0}, {"attn_mma", -1, 0}} // prefills do not fit the decode kernel
+		}
+		for _, v := range vs {
+			b.Run(fmt.Sprintf("%s/%s", s.name, v.name), func(b *testing.B) {
+				oldPer, oldMin := decBlocksPerSM, decMinSplit
+				decOff, mmaOff = v.perSM <= 0, v.perSM == 0
+				if !decOff {
+					decBlocksPerSM, decMinSplit = v.perSM, v.minSplit
+				}
+				defer func() { decOff, mmaOff, decBlocksPerSM, decMinSplit = false, false, oldPer, oldMin }()
 				bd := ir.NewBuilder()
 				cache := bd.KVCache("l", tensor.F16, ir.N(1), ir.N(maxSeq), s.hkv, s.d)
 				bd.Output("o", bd.Attention(bd.Input("q", tensor.F32, ir.N(1), ir.N(s.t), ir.N(s.hq), ir.N(s.d)),

@@ -107,6 +107,12 @@ func TestAttentionCached(t *testing.T) {
 			{1, 4, 1, 256, 300, 33, []int{130, 1, 1}, false, 50},
 			{3, 6, 2, 80, 400, 0, []int{11, 1, 2, 1}, true, 0},
 			{2, 4, 4, 64, 2048, 0, []int{301, 1}, true, 0},
+			// Decode over many splits (attn_dec), rows at different pasts.
+			{2, 8, 2, 128, 2100, 0, []int{1500, 1, 2, 1}, true, 0},
+			// Head size 32 (4 lanes a key), 8 query heads on one kv head, window.
+			{1, 8, 1, 32, 600, 100, []int{200, 1, 1, 1}, false, 0},
+			// Tensor-core prefill (F16) with a window, a softcap and chunks of 5.
+			{1, 6, 2, 96, 500, 40, []int{300, 1, 5, 5}, false, 20},
 		} {
 			name := fmt.Sprintf("%v/b%d/h%d-%d/d%d/seq%d/w%d/perrow%v", dt, c.b, c.hq, c.hkv, c.d, c.maxSeq, c.window, c.perRow)
 			b := ir.NewBuilder()
@@ -146,7 +152,16 @@ func TestAttentionCached(t *testing.T) {
 				steps = append(steps, st)
 				p += n
 			}
+			dec, mma := cuda.DecodeLaunches(), cuda.MMALaunches()
 			runOnGPU(t, be, backendtest.Case{Name: name, Graph: g, Tol: 1e-4, Steps: steps}, "Attention")
+			// F16 decode steps take the one-launch decode kernel, and
+			// prefills of the head sizes it has the tensor-core one.
+			if dt == tensor.F16 && cuda.DecodeLaunches() == dec {
+				t.Errorf("%s: no step ran attn_dec", name)
+			}
+			if dt == tensor.F16 && c.d >= 64 && c.d%16 == 0 && c.d <= 128 && cuda.MMALaunches() == mma {
+				t.Errorf("%s: no step ran attn_mma", name)
+			}
 		}
 	}
 }

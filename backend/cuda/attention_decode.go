@@ -1,0 +1,120 @@
+package cuda
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// Decode attention (kernels/attn_decode.cu): F16 caches and few query
+// rows per kv head take one flash-decoding launch that also stores this
+// step's keys and values; everything else runs kv_store + attn_f32.
+
+const (
+	decArgsSize    = 176      // sizeof(DecArgs)
+	decMaxRows     = 8        // query rows (T·G) per kv head
+	decMaxSplits   = 64       // SMAX in attn_decode.cu
+	decCounterSize = 64 << 10 // split counters at the end of the scratch
+)
+
+// Launch knobs (variables so that BenchmarkAttention can compare them):
+// splits until about decBlocksPerSM blocks per multiprocessor, each of at
+// least decMinSplit keys; decOff sends everything to attn_f32.
+var (
+	decBlocksPerSM = 2
+	decMinSplit    = 64
+	decOff         = false
+	// decLaunches counts attn_dec launches (tests check that decode steps took it).
+	decLaunches atomic.Int64
+)
+
+// decFuncs resolves the decode kernels, indexed by [log2(lanes per key)-2][rows index].
+func (k *attention) decFuncs() error {
+	for i, lk := range []int{4, 8, 16, 32} {
+		for j, rm := range []int{2, 4, 8} {
+			f, err := k.b.ks.Func(fmt.Sprintf("attn_dec_%d_%d", lk, rm))
+			if err != nil {
+				return err
+			}
+			k.dec[i][j] = f
+		}
+	}
+	return nil
+}
+
+// decode runs the attention as one attn_dec launch when it fits that
+// kernel (reporting false otherwise, having launched nothing).
+func (k *attention) decode(ins []backend.Tensor, out, kc, vc backend.Tensor, qp, kp, vp, op, pastRows driver.Ptr, past int) (bool, error) {
+	at := &k.at
+	q := ins[0]
+	B, T, Hq, D := q.Shape[0], q.Shape[1], q.Shape[2], q.Shape[3]
+	Hkv, Dv, Sk := ins[1].Shape[2], ins[2].Shape[3], kc.Shape[1]
+	G := Hq / Hkv
+	units := B * Hkv
+	if decOff || kc.DType != tensor.F16 || D != Dv || D%8 != 0 || D > 256 || G*T > decMaxRows ||
+		units*4 > decCounterSize {
+		return false, nil
+	}
+	cp, _, err := view(kc)
+	if err != nil {
+		return false, err
+	}
+	cv, _, err := view(vc)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range []driver.Ptr{qp, kp, vp, op, cp, cv} {
+		if p%16 != 0 {
+			return false, nil
+		}
+	}
+	rm, ri := 2, 0
+	for rm < G*T {
+		rm, ri = rm*2, ri+1
+	}
+	lk, li := 4, 0
+	for lk < D/8 {
+		lk, li = lk*2, li+1
+	}
+	splits := min(decMaxSplits, max(1, (decBlocksPerSM*k.b.ctx.Device.SMs+units-1)/units))
+	partBytes := int64(units*splits*rm*(D+2)) * 4
+	for splits > 1 && partBytes > k.scratchN {
+		splits /= 2
+		partBytes = int64(units*splits*rm*(D+2)) * 4
+	}
+	mp, ms, err := k.maskStrides(ins, B, Hq, T, Sk, past)
+	if err != nil {
+		return false, err
+	}
+	args := make([]byte, decArgsSize)
+	le := binary.LittleEndian
+	o := 0
+	put64 := func(v uint64) { le.PutUint64(args[o:], v); o += 8 }
+	put32 := func(v uint32) { le.PutUint32(args[o:], v); o += 4 }
+	counters := k.scratch + driver.Ptr(k.scratchN)
+	for _, p := range []driver.Ptr{qp, kp, vp, cp, cv, mp, pastRows, op, k.scratch, counters, k.b.errFlag} {
+		put64(uint64(p))
+	}
+	for _, v := range []int64{int64(Sk * Hkv * D), ms[0], ms[1], ms[2], ms[3]} {
+		put64(uint64(v))
+	}
+	causal := 0
+	if at.Causal {
+		causal = 1
+	}
+	for _, v := range []int{B, T, Hq, Hkv, D, past, Sk, causal, at.Window, decMinSplit} {
+		put32(uint32(int32(v)))
+	}
+	put32(math.Float32bits(float32(at.Scale)))
+	put32(math.Float32bits(float32(at.Softcap)))
+	if o != decArgsSize {
+		return false, fmt.Errorf("attention: decode argument block of %d bytes, want %d", o, decArgsSize)
+	}
+	decLaunches.Add(1)
+	return true, k.b.ctx.Launch(k.dec[li][ri], driver.Dim3{X: units, Y: splits}, driver.Dim3{X: 128}, 0, k.b.stream, args)
+}

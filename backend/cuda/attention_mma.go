@@ -1,0 +1,89 @@
+package cuda
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sync/atomic"
+
+	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cuda/driver"
+)
+
+// Prefill attention on the tensor cores (kernels/attn_mma.cu): F16 caches,
+// equal key and value head sizes of 64, 80, 96 or 128, more query rows per
+// kv head than the decode kernel takes. F32 caches keep the exact CUDA-core
+// kernel (attn_f32): their models are held to 1e-4 of the CPU's logits.
+
+const mmaArgsSize = 128 // sizeof(MmaArgs)
+
+var (
+	// mmaOff sends prefills to attn_f32 (BenchmarkAttention compares).
+	mmaOff = false
+	// mmaLaunches counts attn_mma launches (tests check that prefills took it).
+	mmaLaunches atomic.Int64
+)
+
+var mmaHeads = map[int]string{64: "attn_mma_64", 80: "attn_mma_80", 96: "attn_mma_96", 128: "attn_mma_128"}
+
+func (k *attention) mmaFuncs() error {
+	k.mma = map[int]driver.Function{}
+	for d, name := range mmaHeads {
+		f, err := k.b.ks.Func(name)
+		if err != nil {
+			return err
+		}
+		k.mma[d] = f
+	}
+	return nil
+}
+
+// prefillMMA runs the attention over the (already stored) F16 cache kc, vc
+// as one attn_mma launch when it fits that kernel, reporting false
+// otherwise, having launched nothing.
+func (k *attention) prefillMMA(ins []backend.Tensor, qp, kp, vp, op, pastRows driver.Ptr, past, keys int) (bool, error) {
+	at := &k.at
+	q := ins[0]
+	B, T, Hq, D := q.Shape[0], q.Shape[1], q.Shape[2], q.Shape[3]
+	Hkv, Dv := ins[1].Shape[2], ins[2].Shape[3]
+	G := Hq / Hkv
+	f, ok := k.mma[D]
+	if mmaOff || !ok || D != Dv || G*T <= decMaxRows {
+		return false, nil
+	}
+	for _, p := range []driver.Ptr{qp, kp, vp, op} {
+		if p%16 != 0 {
+			return false, nil
+		}
+	}
+	mp, ms, err := k.maskStrides(ins, B, Hq, T, keys, past)
+	if err != nil {
+		return false, err
+	}
+	args := make([]byte, mmaArgsSize)
+	le := binary.LittleEndian
+	o := 0
+	put64 := func(v uint64) { le.PutUint64(args[o:], v); o += 8 }
+	put32 := func(v uint32) { le.PutUint32(args[o:], v); o += 4 }
+	for _, p := range []driver.Ptr{qp, kp, vp, mp, pastRows, op} {
+		put64(uint64(p))
+	}
+	for _, v := range []int64{int64(keys * Hkv * D), ms[0], ms[1], ms[2], ms[3]} {
+		put64(uint64(v))
+	}
+	causal := 0
+	if at.Causal {
+		causal = 1
+	}
+	for _, v := range []int{B, T, Hq, Hkv, past, causal, at.Window, 0} {
+		put32(uint32(int32(v)))
+	}
+	put32(math.Float32bits(float32(at.Scale)))
+	put32(math.Float32bits(float32(at.Softcap)))
+	if o != mmaArgsSize {
+		return false, fmt.Errorf("attention: tensor-core argument block of %d bytes, want %d", o, mmaArgsSize)
+	}
+	blocks := B * Hkv * ((G*T + 63) / 64)
+	mmaLaunches.Add(1)
+	return true, k.b.ctx.Launch(f, driver.Dim3{X: blocks}, driver.Dim3{X: 128}, 0, k.b.stream, args)
+}

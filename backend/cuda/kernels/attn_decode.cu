@@ -1,0 +1,354 @@
+// Decode attention over an f16 KV cache (flash-decoding): few query rows
+// (T·G ≤ 8 per kv head), long key axes. The host side is attnDecode in
+// backend/cuda/attention.go; DecArgs must match its encoder field by field.
+//
+// Grid (B·Hkv units, S splits). The pasts are read on the device, so the
+// launch shape does not depend on them (a captured graph replays any step):
+// each block derives its keys from past + T, splitting them evenly over the
+// S splits with at least min_split keys each; blocks beyond the keys return
+// at once.
+//
+// Inside a block, groups of LK lanes each take one key at a time: every lane
+// loads one 16-byte word (8 halves) of the key row and of the value row, so
+// a group reads whole rows with coalesced loads, and each group keeps its
+// own online softmax (max, sum, 8 output dims per lane) for all R query rows
+// of the kv head (the G heads of a GQA group share each load). The groups
+// merge through shared memory; with several splits each block writes its
+// (max, sum, accumulator) rows to a scratch and the last block of the unit
+// to finish (an atomic counter, reset by that block) merges them, so one
+// launch does the whole step.
+//
+// This step's keys and values (positions past … past+T-1) are read from the
+// f32 inputs, rounded to f16 as the cache holds them, and the block that
+// reads one writes it into the cache: no separate store launch.
+
+#define DEC_NEG_INF __int_as_float(0xff800000)
+
+struct DecArgs {
+    const float* q;          // [B, T, Hq, D]
+    const float* kin;        // this step's keys [B, T, Hkv, D]
+    const float* vin;        // this step's values [B, T, Hkv, D]
+    unsigned short* k;       // f16 cache [B, Sk, Hkv, D]
+    unsigned short* v;       // f16 cache [B, Sk, Hkv, D]
+    const float* mask;       // additive, addressed by the strides below; or null
+    const int* past_rows;    // per batch row pasts [B]; or null (use past)
+    float* out;              // [B, T, Hq, D]
+    float* part;             // split partials: (max, sum) [units][S][RM][2], then accumulators [units][S][RM][D]
+    int* counters;           // [units], zero between launches
+    int* err;                // set when a position falls outside the cache
+    long long kv_batch;      // element stride between batch rows of the caches
+    long long mask_b, mask_h, mask_r, mask_k;
+    int B, T, Hq, Hkv, D;
+    int past;       // position of query row 0 when past_rows is null
+    int sk;         // cache length
+    int causal, window;
+    int min_split;  // fewest keys per split
+    float scale, softcap;
+};
+
+__device__ __forceinline__ float dec_half(unsigned int h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"((unsigned short)h));
+    return f;
+}
+
+__device__ __forceinline__ unsigned int dec_to_half(float f) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+
+__device__ __forceinline__ void dec_unpack(uint4 w, float* f) {
+    f[0] = dec_half(w.x & 0xffffu);
+    f[1] = dec_half(w.x >> 16);
+    f[2] = dec_half(w.y & 0xffffu);
+    f[3] = dec_half(w.y >> 16);
+    f[4] = dec_half(w.z & 0xffffu);
+    f[5] = dec_half(w.z >> 16);
+    f[6] = dec_half(w.w & 0xffffu);
+    f[7] = dec_half(w.w >> 16);
+}
+
+// Eight f32 values rounded to halves and packed as the cache holds them.
+__device__ __forceinline__ uint4 dec_pack(const float* src) {
+    float4 a = *(const float4*)src, b = *(const float4*)(src + 4);
+    uint4 w;
+    w.x = dec_to_half(a.x) | (dec_to_half(a.y) << 16);
+    w.y = dec_to_half(a.z) | (dec_to_half(a.w) << 16);
+    w.z = dec_to_half(b.x) | (dec_to_half(b.y) << 16);
+    w.w = dec_to_half(b.z) | (dec_to_half(b.w) << 16);
+    return w;
+}
+
+template <int LK, int RM>
+__device__ __forceinline__ void dec_body(const DecArgs& a) {
+    constexpr int NT = 128;      // threads per block
+    constexpr int NG = NT / LK;  // key groups
+    constexpr int KU = RM <= 4 ? 8 : 4;  // keys per group per step (loads in flight)
+    constexpr int W = LK * 8;    // dims covered by a group
+    constexpr int SMAX = 64;     // most splits (the host's limit)
+    __shared__ float s_m[NG][RM], s_l[NG][RM], s_w[NG][RM];
+    __shared__ __align__(16) float s_acc[NG * RM * W];
+    __shared__ float s_sw[SMAX][RM], s_L[RM];
+    __shared__ int s_last;
+
+    const int G = a.Hq / a.Hkv, R = G * a.T, D = a.D;
+    const int unit = blockIdx.x, kh = unit % a.Hkv, b = unit / a.Hkv;
+    const int sp = blockIdx.y, S = gridDim.y;
+    const int tid = threadIdx.x, gi = tid / LK, li = tid % LK;
+    const bool lact = li < (D >> 3);  // this lane holds a 16-byte word of the row
+    const int d0 = li * 8;
+
+    const int past = a.past_rows ? a.past_rows[b] : a.past;
+    if (past < 0 || past > a.sk - a.T) {
+        if (tid == 0 && sp == 0) atomicExch(a.err, 1);
+        return;
+    }
+    const int tk = past + a.T;
+    const int lo = (a.causal && a.window > 0) ? max(0, past - a.window + 1) : 0;
+    const int range = tk - lo;
+    int len = max((range + S - 1) / S, a.min_split);
+    len = (len + 3) & ~3;
+    const int nact = (range + len - 1) / len;
+    if (sp >= nact) return;
+    const int j0 = lo + sp * len, j1 = min(tk, j0 + len);
+
+    const long long row = (long long)a.Hkv * D;
+    const long long cbase = b * a.kv_batch + (long long)kh * D + d0;
+    const long long ibase = ((long long)b * a.T * a.Hkv + kh) * D + d0;
+
+    float qr[RM][8];
+#pragma unroll
+    for (int r = 0; r < RM; r++) {
+        const int t = r / G, h = kh * G + r % G;
+        if (r < R && lact) {
+            const float* src = a.q + (((long long)b * a.T + t) * a.Hq + h) * D + d0;
+            float4 x = *(const float4*)src, y = *(const float4*)(src + 4);
+            qr[r][0] = x.x; qr[r][1] = x.y; qr[r][2] = x.z; qr[r][3] = x.w;
+            qr[r][4] = y.x; qr[r][5] = y.y; qr[r][6] = y.z; qr[r][7] = y.w;
+        } else {
+#pragma unroll
+            for (int e = 0; e < 8; e++) qr[r][e] = 0.0f;
+        }
+    }
+    float m[RM], l[RM], acc[RM][8];
+#pragma unroll
+    for (int r = 0; r < RM; r++) {
+        m[r] = DEC_NEG_INF;
+        l[r] = 0.0f;
+#pragma unroll
+        for (int e = 0; e < 8; e++) acc[r][e] = 0.0f;
+    }
+
+    for (int base = j0; base < j1; base += NG * KU) {  // uniform trip count: shuffles below
+        uint4 kw[KU], vw[KU];
+#pragma unroll
+        for (int u = 0; u < KU; u++) {
+            const int j = base + gi * KU + u;
+            kw[u] = make_uint4(0, 0, 0, 0);
+            vw[u] = make_uint4(0, 0, 0, 0);
+            if (j < j1 && lact) {
+                if (j >= past) {  // this step's row: from the inputs, stored here
+                    const long long in = ibase + (long long)(j - past) * row;
+                    kw[u] = dec_pack(a.kin + in);
+                    vw[u] = dec_pack(a.vin + in);
+                    *(uint4*)(a.k + cbase + (long long)j * row) = kw[u];
+                    *(uint4*)(a.v + cbase + (long long)j * row) = vw[u];
+                } else {
+                    kw[u] = *(const uint4*)(a.k + cbase + (long long)j * row);
+                    vw[u] = *(const uint4*)(a.v + cbase + (long long)j * row);
+                }
+            }
+        }
+        float s[KU][RM];
+#pragma unroll
+        for (int u = 0; u < KU; u++) {
+            float kf[8];
+            dec_unpack(kw[u], kf);
+            const int j = base + gi * KU + u;
+#pragma unroll
+            for (int r = 0; r < RM; r++) {
+                float dot = 0.0f;
+#pragma unroll
+                for (int e = 0; e < 8; e++) dot = fmaf(qr[r][e], kf[e], dot);
+#pragma unroll
+                for (int o = LK / 2; o > 0; o >>= 1) dot += __shfl_xor_sync(0xffffffffu, dot, o);
+                float x = DEC_NEG_INF;
+                const int t = r / G, pos = past + t;
+                bool vis = r < R && j < j1;
+                if (a.causal) vis = vis && j <= pos && (a.window <= 0 || j > pos - a.window);
+                if (vis) {
+                    x = dot * a.scale;
+                    if (a.softcap > 0.0f) x = a.softcap * tanhf(x / a.softcap);
+                    if (a.mask)
+                        x += a.mask[b * a.mask_b + (long long)(kh * G + r % G) * a.mask_h + (long long)t * a.mask_r +
+                                    (long long)j * a.mask_k];
+                }
+                s[u][r] = x;
+            }
+        }
+#pragma unroll
+        for (int r = 0; r < RM; r++) {
+            float mt = s[0][r];
+#pragma unroll
+            for (int u = 1; u < KU; u++) mt = fmaxf(mt, s[u][r]);
+            const float mn = fmaxf(m[r], mt);
+            float alpha = 1.0f, ps = 0.0f;
+            if (mn != DEC_NEG_INF) {
+                alpha = expf(m[r] - mn);
+#pragma unroll
+                for (int u = 0; u < KU; u++) {
+                    s[u][r] = s[u][r] == DEC_NEG_INF ? 0.0f : expf(s[u][r] - mn);
+                    ps += s[u][r];
+                }
+            } else {
+#pragma unroll
+                for (int u = 0; u < KU; u++) s[u][r] = 0.0f;  // nothing visible yet
+            }
+            m[r] = mn;
+            l[r] = l[r] * alpha + ps;
+#pragma unroll
+            for (int e = 0; e < 8; e++) acc[r][e] *= alpha;
+        }
+#pragma unroll
+        for (int u = 0; u < KU; u++) {
+            float vf[8];
+            dec_unpack(vw[u], vf);
+#pragma unroll
+            for (int r = 0; r < RM; r++)
+#pragma unroll
+                for (int e = 0; e < 8; e++) acc[r][e] = fmaf(s[u][r], vf[e], acc[r][e]);
+        }
+    }
+
+    // Merge the groups.
+#pragma unroll
+    for (int r = 0; r < RM; r++) {
+        if (li == 0) {
+            s_m[gi][r] = m[r];
+            s_l[gi][r] = l[r];
+        }
+#pragma unroll
+        for (int e = 0; e < 8; e++) s_acc[(gi * RM + r) * W + d0 + e] = acc[r][e];
+    }
+    __syncthreads();
+    __shared__ float s_M[RM];
+    if (tid < RM) {
+        float M = DEC_NEG_INF;
+        for (int g = 0; g < NG; g++) M = fmaxf(M, s_m[g][tid]);
+        float L = 0.0f;
+        for (int g = 0; g < NG; g++) {
+            const float w = s_l[g][tid] > 0.0f ? expf(s_m[g][tid] - M) : 0.0f;
+            s_w[g][tid] = w;
+            L += s_l[g][tid] * w;
+        }
+        s_M[tid] = M;
+        s_L[tid] = L;
+    }
+    __syncthreads();
+    // Partials: (max, sum) pairs, then the accumulators (16-byte aligned rows).
+    float* pml = a.part;
+    float* pacc = a.part + (long long)gridDim.x * S * RM * 2;
+    const long long prow = ((long long)unit * S + sp) * RM;
+    for (int i = tid; i < R * D; i += NT) {
+        const int r = i / D, d = i - r * D;
+        float x = 0.0f;
+#pragma unroll
+        for (int g = 0; g < NG; g++) x = fmaf(s_acc[(g * RM + r) * W + d], s_w[g][r], x);
+        if (nact == 1) {
+            const int t = r / G, h = kh * G + r % G;
+            const float L = s_L[r];
+            a.out[(((long long)b * a.T + t) * a.Hq + h) * D + d] = L > 0.0f ? x / L : 0.0f;
+        } else {
+            pacc[(prow + r) * D + d] = x;
+        }
+    }
+    if (nact == 1) return;
+    if (tid < R) {
+        pml[(prow + tid) * 2] = s_M[tid];
+        pml[(prow + tid) * 2 + 1] = s_L[tid];
+    }
+
+    // The last block of the unit to finish merges the splits.
+    __threadfence();
+    __syncthreads();
+    if (tid == 0) s_last = atomicAdd(a.counters + unit, 1) == nact - 1;
+    __syncthreads();
+    if (!s_last) return;
+    __threadfence();
+    const long long ubase = (long long)unit * S * RM;
+    const int warp = tid >> 5, lane = tid & 31;
+    for (int r = warp; r < R; r += NT / 32) {  // a warp per row: weights of the splits
+        float M = DEC_NEG_INF;
+        for (int s = lane; s < nact; s += 32) M = fmaxf(M, __ldcg(pml + (ubase + (long long)s * RM + r) * 2));
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, o));
+        float L = 0.0f;
+        for (int s = lane; s < nact; s += 32) {
+            const float* p = pml + (ubase + (long long)s * RM + r) * 2;
+            const float ls = __ldcg(p + 1);
+            const float w = ls > 0.0f ? expf(__ldcg(p) - M) : 0.0f;
+            s_sw[s][r] = w;
+            L += ls * w;
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) L += __shfl_xor_sync(0xffffffffu, L, o);
+        if (lane == 0) s_L[r] = L;
+    }
+    __syncthreads();
+    // Threads take (split part, 4 output dims): every load is independent.
+    const int nq = R * D / 4;
+    const int sparts = max(1, NT / nq);
+    float4* red = (float4*)s_acc;  // [sparts][nq], fits: R·D ≤ RM·NG·W
+    for (int i = tid; i < nq * sparts; i += NT) {
+        const int qi = i % nq, sp0 = i / nq;
+        const int r = qi / (D / 4), d4 = qi - r * (D / 4);
+        float4 x = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll 8
+        for (int s = sp0; s < nact; s += sparts) {
+            const float w = s_sw[s][r];
+            const float4 v = __ldcg((const float4*)(pacc + (ubase + (long long)s * RM + r) * D) + d4);
+            x.x = fmaf(v.x, w, x.x);
+            x.y = fmaf(v.y, w, x.y);
+            x.z = fmaf(v.z, w, x.z);
+            x.w = fmaf(v.w, w, x.w);
+        }
+        red[sp0 * nq + qi] = x;
+    }
+    __syncthreads();
+    for (int qi = tid; qi < nq; qi += NT) {
+        const int r = qi / (D / 4), d4 = qi - r * (D / 4);
+        float4 x = red[qi];
+        for (int p = 1; p < sparts; p++) {
+            const float4 y = red[p * nq + qi];
+            x.x += y.x;
+            x.y += y.y;
+            x.z += y.z;
+            x.w += y.w;
+        }
+        const float L = s_L[r], inv = L > 0.0f ? 1.0f / L : 0.0f;
+        x.x *= inv;
+        x.y *= inv;
+        x.z *= inv;
+        x.w *= inv;
+        const int t = r / G, h = kh * G + r % G;
+        *((float4*)(a.out + (((long long)b * a.T + t) * a.Hq + h) * D) + d4) = x;
+    }
+    if (tid == 0) a.counters[unit] = 0;  // ready for the next launch
+}
+
+#define DEC_KERNEL(LK, RM) \
+    extern "C" __global__ void __launch_bounds__(128) attn_dec_##LK##_##RM(DecArgs a) { dec_body<LK, RM>(a); }
+
+DEC_KERNEL(4, 2)
+DEC_KERNEL(4, 4)
+DEC_KERNEL(4, 8)
+DEC_KERNEL(8, 2)
+DEC_KERNEL(8, 4)
+DEC_KERNEL(8, 8)
+DEC_KERNEL(16, 2)
+DEC_KERNEL(16, 4)
+DEC_KERNEL(16, 8)
+DEC_KERNEL(32, 2)
+DEC_KERNEL(32, 4)
+DEC_KERNEL(32, 8)
