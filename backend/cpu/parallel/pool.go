@@ -85,8 +85,13 @@ type Pool struct {
 	_        [56]byte
 	pending  atomic.Int32 // participating workers not yet finished
 	_        [60]byte
-	// callerParked is 1 while the caller sleeps on done waiting for them.
-	callerParked atomic.Int32
+	// callerParked is the generation of the call whose caller sleeps on
+	// done waiting for the workers, 0 when none does. A generation, not a
+	// flag: a worker of an earlier call that was descheduled between its
+	// last decrement of pending and its look at callerParked must not wake
+	// the caller of a later call (which would then return while that call's
+	// chunks may still be claimed).
+	callerParked atomic.Uint64
 	done         chan struct{}
 	panicked     atomic.Pointer[taskPanic]
 
@@ -221,11 +226,11 @@ func (p *Pool) dispatch(tasks int) {
 	active := min(tasks, p.size)
 	p.next.Store(0)
 	p.pending.Store(int32(active - 1))
-	p.publish(active)
+	gen := p.publish(active)
 
 	p.work(0)
 
-	p.join()
+	p.join(gen)
 
 	p.run, p.forFn = nil, nil
 	tp := p.panicked.Swap(nil)
@@ -239,7 +244,7 @@ func (p *Pool) dispatch(tasks int) {
 // few hundred nanoseconds of the caller, so it polls for a while before
 // parking on p.done, with the same handshake as a parking worker: the
 // caller announces it is parked, then looks once more.
-func (p *Pool) join() {
+func (p *Pool) join(gen uint64) {
 	var start time.Time
 	for i := 1; ; i++ {
 		if p.pending.Load() == 0 {
@@ -256,18 +261,19 @@ func (p *Pool) join() {
 			runtime.Gosched()
 		}
 	}
-	p.callerParked.Store(1)
-	if p.pending.Load() == 0 && p.callerParked.CompareAndSwap(1, 0) {
+	p.callerParked.Store(gen)
+	if p.pending.Load() == 0 && p.callerParked.CompareAndSwap(gen, 0) {
 		return
 	}
 	<-p.done
 }
 
-// publish starts a new generation with the given participant count and
-// wakes the parked workers that take part in it.
-func (p *Pool) publish(active int) {
-	gen := p.ticket.Load()>>activeBits + 1
-	p.ticket.Store(gen<<activeBits | uint64(active))
+// publish starts a new generation with the given participant count,
+// wakes the parked workers that take part in it and returns the
+// generation as workers read it from the ticket.
+func (p *Pool) publish(active int) uint64 {
+	t := (p.ticket.Load()>>activeBits + 1) << activeBits
+	p.ticket.Store(t | uint64(active))
 	limit := active
 	if active == quit {
 		limit = p.size
@@ -280,6 +286,7 @@ func (p *Pool) publish(active int) {
 			p.wake[w] <- struct{}{}
 		}
 	}
+	return t >> activeBits
 }
 
 // worker is the body of worker goroutine w (w >= 1).
@@ -300,7 +307,7 @@ func (p *Pool) worker(w int) {
 		}
 		p.work(w)
 		// The last worker out wakes the caller if it went to sleep.
-		if p.pending.Add(-1) == 0 && p.callerParked.CompareAndSwap(1, 0) {
+		if p.pending.Add(-1) == 0 && p.callerParked.CompareAndSwap(t>>activeBits, 0) {
 			p.done <- struct{}{}
 		}
 	}
