@@ -234,3 +234,41 @@ func TestStripGEMVF32MatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelTablesFull checks that every tier with strip kernels has one
+// for every shape the drivers ask for, so the twin tests above compare
+// assembly with Go rather than Go with itself.
+func TestKernelTablesFull(t *testing.T) {
+	for _, tr := range allTiers() {
+		for dt, ks := range tr.half {
+			for v := 1; v*tr.lanes <= tr.nr; v++ {
+				for rows := 1; rows <= tr.mr; rows++ {
+					if ks[v][rows] == nil {
+						t.Errorf("%v %v: no %d×%d micro-kernel", tr.level, dt, rows, v*tr.lanes)
+					}
+				}
+			}
+			g := tr.halfGEMV[dt]
+			if g == nil {
+				t.Errorf("%v %v: micro-kernels but no strip GEMV", tr.level, dt)
+				continue
+			}
+			for m := 1; m <= gemvMaxM; m++ {
+				for v := 1; v*tr.lanes <= tr.nr; v++ {
+					if g[m][v] == nil {
+						t.Errorf("%v %v: no strip GEMV m=%d w=%d", tr.level, dt, m, v*tr.lanes)
+					}
+				}
+			}
+		}
+		if tr.stripF32 != nil {
+			for m := 1; m <= gemvMaxM; m++ {
+				for v := 1; v*tr.lanes <= tr.nr; v++ {
+					if tr.stripF32[m][v] == nil {
+						t.Errorf("%v: no f32 strip GEMV m=%d w=%d", tr.level, m, v*tr.lanes)
+					}
+				}
+			}
+		}
+	}
+}
