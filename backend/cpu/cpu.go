@@ -201,9 +201,11 @@ func siblingMatMuls(ls []backend.Launch) int {
 	n := 1
 	for n < len(ls) && n < quant.MaxGroup {
 		d, ok := ls[n].Kernel.(*dequantMatMul)
+		if !ok || d.add || d.m.Cols() != d0.m.Cols() {
+			break
+		}
 		y := ls[n].Ins[0]
-		if !ok || d.add || d.m.Cols() != d0.m.Cols() || y.Buf != x.Buf || y.Off != x.Off ||
-			y.DType != x.DType || tensor.NumElements(y.Shape) != nx {
+		if y.Buf != x.Buf || y.Off != x.Off || y.DType != x.DType || tensor.NumElements(y.Shape) != nx {
 			break
 		}
 		n++
