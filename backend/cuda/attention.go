@@ -13,7 +13,7 @@ import (
 )
 
 // Fused attention (kernels/attention.cu): this step's keys and values are
-// written into the device KV cache (kv_store), then attn_f32 runs a
+// written into the device KV cache (kv_store2, one launch for both), then attn_f32 runs a
 // flash-style pass over the cache (or over uncached keys), split along the
 // keys when the (batch, kv head, query block) units alone would leave most
 // of the GPU idle (decode), and attn_combine merges the splits.
@@ -71,8 +71,8 @@ type attention struct {
 	f, comb  driver.Function
 	store    driver.Function
 	at       ir.AttentionAttr
-	dec      [4][3]driver.Function   // attn_dec_<lanes>_<rows>
-	mma      map[int]driver.Function // attn_mma_<head size>
+	dec      [4][3]driver.Function      // attn_dec_<lanes>_<rows>
+	mma      map[[2]int]driver.Function // attn_mma_<head size>_<warps>
 	scratch  driver.Ptr
 	scratchN int64
 }
@@ -95,7 +95,7 @@ func (b *Backend) attention(n *ir.Node) (backend.Kernel, error) {
 	if k.comb, err = b.ks.Func("attn_combine"); err != nil {
 		return nil, err
 	}
-	if k.store, err = b.ks.Func("kv_store"); err != nil {
+	if k.store, err = b.ks.Func("kv_store2"); err != nil {
 		return nil, err
 	}
 	if err := k.decFuncs(); err != nil {
@@ -228,17 +228,19 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 		if kc.DType == tensor.F16 {
 			f16 = 1
 		}
-		for i, c := range []backend.Tensor{kc, vc} {
-			cp, _, err := view(c)
-			if err != nil {
-				return err
-			}
-			src := []driver.Ptr{kp, vp}[i]
-			row := int64(c.Shape[2] * c.Shape[3])
-			if err := k.b.ctx.Launch(k.store, grid(int64(B*T)*row), driver.Dim3{X: 256}, 0, k.b.stream,
-				src, cp, f16, B, T, row, int64(keys), past, pastRows, k.b.errFlag); err != nil {
-				return err
-			}
+		kcp, _, err := view(kc)
+		if err != nil {
+			return err
+		}
+		vcp, _, err := view(vc)
+		if err != nil {
+			return err
+		}
+		// Both caches in one launch.
+		krow, vrow := int64(kc.Shape[2]*kc.Shape[3]), int64(vc.Shape[2]*vc.Shape[3])
+		if err := k.b.ctx.Launch(k.store, grid(int64(B*T)*(krow+vrow)), driver.Dim3{X: 256}, 0, k.b.stream,
+			kp, vp, kcp, vcp, f16, B, T, krow, vrow, int64(keys), past, pastRows, k.b.errFlag); err != nil {
+			return err
 		}
 		kp, _, _ = view(kc)
 		vp, _, _ = view(vc)

@@ -38,7 +38,8 @@ func BenchmarkAttention(b *testing.B) {
 		}
 		vs := []variant{{"attn_f32", 0, 0}, {"attn_dec/perSM4/min32", 4, 32}, {"attn_dec/perSM2/min64", 2, 64}, {"attn_dec/perSM1/min128", 1, 128}}
 		if s.t > 1 {
-			vs = []variant{{"attn_f32", 0, 0}, {"attn_mma", -1, 0}} // prefills do not fit the decode kernel
+			// Prefills do not fit the decode kernel; minSplit is attn_mma's warps here.
+			vs = []variant{{"attn_f32", 0, 0}, {"attn_mma/warps4", -1, 4}, {"attn_mma/warps2", -1, 2}}
 		}
 		for _, v := range vs {
 			b.Run(fmt.Sprintf("%s/%s", s.name, v.name), func(b *testing.B) {
@@ -47,7 +48,10 @@ func BenchmarkAttention(b *testing.B) {
 				if !decOff {
 					decBlocksPerSM, decMinSplit = v.perSM, v.minSplit
 				}
-				defer func() { decOff, mmaOff, decBlocksPerSM, decMinSplit = false, false, oldPer, oldMin }()
+				if v.perSM < 0 {
+					mmaWarps = v.minSplit
+				}
+				defer func() { decOff, mmaOff, mmaWarps, decBlocksPerSM, decMinSplit = false, false, 4, oldPer, oldMin }()
 				bd := ir.NewBuilder()
 				cache := bd.KVCache("l", tensor.F16, ir.N(1), ir.N(maxSeq), s.hkv, s.d)
 				bd.Output("o", bd.Attention(bd.Input("q", tensor.F32, ir.N(1), ir.N(s.t), ir.N(s.hq), ir.N(s.d)),

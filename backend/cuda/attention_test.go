@@ -95,7 +95,12 @@ func TestAttentionUncached(t *testing.T) {
 func TestAttentionCached(t *testing.T) {
 	be := open(t, cuda.Options{})
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, dt := range []tensor.DType{tensor.F16, tensor.F32} {
+	// F16 twice: the second time attn_mma runs blocks of 2 warps (not
+	// the default, 4).
+	for pass, dt := range []tensor.DType{tensor.F16, tensor.F32, tensor.F16} {
+		if pass == 2 {
+			defer cuda.SetMMAWarps(2)()
+		}
 		for _, c := range []struct {
 			b, hq, hkv, d, maxSeq, window int
 			steps                         []int
@@ -114,7 +119,7 @@ func TestAttentionCached(t *testing.T) {
 			// Tensor-core prefill (F16) with a window, a softcap and chunks of 5.
 			{1, 6, 2, 96, 500, 40, []int{300, 1, 5, 5}, false, 20},
 		} {
-			name := fmt.Sprintf("%v/b%d/h%d-%d/d%d/seq%d/w%d/perrow%v", dt, c.b, c.hq, c.hkv, c.d, c.maxSeq, c.window, c.perRow)
+			name := fmt.Sprintf("%v/b%d/h%d-%d/d%d/seq%d/w%d/perrow%v/pass%d", dt, c.b, c.hq, c.hkv, c.d, c.maxSeq, c.window, c.perRow, pass)
 			b := ir.NewBuilder()
 			seq, past := ir.Sym("seq"), ir.Sym("past")
 			cache := b.KVCache("l0", dt, ir.N(c.b), ir.N(c.maxSeq), c.hkv, c.d)

@@ -287,3 +287,27 @@ extern "C" __global__ void kv_store(const float* src, void* cache, int f16, int 
         else ((float*)cache)[at] = src[i];
     }
 }
+
+// kv_store for keys and values at once (one launch): ks [B, T, krow] into
+// kc [B, Sk, krow] and vs [B, T, vrow] into vc [B, Sk, vrow], as kv_store.
+extern "C" __global__ void kv_store2(const float* ks, const float* vs, void* kc, void* vc, int f16, int B, int T,
+                                     long long krow, long long vrow, long long Sk, int past, const int* past_rows,
+                                     int* err) {
+    const long long nk = (long long)B * T * krow, n = nk + (long long)B * T * vrow;
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        const bool isv = i >= nk;
+        const long long j = isv ? i - nk : i, row = isv ? vrow : krow;
+        const float* src = isv ? vs : ks;
+        void* cache = isv ? vc : kc;
+        const long long r = j / row, c = j - r * row;
+        const int b = (int)(r / T), t = (int)(r - (long long)b * T);
+        const long long p = (long long)(past_rows ? past_rows[b] : past) + t;
+        if (p < 0 || p >= Sk) {
+            atomicExch(err, 1);
+            continue;
+        }
+        const long long at = ((long long)b * Sk + p) * row + c;
+        if (f16) ((unsigned short*)cache)[at] = att_to_half(src[j]);
+        else ((float*)cache)[at] = src[j];
+    }
+}

@@ -3,10 +3,10 @@
 // side is attnMMA in backend/cuda/attention_mma.go; MmaArgs must match its
 // encoder field by field.
 //
-// A block takes 64 query rows of one (batch row, kv head): the rows are the
-// (position, head) pairs of the G query heads sharing the kv head, so each
-// 64-key tile of K and V loaded into shared memory serves all of them. Each
-// of the 4 warps owns 16 rows. Keys and values are f16 already (the cache
+// A block takes 16·WARPS query rows of one (batch row, kv head): the rows
+// are the (position, head) pairs of the G query heads sharing the kv head,
+// so each 64-key tile of K and V loaded into shared memory serves all of
+// them. Each warp owns 16 rows. (2 warps when 4 would leave SMs idle.) Keys and values are f16 already (the cache
 // holds them rounded); the f32 queries and softmax weights are split into
 // a high and a low f16 part (x = hi + lo, |lo| ≤ 2^-11 |x|) and both parts
 // go through the tensor cores, so the products keep about 22 bits of the
@@ -67,17 +67,20 @@ __device__ __forceinline__ unsigned mma_smem(const void* p) {  // a shared-windo
     return a;
 }
 
-template <int D>
+template <int D, int WARPS>
 __device__ __forceinline__ void mma_body(const MmaArgs& a) {
+    constexpr int NTH = 32 * WARPS, ROWS = 16 * WARPS;  // threads and query rows of a block
     constexpr int KT = 64;      // keys per tile
     constexpr int KS = D + 8;   // shared row stride in halves: lanes g = 0…7 hit distinct banks
     constexpr int KK = D / 16;  // k-steps over the head dims
     constexpr int NT = D / 8;   // output dim tiles
+    constexpr int PER = KT * (D / 8) / NTH;  // 16-byte words of K (and of V) per thread per tile
+    static_assert(KT * (D / 8) % NTH == 0, "whole words per thread");
     __shared__ __align__(16) unsigned short Ks[KT * KS];
     __shared__ __align__(16) unsigned short Vs[KT * KS];
 
     const int G = a.Hq / a.Hkv, R = a.T * G;
-    const int nrb = (R + 63) / 64;
+    const int nrb = (R + ROWS - 1) / ROWS;
     int u = blockIdx.x;
     const int rb = nrb - 1 - u % nrb;  // the longest (last) rows first
     u /= nrb;
@@ -86,7 +89,7 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
 
     const int past = a.past_rows ? a.past_rows[b] : a.past;
     const int tk = past + a.T;
-    const int r0 = rb * 64, rl = min(R, r0 + 64) - 1;
+    const int r0 = rb * ROWS, rl = min(R, r0 + ROWS) - 1;
     int lo = 0, hi = tk;
     if (a.causal) {
         hi = min(hi, past + rl / G + 1);
@@ -137,16 +140,25 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
     }
 
     for (int j0 = lo; j0 < hi; j0 += KT) {
-        __syncthreads();  // the previous tile is consumed
-        for (int i = threadIdx.x; i < KT * (D / 8); i += blockDim.x) {
-            const int key = i / (D / 8), ch = i - key * (D / 8), j = j0 + key;
-            uint4 kw = make_uint4(0, 0, 0, 0), vw = make_uint4(0, 0, 0, 0);  // zeros past the keys: 0·v, never NaN
+        // Every load of the tile is issued before the first store (one
+        // round trip to memory per tile, not one per word).
+        uint4 kw[PER], vw[PER];
+#pragma unroll
+        for (int p = 0; p < PER; p++) {
+            const int i = threadIdx.x + p * NTH, key = i / (D / 8), ch = i - key * (D / 8), j = j0 + key;
+            kw[p] = make_uint4(0, 0, 0, 0);  // zeros past the keys: 0·v, never NaN
+            vw[p] = make_uint4(0, 0, 0, 0);
             if (j < hi) {
-                kw = *(const uint4*)(kb + (long long)j * krow + ch * 8);
-                vw = *(const uint4*)(vb + (long long)j * krow + ch * 8);
+                kw[p] = *(const uint4*)(kb + (long long)j * krow + ch * 8);
+                vw[p] = *(const uint4*)(vb + (long long)j * krow + ch * 8);
             }
-            *(uint4*)(Ks + key * KS + ch * 8) = kw;
-            *(uint4*)(Vs + key * KS + ch * 8) = vw;
+        }
+        __syncthreads();  // the previous tile is consumed
+#pragma unroll
+        for (int p = 0; p < PER; p++) {
+            const int i = threadIdx.x + p * NTH, key = i / (D / 8), ch = i - key * (D / 8);
+            *(uint4*)(Ks + key * KS + ch * 8) = kw[p];
+            *(uint4*)(Vs + key * KS + ch * 8) = vw[p];
         }
         __syncthreads();
         if (!wact) continue;
@@ -255,10 +267,14 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
     }
 }
 
-#define MMA_KERNEL(D) \
-    extern "C" __global__ void __launch_bounds__(128) attn_mma_##D(MmaArgs a) { mma_body<D>(a); }
+#define MMA_KERNEL(D, W) \
+    extern "C" __global__ void __launch_bounds__(32 * W) attn_mma_##D##_##W(MmaArgs a) { mma_body<D, W>(a); }
 
-MMA_KERNEL(64)
-MMA_KERNEL(80)
-MMA_KERNEL(96)
-MMA_KERNEL(128)
+MMA_KERNEL(64, 4)
+MMA_KERNEL(80, 4)
+MMA_KERNEL(96, 4)
+MMA_KERNEL(128, 4)
+MMA_KERNEL(64, 2)
+MMA_KERNEL(80, 2)
+MMA_KERNEL(96, 2)
+MMA_KERNEL(128, 2)
