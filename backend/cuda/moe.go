@@ -16,7 +16,9 @@ import (
 // scratch of [tokens, experts, ffn] made at Prepare (tokens beyond its
 // capacity run in chunks), and moe_down adds the routed down projections
 // in expert order, as the host does. Weights stay as stored (F32, F16,
-// BF16 or a GGUF block type), dequantized element by element.
+// BF16 or a GGUF block type), dequantized element by element. Chunks of at
+// least moeTiledMin tokens run moe_gate_up_tiled and moe_down_tiled, which
+// read each expert row once per 8 tokens of a 128-token tile routed to it.
 
 // moeScratch is the bytes of h (at least one token's worth is made); a
 // variable so that tests can force chunks.
@@ -69,9 +71,14 @@ func moeSupports(n *ir.Node) string {
 	return ""
 }
 
+// moeTiledMin is the fewest tokens (of a chunk) that take the tiled
+// kernels (a variable so that tests and benchmarks can move it).
+var moeTiledMin = 8
+
 type moeKernel struct {
 	b         *Backend
 	up, down  driver.Function
+	upT, dnT  driver.Function // the tiled (prefill) kernels
 	act       int
 	perExpert bool
 	E, F, D   int
@@ -90,6 +97,12 @@ func (b *Backend) moe(n *ir.Node) (backend.Kernel, error) {
 		return nil, err
 	}
 	if k.down, err = b.ks.Func("moe_down"); err != nil {
+		return nil, err
+	}
+	if k.upT, err = b.ks.Func("moe_gate_up_tiled"); err != nil {
+		return nil, err
+	}
+	if k.dnT, err = b.ks.Func("moe_down_tiled"); err != nil {
 		return nil, err
 	}
 	ws := n.Inputs[2:]
@@ -196,6 +209,19 @@ func (k *moeKernel) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor
 	for t0 := 0; t0 < T; t0 += k.tcap {
 		nt := min(k.tcap, T-t0)
 		x, r, y := ps[0].Add(int64(t0*k.D*4)), ps[1].Add(int64(t0*k.E*4)), o.Add(int64(t0*k.D*4))
+		if nt >= moeTiledMin {
+			const tile = 128 // MOE_TILE in gatherq.cu
+			tiles := (nt + tile - 1) / tile
+			if err := k.b.ctx.Launch(k.upT, driver.Dim3{X: (k.F + warps - 1) / warps, Y: k.E, Z: tiles}, driver.Dim3{X: 32 * warps}, 0, k.b.stream,
+				x, r, w[0], w[1], k.E, k.F, k.D, nt, k.act, k.h); err != nil {
+				return err
+			}
+			if err := k.b.ctx.Launch(k.dnT, driver.Dim3{X: (k.D + warps - 1) / warps, Y: tiles}, driver.Dim3{X: 32 * warps}, 0, k.b.stream,
+				r, w[2], k.h, y, k.E, k.F, k.D, nt); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := k.b.ctx.Launch(k.up, driver.Dim3{X: (k.F + warps - 1) / warps, Y: k.E, Z: nt}, driver.Dim3{X: 32 * warps}, 0, k.b.stream,
 			x, r, w[0], w[1], k.E, k.F, k.D, k.act, k.h); err != nil {
 			return err

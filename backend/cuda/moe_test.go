@@ -76,9 +76,12 @@ func TestMoE(t *testing.T) {
 		{tensor.Q4_K, tensor.Q6_K, 3, 256, 512, ir.OpSilu, false, 0},
 		{tensor.Q5_K, tensor.Q4_0, 3, 256, 256, ir.OpGeluErf, false, 0},
 		{tensor.BF16, tensor.BF16, 4, 32, 64, ir.OpSilu, true, 0},
-		{tensor.F16, tensor.F16, 5, 48, 32, ir.OpSilu, false, 5 * 48 * 4 * 3}, // 3 tokens per chunk
+		{tensor.F16, tensor.F16, 5, 48, 32, ir.OpSilu, false, 5 * 48 * 4 * 3},     // 3 tokens per chunk
+		{tensor.Q8_0, tensor.F16, 5, 256, 32, ir.OpSilu, false, 5 * 256 * 4 * 20}, // 20 tokens per chunk (tiled)
 	} {
-		for _, T := range []int{1, 13} {
+		// 1 token: per-token kernels; 13 and 300 (three tiles, the last
+		// partial; in chunks for the small scratch): the tiled ones.
+		for _, T := range []int{1, 13, 300} {
 			name := fmt.Sprintf("%v-%v/E%d/F%d/D%d/%v/per%v/T%d", c.gu, c.down, c.E, c.F, c.D, c.act, c.perExp, T)
 			b := ir.NewBuilder()
 			x := b.Input("x", tensor.F32, ir.N(T), ir.N(c.D))

@@ -186,3 +186,111 @@ extern "C" __global__ void moe_down(const float* r, MoEWeights d, const float* h
     }
     if (lane == 0) y[(long long)t * D + o] = acc;
 }
+
+// Prefill MoE (moe_gate_up_tiled, moe_down_tiled): a block takes a tile of
+// MOE_TILE tokens, lists those that route to an expert, and reads each
+// weight row once for MOE_BATCH of them instead of once per token. Each
+// token's sums run over the same lanes in the same order as in moe_gate_up
+// and moe_down, and the experts are still added in order, so the results
+// do not depend on which path ran.
+#define MOE_TILE 128
+#define MOE_BATCH 8
+
+__device__ __forceinline__ float moe_act(float sg, int act) {
+    if (act == 0) return sg / (1.0f + expf(-sg));
+    if (act == 1) return 0.5f * sg * (1.0f + tanhf(0.79788456080286536f * (sg + 0.044715f * sg * sg * sg)));
+    return 0.5f * sg * (1.0f + erff(sg * 0.70710678118654752f));
+}
+
+// Grid: (⌈F/warps⌉, E, ⌈T/MOE_TILE⌉), at least MOE_TILE threads.
+extern "C" __global__ void moe_gate_up_tiled(const float* x, const float* r, MoEWeights g, MoEWeights u, int E, int F,
+                                             int D, int T, int act, float* h) {
+    __shared__ int list[MOE_TILE];
+    __shared__ int cnt;
+    const int e = blockIdx.y, t0 = blockIdx.z * MOE_TILE, tid = threadIdx.x;
+    if (tid == 0) cnt = 0;
+    __syncthreads();
+    // Token order in the list does not matter: each token's sums are its own.
+    if (tid < MOE_TILE && t0 + tid < T && r[(long long)(t0 + tid) * E + e] != 0.0f) list[atomicAdd(&cnt, 1)] = t0 + tid;
+    __syncthreads();
+    const int n = cnt;
+    const int warps = blockDim.x >> 5, lane = tid & 31;
+    const int f = blockIdx.x * warps + (tid >> 5);
+    if (n == 0 || f >= F) return;
+    const unsigned char *ge = moe_expert(g, e), *ue = moe_expert(u, e);
+    for (int b0 = 0; b0 < n; b0 += MOE_BATCH) {
+        const int nb = min(MOE_BATCH, n - b0);
+        const float* xt[MOE_BATCH];
+        float sg[MOE_BATCH], su[MOE_BATCH];
+#pragma unroll
+        for (int i = 0; i < MOE_BATCH; i++) {
+            xt[i] = x + (long long)list[b0 + min(i, nb - 1)] * D;
+            sg[i] = 0.0f;
+            su[i] = 0.0f;
+        }
+        for (int j = lane; j < D; j += 32) {
+            const float wg = sw_elem(ge, g.type, g.qk, g.bsize, g.row_bytes, f, j);
+            const float wu = sw_elem(ue, u.type, u.qk, u.bsize, u.row_bytes, f, j);
+#pragma unroll
+            for (int i = 0; i < MOE_BATCH; i++) {
+                const float v = xt[i][j];
+                sg[i] += wg * v;
+                su[i] += wu * v;
+            }
+        }
+#pragma unroll
+        for (int i = 0; i < MOE_BATCH; i++) {
+            if (i >= nb) break;  // uniform over the warp
+            const float a = moe_warp_sum(sg[i]), b = moe_warp_sum(su[i]);
+            if (lane == 0) h[((long long)list[b0 + i] * E + e) * F + f] = moe_act(a, act) * b;
+        }
+    }
+}
+
+// Grid: (⌈D/warps⌉, ⌈T/MOE_TILE⌉), at most 8 warps and at least MOE_TILE
+// threads; y[t, o] = Σ_e r[t, e] · (down_e[o, :]·h[t, e, :]) in expert order.
+extern "C" __global__ void moe_down_tiled(const float* r, MoEWeights d, const float* h, float* y, int E, int F, int D,
+                                          int T) {
+    __shared__ int list[MOE_TILE];
+    __shared__ int cnt;
+    __shared__ float acc[8][MOE_TILE];  // [warp][token of the tile]
+    const int t0 = blockIdx.y * MOE_TILE, tid = threadIdx.x;
+    const int warps = blockDim.x >> 5, lane = tid & 31, wi = tid >> 5;
+    const int o = blockIdx.x * warps + wi;
+    for (int i = tid; i < 8 * MOE_TILE; i += blockDim.x) acc[i / MOE_TILE][i % MOE_TILE] = 0.0f;
+    for (int e = 0; e < E; e++) {
+        __syncthreads();  // the previous list is consumed
+        if (tid == 0) cnt = 0;
+        __syncthreads();
+        if (tid < MOE_TILE && t0 + tid < T && r[(long long)(t0 + tid) * E + e] != 0.0f) list[atomicAdd(&cnt, 1)] = tid;
+        __syncthreads();
+        const int n = cnt;
+        if (n == 0 || o >= D) continue;
+        const unsigned char* de = moe_expert(d, e);
+        for (int b0 = 0; b0 < n; b0 += MOE_BATCH) {
+            const int nb = min(MOE_BATCH, n - b0);
+            const float* ht[MOE_BATCH];
+            float s[MOE_BATCH];
+#pragma unroll
+            for (int i = 0; i < MOE_BATCH; i++) {
+                ht[i] = h + ((long long)(t0 + list[b0 + min(i, nb - 1)]) * E + e) * F;
+                s[i] = 0.0f;
+            }
+            for (int j = lane; j < F; j += 32) {
+                const float w = sw_elem(de, d.type, d.qk, d.bsize, d.row_bytes, o, j);
+#pragma unroll
+                for (int i = 0; i < MOE_BATCH; i++) s[i] += w * ht[i][j];
+            }
+#pragma unroll
+            for (int i = 0; i < MOE_BATCH; i++) {
+                if (i >= nb) break;
+                const int tt = list[b0 + i];
+                const float v = moe_warp_sum(s[i]);
+                if (lane == 0) acc[wi][tt] += r[(long long)(t0 + tt) * E + e] * v;
+            }
+        }
+    }
+    __syncthreads();
+    if (o >= D) return;
+    for (int tt = lane; tt < MOE_TILE && t0 + tt < T; tt += 32) y[(long long)(t0 + tt) * D + o] = acc[wi][tt];
+}
