@@ -9,12 +9,13 @@ import (
 	"github.com/rlx-go/rlx/tensor"
 )
 
-// BenchmarkAttention times one cached attention call on the device (its
-// kv_store, attention and combine launches; device time only): decode steps of Qwen3-0.6B
-// (16/8 heads × 128) and Llama-3.2-1B (32/8 × 64) shapes at short and long
-// pasts over an F16 cache of 4096, and a 512-token prefill, through the
-// decode kernel (attn_dec, several split settings), the tensor-core one
-// (attn_mma, prefill) and the general one (kv_store + attn_f32). It reports µs per call and the K/V bytes read per second.
+// BenchmarkAttention times one cached attention call on the device (all
+// its launches; device time only): decode steps of Qwen3-0.6B (16/8 heads
+// × 128) and Llama-3.2-1B (32/8 × 64) shapes at short and long pasts over
+// an F16 cache of 4096, and 512-token prefills, through the decode kernel
+// (attn_dec, several split settings), the tensor-core one (attn_mma, 4 or
+// 2 warps) and the general one (kv_store2 + attn_f32). It reports µs per
+// call and the K/V bytes read per second.
 func BenchmarkAttention(b *testing.B) {
 	be := openBench(b)
 	type shape struct {

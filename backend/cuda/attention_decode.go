@@ -13,7 +13,8 @@ import (
 
 // Decode attention (kernels/attn_decode.cu): F16 caches and few query
 // rows per kv head take one flash-decoding launch that also stores this
-// step's keys and values; everything else runs kv_store + attn_f32.
+// step's keys and values; everything else runs kv_store2, then attn_mma
+// (attention_mma.go) or attn_f32.
 
 const (
 	decArgsSize    = 176      // sizeof(DecArgs)

@@ -268,28 +268,10 @@ extern "C" __global__ void attn_combine(const float* part, float* out, long long
     }
 }
 
-// Writes this step's keys or values src [B, T, row] (f32) into a cache
-// [B, Sk, row] (f16 or f32) at rows [past_b, past_b + T). Rows that would
-// fall outside the cache are not written and set *err.
-extern "C" __global__ void kv_store(const float* src, void* cache, int f16, int B, int T, long long row, long long Sk,
-                                    int past, const int* past_rows, int* err) {
-    long long n = (long long)B * T * row;
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
-        long long r = i / row, c = i - r * row;
-        int b = (int)(r / T), t = (int)(r - (long long)b * T);
-        long long p = (long long)(past_rows ? past_rows[b] : past) + t;
-        if (p < 0 || p >= Sk) {
-            atomicExch(err, 1);
-            continue;
-        }
-        long long at = ((long long)b * Sk + p) * row + c;
-        if (f16) ((unsigned short*)cache)[at] = att_to_half(src[i]);
-        else ((float*)cache)[at] = src[i];
-    }
-}
-
-// kv_store for keys and values at once (one launch): ks [B, T, krow] into
-// kc [B, Sk, krow] and vs [B, T, vrow] into vc [B, Sk, vrow], as kv_store.
+// Writes this step's keys ks [B, T, krow] and values vs [B, T, vrow] (f32)
+// into the caches kc [B, Sk, krow] and vc [B, Sk, vrow] (f16 or f32) at
+// rows [past_b, past_b + T), in one launch. Rows that would fall outside
+// the cache are not written and set *err.
 extern "C" __global__ void kv_store2(const float* ks, const float* vs, void* kc, void* vc, int f16, int B, int T,
                                      long long krow, long long vrow, long long Sk, int past, const int* past_rows,
                                      int* err) {
