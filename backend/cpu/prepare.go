@@ -2,6 +2,8 @@ package cpu
 
 import (
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/ir"
@@ -38,18 +40,17 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 	case ir.OpFused:
 		return b.fusedKernel(n, n.Attr.(*ir.FusedAttr).Code)
 	case ir.OpMatMul:
-		k, err := b.matmulKernel(n, consts)
-		if m, ok := k.(*matmul); ok && err == nil && m.packed != nil {
+		return packReleasing(consts[1], func() (backend.Kernel, bool, error) {
+			k, err := b.matmulKernel(n, consts)
+			m, ok := k.(*matmul)
 			// The kernel multiplies by its packed copy only.
-			weights.Release(consts[1].Data)
-		}
-		return k, err
+			return k, ok && m.packed != nil, err
+		})
 	case ir.OpDequantMatMul:
-		k, err := b.dequantMatMulKernel(n, consts)
-		if err == nil && repacked(consts[1].DType) {
-			weights.Release(consts[1].Data)
-		}
-		return k, err
+		return packReleasing(consts[1], func() (backend.Kernel, bool, error) {
+			k, err := b.dequantMatMulKernel(n, consts)
+			return k, repacked(consts[1].DType), err
+		})
 	case ir.OpSoftmax:
 		return b.softmaxKernel(n), nil
 	case ir.OpLayerNorm, ir.OpRMSNorm:
@@ -94,6 +95,53 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		return b.moeKernel(n, consts)
 	}
 	return nil, fmt.Errorf("cpu: no kernel for %v", n.Op)
+}
+
+// releaseBehind is the weight size from which packReleasing drops pages
+// while the kernel packs, not only after.
+const releaseBehind = 32 << 20
+
+// packReleasing runs prepare, which builds a kernel for the constant
+// weight w and reports whether the kernel keeps its own packed copy, and
+// then drops w's file pages (weights.Release) when it does, so the packed
+// weights are not resident twice. While a large weight is being packed it
+// drops them every few milliseconds as well: otherwise the largest weight,
+// often the last (a tied embedding used as the output matrix), would be
+// resident twice in full just before its release and set the peak. Pages
+// the packer has yet to read, or reads again, are faulted back in from the
+// page cache: dropping them costs time, never correctness.
+func packReleasing(w *tensor.Tensor, prepare func() (backend.Kernel, bool, error)) (backend.Kernel, error) {
+	if w == nil {
+		k, _, err := prepare()
+		return k, err
+	}
+	var (
+		done = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	if len(w.Data) >= releaseBehind {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(5 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					weights.Release(w.Data)
+				}
+			}
+		}()
+	}
+	k, packed, err := prepare()
+	close(done)
+	wg.Wait()
+	if err == nil && packed {
+		weights.Release(w.Data)
+	}
+	return k, err
 }
 
 // repacked reports whether quant.NewMatrix keeps its own repacked copy of
