@@ -22,3 +22,24 @@ func SetGEMVUpTo(quantized, half int) (restore func()) {
 
 // GEMVUpTo is the GEMV row limit for weights of type dt.
 func GEMVUpTo(dt tensor.DType) int { return gemvUpTo(dt) }
+
+// GEMVInt8Rows is the most activation rows that the int8-activation GEMV
+// takes for quantized weights (0: none).
+func GEMVInt8Rows() int { return gemvInt8Rows }
+
+// SetGEMVInt8Rows sets gemvInt8Rows for kernels run from now on (0 sends
+// every quantized GEMV to the f32-activation kernel); the returned func
+// restores the default.
+func SetGEMVInt8Rows(m int) (restore func()) {
+	old := gemvInt8Rows
+	gemvInt8Rows = m
+	return func() { gemvInt8Rows = old }
+}
+
+// SetGEMVInt8Shape fixes the int8 GEMV's warps per row and rounds of rows
+// per block (0, 0: gemvInt8Shape's choice); the returned func restores it.
+func SetGEMVInt8Shape(warpsPerRow, rounds int) (restore func()) {
+	w, r := gemvInt8WPR, gemvInt8Rounds
+	gemvInt8WPR, gemvInt8Rounds = warpsPerRow, rounds
+	return func() { gemvInt8WPR, gemvInt8Rounds = w, r }
+}

@@ -161,7 +161,11 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		if err != nil {
 			return nil, err
 		}
-		return &rmsnorm{b: b, f: f, eps: float32(n.Attr.(*ir.NormAttr).Eps)}, nil
+		rows, err := b.ks.Func("rmsnorm_rows_f32")
+		if err != nil {
+			return nil, err
+		}
+		return &rmsnorm{b: b, f: f, rows: rows, eps: float32(n.Attr.(*ir.NormAttr).Eps)}, nil
 	case ir.OpMatMul:
 		return b.matmul(n, consts)
 	case ir.OpDequantMatMul:
@@ -284,7 +288,9 @@ func (k *rope) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) err
 	if k.at.Layout == ir.RoPEInterleaved {
 		inter = 1
 	}
-	return k.b.ctx.Launch(k.f, grid(ob/4), driver.Dim3{X: 256}, 0, k.b.stream,
+	rot := k.at.RotaryDim
+	items := int64(xs[0]) * int64(xs[1]) * int64(xs[2]) * int64(rot/2+xs[3]-rot) // rope_f32: pairs and pass-through dims
+	return k.b.ctx.Launch(k.f, grid(items), driver.Dim3{X: 256}, 0, k.b.stream,
 		x, pos, pos64, posRows, inv, o, int64(xs[0]), int64(xs[1]), int64(xs[2]), xs[3], k.at.RotaryDim, inter, float32(k.at.Scale))
 }
 
@@ -369,10 +375,16 @@ func (k *softmax) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) 
 }
 
 type rmsnorm struct {
-	b   *Backend
-	f   driver.Function
-	eps float32
+	b    *Backend
+	f    driver.Function // rmsnorm_f32: a block per row
+	rows driver.Function // rmsnorm_rows_f32: a warp per row, for rows of up to rmsWarpCols
+	eps  float32
 }
+
+// rmsWarpCols is the longest row that RMSNorm gives one warp rather than a
+// block: the per-head q/k norms (head_dim 64–256) of a decode step are
+// many short rows, where a block per row spends its time in barriers.
+const rmsWarpCols = 512
 
 func (k *rmsnorm) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	x, nb, err := view(ins[0])
@@ -394,6 +406,11 @@ func (k *rmsnorm) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) 
 	rows := int(nb / 4 / int64(cols))
 	if wb != int64(cols)*4 {
 		return fmt.Errorf("rmsnorm weight %v does not match %d columns", ins[1].Shape, cols)
+	}
+	if cols <= rmsWarpCols {
+		const warps = 8
+		return k.b.ctx.Launch(k.rows, driver.Dim3{X: (rows + warps - 1) / warps}, driver.Dim3{X: 32 * warps}, 0, k.b.stream,
+			x, w, o, int64(rows), cols, k.eps)
 	}
 	threads := threadsFor(cols)
 	for r0 := 0; r0 < rows; r0 += 65535 { // grid.x limit for one launch

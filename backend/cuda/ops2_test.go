@@ -91,6 +91,18 @@ func TestMoreOps(t *testing.T) {
 			b.Output("rms1", b.RMSNormPlusOne(x, w, 1e-6))
 			b.Output("rms0", b.RMSNorm(x, ir.Value{}, 1e-6))
 		}, map[string]*tensor.Tensor{"x": x3, "w": randT(rng, 1031), "b": randT(rng, 1031)}},
+		{"RMSNorm", 1e-5, func(b *ir.Builder) {
+			// A warp per row (short rows) and a block per row (long ones).
+			for i, sh := range [][2]int{{9 * 16, 128}, {7, 37}, {3, 512}, {5, 513}, {4 * 9, 1031}} {
+				name := string(rune('a' + i))
+				x := b.Input("x"+name, tensor.F32, n(sh[0]), n(sh[1]))
+				b.Output("y"+name, b.RMSNorm(x, b.Input("w"+name, tensor.F32, n(sh[1])), 1e-6))
+			}
+		}, map[string]*tensor.Tensor{
+			"xa": randT(rng, 9*16, 128), "wa": randT(rng, 128), "xb": randT(rng, 7, 37), "wb": randT(rng, 37),
+			"xc": randT(rng, 3, 512), "wc": randT(rng, 512), "xd": randT(rng, 5, 513), "wd": randT(rng, 513),
+			"xe": randT(rng, 4*9, 1031), "we": randT(rng, 1031),
+		}},
 		{"TopK", 0, func(b *ir.Builder) {
 			x := b.Input("x", tensor.F32, n(6), n(37))
 			v, i := b.TopK(x, 5)

@@ -18,9 +18,12 @@ import (
 // or an F16/BF16 constant keeps that weight packed in device memory and
 // picks a path per call by the number of activation rows M:
 //
-//   - M ≤ gemvUpTo (decode): rlx's GEMV kernel decodes the weight on the fly
-//     and multiplies by the f32 activations in f32. Every weight byte is
-//     read once; no activation rounding.
+//   - M ≤ gemvUpTo (decode): rlx's GEMV kernel decodes the weight on the fly.
+//     For quantized weights and M ≤ gemvInt8Rows the activations are
+//     rounded to int8 per group of 32 (as llama.cpp's Q8_1) and multiplied
+//     with dp4a; otherwise (F16/BF16, or gemvInt8Rows = 0) by the f32
+//     activations in f32, with no activation rounding. Every weight byte is
+//     read once.
 //   - larger M (prefill): the weight is decoded to a half-precision scratch
 //     matrix (F16; BF16 weights are used as stored), the activations are
 //     rounded to the same type, and cuBLASLt multiplies on the tensor cores
@@ -132,6 +135,7 @@ type packed struct {
 	gemv   [2]driver.Function // the GEMV kernels of those runs
 	deq    driver.Function
 	split  driver.Function // split_half, for the activations
+	gemvQ  driver.Function // gemvq_*: int8 activations (quantized types only)
 }
 
 // upload packs and copies a constant [n, k] weight; keep reports whether
@@ -154,6 +158,11 @@ func (b *Backend) packed(dt tensor.DType, n, k int, t *tensor.Tensor, upload boo
 	}
 	if p.split, err = b.ks.Func("split_half"); err != nil {
 		return nil, err
+	}
+	if dt.Quantized() {
+		if p.gemvQ, err = b.ks.Func("gemvq_" + name); err != nil {
+			return nil, err
+		}
 	}
 	if !upload {
 		return p, nil
@@ -197,6 +206,55 @@ func gemvBlock(n, k, run int) (rowsPerBlock int) {
 	return 128 / tpr
 }
 
+// gemvInt8Rows is the most activation rows that the int8-activation GEMV
+// (gemvq_* in quant.cu, QI_MAX_M) takes for quantized weights; 0 sends
+// every GEMV to the exact f32-activation kernel. The int8 kernel rounds
+// each activation to 8 bits per group of 32 (error ≤ amax/254 per value)
+// and multiplies with dp4a: an H100 runs it at several times the f32
+// kernel's rate, which was bound by decoding and FMAs rather than memory.
+var gemvInt8Rows = 4
+
+// gemvInt8Shared is the most dynamic shared memory (bytes) the int8 GEMV
+// asks for: the default per-block limit, needing no opt-in attribute.
+const gemvInt8Shared = 48 << 10
+
+// int8Shared is the shared memory of the int8 GEMV for m rows of k
+// activations: the int8 values and a (scale, scale·sum) pair per 32.
+func int8Shared(m, k int) int { return m*k + m*(k/32)*8 }
+
+// gemvInt8Shape picks the warps per weight row (1, 2, 4 or 8) and rows per
+// 256-thread block of the int8 GEMV for an [n, k] weight of type dt.
+// BenchmarkGEMVInt8Shape on an H100 (docs/cuda.md) put the best shapes at
+// about 4096 warps in all — more warps share a row of a short, wide
+// matrix (1024×3072: 4; 2048×8192: 2), as long as each lane gets at least
+// half a piece of it — and about 512 blocks, each block taking more rounds
+// of rows (up to 8) as n grows, so that its quantization prologue serves
+// more rows (151936×1024: 8 rounds). gemvInt8WPR and gemvInt8Rounds
+// override the choice when non-zero (benchmarks, tests).
+func gemvInt8Shape(dt tensor.DType, n, k int) (warpsPerRow, rowsPerBlock int) {
+	pieces := k / 32 // pieces of a row that a lane takes at a time
+	if dt == tensor.Q8_0 {
+		pieces = k / 16
+	}
+	wpr := 1
+	for wpr < 8 && n*wpr*2 <= 4096 && pieces >= 32*wpr {
+		wpr *= 2
+	}
+	if gemvInt8WPR > 0 {
+		wpr = gemvInt8WPR
+	}
+	slots := 8 / wpr
+	rounds := min(8, max(1, n/(slots*512)))
+	if gemvInt8Rounds > 0 {
+		rounds = gemvInt8Rounds
+	}
+	return wpr, slots * rounds
+}
+
+// gemvInt8WPR and gemvInt8Rounds, when non-zero, fix the warps per row and
+// the rounds of rows per block of the int8 GEMV (BenchmarkGEMVInt8Shape).
+var gemvInt8WPR, gemvInt8Rounds int
+
 // launchGEMV queues y[m, n] (+)= x[m, :]·W[n, :] for m ≤ gemvMaxM rows; w
 // overrides p.w (a weight used in place).
 func (b *Backend) launchGEMV(p *packed, w, x, y driver.Ptr, m int, accumulate bool) error {
@@ -206,15 +264,20 @@ func (b *Backend) launchGEMV(p *packed, w, x, y driver.Ptr, m int, accumulate bo
 	if m < 1 || m > gemvMaxM {
 		return fmt.Errorf("cuda: GEMV of %d rows (1 to %d)", m, gemvMaxM)
 	}
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+	if p.gemvQ != 0 && m <= gemvInt8Rows && int8Shared(m, p.k) <= gemvInt8Shared {
+		wpr, rpb := gemvInt8Shape(p.dt, p.n, p.k)
+		return b.ctx.Launch(p.gemvQ, driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 256}, int8Shared(m, p.k), b.stream,
+			w, p.aux, x, y, m, p.n, p.k, rpb, wpr, acc)
+	}
 	v := 0
 	if m > 1 {
 		v = 1
 	}
 	rpb := gemvBlock(p.n, p.k, p.run[v])
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
 	return b.ctx.Launch(p.gemv[v], driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 128}, 0, b.stream,
 		w, p.aux, x, y, m, p.n, p.k, rpb, acc)
 }

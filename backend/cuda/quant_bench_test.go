@@ -134,9 +134,11 @@ func rotated(tb testing.TB, be *Backend, pool driver.Ptr, poolBytes int64, dt te
 	return out, stored
 }
 
-// BenchmarkGEMV measures the decode GEMV kernel alone: weight bytes (as
+// BenchmarkGEMV measures the decode GEMV kernels alone: weight bytes (as
 // stored in the GGUF) per second of device time, rotating over copies of
-// the weight larger than L2.
+// the weight larger than L2. r0 is the int8-activation kernel of quantized
+// types, r8/r16/r32 the f32-activation kernel with runs of that many
+// columns.
 func BenchmarkGEMV(b *testing.B) {
 	be := openBench(b)
 	const poolBytes = 1 << 30
@@ -160,6 +162,9 @@ func BenchmarkGEMV(b *testing.B) {
 		if dt == tensor.Q6_K {
 			runs = runs[:2]
 		}
+		if dt.Quantized() {
+			runs = append([]int{0}, runs...) // 0: the int8-activation kernel (r0)
+		}
 		for _, sh := range benchShapes {
 			for _, r := range runs {
 				for _, m := range []int{1, 2, 4, 8} {
@@ -167,12 +172,64 @@ func BenchmarkGEMV(b *testing.B) {
 						continue
 					}
 					b.Run(fmt.Sprintf("%v/%dx%d/r%d/m%d", dt, sh[0], sh[1], r, m), func(b *testing.B) {
-						defer func(old [2]int) { gemvRun[dt] = old }(gemvRun[dt])
-						gemvRun[dt] = [2]int{r, r}
+						defer func(old [2]int, i8 int) { gemvRun[dt], gemvInt8Rows = old, i8 }(gemvRun[dt], gemvInt8Rows)
+						if r > 0 {
+							gemvRun[dt] = [2]int{r, r}
+							gemvInt8Rows = 0
+						}
 						ws, stored := rotated(b, be, pool, poolBytes, dt, sh[0], sh[1])
 						ms := gpuTime(b, be, b.N, func(i int) error {
 							p := ws[i%len(ws)]
 							return be.launchGEMV(p, p.w, x, y, m, false)
+						})
+						us := ms * 1e3 / float64(b.N)
+						b.ReportMetric(us, "us/call")
+						b.ReportMetric(float64(stored)/(us*1e-6)/1e9, "GB/s")
+					})
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkGEMVInt8Shape sweeps the int8 GEMV's warps per row and rounds
+// of rows per block (gemvInt8Shape's choice is "auto") for one activation
+// row, to tune gemvInt8Shape.
+func BenchmarkGEMVInt8Shape(b *testing.B) {
+	be := openBench(b)
+	const poolBytes = 1 << 30
+	pool := weightPool(b, be, poolBytes)
+	x, err := be.ctx.Alloc(8192 * 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.ctx.Free(x)
+	if err := be.ctx.Memset(x, 0x3c, 8192*4); err != nil {
+		b.Fatal(err)
+	}
+	y, err := be.ctx.Alloc(151936 * 4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer be.ctx.Free(y)
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q6_K, tensor.Q8_0} {
+		for _, sh := range benchShapes {
+			for _, wpr := range []int{0, 1, 2, 4, 8} {
+				for _, rounds := range []int{0, 1, 2, 4, 8} {
+					if (wpr == 0) != (rounds == 0) {
+						continue
+					}
+					name := fmt.Sprintf("%v/%dx%d/w%d/r%d", dt, sh[0], sh[1], wpr, rounds)
+					if wpr == 0 {
+						name = fmt.Sprintf("%v/%dx%d/auto", dt, sh[0], sh[1])
+					}
+					b.Run(name, func(b *testing.B) {
+						defer func(w, r int) { gemvInt8WPR, gemvInt8Rounds = w, r }(gemvInt8WPR, gemvInt8Rounds)
+						gemvInt8WPR, gemvInt8Rounds = wpr, rounds
+						ws, stored := rotated(b, be, pool, poolBytes, dt, sh[0], sh[1])
+						ms := gpuTime(b, be, b.N, func(i int) error {
+							p := ws[i%len(ws)]
+							return be.launchGEMV(p, p.w, x, y, 1, false)
 						})
 						us := ms * 1e3 / float64(b.N)
 						b.ReportMetric(us, "us/call")

@@ -91,14 +91,29 @@ func runPacked(t *testing.T, be *cuda.Backend, rng *rand.Rand, c packedCase, ms 
 			t.Fatalf("%s m=%d: %v", name, m, err)
 		}
 		y := out["y"].F32()
+		// The int8-activation GEMV rounds each activation to a multiple of
+		// amax/127 of its group of 32: off by at most amax/254, so a
+		// product's sum moves by at most Σ_k |w_k|·amax_g(k)/254.
+		int8 := c.dt.Quantized() && m <= cuda.GEMVInt8Rows() && m <= cuda.GEMVUpTo(c.dt)
+		amax := make([]float64, m*c.k/32)
+		if int8 {
+			for i := range amax {
+				for _, v := range xs[32*i : 32*i+32] {
+					amax[i] = max(amax[i], math.Abs(float64(v)))
+				}
+			}
+		}
 		worst := 0.0
 		for i := range m {
 			for j := range c.n {
-				var ref, mag float64
+				var ref, mag, qerr float64
 				for kk := range c.k {
 					p := float64(xs[i*c.k+kk]) * float64(wf[j*c.k+kk])
 					ref += p
 					mag += math.Abs(p)
+					if int8 {
+						qerr += math.Abs(float64(wf[j*c.k+kk])) * amax[(i*c.k+kk)/32] / 254
+					}
 				}
 				if c.residual {
 					ref += float64(res[i*c.n+j])
@@ -110,19 +125,21 @@ func runPacked(t *testing.T, be *cuda.Backend, rng *rand.Rand, c packedCase, ms 
 				}
 				got := float64(y[i*c.n+j])
 				e := math.Abs(got-ref) / (mag + 1e-30)
-				if !(e <= tol(m)) { // NaN fails
-					t.Fatalf("%s m=%d: y[%d,%d] = %v, reference %v (error %.3g of Σ|x·w| = %.4g, tolerance %.3g)",
-						name, m, i, j, got, ref, e, mag, tol(m))
+				allowed := tol(m) + 1.001*qerr/(mag+1e-30)
+				if !(e <= allowed) { // NaN fails
+					t.Fatalf("%s m=%d int8=%v: y[%d,%d] = %v, reference %v (error %.3g of Σ|x·w| = %.4g, tolerance %.3g)",
+						name, m, int8, i, j, got, ref, e, mag, allowed)
 				}
 				worst = max(worst, e)
 			}
 		}
-		t.Logf("%s m=%d: max error %.3g of Σ|x·w|", name, m, worst)
+		t.Logf("%s m=%d int8=%v: max error %.3g of Σ|x·w|", name, m, int8, worst)
 	}
 }
 
 // TestQuantMatMul checks DequantMatMul for every GGUF type with a CUDA
-// kernel, on the GEMV path (small m: f32 activations, only f32 rounding) and
+// kernel, on the GEMV paths (small m: int8 activations, bounded by their
+// rounding, or f32 activations, only f32 rounding) and
 // the tensor-core path (weights decoded to f16 and activations rounded to
 // f16: each product is off by at most 2·2⁻¹¹ of its size, plus f32 sums).
 func TestQuantMatMul(t *testing.T) {
@@ -142,14 +159,30 @@ func TestQuantMatMul(t *testing.T) {
 			runPacked(t, be, rng, packedCase{dt: dt, n: 1, k: 96}, ms, tol)
 		}
 		runPacked(t, be, rng, packedCase{dt: dt, n: 19, k: 256, bias: true}, []int{1, 9}, tol)
-		// Every GEMV variant (columns per thread), up to 8 rows.
+		// The int8-activation GEMV for 1 to 4 rows: odd N, a tall N (several
+		// rows per warp), K of one and of many blocks.
+		runPacked(t, be, rng, packedCase{dt: dt, n: 4301, k: 256, residual: true}, []int{1, 4}, tol)
+		runPacked(t, be, rng, packedCase{dt: dt, n: 33, k: 256 * 9, bias: true}, []int{1, 2, 3, 4}, tol)
+		// Every split of a row over warps, with one and several rounds of
+		// rows per block.
+		for _, wpr := range []int{1, 2, 4, 8} {
+			for _, rounds := range []int{1, 3} {
+				restore := cuda.SetGEMVInt8Shape(wpr, rounds)
+				t.Logf("%v: int8 GEMV, %d warps per row, %d rounds", dt, wpr, rounds)
+				runPacked(t, be, rng, packedCase{dt: dt, n: 67, k: 512, residual: true}, []int{1, 4}, tol)
+				restore()
+			}
+		}
+		// Every f32-activation GEMV variant (columns per thread), up to 8 rows.
 		restoreM := cuda.SetGEMVUpTo(8, 8)
+		restoreI := cuda.SetGEMVInt8Rows(0)
 		for _, r := range gemvRuns(dt) {
 			restore := cuda.SetGEMVRun(dt, r)
 			t.Logf("%v: GEMV runs of %d", dt, r)
 			runPacked(t, be, rng, packedCase{dt: dt, n: 67, k: 512, residual: true}, []int{1, 5, 8}, tol)
 			restore()
 		}
+		restoreI()
 		restoreM()
 	}
 	tol := func(m int) float64 {

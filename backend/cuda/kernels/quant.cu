@@ -308,6 +308,276 @@ QT_GEMV(q4_0, QT_Q4_0, 32)
 QT_GEMV(q4_k, QT_Q4_K, 32)
 QT_GEMV(q5_k, QT_Q5_K, 32)
 
+// ---- Decode GEMV with int8 activations (quantized weights, M ≤ QI_MAX_M) ----
+//
+// The activation rows are quantized once per block, in the prologue, to
+// int8 groups of 32 in shared memory: q = rint(x·127/amax), with (d =
+// amax/127, d·Σq) per group. A weight row is then one warp's work: each
+// lane takes a 16-weight (Q8_0), 32-weight (Q4_0, Q4_K, Q5_K) or 32-weight
+// (Q6_K, as 4 × 8) piece with one or three vector loads, forms the integer
+// weights as signed bytes and multiplies 4 at a time with dp4a; scales are
+// applied per scale group in f32. Offsets (Q4_0's −8, Q6_K's −32) are
+// subtracted in the bytes; Q4_K/Q5_K's minimum term uses the group's d·Σq.
+// Each weight byte is read once; the result differs from the f32 path by
+// the activation rounding, at most amax/254 per activation (quant_test.go).
+
+#define QI_MAX_M 4
+
+__device__ __forceinline__ int qi_dp4a(int a, int b, int c) {
+    int r;
+    asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+}
+
+// Bytes b − bias, each byte b ≤ 0x7f and bias ≤ 0x80, as two's complement
+// int8s: b + 0x80 − bias never borrows from the next byte.
+__device__ __forceinline__ int qi_sub_bias(rlx_u32 q, rlx_u32 bias4) {
+    return (int)(((q | 0x80808080u) - bias4) ^ 0x80808080u);
+}
+
+// x [M][K] f32 (16-byte aligned) → xq [M][K] int8 and xd [M][K/32] (d, d·Σq).
+// Eight consecutive lanes hold one group, four values each.
+__device__ __forceinline__ void qi_quantize(const float* __restrict__ x, int M, int K, signed char* xq, float2* xd) {
+    const int quads = (M * K) >> 2;  // a multiple of 8 (K is a multiple of 32)
+#pragma unroll 4
+    for (int base = 0; base < quads; base += blockDim.x) {
+        const int i = base + threadIdx.x;
+        const bool ok = i < quads;
+        float4 v = ok ? ((const float4*)x)[i] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        float a = fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w)));
+#pragma unroll
+        for (int o = 4; o > 0; o >>= 1) a = fmaxf(a, __shfl_xor_sync(0xffffffffu, a, o));
+        const float id = a >= 1e-30f ? 127.0f / a : 0.0f;
+        const int q0 = __float2int_rn(v.x * id), q1 = __float2int_rn(v.y * id);
+        const int q2 = __float2int_rn(v.z * id), q3 = __float2int_rn(v.w * id);
+        int s = q0 + q1 + q2 + q3;
+#pragma unroll
+        for (int o = 4; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (ok) {
+            ((rlx_u32*)xq)[i] = ((rlx_u32)q0 & 0xffu) | (((rlx_u32)q1 & 0xffu) << 8) | (((rlx_u32)q2 & 0xffu) << 16) |
+                                ((rlx_u32)q3 << 24);
+            if ((i & 7) == 0) {
+                const float d = id > 0.0f ? a / 127.0f : 0.0f;
+                xd[i >> 3] = make_float2(d, d * (float)s);
+            }
+        }
+    }
+}
+
+// Σ of 16 products of int8 quads.
+__device__ __forceinline__ int qi_dot16(int4 w, int4 a) {
+    return qi_dp4a(w.w, a.w, qi_dp4a(w.z, a.z, qi_dp4a(w.y, a.y, qi_dp4a(w.x, a.x, 0))));
+}
+
+// acc[m] += Σ_k x[m, k]·W[row, k] over this lane's share of the row: the
+// row's pieces lane, lane + step, … (step = 32 × warps per row).
+template <int T>
+__device__ __forceinline__ void qi_row(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux,
+                                       const signed char* xq, const float2* xd, long long row, int M, int K, int lane,
+                                       int step, float* acc) {
+    const int groups = K >> 5;
+    const rlx_u16* scl = (const rlx_u16*)aux;
+    if (T == QT_Q8_0) {
+        const rlx_u8* wr = w + row * K;
+#pragma unroll 2
+        for (int c = lane; c < (K >> 4); c += step) {  // 16 weights per lane
+            const int4 q = *(const int4*)(wr + 16 * c);
+            const float dw = qt_h2f(scl[row * groups + (c >> 1)]);
+#pragma unroll
+            for (int m = 0; m < QI_MAX_M; m++) {
+                if (m < M) {
+                    const int4 a = *(const int4*)(xq + m * K + 16 * c);
+                    acc[m] += dw * xd[m * groups + (c >> 1)].x * (float)qi_dot16(q, a);
+                }
+            }
+        }
+    } else if (T == QT_Q4_0) {
+        const rlx_u8* wr = w + row * (K >> 1);
+#pragma unroll 2
+        for (int g = lane; g < groups; g += step) {  // a block of 32 weights per lane
+            const int4 q = *(const int4*)(wr + 16 * g);
+            const float dw = qt_h2f(scl[row * groups + g]);
+            const rlx_u32 b8 = 0x08080808u;
+            const int4 lo = make_int4(qi_sub_bias((rlx_u32)q.x & 0x0f0f0f0fu, b8), qi_sub_bias((rlx_u32)q.y & 0x0f0f0f0fu, b8),
+                                      qi_sub_bias((rlx_u32)q.z & 0x0f0f0f0fu, b8), qi_sub_bias((rlx_u32)q.w & 0x0f0f0f0fu, b8));
+            const int4 hi = make_int4(qi_sub_bias(((rlx_u32)q.x >> 4) & 0x0f0f0f0fu, b8),
+                                      qi_sub_bias(((rlx_u32)q.y >> 4) & 0x0f0f0f0fu, b8),
+                                      qi_sub_bias(((rlx_u32)q.z >> 4) & 0x0f0f0f0fu, b8),
+                                      qi_sub_bias(((rlx_u32)q.w >> 4) & 0x0f0f0f0fu, b8));
+#pragma unroll
+            for (int m = 0; m < QI_MAX_M; m++) {
+                if (m < M) {
+                    const signed char* xm = xq + m * K + 32 * g;
+                    const int s = qi_dot16(lo, *(const int4*)xm) + qi_dot16(hi, *(const int4*)(xm + 16));
+                    acc[m] += dw * xd[m * groups + g].x * (float)s;
+                }
+            }
+        }
+    } else if (T == QT_Q4_K || T == QT_Q5_K) {
+        // Lane i of a super-block's 8: chunk j = i/2 of 64 weights, half h:
+        // weights 64j+16h .. +15 (low nibbles, group 2j) and 64j+32+16h .. +15
+        // (high nibbles, group 2j+1).
+        const int bytes = T == QT_Q4_K ? 144 : 176;
+        const int qoff = T == QT_Q4_K ? 16 : 48;
+        const int nsb = K >> 8;
+        const rlx_u8* wr = w + row * nsb * bytes;
+#pragma unroll 2
+        for (int i = lane; i < nsb * 8; i += step) {
+            const int sb = i >> 3, j = (i >> 1) & 3, h = i & 1;
+            const rlx_u8* blk = wr + sb * bytes;
+            const uint4 hdr = *(const uint4*)blk;
+            const uint4 q = *(const uint4*)(blk + qoff + 32 * j + 16 * h);
+            const float d = qt_h2f((rlx_u16)(hdr.x & 0xffffu)), dmin = qt_h2f((rlx_u16)(hdr.x >> 16));
+            const rlx_u32 sc3[3] = {hdr.y, hdr.z, hdr.w};
+            float sc0, m0, sc1, m1;
+            qt_scale_min_k4(2 * j, sc3, &sc0, &m0);
+            qt_scale_min_k4(2 * j + 1, sc3, &sc1, &m1);
+            int4 lo = make_int4(q.x & 0x0f0f0f0fu, q.y & 0x0f0f0f0fu, q.z & 0x0f0f0f0fu, q.w & 0x0f0f0f0fu);
+            int4 hi = make_int4((q.x >> 4) & 0x0f0f0f0fu, (q.y >> 4) & 0x0f0f0f0fu, (q.z >> 4) & 0x0f0f0f0fu,
+                                (q.w >> 4) & 0x0f0f0f0fu);
+            if (T == QT_Q5_K) {
+                const uint4 qh = *(const uint4*)(blk + 16 + 16 * h);
+                const int s0 = 2 * j, s1 = 2 * j + 1;
+                lo.x |= ((qh.x >> s0) & 0x01010101u) << 4;
+                lo.y |= ((qh.y >> s0) & 0x01010101u) << 4;
+                lo.z |= ((qh.z >> s0) & 0x01010101u) << 4;
+                lo.w |= ((qh.w >> s0) & 0x01010101u) << 4;
+                hi.x |= ((qh.x >> s1) & 0x01010101u) << 4;
+                hi.y |= ((qh.y >> s1) & 0x01010101u) << 4;
+                hi.z |= ((qh.z >> s1) & 0x01010101u) << 4;
+                hi.w |= ((qh.w >> s1) & 0x01010101u) << 4;
+            }
+            const int k0 = sb * 256 + 64 * j + 16 * h, g0 = sb * 8 + 2 * j;
+            const float d0 = d * sc0, d1 = d * sc1, dm0 = dmin * m0, dm1 = dmin * m1;
+#pragma unroll
+            for (int m = 0; m < QI_MAX_M; m++) {
+                if (m < M) {
+                    const signed char* xm = xq + m * K + k0;
+                    const int s0 = qi_dot16(lo, *(const int4*)xm), s1 = qi_dot16(hi, *(const int4*)(xm + 32));
+                    const float2 x0 = xd[m * groups + g0], x1 = xd[m * groups + g0 + 1];
+                    float v = d0 * x0.x * (float)s0 + d1 * x1.x * (float)s1;
+                    if (h == 0) v -= dm0 * x0.y + dm1 * x1.y;  // the group minimum, once per group
+                    acc[m] += v;
+                }
+            }
+        }
+    } else {  // QT_Q6_K: lane i of a super-block's 8: half h = i/4, l0 = 8·(i%4);
+              // weights 128h + 32g + l0 .. +7 for g = 0..3
+        const int nsb = K >> 8;
+        const rlx_u8* wr = w + row * nsb * 208;
+#pragma unroll 2
+        for (int i = lane; i < nsb * 8; i += step) {
+            const int sb = i >> 3, h = (i >> 2) & 1, l0 = 8 * (i & 3);
+            const rlx_u8* blk = wr + sb * 208;
+            const uint2 la = *(const uint2*)(blk + 64 * h + l0);
+            const uint2 lb = *(const uint2*)(blk + 64 * h + 32 + l0);
+            const uint2 hb = *(const uint2*)(blk + 128 + 32 * h + l0);
+            const float d = qt_h2f(scl[row * nsb + sb]);
+            const signed char* sc = (const signed char*)blk + 192 + 8 * h + (l0 >> 4);
+            const rlx_u32 b32 = 0x20202020u;
+            int gw[4][2];
+            const rlx_u32 law[2] = {la.x, la.y}, lbw[2] = {lb.x, lb.y}, hbw[2] = {hb.x, hb.y};
+#pragma unroll
+            for (int e = 0; e < 2; e++) {
+                gw[0][e] = qi_sub_bias((law[e] & 0x0f0f0f0fu) | ((hbw[e] << 4) & 0x30303030u), b32);
+                gw[1][e] = qi_sub_bias((lbw[e] & 0x0f0f0f0fu) | ((hbw[e] << 2) & 0x30303030u), b32);
+                gw[2][e] = qi_sub_bias(((law[e] >> 4) & 0x0f0f0f0fu) | (hbw[e] & 0x30303030u), b32);
+                gw[3][e] = qi_sub_bias(((lbw[e] >> 4) & 0x0f0f0f0fu) | ((hbw[e] >> 2) & 0x30303030u), b32);
+            }
+            float ds[4];
+#pragma unroll
+            for (int g = 0; g < 4; g++) ds[g] = d * (float)sc[2 * g];
+            const int k0 = sb * 256 + 128 * h + l0, g0 = sb * 8 + 4 * h;
+#pragma unroll
+            for (int m = 0; m < QI_MAX_M; m++) {
+                if (m < M) {
+                    float v = 0.0f;
+#pragma unroll
+                    for (int g = 0; g < 4; g++) {
+                        const int2 a = *(const int2*)(xq + m * K + k0 + 32 * g);
+                        const int s = qi_dp4a(gw[g][1], a.y, qi_dp4a(gw[g][0], a.x, 0));
+                        v += ds[g] * xd[m * groups + g0 + g].x * (float)s;
+                    }
+                    acc[m] += v;
+                }
+            }
+        }
+    }
+}
+
+// y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ QI_MAX_M with int8
+// activations: a block (at most 8 warps) quantizes x into dynamic shared
+// memory (M·K + M·K/32·8 bytes), then takes its rows_per_block rows,
+// warps_per_row warps to a row (1, 2, 4 or 8: more for short, wide
+// matrices, whose rows would otherwise leave most of the GPU idle), rows
+// blockDim.x/32/warps_per_row at a time. rows_per_block must be a multiple
+// of that. x must be 16-byte aligned and K a multiple of the weight's block
+// (32 or 256).
+template <int T>
+__device__ void qi_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
+                        float* __restrict__ y, int M, int N, int K, int rows_per_block, int warps_per_row,
+                        int accumulate) {
+    extern __shared__ int4 qi_smem[];
+    __shared__ float red[8][QI_MAX_M];
+    signed char* xq = (signed char*)qi_smem;
+    float2* xd = (float2*)(xq + M * K);
+    qi_quantize(x, M, K, xq, xd);
+    __syncthreads();
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int wpr = warps_per_row, slots = (blockDim.x >> 5) / wpr;
+    const int slot = warp / wpr, sub = warp - slot * wpr;
+    const long long row0 = (long long)blockIdx.x * rows_per_block;
+    for (int r = 0; r < rows_per_block; r += slots) {  // the same trip count in every warp
+        const long long row = row0 + r + slot;
+        const bool valid = row < N;
+        float acc[QI_MAX_M];
+#pragma unroll
+        for (int m = 0; m < QI_MAX_M; m++) acc[m] = 0.0f;
+        if (valid) qi_row<T>(w, aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, acc);
+#pragma unroll
+        for (int m = 0; m < QI_MAX_M; m++) {
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
+        }
+        if (wpr == 1) {
+            if (valid && lane == 0) {
+#pragma unroll
+                for (int m = 0; m < QI_MAX_M; m++) {
+                    if (m < M) {
+                        float* dst = y + (long long)m * N + row;
+                        *dst = accumulate ? *dst + acc[m] : acc[m];
+                    }
+                }
+            }
+            continue;
+        }
+        if (lane == 0) {
+#pragma unroll
+            for (int m = 0; m < QI_MAX_M; m++) red[warp][m] = acc[m];
+        }
+        __syncthreads();
+        if (valid && sub == 0 && lane < M) {
+            float s = 0.0f;
+            for (int i = 0; i < wpr; i++) s += red[warp + i][lane];
+            float* dst = y + (long long)lane * N + row;
+            *dst = accumulate ? *dst + s : s;
+        }
+        __syncthreads();  // red is rewritten by the next rows
+    }
+}
+
+#define QI_GEMV(name, T)                                                                                         \
+    extern "C" __global__ void gemvq_##name(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y, int M,    \
+                                            int N, int K, int rows_per_block, int warps_per_row, int accumulate) { \
+        qi_gemv<T>(w, aux, x, y, M, N, K, rows_per_block, warps_per_row, accumulate);                             \
+    }
+
+QI_GEMV(q8_0, QT_Q8_0)
+QI_GEMV(q4_0, QT_Q4_0)
+QI_GEMV(q4_k, QT_Q4_K)
+QI_GEMV(q5_k, QT_Q5_K)
+QI_GEMV(q6_k, QT_Q6_K)
+
 // Activations for the tensor-core GEMM: x ≈ t0 + t1 + … as `parts` (1 to 3)
 // half-precision terms, t_i = round(x − t_0 − … − t_{i−1}) to f16 (bf16 when
 // bf16 != 0), term i at out + i·stride: each term carries the rounding
