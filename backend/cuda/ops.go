@@ -161,11 +161,7 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		if err != nil {
 			return nil, err
 		}
-		rows, err := b.ks.Func("rmsnorm_rows_f32")
-		if err != nil {
-			return nil, err
-		}
-		return &rmsnorm{b: b, f: f, rows: rows, eps: float32(n.Attr.(*ir.NormAttr).Eps)}, nil
+		return &rmsnorm{b: b, f: f, eps: float32(n.Attr.(*ir.NormAttr).Eps)}, nil
 	case ir.OpMatMul:
 		return b.matmul(n, consts)
 	case ir.OpDequantMatMul:
@@ -374,17 +370,14 @@ func (k *softmax) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) 
 		x, mask, o, rows, cols, k.scale, masked, enc)
 }
 
+// rmsnorm is RMSNorm with an F32 weight: a block per row (rmsnorm_f32).
+// A warp per row for short rows (rmsnorm_rows_f32, one warp per 128-wide
+// q/k head) was measured slower at decode sizes and not kept (docs/cuda.md).
 type rmsnorm struct {
-	b    *Backend
-	f    driver.Function // rmsnorm_f32: a block per row
-	rows driver.Function // rmsnorm_rows_f32: a warp per row, for rows of up to rmsWarpCols
-	eps  float32
+	b   *Backend
+	f   driver.Function
+	eps float32
 }
-
-// rmsWarpCols is the longest row that RMSNorm gives one warp rather than a
-// block: the per-head q/k norms (head_dim 64–256) of a decode step are
-// many short rows, where a block per row spends its time in barriers.
-const rmsWarpCols = 512
 
 func (k *rmsnorm) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
 	x, nb, err := view(ins[0])
@@ -406,11 +399,6 @@ func (k *rmsnorm) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) 
 	rows := int(nb / 4 / int64(cols))
 	if wb != int64(cols)*4 {
 		return fmt.Errorf("rmsnorm weight %v does not match %d columns", ins[1].Shape, cols)
-	}
-	if cols <= rmsWarpCols {
-		const warps = 8
-		return k.b.ctx.Launch(k.rows, driver.Dim3{X: (rows + warps - 1) / warps}, driver.Dim3{X: 32 * warps}, 0, k.b.stream,
-			x, w, o, int64(rows), cols, k.eps)
 	}
 	threads := threadsFor(cols)
 	for r0 := 0; r0 < rows; r0 += 65535 { // grid.x limit for one launch

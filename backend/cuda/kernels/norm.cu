@@ -28,23 +28,6 @@ extern "C" __global__ void rmsnorm_f32(const float* x, const float* w, float* ou
     for (int i = threadIdx.x; i < cols; i += blockDim.x) dst[i] = row[i] * scale * w[i];
 }
 
-// The same norm with one warp per row and blockDim.x/32 rows per block, for
-// short rows (the per-head q/k norms of head_dim 64–256, many rows in one
-// launch): no block-wide barrier, and every block does useful work.
-extern "C" __global__ void rmsnorm_rows_f32(const float* x, const float* w, float* out, long long rows, int cols,
-                                            float eps) {
-    const long long r = (long long)blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
-    if (r >= rows) return;  // the whole warp: its lanes share r
-    const int lane = threadIdx.x & 31;
-    const float* row = x + r * cols;
-    float* dst = out + r * cols;
-    float ss = 0.0f;
-    for (int i = lane; i < cols; i += 32) ss += row[i] * row[i];
-    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    const float scale = rsqrtf(ss / cols + eps);
-    for (int i = lane; i < cols; i += 32) dst[i] = row[i] * scale * w[i];
-}
-
 // Maximum over the block; every thread gets it. Same shape rules as block_sum.
 __device__ float block_max(float v) {
     __shared__ float partial[32];
