@@ -5,6 +5,8 @@ package mmap
 import (
 	"os"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 func mapFile(f *os.File, size int) ([]byte, bool) {
@@ -20,4 +22,4 @@ func unmap(data []byte) error { return syscall.Munmap(data) }
 
 // dontNeed drops the pages of a read-only shared file mapping: they are
 // clean, so the next access reads them back from the file.
-func dontNeed(b []byte) error { return syscall.Madvise(b, syscall.MADV_DONTNEED) }
+func dontNeed(b []byte) error { return unix.Madvise(b, unix.MADV_DONTNEED) }
