@@ -4,9 +4,9 @@
 
 // PFD is how far ahead (bytes, at least) the K-quant row kernels prefetch
 // their weights: with the hardware prefetchers alone, Q4_K GEMV ran about
-// 2x slower at K = 1024 on Zen 5 (interleaved A/B runs). Q4_K prefetches
-// PFD past each of its two streams (nibbles, headers) every super-block,
-// which covers every line of the following rows. Q5_K and Q6_K rows hold
+// 2x slower at K = 1024 on Zen 5 (interleaved A/B runs). Q4_K treats its
+// rows as one byte stream and prefetches it Q4KAHEAD bytes ahead of where
+// the current super-block sits in that stream (see dotQ4KRowsVNNI). Q5_K and Q6_K rows hold
 // three streams (nibbles, high bits, headers), where per-stream prefetches
 // at a fixed distance left lines uncovered at some strides (Q6_K at
 // K = 2048, 3072 ran at about half Q4_K's speed); they prefetch whole rows
@@ -16,6 +16,10 @@
 // For the 32-block kernels, which do less work per byte, software prefetch
 // did not help.
 #define PFD 2048
+
+// Q4KAHEAD is Q4_K's prefetch distance in its linear stream. 3072 and 4096
+// bytes measured alike (in-process A/B); K = 8192 favoured the longer ones.
+#define Q4KAHEAD 3072
 
 // KPFSETUP sets R9 = AHEAD and R10 = the bytes of a row to prefetch (zero,
 // disabling prefetch, for the single-row test forms, whose stride is 0),
@@ -267,23 +271,52 @@ q4done:
 	VFMADD231PS  Y15, Y14, Y1
 
 // func dotQ4KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32)
+//
+// Prefetch: a run of rows is one contiguous byte stream (each row's
+// nibbles, then its headers). R9 points Q4KAHEAD bytes past the current
+// row's start plus s·B for super-block s, where B = ⌈stride/nsb⌉ ≤ 192, and
+// each super-block prefetches the three lines from R9: consecutive
+// super-blocks' ranges overlap and a row's last one reaches past the next
+// row's R9, so every line is prefetched, evenly spread over the row's
+// super-blocks. (Before, each of the two streams was prefetched a fixed
+// distance past its own pointer, which bunches the header lines: 1.05–1.45×
+// in interleaved in-process runs, docs/PERFORMANCE.md.)
 TEXT ·dotQ4KRowsVNNI(SB), NOSPLIT, $0-48
 	MOVL         $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z7
 	KROWSPROLOGUE
+	MOVQ  stride+8(FP), AX
+	MOVQ  nsb+32(FP), CX
+	TESTQ CX, CX
+	JZ    q4kb
+	ADDQ  CX, AX
+	DECQ  AX
+	XORQ  DX, DX
+	DIVQ  CX
+q4kb:
+	MOVQ  AX, R10            // B (0 for the single-row test forms)
+	XORQ  AX, AX
+
+q4kfirst:                        // the first Q4KAHEAD bytes: no row start covers them
+	PREFETCHT0 (R13)(AX*1)
+	ADDQ  $64, AX
+	CMPQ  AX, $Q4KAHEAD
+	JLT   q4kfirst
 
 q4krow:
 	KROWSTART
 	MOVQ CX, DX
 	SHLQ $7, DX
 	ADDQ SI, DX              // headers follow the nibbles
+	LEAQ Q4KAHEAD(SI), R9
 	TESTQ CX, CX
 	JZ    q4kdone
 
 q4kloop:
-	PREFETCHT0 PFD(SI)
-	PREFETCHT0 PFD+64(SI)
-	PREFETCHT0 PFD(DX)
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	PREFETCHT0 128(R9)
+	ADDQ R10, R9
 	KNIBBLES
 	KDOT
 	K45SCALE

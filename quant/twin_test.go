@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
+	"github.com/rlx-go/rlx/tensor"
 )
 
 // TestKernelTwins runs the assembly kernels and their pure-Go twins on the
@@ -243,6 +244,54 @@ func TestFourRowTwins(t *testing.T) {
 						t.Fatalf("%v K%d: y[%d,%d] = %g, Go %g", dt, K, r, n, got, want)
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestKRowsTwins runs the multi-row K-quant kernels (the GEMV path, with
+// their prefetch walking whole runs of rows) over runs of odd lengths and
+// offsets and checks every output against the pure-Go twin.
+func TestKRowsTwins(t *testing.T) {
+	if !asmOK {
+		t.Skip("no AVX-512 VNNI kernels on this CPU / RLX_CPU tier")
+	}
+	p := parallel.New(1)
+	defer p.Close()
+	for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+		for _, k := range []int{1, 3, 4, 12, 32} {
+			K := 256 * k
+			for _, N := range []int{1, 3, 7, 21} {
+				t.Run(fmt.Sprintf("%v/N%d_K%d", dt, N, K), func(t *testing.T) {
+					q, w := randWeights(t, dt, N, K, uint64(7*K+N))
+					m, err := NewMatrix(dt, N, K, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					rows := kRowsVNNI(m.kind)
+					goDot := map[kernelKind]func(w, x []byte, nsb int) float32{
+						kindQ4K: dotQ4KGo, kindQ5K: dotQ5KGo, kindQ6K: dotQ6KGo,
+					}[m.kind]
+					M := 1 + (N+k)%4
+					x := randActs(M, K, uint64(K+N+1))
+					a := getAct(m.kind, M, K)
+					a.quantize(p, x)
+					nsb := K / qkK
+					for r := 0; r < M; r++ {
+						xr := a.xk[r*nsb*actKBytes : (r+1)*nsb*actKBytes]
+						for lo := 0; lo < N; lo += 2 { // runs [lo, N): odd and even starts and lengths
+							y := make([]float32, N)
+							rows(&m.data[lo*m.stride], m.stride, N-lo, &xr[0], nsb, &y[lo])
+							for n := lo; n < N; n++ {
+								want := goDot(m.data[n*m.stride:], xr, nsb)
+								mag := termMagnitude(w[n*K:(n+1)*K], x[r*K:(r+1)*K])
+								if d := math.Abs(float64(y[n] - want)); d > 1e-5*mag || math.IsNaN(float64(y[n])) {
+									t.Fatalf("act row %d, weight row %d of run [%d,%d): asm %g, Go %g (|terms| %g)", r, n, lo, N, y[n], want, mag)
+								}
+							}
+						}
+					}
+				})
 			}
 		}
 	}
