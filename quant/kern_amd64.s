@@ -18,8 +18,9 @@
 #define PFD 2048
 
 // Q4KAHEAD is Q4_K's prefetch distance in its linear stream: 4096 bytes
-// beat 3072 by 1.03–1.19x at two threads (most at K = 8192) and measured
-// alike at one; 6144 and 8192 were no better (in-process A/B).
+// beat 3072 at two threads (0.97–1.19x, 1.18x at K = 8192) and measured
+// alike at one except K = 8192; 6144 and 8192 were no better (in-process
+// A/B).
 #define Q4KAHEAD 4096
 
 // KPFSETUP sets R9 = AHEAD and R10 = the bytes of a row to prefetch (zero,
@@ -280,8 +281,8 @@ q4done:
 // super-blocks' ranges overlap and a row's last one reaches past the next
 // row's R9, so every line is prefetched, evenly spread over the row's
 // super-blocks. (Before, each of the two streams was prefetched a fixed
-// distance past its own pointer, which bunches the header lines: 1.05–1.45×
-// in interleaved in-process runs, docs/PERFORMANCE.md.)
+// distance past its own pointer, which bunches the header lines: 1.02–1.50×
+// at two threads in interleaved in-process runs, docs/PERFORMANCE.md.)
 TEXT ·dotQ4KRowsVNNI(SB), NOSPLIT, $0-48
 	MOVL         $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z7
