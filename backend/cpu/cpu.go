@@ -29,8 +29,9 @@ type Options struct {
 	// dead buffer produces NaNs instead of plausible numbers. For tests.
 	Poison bool
 	// PackHalfWeights packs F16/BF16 matmul weights into float32 panels
-	// at compile time: faster prefill, twice the weight memory of an F16
-	// file. By default they stay as stored and decode streams them.
+	// at compile time: twice the weight memory of an F16 file. By default
+	// they are packed into 16-bit strips of their own size where the CPU
+	// has kernels for them (AVX-512), and kept as stored elsewhere.
 	PackHalfWeights bool
 }
 
