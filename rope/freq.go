@@ -1,6 +1,6 @@
 // Package rope computes rotary position embedding frequencies exactly as
 // Hugging Face transformers does for each rope_type (default, linear, llama3,
-// yarn, dynamic). It is model math shared by the model families and the
+// yarn, dynamic, longrope). It is model math shared by the model families and the
 // kernels tests, and depends on nothing else in rlx.
 package rope
 
