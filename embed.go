@@ -2,7 +2,6 @@ package rlx
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -168,34 +167,9 @@ func (e *Embedder) open(path string, cfg embedderConfig) error {
 	if e.w, err = weights.Open(folder.ModelDir, wopts...); err != nil {
 		return fmt.Errorf("rlx: %w", err)
 	}
-	var (
-		fam    models.Family
-		ok     bool
-		hfJSON []byte
-	)
-	if md := e.w.GGUF(); md != nil {
-		arch := md.Arch()
-		if fam, ok = models.ByGGUF(arch); !ok {
-			return unsupported(path, arch, func() (models.Known, bool) { return models.KnownByGGUF(arch) })
-		}
-	} else {
-		r := e.w.Resolved
-		if r.ConfigPath == "" {
-			return fmt.Errorf("rlx: %s: no config.json beside the safetensors files", path)
-		}
-		if hfJSON, err = os.ReadFile(r.ConfigPath); err != nil {
-			return fmt.Errorf("rlx: %w", err)
-		}
-		var head struct {
-			ModelType     string   `json:"model_type"`
-			Architectures []string `json:"architectures"`
-		}
-		if err := json.Unmarshal(hfJSON, &head); err != nil {
-			return fmt.Errorf("rlx: %s: %w", r.ConfigPath, err)
-		}
-		if fam, ok = models.ByHF(head.ModelType, head.Architectures); !ok {
-			return unsupported(path, head.ModelType, func() (models.Known, bool) { return models.KnownByHF(head.ModelType, head.Architectures) })
-		}
+	fam, hfJSON, err := family(path, e.w)
+	if err != nil {
+		return err
 	}
 	open, isEnc := fam.Open.(bert.OpenFunc)
 	if fam.Kind != models.Embedder || !isEnc {

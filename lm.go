@@ -97,37 +97,13 @@ func OpenLM(path string, opts ...Option) (*LM, error) {
 }
 
 func (lm *LM) open(path string, cfg config) error {
-	var (
-		fam    models.Family
-		ok     bool
-		hfJSON []byte
-		dir    string
-	)
-	if md := lm.w.GGUF(); md != nil {
-		arch := md.Arch()
-		if fam, ok = models.ByGGUF(arch); !ok {
-			return unsupported(path, arch, func() (models.Known, bool) { return models.KnownByGGUF(arch) })
-		}
-	} else {
-		r := lm.w.Resolved
-		if r.ConfigPath == "" {
-			return fmt.Errorf("rlx: %s: no config.json beside the safetensors files", path)
-		}
-		dir = filepath.Dir(r.ConfigPath)
-		var err error
-		if hfJSON, err = os.ReadFile(r.ConfigPath); err != nil {
-			return fmt.Errorf("rlx: %w", err)
-		}
-		var head struct {
-			ModelType     string   `json:"model_type"`
-			Architectures []string `json:"architectures"`
-		}
-		if err := json.Unmarshal(hfJSON, &head); err != nil {
-			return fmt.Errorf("rlx: %s: %w", r.ConfigPath, err)
-		}
-		if fam, ok = models.ByHF(head.ModelType, head.Architectures); !ok {
-			return unsupported(path, head.ModelType, func() (models.Known, bool) { return models.KnownByHF(head.ModelType, head.Architectures) })
-		}
+	fam, hfJSON, err := family(path, lm.w)
+	if err != nil {
+		return err
+	}
+	var dir string
+	if lm.w.GGUF() == nil {
+		dir = filepath.Dir(lm.w.Resolved.ConfigPath)
 	}
 	open, isLM := fam.Open.(nn.OpenFunc)
 	if fam.Kind != models.LM || !isLM {
@@ -203,6 +179,40 @@ func (lm *LM) weightBytes() int64 {
 		n += int64(len(t.Data))
 	}
 	return n
+}
+
+// family finds the model family of opened weights: by the GGUF
+// architecture, or by the model_type and architectures of the config.json
+// beside safetensors files, which it returns for the family to parse.
+func family(path string, w *weights.Map) (models.Family, []byte, error) {
+	if md := w.GGUF(); md != nil {
+		arch := md.Arch()
+		fam, ok := models.ByGGUF(arch)
+		if !ok {
+			return fam, nil, unsupported(path, arch, func() (models.Known, bool) { return models.KnownByGGUF(arch) })
+		}
+		return fam, nil, nil
+	}
+	r := w.Resolved
+	if r.ConfigPath == "" {
+		return models.Family{}, nil, fmt.Errorf("rlx: %s: no config.json beside the safetensors files", path)
+	}
+	hfJSON, err := os.ReadFile(r.ConfigPath)
+	if err != nil {
+		return models.Family{}, nil, fmt.Errorf("rlx: %w", err)
+	}
+	var head struct {
+		ModelType     string   `json:"model_type"`
+		Architectures []string `json:"architectures"`
+	}
+	if err := json.Unmarshal(hfJSON, &head); err != nil {
+		return models.Family{}, nil, fmt.Errorf("rlx: %s: %w", r.ConfigPath, err)
+	}
+	fam, ok := models.ByHF(head.ModelType, head.Architectures)
+	if !ok {
+		return fam, nil, unsupported(path, head.ModelType, func() (models.Known, bool) { return models.KnownByHF(head.ModelType, head.Architectures) })
+	}
+	return fam, hfJSON, nil
 }
 
 func unsupported(path, name string, known func() (models.Known, bool)) error {
