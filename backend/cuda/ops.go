@@ -253,29 +253,15 @@ type rope struct {
 }
 
 func (k *rope) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
-	x, _, err := view(ins[0])
-	if err != nil {
+	ps, o, ob, err := views(ins[:3], out)
+	if err != nil || ob == 0 {
 		return err
 	}
-	pos, _, err := view(ins[1])
-	if err != nil {
-		return err
-	}
-	inv, _, err := view(ins[2])
-	if err != nil {
-		return err
-	}
-	o, ob, err := view(out)
-	if err != nil {
-		return err
-	}
-	if ob == 0 {
-		return nil
-	}
-	xs, ps := out.Shape, ins[1].Shape
+	x, pos, inv := ps[0], ps[1], ps[2]
+	xs, pshape := out.Shape, ins[1].Shape
 	posRows := int64(0)
-	if len(ps) == 2 {
-		posRows = int64(ps[0])
+	if len(pshape) == 2 {
+		posRows = int64(pshape[0])
 	}
 	pos64, inter := 0, 0
 	if ins[1].DType == tensor.I64 {
@@ -296,21 +282,11 @@ type gather struct {
 }
 
 func (k *gather) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
-	t, _, err := view(ins[0])
-	if err != nil {
+	ps, o, ob, err := views(ins[:2], out)
+	if err != nil || ob == 0 {
 		return err
 	}
-	ids, _, err := view(ins[1])
-	if err != nil {
-		return err
-	}
-	o, ob, err := view(out)
-	if err != nil {
-		return err
-	}
-	if ob == 0 {
-		return nil
-	}
+	t, ids := ps[0], ps[1]
 	ts := ins[0].Shape
 	row := int64(prod(ts[1:]))
 	nids := int64(prod(ins[1].Shape))
