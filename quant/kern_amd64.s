@@ -2,60 +2,66 @@
 
 #include "textflag.h"
 
-// PFD is how far ahead (bytes, at least) the K-quant row kernels prefetch
-// their weights: with the hardware prefetchers alone, Q4_K GEMV ran about
-// 2x slower at K = 1024 on Zen 5 (interleaved A/B runs). Q4_K treats its
-// rows as one byte stream and prefetches it Q4KAHEAD bytes ahead of where
-// the current super-block sits in that stream (see dotQ4KRowsVNNI). Q5_K and Q6_K rows hold
-// three streams (nibbles, high bits, headers), where per-stream prefetches
-// at a fixed distance left lines uncovered at some strides (Q6_K at
-// K = 2048, 3072 ran at about half Q4_K's speed); they prefetch whole rows
-// instead: at the start of each row, every line of the row AHEAD bytes
-// further on (AHEAD = the smallest multiple of the stride ≥ PFD), so each
-// weight line is prefetched exactly once (1.1–1.6× in interleaved runs).
-// For the 32-block kernels, which do less work per byte, software prefetch
-// did not help.
-#define PFD 2048
+// The K-quant row kernels (Q4_K, Q5_K, Q6_K) prefetch their weights in
+// software into L2 (PREFETCHT1): with the hardware prefetchers alone Q4_K
+// GEMV ran about 2x slower on Zen 5. A run of rows is one contiguous byte
+// stream (each row's nibbles, then its other parts), and the kernels
+// prefetch it as one: R9 points AHEAD bytes past the current row's start
+// plus s·B for super-block s, where B = ⌈stride/nsb⌉, and every
+// super-block prefetches the three (Q4_K) or four (Q5_K, Q6_K) lines from
+// R9 on. B is at most 192 for Q4_K and 256 for Q5_K/Q6_K (stride ≤ nsb·210 rounded up to
+// 64), so consecutive super-blocks' ranges overlap and a row's last one
+// reaches the next row's first: every line is prefetched, evenly over the
+// row. (Earlier schemes: per stream a fixed distance ahead bunched the
+// header lines; whole rows at each row start, for Q5_K/Q6_K, issued 27–105
+// prefetches at once; both measured 1.3–2.5x slower, docs/PERFORMANCE.md.)
+//
+// AHEAD = max(KPFMIN, stride + KPFROW) bytes: short rows want about 6 KiB
+// ahead, K = 8192 rows (4.6–6.6 KiB) about a row plus 2 KiB
+// (in-process A/B at Llama-1B decode shapes, two threads, 08:00 UTC).
+#define KPFMIN 6144
+#define KPFROW 2048
 
-// Q4KAHEAD is Q4_K's prefetch distance in its linear stream: 4096 bytes
-// beat 3072 at two threads (0.97–1.19x, 1.18x at K = 8192) and measured
-// alike at one except K = 8192; 6144 and 8192 were no better (in-process
-// A/B). Prefetching into L2 (PREFETCHT1) rather than L1: 0.96–1.31x at two
-// threads, 0.97–1.35x at one, most at K = 14336 (quiet machine, 06:47).
-#define Q4KAHEAD 4096
-
-// KPFSETUP sets R9 = AHEAD and R10 = the bytes of a row to prefetch (zero,
-// disabling prefetch, for the single-row test forms, whose stride is 0),
-// and prefetches the first AHEAD bytes, which no row start covers.
-#define KPFSETUP(AHEADLOOP, STARTLOOP, DONE) \
-	MOVQ  stride+8(FP), R10 \
-	XORQ  R9, R9 \
-	TESTQ R10, R10 \
-	JZ    DONE \
-AHEADLOOP: \
-	ADDQ  R10, R9 \
-	CMPQ  R9, $PFD \
-	JLT   AHEADLOOP \
+// KLINSETUP sets R10 = B (0 for the single-row test forms, whose stride is
+// 0) and R8 = AHEAD, and prefetches the first AHEAD bytes, which no
+// super-block covers. It clobbers AX, CX, DX.
+#define KLINSETUP(BOK, AHOK, FIRST) \
+	MOVQ  stride+8(FP), AX \
+	MOVQ  nsb+32(FP), CX \
+	TESTQ CX, CX \
+	JZ    BOK \
+	ADDQ  CX, AX \
+	DECQ  AX \
+	XORQ  DX, DX \
+	DIVQ  CX \
+BOK: \
+	MOVQ  AX, R10 \
+	MOVQ  stride+8(FP), R8 \
+	ADDQ  $KPFROW, R8 \
+	CMPQ  R8, $KPFMIN \
+	JGE   AHOK \
+	MOVQ  $KPFMIN, R8 \
+AHOK: \
 	XORQ  AX, AX \
-STARTLOOP: \
-	PREFETCHT0 (R13)(AX*1) \
+FIRST: \
+	PREFETCHT1 (R13)(AX*1) \
 	ADDQ  $64, AX \
-	CMPQ  AX, R9 \
-	JLT   STARTLOOP \
-DONE:
+	CMPQ  AX, R8 \
+	JLT   FIRST
 
-// KROWPF prefetches every line of the row AHEAD bytes past R13's.
-#define KROWPF(LOOP, DONE) \
-	TESTQ R10, R10 \
-	JZ    DONE \
-	LEAQ  (R13)(R9*1), AX \
-	MOVQ  R10, DX \
-LOOP: \
-	PREFETCHT0 (AX) \
-	ADDQ  $64, AX \
-	SUBQ  $64, DX \
-	JG    LOOP \
-DONE:
+// KPF3 and KPF4 prefetch the next stretch of the stream and advance R9.
+#define KPF3 \
+	PREFETCHT1 (R9) \
+	PREFETCHT1 64(R9) \
+	PREFETCHT1 128(R9) \
+	ADDQ R10, R9
+
+#define KPF4 \
+	PREFETCHT1 (R9) \
+	PREFETCHT1 64(R9) \
+	PREFETCHT1 128(R9) \
+	PREFETCHT1 192(R9) \
+	ADDQ R10, R9
 
 // AVX-512 VNNI dot products of one repacked weight row with one row of
 // quantized activations (layouts in repack.go and matrix.go). VPDPBUSD
@@ -274,52 +280,23 @@ q4done:
 	VFMADD231PS  Y15, Y14, Y1
 
 // func dotQ4KRowsVNNI(w *byte, stride, rows int, x *byte, nsb int, out *float32)
-//
-// Prefetch: a run of rows is one contiguous byte stream (each row's
-// nibbles, then its headers). R9 points Q4KAHEAD bytes past the current
-// row's start plus s·B for super-block s, where B = ⌈stride/nsb⌉ ≤ 192, and
-// each super-block prefetches the three lines from R9: consecutive
-// super-blocks' ranges overlap and a row's last one reaches past the next
-// row's R9, so every line is prefetched, evenly spread over the row's
-// super-blocks. (Before, each of the two streams was prefetched a fixed
-// distance past its own pointer, which bunches the header lines: 1.02–1.50×
-// at two threads in interleaved in-process runs, docs/PERFORMANCE.md.)
 TEXT ·dotQ4KRowsVNNI(SB), NOSPLIT, $0-48
 	MOVL         $0x0f0f0f0f, AX
 	VPBROADCASTD AX, Z7
 	KROWSPROLOGUE
-	MOVQ  stride+8(FP), AX
-	MOVQ  nsb+32(FP), CX
-	TESTQ CX, CX
-	JZ    q4kb
-	ADDQ  CX, AX
-	DECQ  AX
-	XORQ  DX, DX
-	DIVQ  CX
-q4kb:
-	MOVQ  AX, R10            // B (0 for the single-row test forms)
-	XORQ  AX, AX
-
-q4kfirst:                        // the first Q4KAHEAD bytes: no row start covers them
-	PREFETCHT1 (R13)(AX*1)
-	ADDQ  $64, AX
-	CMPQ  AX, $Q4KAHEAD
-	JLT   q4kfirst
+	KLINSETUP(q4kb, q4kah, q4kfirst)
 
 q4krow:
 	KROWSTART
 	MOVQ CX, DX
 	SHLQ $7, DX
 	ADDQ SI, DX              // headers follow the nibbles
-	LEAQ Q4KAHEAD(SI), R9
+	LEAQ (SI)(R8*1), R9
 	TESTQ CX, CX
 	JZ    q4kdone
 
 q4kloop:
-	PREFETCHT1 (R9)
-	PREFETCHT1 64(R9)
-	PREFETCHT1 128(R9)
-	ADDQ R10, R9
+	KPF3
 	KNIBBLES
 	KDOT
 	K45SCALE
@@ -339,11 +316,11 @@ TEXT ·dotQ5KRowsVNNI(SB), NOSPLIT, $0-48
 	MOVL         $0x10101010, AX
 	VPBROADCASTD AX, Z16
 	KROWSPROLOGUE
-	KPFSETUP(q5kahead, q5kfirst, q5kpfok)
+	KLINSETUP(q5kb, q5kah, q5kfirst)
 
 q5krow:
-	KROWPF(q5kpfrow, q5kpfrowok)
 	KROWSTART
+	LEAQ (SI)(R8*1), R9
 	MOVQ CX, DI
 	SHLQ $7, DI
 	ADDQ SI, DI              // fifth-bit masks follow the nibbles
@@ -354,6 +331,7 @@ q5krow:
 	JZ    q5kdone
 
 q5kloop:
+	KPF4
 	KNIBBLES
 	KMOVQ  0(DI), K1
 	KMOVQ  8(DI), K2
@@ -382,11 +360,11 @@ TEXT ·dotQ6KRowsVNNI(SB), NOSPLIT, $0-48
 	MOVL         $0x30303030, AX
 	VPBROADCASTD AX, Z22
 	KROWSPROLOGUE
-	KPFSETUP(q6kahead, q6kfirst, q6kpfok)
+	KLINSETUP(q6kb, q6kah, q6kfirst)
 
 q6krow:
-	KROWPF(q6kpfrow, q6kpfrowok)
 	KROWSTART
+	LEAQ (SI)(R8*1), R9
 	MOVQ CX, DI
 	SHLQ $7, DI
 	ADDQ SI, DI              // high bit pairs follow the nibbles
@@ -397,6 +375,7 @@ q6krow:
 	JZ    q6kdone
 
 q6kloop:
+	KPF4
 	KNIBBLES
 	VMOVDQU64  0(DI), Z17
 	VPSLLW     $4, Z17, Z18
