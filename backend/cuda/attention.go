@@ -238,7 +238,7 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 		}
 		// Both caches in one launch.
 		krow, vrow := int64(kc.Shape[2]*kc.Shape[3]), int64(vc.Shape[2]*vc.Shape[3])
-		if err := k.b.ctx.Launch(k.store, grid(int64(B*T)*(krow+vrow)), driver.Dim3{X: 256}, 0, k.b.stream,
+		if err := k.b.ctx.LaunchDependent(k.store, grid(int64(B*T)*(krow+vrow)), driver.Dim3{X: 256}, 0, k.b.stream,
 			kp, vp, kcp, vcp, f16, B, T, krow, vrow, int64(keys), past, pastRows, k.b.errFlag); err != nil {
 			return err
 		}
@@ -316,14 +316,14 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 	if o != attnArgsSize-4 {
 		return fmt.Errorf("attention: argument block of %d bytes, want %d", o, attnArgsSize-4)
 	}
-	if err := k.b.ctx.Launch(k.f, driver.Dim3{X: units, Y: splits}, driver.Dim3{X: 32 * warps}, shared, k.b.stream, args); err != nil {
+	if err := k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: units, Y: splits}, driver.Dim3{X: 32 * warps}, shared, k.b.stream, args); err != nil {
 		return err
 	}
 	if splits == 1 {
 		return nil
 	}
 	nrows := int64(B * T * Hq)
-	return k.b.ctx.Launch(k.comb, driver.Dim3{X: int(min(nrows, 65535))}, driver.Dim3{X: threadsFor(Dv)}, 0, k.b.stream,
+	return k.b.ctx.LaunchDependent(k.comb, driver.Dim3{X: int(min(nrows, 65535))}, driver.Dim3{X: threadsFor(Dv)}, 0, k.b.stream,
 		part, op, nrows, splits, Dv)
 }
 

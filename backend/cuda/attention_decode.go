@@ -117,5 +117,5 @@ func (k *attention) decode(ins []backend.Tensor, out, kc, vc backend.Tensor, qp,
 		return false, fmt.Errorf("attention: decode argument block of %d bytes, want %d", o, decArgsSize)
 	}
 	decLaunches.Add(1)
-	return true, k.b.ctx.Launch(k.dec[li][ri], driver.Dim3{X: units, Y: splits}, driver.Dim3{X: 128}, 0, k.b.stream, args)
+	return true, k.b.ctx.LaunchDependent(k.dec[li][ri], driver.Dim3{X: units, Y: splits}, driver.Dim3{X: 128}, 0, k.b.stream, args)
 }

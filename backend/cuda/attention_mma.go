@@ -92,5 +92,5 @@ func (k *attention) prefillMMA(ins []backend.Tensor, qp, kp, vp, op, pastRows dr
 	rows := 16 * warps
 	blocks := B * Hkv * ((G*T + rows - 1) / rows)
 	mmaLaunches.Add(1)
-	return true, k.b.ctx.Launch(f, driver.Dim3{X: blocks}, driver.Dim3{X: 32 * warps}, 0, k.b.stream, args)
+	return true, k.b.ctx.LaunchDependent(f, driver.Dim3{X: blocks}, driver.Dim3{X: 32 * warps}, 0, k.b.stream, args)
 }

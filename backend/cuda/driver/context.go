@@ -235,12 +235,31 @@ type Dim3 struct{ X, Y, Z int }
 // int32, uint32, int64, uint64, int (passed as int32), float32, or []byte
 // for a struct passed by value (its bytes laid out as the C struct).
 func (c *Context) Launch(f Function, grid, block Dim3, shared int, s Stream, args ...any) error {
-	vals := make([]uint64, len(args))
-	ptrs := make([]unsafe.Pointer, len(args)+1)
+	vals, ptrs, err := packArgs(args)
+	if err != nil {
+		return err
+	}
+	grid, block = fillDims(grid), fillDims(block)
+	err = c.do("cuLaunchKernel", uintptr(f),
+		uintptr(grid.X), uintptr(grid.Y), uintptr(grid.Z),
+		uintptr(block.X), uintptr(block.Y), uintptr(block.Z),
+		uintptr(shared), uintptr(s), uintptr(unsafe.Pointer(&ptrs[0])), 0)
+	runtime.KeepAlive(vals)
+	runtime.KeepAlive(ptrs)
+	runtime.KeepAlive(args)
+	return err
+}
+
+// packArgs lays out kernel arguments for the driver: vals holds the scalar
+// values and ptrs the address of each argument (a []byte's first byte for
+// a struct), plus a trailing nil.
+func packArgs(args []any) (vals []uint64, ptrs []unsafe.Pointer, err error) {
+	vals = make([]uint64, len(args))
+	ptrs = make([]unsafe.Pointer, len(args)+1)
 	for i, a := range args {
 		if v, ok := a.([]byte); ok {
 			if len(v) == 0 {
-				return fmt.Errorf("cuda: launch argument %d: empty struct", i)
+				return nil, nil, fmt.Errorf("cuda: launch argument %d: empty struct", i)
 			}
 			ptrs[i] = unsafe.Pointer(&v[0])
 			continue
@@ -254,7 +273,7 @@ func (c *Context) Launch(f Function, grid, block Dim3, shared int, s Stream, arg
 			vals[i] = uint64(v)
 		case int:
 			if v != int(int32(v)) {
-				return fmt.Errorf("cuda: launch argument %d: int %d overflows int32", i, v)
+				return nil, nil, fmt.Errorf("cuda: launch argument %d: int %d overflows int32", i, v)
 			}
 			vals[i] = uint64(uint32(int32(v)))
 		case int64:
@@ -264,30 +283,22 @@ func (c *Context) Launch(f Function, grid, block Dim3, shared int, s Stream, arg
 		case float32:
 			vals[i] = uint64(math.Float32bits(v))
 		default:
-			return fmt.Errorf("cuda: launch argument %d: unsupported type %T", i, a)
+			return nil, nil, fmt.Errorf("cuda: launch argument %d: unsupported type %T", i, a)
 		}
 		ptrs[i] = unsafe.Pointer(&vals[i])
 	}
-	if grid.Y == 0 {
-		grid.Y = 1
+	return vals, ptrs, nil
+}
+
+// fillDims sets unset (zero) Y and Z sizes to 1.
+func fillDims(d Dim3) Dim3 {
+	if d.Y == 0 {
+		d.Y = 1
 	}
-	if grid.Z == 0 {
-		grid.Z = 1
+	if d.Z == 0 {
+		d.Z = 1
 	}
-	if block.Y == 0 {
-		block.Y = 1
-	}
-	if block.Z == 0 {
-		block.Z = 1
-	}
-	err := c.do("cuLaunchKernel", uintptr(f),
-		uintptr(grid.X), uintptr(grid.Y), uintptr(grid.Z),
-		uintptr(block.X), uintptr(block.Y), uintptr(block.Z),
-		uintptr(shared), uintptr(s), uintptr(unsafe.Pointer(&ptrs[0])), 0)
-	runtime.KeepAlive(vals)
-	runtime.KeepAlive(ptrs)
-	runtime.KeepAlive(args)
-	return err
+	return d
 }
 
 // Event marks a point in a stream.

@@ -70,7 +70,7 @@ func Init() error {
 		fnSetCurrent = fns["cuCtxSetCurrent"]
 		// Entry points that only some features need (CUDA graphs): a driver
 		// without them still runs everything else.
-		for _, n := range optionalNames {
+		for _, n := range append(optionalNames, pdlNames...) {
 			if p, err := l.Func(n); err == nil {
 				fns[n] = p
 			}

@@ -74,6 +74,8 @@ __device__ __forceinline__ float att_warp_sum(float v) {
 
 extern "C" __global__ void attn_f32(AttnArgs a) {
     extern __shared__ float sh[];
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     const int G = a.Hq / a.Hkv;
     const int slots = G * a.rows;
     const int warps = blockDim.x >> 5;
@@ -242,6 +244,8 @@ extern "C" __global__ void attn_f32(AttnArgs a) {
 
 // Merges the splits of attn_f32: one block per output row (b, t, h).
 extern "C" __global__ void attn_combine(const float* part, float* out, long long rows, int splits, int Dv) {
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     for (long long row = blockIdx.x; row < rows; row += gridDim.x) {
         const float* p = part + row * splits * (long long)(Dv + 2);
         float M = RLX_NEG_INF;
@@ -275,6 +279,8 @@ extern "C" __global__ void attn_combine(const float* part, float* out, long long
 extern "C" __global__ void kv_store2(const float* ks, const float* vs, void* kc, void* vc, int f16, int B, int T,
                                      long long krow, long long vrow, long long Sk, int past, const int* past_rows,
                                      int* err) {
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     const long long nk = (long long)B * T * krow, n = nk + (long long)B * T * vrow;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         const bool isv = i >= nk;

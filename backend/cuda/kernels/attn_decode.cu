@@ -92,6 +92,8 @@ __device__ __forceinline__ void dec_body(const DecArgs& a) {
     __shared__ float s_sw[SMAX][RM], s_L[RM];
     __shared__ int s_last;
 
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     const int G = a.Hq / a.Hkv, R = G * a.T, D = a.D;
     const int unit = blockIdx.x, kh = unit % a.Hkv, b = unit / a.Hkv;
     const int sp = blockIdx.y, S = gridDim.y;

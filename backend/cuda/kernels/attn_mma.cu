@@ -79,6 +79,8 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
     __shared__ __align__(16) unsigned short Ks[KT * KS];
     __shared__ __align__(16) unsigned short Vs[KT * KS];
 
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     const int G = a.Hq / a.Hkv, R = a.T * G;
     const int nrb = (R + ROWS - 1) / ROWS;
     int u = blockIdx.x;

@@ -30,6 +30,27 @@ func Source(file string) (string, error) {
 	return string(b), err
 }
 
+// Prelude is prepended to every kernel source (and belongs at the top of
+// generated ones): the device side of programmatic dependent launch
+// (driver.Context.LaunchDependent, sm_90 and newer).
+//
+// RLX_GRID_WAIT() returns once the grid ahead of this one in the stream has
+// completed and its writes are visible. A kernel launched with
+// LaunchDependent must call it before it reads or writes global memory
+// that earlier work uses; launched plainly, or before sm_90, it costs
+// nothing. RLX_GRID_LAUNCH_DEPENDENTS() lets the next dependent launch be
+// scheduled before this grid finishes (that launch still waits for all of
+// this grid in its own RLX_GRID_WAIT()); calling it is always safe.
+const Prelude = `// rlx kernel prelude (kernels.Prelude)
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define RLX_GRID_WAIT() asm volatile("griddepcontrol.wait;" ::: "memory")
+#define RLX_GRID_LAUNCH_DEPENDENTS() asm volatile("griddepcontrol.launch_dependents;" ::: "memory")
+#else
+#define RLX_GRID_WAIT() do { } while (0)
+#define RLX_GRID_LAUNCH_DEPENDENTS() do { } while (0)
+#endif
+`
+
 // Flags are the NVRTC options every kernel is compiled with.
 var Flags = []string{"--std=c++17", "-default-device"}
 
@@ -62,7 +83,7 @@ func Load(c *driver.Context) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		img, hit, err := nvrtc.CompileCached(src, f, opts, ver)
+		img, hit, err := nvrtc.CompileCached(Prelude+src, f, opts, ver)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("cuda kernels: %w", err)
