@@ -226,6 +226,8 @@ type Handle struct {
 
 	mu    sync.Mutex
 	plans map[planKey]*plan
+	// tuneOn: plans of large GEMMs time the heuristic's candidates (plan.go).
+	tuneOn bool
 }
 
 // planKey is a GEMM and the alignment of its pointers: cuBLASLt's
@@ -251,7 +253,7 @@ func New(ctx *driver.Context) (*Handle, error) {
 	if err := Load(); err != nil {
 		return nil, err
 	}
-	hd := &Handle{ctx: ctx, wsSize: 32 << 20, plans: map[planKey]*plan{}}
+	hd := &Handle{ctx: ctx, wsSize: 32 << 20, plans: map[planKey]*plan{}, tuneOn: tuneDefault}
 	err := ctx.Do(func() error {
 		return check("cublasLtCreate", call("cublasLtCreate", uintptr(unsafe.Pointer(&hd.h))))
 	})
@@ -298,21 +300,37 @@ func (hd *Handle) MatMulT(g GEMM, a, b, c driver.Ptr, s driver.Stream) error {
 		return err
 	}
 	return hd.ctx.Do(func() error {
-		p, err := hd.plan(planKey{g, alignment(a), alignment(b), alignment(c)})
+		p, err := hd.plan(planKey{g, alignment(a), alignment(b), alignment(c)}, a, b, s)
 		if err != nil {
 			return err
 		}
-		alpha, beta := float32(1), float32(0)
-		if g.Accumulate {
-			beta = 1
-		}
-		// Row-major C[M,N] = A·Bᵀ is column-major Cᶜ[N,M] = Bᶜᵀ·Aᶜ, where
-		// Bᶜ [K,N] and Aᶜ [K,M] are the same bytes read column-major: the
-		// "TN" product cuBLASLt is fastest at.
-		r := dl.Call16(fns["cublasLtMatmul"], hd.h, p.desc,
-			uintptr(unsafe.Pointer(&alpha)), uintptr(b), p.la, uintptr(a), p.lb,
-			uintptr(unsafe.Pointer(&beta)), uintptr(c), p.lc, uintptr(c), p.lc,
-			uintptr(unsafe.Pointer(&p.algo[0])), uintptr(hd.ws), uintptr(hd.wsSize), uintptr(s))
-		return check("cublasLtMatmul", r)
+		return hd.run(p, &p.algo, a, b, c, g.Accumulate, s)
 	})
+}
+
+// SetTuning turns the timing of candidate algorithms for new plans on or
+// off (plans already made keep their algorithm) and returns the previous
+// setting.
+func (hd *Handle) SetTuning(on bool) (was bool) {
+	hd.mu.Lock()
+	defer hd.mu.Unlock()
+	was, hd.tuneOn = hd.tuneOn, on
+	return was
+}
+
+// run queues one cublasLtMatmul of plan p with algorithm al; the context
+// is current.
+func (hd *Handle) run(p *plan, al *[8]uint64, a, b, c driver.Ptr, accumulate bool, s driver.Stream) error {
+	alpha, beta := float32(1), float32(0)
+	if accumulate {
+		beta = 1
+	}
+	// Row-major C[M,N] = A·Bᵀ is column-major Cᶜ[N,M] = Bᶜᵀ·Aᶜ, where
+	// Bᶜ [K,N] and Aᶜ [K,M] are the same bytes read column-major: the
+	// "TN" product cuBLASLt is fastest at.
+	r := dl.Call16(fns["cublasLtMatmul"], hd.h, p.desc,
+		uintptr(unsafe.Pointer(&alpha)), uintptr(b), p.la, uintptr(a), p.lb,
+		uintptr(unsafe.Pointer(&beta)), uintptr(c), p.lc, uintptr(c), p.lc,
+		uintptr(unsafe.Pointer(&al[0])), uintptr(hd.ws), uintptr(hd.wsSize), uintptr(s))
+	return check("cublasLtMatmul", r)
 }

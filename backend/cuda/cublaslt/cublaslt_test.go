@@ -162,6 +162,38 @@ func TestMatMulTUnaligned(t *testing.T) {
 	}
 }
 
+// TestMatMulTTuned runs GEMMs large enough to be tuned (every candidate
+// algorithm timed, the fastest kept) against float64, and the same kinds
+// with tuning off (other shapes, so that they make plans of their own);
+// one of each accumulates and is batched.
+func TestMatMulTTuned(t *testing.T) {
+	c, h := open(t)
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, on := range []bool{true, false} {
+		was := h.SetTuning(on)
+		types := []GEMM{{In: F16, Out: F32, Compute: ComputeF32}, {In: BF16, Out: F32, Compute: ComputeF32}, {In: F32, Out: F32, Compute: ComputeTF32}}
+		if !on {
+			types = types[:1]
+		}
+		for _, ty := range types {
+			for i, sh := range [][4]int{{259, 771, 1024, 1}, {130, 520, 1030, 3}} {
+				g := ty
+				g.M, g.N, g.K, g.Batch, g.Accumulate = sh[0], sh[1], sh[2], sh[3], i == 1
+				if !on {
+					g.M++
+				}
+				if !tunable(g) {
+					t.Fatalf("%+v is not large enough to be tuned", g)
+				}
+				t.Run(fmt.Sprintf("tune%v_%v_c%d_%dx%dx%d_b%d_acc%v", on, g.In, g.Compute, g.M, g.N, g.K, g.Batch, g.Accumulate), func(t *testing.T) {
+					testGEMM(t, c, h, rng, g)
+				})
+			}
+		}
+		h.SetTuning(was)
+	}
+}
+
 func testGEMM(t *testing.T, c *driver.Context, h *Handle, rng *rand.Rand, g GEMM) {
 	testGEMMAt(t, c, h, rng, g, 0)
 }

@@ -2,8 +2,86 @@ package cublaslt
 
 import (
 	"fmt"
+	"math"
+	"os"
 	"unsafe"
+
+	"github.com/rlx-go/rlx/backend/cuda/driver"
 )
+
+// Tuning: cuBLASLt's heuristic ranks algorithms by a model of the GPU; for
+// the large GEMMs of a prefill, the plan times the heuristic's first
+// maxCandidates algorithms once on the call's own operands (output to a
+// scratch matrix) and keeps the fastest. RLX_CUBLASLT_TUNE=0 keeps the
+// heuristic's first choice.
+
+// tuneDefault is the tuning setting of new handles.
+var tuneDefault = os.Getenv("RLX_CUBLASLT_TUNE") != "0"
+
+// tuneMinFlops is the smallest GEMM (2·M·N·K·batch) worth timing.
+const tuneMinFlops = 1 << 28
+
+// tuneMaxOut is the largest scratch output (bytes) tuning allocates.
+const tuneMaxOut = 256 << 20
+
+func tunable(g GEMM) bool {
+	f := 2 * float64(g.M) * float64(g.N) * float64(g.K) * float64(max(g.Batch, 1))
+	return f >= tuneMinFlops && int64(g.M)*int64(g.N)*int64(max(g.Batch, 1))*int64(g.Out.Size()) <= tuneMaxOut
+}
+
+// tune times each candidate of p (one warm-up, then tuneReps runs between
+// events) on a and b into a scratch output and sets p.algo to the fastest.
+// It does nothing while s is being captured into a graph.
+func (hd *Handle) tune(p *plan, g GEMM, a, b driver.Ptr, s driver.Stream) error {
+	if on, err := hd.ctx.Capturing(s); err != nil || on {
+		return fmt.Errorf("cublaslt: no tuning during a capture")
+	}
+	const tuneReps = 3
+	out, err := hd.ctx.Alloc(int64(g.M) * int64(g.N) * int64(max(g.Batch, 1)) * int64(g.Out.Size()))
+	if err != nil {
+		return err
+	}
+	defer hd.ctx.Free(out)
+	var ev [2]driver.Event
+	for i := range ev {
+		if ev[i], err = hd.ctx.NewEvent(); err != nil {
+			return err
+		}
+		defer hd.ctx.DestroyEvent(ev[i])
+	}
+	best, bestMS := -1, float32(math.Inf(1))
+	for i := range p.cands {
+		al := &p.cands[i]
+		if hd.run(p, al, a, b, out, false, s) != nil {
+			continue
+		}
+		if err := hd.ctx.Record(ev[0], s); err != nil {
+			return err
+		}
+		ok := true
+		for range tuneReps {
+			ok = ok && hd.run(p, al, a, b, out, false, s) == nil
+		}
+		if err := hd.ctx.Record(ev[1], s); err != nil {
+			return err
+		}
+		if err := hd.ctx.SyncEvent(ev[1]); err != nil {
+			return err
+		}
+		ms, err := hd.ctx.Elapsed(ev[0], ev[1])
+		if err != nil {
+			return err
+		}
+		if ok && ms < bestMS {
+			best, bestMS = i, ms
+		}
+	}
+	if best < 0 {
+		return fmt.Errorf("cublaslt: no candidate ran")
+	}
+	p.algo = p.cands[best]
+	return nil
+}
 
 // attribute enums of cublasLt.h.
 const (
@@ -15,12 +93,16 @@ const (
 	prefMinAlignA       = 5 // CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES (B, C, D follow)
 	opN, opT            = 0, 1
 	heuristicResultSize = 96 // sizeof(cublasLtMatmulHeuristicResult_t)
+	// maxCandidates is how many of the heuristic's algorithms a plan keeps
+	// for tuning.
+	maxCandidates = 8
 )
 
 // plan is the descriptors and chosen algorithm of one GEMM shape.
 type plan struct {
 	desc, la, lb, lc uintptr
-	algo             [8]uint64 // cublasLtMatmulAlgo_t
+	algo             [8]uint64   // cublasLtMatmulAlgo_t
+	cands            [][8]uint64 // the heuristic's algorithms, its best first
 }
 
 func (p *plan) destroy() {
@@ -34,9 +116,10 @@ func (p *plan) destroy() {
 	}
 }
 
-// plan returns the cached plan for g, building it on first use. It runs
+// plan returns the cached plan for g, building it on first use (and
+// timing the heuristic's candidates on a, b when tuning is on). It runs
 // with the context current.
-func (hd *Handle) plan(key planKey) (*plan, error) {
+func (hd *Handle) plan(key planKey, a, b driver.Ptr, s driver.Stream) (*plan, error) {
 	g := key.GEMM
 	hd.mu.Lock()
 	defer hd.mu.Unlock()
@@ -50,6 +133,12 @@ func (hd *Handle) plan(key planKey) (*plan, error) {
 	if err := p.build(key, hd); err != nil {
 		p.destroy()
 		return nil, fmt.Errorf("%w (GEMM M=%d N=%d K=%d batch=%d %v→%v)", err, g.M, g.N, g.K, g.Batch, g.In, g.Out)
+	}
+	if hd.tuneOn && tunable(g) && len(p.cands) > 1 {
+		if err := hd.tune(p, g, a, b, s); err != nil {
+			// The heuristic's first choice stays; tuning is an optimization.
+			p.algo = p.cands[0]
+		}
 	}
 	hd.plans[key] = p
 	return p, nil
@@ -115,17 +204,29 @@ func (p *plan) build(key planKey, hd *Handle) error {
 			return err
 		}
 	}
-	var res [heuristicResultSize / 8]uint64
+	const words = heuristicResultSize / 8
+	var res [maxCandidates * words]uint64
 	var found int32
 	if err := check("cublasLtMatmulAlgoGetHeuristic", call("cublasLtMatmulAlgoGetHeuristic",
-		hd.h, p.desc, p.la, p.lb, p.lc, p.lc, pref, 1,
+		hd.h, p.desc, p.la, p.lb, p.lc, p.lc, pref, maxCandidates,
 		uintptr(unsafe.Pointer(&res[0])), uintptr(unsafe.Pointer(&found)))); err != nil {
 		return err
 	}
-	if found < 1 {
+	for i := range int(min(found, maxCandidates)) {
+		r := res[i*words : (i+1)*words]
+		// algo [0,64), workspaceSize [64,72), state [72,76): keep the
+		// results whose state is CUBLAS_STATUS_SUCCESS.
+		if int32(uint32(r[9])) != 0 {
+			continue
+		}
+		var al [8]uint64
+		copy(al[:], r[:8])
+		p.cands = append(p.cands, al)
+	}
+	if len(p.cands) == 0 {
 		return fmt.Errorf("cublaslt: no algorithm for this GEMM")
 	}
-	copy(p.algo[:], res[:8])
+	p.algo = p.cands[0]
 	return nil
 }
 
