@@ -30,8 +30,11 @@ func parseDevice(name string) (kind string, ordinal int, err error) {
 // GPU with the CPU running the ops the GPU lacks (see backend/fallback).
 // release frees the GPU once every program compiled for it is closed.
 // Without a usable GPU the error says why (no driver, no such device, a
-// library missing).
-func openBackend(device string, co cpu.Options) (be backend.Backend, release func(), err error) {
+// library missing). halfActs lets the GPU round the activations of its
+// tensor-core matmuls with F16/BF16 weights to the weight's type, as it
+// does for quantized weights (cuda.Options.HalfActivations): the language
+// models' default precision, whose F16 KV cache is rounded as much.
+func openBackend(device string, co cpu.Options, halfActs bool) (be backend.Backend, release func(), err error) {
 	kind, ordinal, err := parseDevice(device)
 	if err != nil {
 		return nil, nil, err
@@ -40,7 +43,7 @@ func openBackend(device string, co cpu.Options) (be backend.Backend, release fun
 	if kind == "cpu" {
 		return host, func() {}, nil
 	}
-	gpu, err := cuda.New(cuda.Options{Device: ordinal})
+	gpu, err := cuda.New(cuda.Options{Device: ordinal, HalfActivations: halfActs})
 	if err != nil {
 		return nil, nil, fmt.Errorf("rlx: device %s: %w", device, err)
 	}

@@ -236,7 +236,7 @@ func (e *Embedder) open(path string, cfg embedderConfig) error {
 		e.pool = parallel.New(cfg.base.threads)
 		co.Pool = e.pool
 	}
-	be, release, err := openBackend(cfg.base.device, co)
+	be, release, err := openBackend(cfg.base.device, co, false)
 	if err != nil {
 		return err
 	}

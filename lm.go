@@ -156,7 +156,7 @@ func (lm *LM) open(path string, cfg config) error {
 		lm.pool = parallel.New(cfg.threads)
 		co.Pool = lm.pool
 	}
-	be, release, err := openBackend(cfg.device, co)
+	be, release, err := openBackend(cfg.device, co, cfg.kv != tensor.F32)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -87,6 +88,18 @@ type Backend struct {
 
 var _ backend.Backend = (*Backend)(nil)
 
+// halfActsFromEnv applies RLX_CUDA_HALF_ACTIVATIONS=1 or 0, which overrides
+// Options.HalfActivations (A/B measurements).
+func halfActsFromEnv(opt bool) bool {
+	switch os.Getenv("RLX_CUDA_HALF_ACTIVATIONS") {
+	case "1":
+		return true
+	case "0":
+		return false
+	}
+	return opt
+}
+
 // New opens GPU o.Device, compiles (or loads from the cache) the kernels
 // and creates a cuBLASLt handle.
 func New(o Options) (*Backend, error) {
@@ -94,7 +107,7 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{ctx: c, tf32: o.TF32, halfActs: o.HalfActivations, name: fmt.Sprintf("cuda:%d", o.Device), prepared: map[string]int{}, fusedFns: map[string]driver.Function{},
+	b := &Backend{ctx: c, tf32: o.TF32, halfActs: halfActsFromEnv(o.HalfActivations), name: fmt.Sprintf("cuda:%d", o.Device), prepared: map[string]int{}, fusedFns: map[string]driver.Function{},
 		graphs: map[graphKey]*graphEntry{}, graphsOn: graphsDefault()}
 	if b.ks, err = kernels.Load(c); err != nil {
 		b.Close()
