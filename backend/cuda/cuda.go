@@ -408,7 +408,7 @@ func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.La
 	// checked (and cleared) the flag before later kernels ran.
 	defer b.flagDirty.Store(true)
 	if b.prof != nil {
-		return b.executeProfiled(ctx, env, ls)
+		return b.executeProfiled(ctx, env, b.fuseLaunches(env, ls))
 	}
 	if !b.graphsOn {
 		b.gstats.Plain++

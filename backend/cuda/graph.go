@@ -44,6 +44,11 @@ type graphEntry struct {
 	seen   int // executions of this key so far
 	g      *driver.Graph
 	failed bool
+	// The fusion pass's list for this key (fuse.go; nil: as compiled),
+	// made once.
+	fused    []backend.Launch
+	fstats   FuseStats
+	fuseDone bool
 }
 
 // GraphStats counts what Execute did with launch lists.
@@ -169,8 +174,10 @@ func (b *Backend) capture(ctx context.Context, env *backend.Env, ls []backend.La
 	return g, nil
 }
 
-// launchAll queues every launch of ls (host kernels run in place).
+// launchAll queues every launch of ls (host kernels run in place), after
+// the fusion pass (fuse.go).
 func (b *Backend) launchAll(ctx context.Context, env *backend.Env, ls []backend.Launch) error {
+	ls = b.fuseLaunches(env, ls)
 	done := ctx.Done()
 	for i := range ls {
 		if done != nil {

@@ -336,14 +336,29 @@ __device__ __forceinline__ int qi_sub_bias(rlx_u32 q, rlx_u32 bias4) {
 }
 
 // x [M][K] f32 (16-byte aligned) → xq [M][K] int8 and xd [M][K/32] (d, d·Σq).
-// Eight consecutive lanes hold one group, four values each.
-__device__ __forceinline__ void qi_quantize(const float* __restrict__ x, int M, int K, signed char* xq, float2* xd) {
+// Eight consecutive lanes hold one group, four values each. With a norm
+// weight nw (16-byte aligned, [K]), each value is first normalized as
+// rmsnorm_f32 does, x·scl[m]·nw[k] (scl: the rows' 1/rms, qm_norm_scales),
+// and block 0 stores the normalized rows to xn when xn is not null.
+__device__ __forceinline__ void qi_quantize_norm(const float* __restrict__ x, const float* __restrict__ nw,
+                                                 const float* scl, float* __restrict__ xn, int M, int K,
+                                                 signed char* xq, float2* xd) {
     const int quads = (M * K) >> 2;  // a multiple of 8 (K is a multiple of 32)
 #pragma unroll 4
     for (int base = 0; base < quads; base += blockDim.x) {
         const int i = base + threadIdx.x;
         const bool ok = i < quads;
         float4 v = ok ? ((const float4*)x)[i] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        if (nw != 0 && ok) {
+            const int m = (4 * i) / K, c = 4 * i - m * K;
+            const float s = scl[m];
+            const float4 g = *(const float4*)(nw + c);
+            v.x = v.x * s * g.x;
+            v.y = v.y * s * g.y;
+            v.z = v.z * s * g.z;
+            v.w = v.w * s * g.w;
+            if (xn != 0 && blockIdx.x == 0) ((float4*)xn)[i] = v;
+        }
         float a = fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w)));
 #pragma unroll
         for (int o = 4; o > 0; o >>= 1) a = fmaxf(a, __shfl_xor_sync(0xffffffffu, a, o));
@@ -362,6 +377,10 @@ __device__ __forceinline__ void qi_quantize(const float* __restrict__ x, int M, 
             }
         }
     }
+}
+
+__device__ __forceinline__ void qi_quantize(const float* __restrict__ x, int M, int K, signed char* xq, float2* xd) {
+    qi_quantize_norm(x, 0, 0, 0, M, K, xq, xd);
 }
 
 // Σ of 16 products of int8 quads.
@@ -514,19 +533,13 @@ __device__ __forceinline__ void qi_row(const rlx_u8* __restrict__ w, const rlx_u
 // of that. x must be 16-byte aligned and K a multiple of the weight's block
 // (32 or 256).
 template <int T>
-__device__ void qi_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
-                        float* __restrict__ y, int M, int N, int K, int rows_per_block, int warps_per_row,
-                        int accumulate) {
-    extern __shared__ int4 qi_smem[];
+__device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const signed char* xq,
+                        const float2* xd, float* __restrict__ y, int M, int N, int K, long long row0,
+                        int rows_per_block, int warps_per_row, int accumulate) {
     __shared__ float red[8][QI_MAX_M];
-    signed char* xq = (signed char*)qi_smem;
-    float2* xd = (float2*)(xq + M * K);
-    qi_quantize(x, M, K, xq, xd);
-    __syncthreads();
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int wpr = warps_per_row, slots = (blockDim.x >> 5) / wpr;
     const int slot = warp / wpr, sub = warp - slot * wpr;
-    const long long row0 = (long long)blockIdx.x * rows_per_block;
     for (int r = 0; r < rows_per_block; r += slots) {  // the same trip count in every warp
         const long long row = row0 + r + slot;
         const bool valid = row < N;
@@ -566,6 +579,27 @@ __device__ void qi_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
     }
 }
 
+// y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ QI_MAX_M with int8
+// activations: a block (at most 8 warps) quantizes x into dynamic shared
+// memory (M·K + M·K/32·8 bytes), then takes its rows_per_block rows,
+// warps_per_row warps to a row (1, 2, 4 or 8: more for short, wide
+// matrices, whose rows would otherwise leave most of the GPU idle), rows
+// blockDim.x/32/warps_per_row at a time. rows_per_block must be a multiple
+// of that. x must be 16-byte aligned and K a multiple of the weight's block
+// (32 or 256).
+template <int T>
+__device__ void qi_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
+                        float* __restrict__ y, int M, int N, int K, int rows_per_block, int warps_per_row,
+                        int accumulate) {
+    extern __shared__ int4 qi_smem[];
+    signed char* xq = (signed char*)qi_smem;
+    float2* xd = (float2*)(xq + M * K);
+    qi_quantize(x, M, K, xq, xd);
+    __syncthreads();
+    qi_rows<T>(w, aux, xq, xd, y, M, N, K, (long long)blockIdx.x * rows_per_block, rows_per_block, warps_per_row,
+               accumulate);
+}
+
 #define QI_GEMV(name, T)                                                                                         \
     extern "C" __global__ void gemvq_##name(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y, int M,    \
                                             int N, int K, int rows_per_block, int warps_per_row, int accumulate) { \
@@ -601,5 +635,181 @@ extern "C" __global__ void split_half(const float* __restrict__ x, rlx_u16* __re
 extern "C" __global__ void qt_spin(long long cycles) {
     long long t0 = clock64();
     while (clock64() - t0 < cycles) {
+    }
+}
+
+// ---- Fused decode GEMVs (one launch for a group of launches, fuse.go) ----
+//
+// gemvq_multi runs, in one launch, up to QM_SEGS int8-activation GEMVs that
+// read the same activations (q/k/v, or gate/up): blocks [seg[s].block0,
+// seg[s+1].block0) take matrix s, each with the launch shape its own
+// gemvq_* launch would have, so every output is computed as there. With a
+// norm weight nw, the RMSNorm that produced the activations is folded into
+// the prologue (each block normalizes the few decode rows itself; block 0
+// stores them to xn when that is not null). With act, the two segments are
+// gate and up of the same shape and type: a warp takes row j of both and
+// writes act = silu(gate)·up (and gate and up themselves where y is not null).
+
+#define QM_SEGS 3
+
+struct QMSeg {
+    const rlx_u8* w;
+    const rlx_u8* aux;
+    float* y;  // [M][n]; may be null in pair mode
+    int n;
+    int type;  // QT_*
+    int rows_per_block;
+    int warps_per_row;
+    int block0;
+    int pad;
+};
+
+struct QMArgs {
+    QMSeg seg[QM_SEGS];
+    const float* x;  // [M][K], 16-byte aligned
+    const float* nw;  // RMSNorm weight [K] (16-byte aligned), or null
+    float* xn;        // normalized rows, or null
+    float* act;       // pair mode: silu(seg 0)·(seg 1), [M][n]; null otherwise
+    int nseg;
+    int M;
+    int K;
+    float eps;
+};
+
+// Sum over the block in the order of norm.cu's block_sum, so that the
+// folded norm's scale has the bits of rmsnorm_f32's.
+__device__ float qm_block_sum(float v) {
+    __shared__ float partial[32];
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    int warps = blockDim.x >> 5;
+    v = lane < warps ? partial[lane] : 0.0f;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    __syncthreads();
+    return v;
+}
+
+// scl[m] = 1/sqrt(mean(x[m, :]²) + eps) for the M rows, as rmsnorm_f32.
+__device__ void qm_norm_scales(const float* __restrict__ x, int M, int K, float eps, float* scl) {
+    for (int m = 0; m < M; m++) {
+        const float* row = x + (long long)m * K;
+        float ss = 0.0f;
+        for (int i = threadIdx.x; i < K; i += blockDim.x) ss += row[i] * row[i];
+        const float t = qm_block_sum(ss);
+        if (threadIdx.x == 0) scl[m] = rsqrtf(t / K + eps);
+    }
+    __syncthreads();
+}
+
+// Pair mode's output for row `row` of activation row m: gate, up and the
+// SiLU·up product (as the fused elementwise kernel computes it).
+__device__ __forceinline__ void qm_put(const QMSeg& g, const QMSeg& u, float* act, int m, long long row, float gv,
+                                       float uv) {
+    const long long o = (long long)m * g.n + row;
+    if (g.y != 0) g.y[o] = gv;
+    if (u.y != 0) u.y[o] = uv;
+    const float sg = gv / (1.0f + expf(-gv));
+    act[o] = sg * uv;
+}
+
+// qi_rows for gate and up at once: the same lanes and order per row as two
+// qi_rows calls with seg 0's shape.
+template <int T>
+__device__ void qm_pair_rows(const QMSeg& g, const QMSeg& u, float* act, const signed char* xq, const float2* xd,
+                             int M, int K, long long row0) {
+    __shared__ float redg[8][QI_MAX_M], redu[8][QI_MAX_M];
+    const int N = g.n, wpr = g.warps_per_row, rows_per_block = g.rows_per_block;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int slots = (blockDim.x >> 5) / wpr;
+    const int slot = warp / wpr, sub = warp - slot * wpr;
+    for (int r = 0; r < rows_per_block; r += slots) {
+        const long long row = row0 + r + slot;
+        const bool valid = row < N;
+        float ag[QI_MAX_M], au[QI_MAX_M];
+#pragma unroll
+        for (int m = 0; m < QI_MAX_M; m++) {
+            ag[m] = 0.0f;
+            au[m] = 0.0f;
+        }
+        if (valid) {
+            qi_row<T>(g.w, g.aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, ag);
+            qi_row<T>(u.w, u.aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, au);
+        }
+#pragma unroll
+        for (int m = 0; m < QI_MAX_M; m++) {
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) {
+                ag[m] += __shfl_xor_sync(0xffffffffu, ag[m], o);
+                au[m] += __shfl_xor_sync(0xffffffffu, au[m], o);
+            }
+        }
+        if (wpr == 1) {
+            if (valid && lane == 0) {
+#pragma unroll
+                for (int m = 0; m < QI_MAX_M; m++) {
+                    if (m < M) qm_put(g, u, act, m, row, ag[m], au[m]);
+                }
+            }
+            continue;
+        }
+        if (lane == 0) {
+#pragma unroll
+            for (int m = 0; m < QI_MAX_M; m++) {
+                redg[warp][m] = ag[m];
+                redu[warp][m] = au[m];
+            }
+        }
+        __syncthreads();
+        if (valid && sub == 0 && lane < M) {
+            float sgv = 0.0f, suv = 0.0f;
+            for (int i = 0; i < wpr; i++) sgv += redg[warp + i][lane];
+            for (int i = 0; i < wpr; i++) suv += redu[warp + i][lane];
+            qm_put(g, u, act, lane, row, sgv, suv);
+        }
+        __syncthreads();
+    }
+}
+
+extern "C" __global__ void gemvq_multi(QMArgs a) {
+    extern __shared__ int4 qi_smem[];
+    __shared__ float scl[QI_MAX_M];
+    signed char* xq = (signed char*)qi_smem;
+    float2* xd = (float2*)(xq + a.M * a.K);
+    if (a.nw != 0) qm_norm_scales(a.x, a.M, a.K, a.eps, scl);
+    qi_quantize_norm(a.x, a.nw, scl, a.xn, a.M, a.K, xq, xd);
+    __syncthreads();
+    if (a.act != 0) {
+        const long long row0 = (long long)blockIdx.x * a.seg[0].rows_per_block;
+        switch (a.seg[0].type) {
+            case QT_Q8_0: qm_pair_rows<QT_Q8_0>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
+            case QT_Q4_0: qm_pair_rows<QT_Q4_0>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
+            case QT_Q4_K: qm_pair_rows<QT_Q4_K>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
+            case QT_Q5_K: qm_pair_rows<QT_Q5_K>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
+            case QT_Q6_K: qm_pair_rows<QT_Q6_K>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
+        }
+        return;
+    }
+    const int b = (int)blockIdx.x;
+    const int s = (a.nseg > 2 && b >= a.seg[2].block0) ? 2 : ((a.nseg > 1 && b >= a.seg[1].block0) ? 1 : 0);
+    const QMSeg sg = s == 0 ? a.seg[0] : (s == 1 ? a.seg[1] : a.seg[2]);
+    const long long row0 = (long long)(b - sg.block0) * sg.rows_per_block;
+    switch (sg.type) {
+        case QT_Q8_0:
+            qi_rows<QT_Q8_0>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            break;
+        case QT_Q4_0:
+            qi_rows<QT_Q4_0>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            break;
+        case QT_Q4_K:
+            qi_rows<QT_Q4_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            break;
+        case QT_Q5_K:
+            qi_rows<QT_Q5_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            break;
+        case QT_Q6_K:
+            qi_rows<QT_Q6_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            break;
     }
 }

@@ -37,3 +37,79 @@ extern "C" __global__ void rope_f32(const float* x, const void* pos, int pos64, 
         dst[i1] = x1 * c + x0 * s;
     }
 }
+
+// Sum over the block in the order of norm.cu's block_sum (the same bits).
+__device__ float rr_block_sum(float v) {
+    __shared__ float partial[32];
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    int warps = blockDim.x >> 5;
+    v = lane < warps ? partial[lane] : 0.0f;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    __syncthreads();
+    return v;
+}
+
+// One tensor of rmsnorm_rope_f32: x [B, T, H, D] normalized per row of D
+// with weight w (the normalized rows also to xn when not null), then
+// rotated into out.
+struct NormRopeSide {
+    const float* x;
+    const float* w;
+    float* xn;
+    float* out;
+    long long rows;  // B·T·H
+    long long H;
+};
+
+// The RMSNorm of the q and k heads (Qwen3's q_norm/k_norm) followed by
+// their RoPE in one launch (fuse.go): one block per row of D (the rows of
+// q, then those of k), blockDim.x = rmsnorm_f32's threads for D, so the
+// norm is computed in the same order; the row is kept in shared memory
+// and each rotated pair is computed as rope_f32 does. A row is read
+// entirely before any of it is written, so out may be x or xn. D ≤ 1024.
+extern "C" __global__ void rmsnorm_rope_f32(NormRopeSide q, NormRopeSide k, const void* pos, int pos64,
+                                            long long posRows, const float* inv, long long T, int D, int rot,
+                                            int interleaved, float scale, float epsq, float epsk) {
+    __shared__ float buf[1024];
+    const bool isq = (long long)blockIdx.x < q.rows;
+    const NormRopeSide s = isq ? q : k;
+    const long long ri = isq ? (long long)blockIdx.x : (long long)blockIdx.x - q.rows;
+    const float eps = isq ? epsq : epsk;
+    const float* row = s.x + ri * D;
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < D; i += blockDim.x) ss += row[i] * row[i];
+    const float sc = rsqrtf(rr_block_sum(ss) / D + eps);
+    for (int i = threadIdx.x; i < D; i += blockDim.x) {
+        const float y = row[i] * sc * s.w[i];
+        buf[i] = y;
+    }
+    __syncthreads();
+    if (s.xn != 0) {
+        for (int i = threadIdx.x; i < D; i += blockDim.x) s.xn[ri * D + i] = buf[i];
+    }
+    float* dst = s.out + ri * D;
+    const int half = rot / 2;
+    const int per = half + (D - rot);
+    const long long rest = ri / s.H;
+    const long long t = rest % T, b = rest / T;
+    const long long pi = posRows == 0 ? t : (b < posRows - 1 ? b : posRows - 1) * T + t;
+    const double p = pos64 ? (double)((const long long*)pos)[pi] : (double)((const int*)pos)[pi];
+    for (int e = threadIdx.x; e < per; e += blockDim.x) {
+        if (e >= half) {
+            const int d = rot + (e - half);
+            dst[d] = buf[d];
+            continue;
+        }
+        const int j = e;
+        const int i0 = interleaved ? 2 * j : j, i1 = interleaved ? 2 * j + 1 : j + half;
+        double sn, cs;
+        sincos(p * (double)inv[j], &sn, &cs);
+        const float c = (float)(cs * (double)scale), sv = (float)(sn * (double)scale);
+        const float x0 = buf[i0], x1 = buf[i1];
+        dst[i0] = x0 * c - x1 * sv;
+        dst[i1] = x1 * c + x0 * sv;
+    }
+}

@@ -1,0 +1,341 @@
+package cuda_test
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/rlx-go/rlx/backend/cuda"
+	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/compile"
+	"github.com/rlx-go/rlx/ir"
+	"github.com/rlx-go/rlx/quant"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// fuseCase is a decoder layer's fusable launches: RMSNorm → q/k/v GEMVs,
+// per-head q/k RMSNorm → RoPE, RMSNorm → gate/up GEMVs → silu(gate)·up.
+type fuseCase struct {
+	q, k, v, gate, up tensor.DType
+	hidden, ffn       int
+	hq, hk, d, rot    int
+	interleaved       bool
+	kNorm             bool // k has a norm too (else the single norm → RoPE form)
+	pos64             bool
+	keep              bool // the norm output and gate are program outputs too (not released)
+	noQNorm           bool // no q/k norms at all (Llama)
+}
+
+func (c fuseCase) String() string {
+	return fmt.Sprintf("%v%v%v-%v%v/h%d/f%d/%dx%d+%dx%d/rot%d/inter=%v/knorm=%v/keep=%v",
+		c.q, c.k, c.v, c.gate, c.up, c.hidden, c.ffn, c.hq, c.d, c.hk, c.d, c.rot, c.interleaved, c.kNorm, c.keep)
+}
+
+// fuseProgram compiles the case's graph for be.
+func fuseProgram(t testing.TB, be *cuda.Backend, rng *rand.Rand, c fuseCase) *compile.Program {
+	t.Helper()
+	params := ir.MapParams{}
+	b := ir.NewBuilder()
+	weight := func(name string, dt tensor.DType, n, k int) ir.Value {
+		wf := make([]float32, n*k)
+		for i := range wf {
+			wf[i] = float32(rng.NormFloat64())
+		}
+		w, err := tensor.New(dt, n, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := quant.Quantize(dt, w.Data, wf); err != nil {
+			t.Fatal(err)
+		}
+		params[name] = w
+		return b.Param(name, dt, ir.N(n), ir.N(k))
+	}
+	vec := func(name string, n int) ir.Value {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(0.5 + rng.Float64())
+		}
+		params[name] = tensor.FromF32(v, n)
+		return b.Param(name, tensor.F32, ir.N(n))
+	}
+	x := b.Input("x", tensor.F32, ir.Sym("m"), ir.N(c.hidden))
+	pdt := tensor.I32
+	if c.pos64 {
+		pdt = tensor.I64
+	}
+	pos := b.Input("pos", pdt, ir.Sym("m"))
+	const eps = 1e-6
+	h := b.RMSNorm(x, vec("attn_norm", c.hidden), eps)
+	q := b.Linear(h, weight("wq", c.q, c.hq*c.d, c.hidden), ir.Value{})
+	k := b.Linear(h, weight("wk", c.k, c.hk*c.d, c.hidden), ir.Value{})
+	v := b.Linear(h, weight("wv", c.v, c.hk*c.d, c.hidden), ir.Value{})
+	q = b.Reshape(q, ir.N(1), ir.Sym("m"), ir.N(c.hq), ir.N(c.d))
+	k = b.Reshape(k, ir.N(1), ir.Sym("m"), ir.N(c.hk), ir.N(c.d))
+	if !c.noQNorm {
+		q = b.RMSNorm(q, vec("q_norm", c.d), eps)
+	}
+	if c.kNorm && !c.noQNorm {
+		k = b.RMSNorm(k, vec("k_norm", c.d), eps)
+	}
+	inv := make([]float32, c.rot/2)
+	for i := range inv {
+		inv[i] = float32(math.Pow(10000, -2*float64(i)/float64(c.rot)))
+	}
+	layout := ir.RoPESplitHalf
+	if c.interleaved {
+		layout = ir.RoPEInterleaved
+	}
+	ra := ir.RoPEAttr{Layout: layout, RotaryDim: c.rot}
+	iv := b.ConstF32(inv, len(inv))
+	q, k = b.RoPE(q, pos, iv, ra), b.RoPE(k, pos, iv, ra)
+	// The FFN's input depends on the attention side, as in a decoder layer
+	// (an output projection of q with the residual), so the scheduler
+	// keeps the launches of each group together.
+	o := b.Add(b.Linear(b.Reshape(q, ir.Sym("m"), ir.N(c.hq*c.d)), weight("wo", c.q, c.hidden, c.hq*c.d), ir.Value{}), x)
+	h2 := b.RMSNorm(o, vec("ffn_norm", c.hidden), eps)
+	g := b.Linear(h2, weight("wg", c.gate, c.ffn, c.hidden), ir.Value{})
+	u := b.Linear(h2, weight("wu", c.up, c.ffn, c.hidden), ir.Value{})
+	b.Output("q", q)
+	b.Output("k", k)
+	b.Output("v", v)
+	b.Output("act", b.Mul(b.Silu(g), u))
+	if c.keep {
+		b.Output("h", h)
+		b.Output("g", g)
+	}
+	gr, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := compile.Compile(gr, be, params, compile.Options{})
+	if err != nil {
+		t.Fatalf("%v: %v", c, err)
+	}
+	t.Cleanup(func() { prog.Close() })
+	return prog
+}
+
+// TestFuseLaunches runs decoder-layer launch lists with the fusion pass
+// off and on (plain launches, then captured and replayed as graphs) and
+// checks that the fused kernels give the unfused launches' results (the
+// same arithmetic in the same order: equal bits are expected, a few ulps
+// allowed) and that the expected groups were fused.
+func TestFuseLaunches(t *testing.T) {
+	be := open(t, cuda.Options{})
+	rng := rand.New(rand.NewPCG(8, 1))
+	ctx := context.Background()
+	cases := []fuseCase{
+		{q: tensor.Q4_K, k: tensor.Q4_K, v: tensor.Q6_K, gate: tensor.Q4_K, up: tensor.Q4_K, hidden: 512, ffn: 1280,
+			hq: 4, hk: 2, d: 64, rot: 64, kNorm: true},
+		{q: tensor.Q8_0, k: tensor.Q8_0, v: tensor.Q8_0, gate: tensor.Q8_0, up: tensor.Q8_0, hidden: 96, ffn: 37,
+			hq: 3, hk: 1, d: 32, rot: 16, interleaved: true, kNorm: true, keep: true},
+		{q: tensor.Q5_K, k: tensor.Q4_0, v: tensor.Q8_0, gate: tensor.Q6_K, up: tensor.Q4_K, hidden: 256, ffn: 259,
+			hq: 2, hk: 1, d: 128, rot: 96, pos64: true},
+		{q: tensor.Q4_0, k: tensor.Q4_0, v: tensor.Q4_0, gate: tensor.Q6_K, up: tensor.Q6_K, hidden: 1024, ffn: 3072,
+			hq: 16, hk: 8, d: 128, rot: 128, kNorm: true, keep: true},
+		{q: tensor.Q5_K, k: tensor.Q5_K, v: tensor.Q5_K, gate: tensor.Q5_K, up: tensor.Q5_K, hidden: 768, ffn: 67,
+			hq: 5, hk: 1, d: 256, rot: 256, kNorm: true},
+	}
+	names := []string{"q", "k", "v", "act", "h", "g"}
+	for _, c := range cases {
+		prog := fuseProgram(t, be, rng, c)
+		for _, m := range []int{1, 2, 3, 4, 5} {
+			xs := make([]float32, m*c.hidden)
+			for i := range xs {
+				xs[i] = float32(rng.NormFloat64() * 3)
+			}
+			ps := make([]int64, m)
+			for i := range ps {
+				ps[i] = int64(rng.IntN(5000))
+			}
+			in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, m, c.hidden)}
+			if c.pos64 {
+				t64, err := tensor.New(tensor.I64, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, p := range ps {
+					binary.LittleEndian.PutUint64(t64.Data[8*i:], uint64(p))
+				}
+				in["pos"] = t64
+			} else {
+				p32 := make([]int32, m)
+				for i, p := range ps {
+					p32[i] = int32(p)
+				}
+				in["pos"] = tensor.FromI32(p32, m)
+			}
+			run := func(fuse, graphs bool, times int) map[string][]float32 {
+				restore := cuda.SetFusion(fuse)
+				defer restore()
+				be.SetGraphs(graphs)
+				defer be.SetGraphs(true)
+				sess := prog.NewSession()
+				defer sess.Close()
+				var res map[string][]float32
+				for range times {
+					out, err := sess.Run(ctx, in, nil)
+					if err != nil {
+						t.Fatalf("%v m=%d fuse=%v graphs=%v: %v", c, m, fuse, graphs, err)
+					}
+					res = map[string][]float32{}
+					for _, n := range names {
+						if o, ok := out[n]; ok {
+							res[n] = slices.Clone(o.F32())
+						}
+					}
+				}
+				return res
+			}
+			ref := run(false, false, 1)
+			// Fused, plain: the stats of the fused list are read before
+			// SetGraphs drops the entries.
+			restore := cuda.SetFusion(true)
+			be.SetGraphs(false)
+			sess := prog.NewSession()
+			out, err := sess.Run(ctx, in, nil)
+			if err != nil {
+				t.Fatalf("%v m=%d fused: %v", c, m, err)
+			}
+			got := map[string][]float32{}
+			for _, n := range names {
+				if o, ok := out[n]; ok {
+					got[n] = slices.Clone(o.F32())
+				}
+			}
+			st := be.Fusions()
+			sess.Close()
+			restore()
+			be.SetGraphs(true)
+			replayed := run(true, true, 4)
+
+			want := cuda.FuseStats{}
+			if m <= 4 {
+				want.NormGEMV = 2
+				want.NormRoPE = 1
+				want.Removed = 3 + 1 // q/k/v; norm → rope
+				if c.kNorm {
+					want.Removed += 2
+				}
+				if c.gate == c.up {
+					want.GateUp = 1
+					want.Removed += 3
+				} else {
+					want.Removed += 2
+				}
+			}
+			switch {
+			case c.keep && m <= 4:
+				// g is an output too, so the compiler keeps silu(g) apart
+				// and gate and up need not be adjacent: at least the
+				// attention side fuses (writing the norm's output, h).
+				if st.NormGEMV < 1 || st.NormRoPE != 1 {
+					t.Errorf("%v m=%d: fused %+v, want at least one norm+GEMV group and one norm+RoPE", c, m, st)
+				}
+			case st != want:
+				t.Errorf("%v m=%d: fused %+v, want %+v", c, m, st, want)
+			}
+			for _, n := range names {
+				r, ok := ref[n]
+				if !ok {
+					continue
+				}
+				for which, g := range map[string][]float32{"plain": got[n], "graph": replayed[n]} {
+					if len(g) != len(r) {
+						t.Fatalf("%v m=%d %s %s: %d values, want %d", c, m, n, which, len(g), len(r))
+					}
+					scale, worst, diff := 0.0, 0.0, 0
+					for i := range r {
+						scale = max(scale, math.Abs(float64(r[i])))
+					}
+					for i := range r {
+						if math.Float32bits(g[i]) != math.Float32bits(r[i]) {
+							diff++
+						}
+						worst = max(worst, math.Abs(float64(g[i])-float64(r[i]))/max(scale, 1e-30))
+					}
+					if worst > 1e-6 || math.IsNaN(worst) {
+						t.Errorf("%v m=%d %s %s: worst difference %.3g of max |y| (%d of %d values differ)", c, m, n, which, worst, diff, len(r))
+					} else if diff > 0 {
+						t.Logf("%v m=%d %s %s: %d of %d values differ in their bits (worst %.3g of max |y|)", c, m, n, which, diff, len(r), worst)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkFuseLayer times one decoder layer's fusable launches (Qwen3-0.6B
+// and Llama-3.2-1B shapes, Q4_K with a Q6_K v, one token) with each set of
+// fusions, graphs on: wall time per run, the same host work (inputs
+// written, outputs read) in every variant.
+func BenchmarkFuseLayer(b *testing.B) {
+	be := openB(b)
+	ctx := context.Background()
+	shapes := []struct {
+		name string
+		c    fuseCase
+	}{
+		{"qwen3-0.6b", fuseCase{q: tensor.Q4_K, k: tensor.Q4_K, v: tensor.Q6_K, gate: tensor.Q4_K, up: tensor.Q4_K,
+			hidden: 1024, ffn: 3072, hq: 16, hk: 8, d: 128, rot: 128, kNorm: true}},
+		{"llama-1b", fuseCase{q: tensor.Q4_K, k: tensor.Q4_K, v: tensor.Q6_K, gate: tensor.Q4_K, up: tensor.Q4_K,
+			hidden: 2048, ffn: 8192, hq: 32, hk: 8, d: 64, rot: 64, noQNorm: true}},
+	}
+	variants := []struct {
+		name, mode string
+		rows       int
+	}{
+		{"off", "0", 1}, {"rope", "rope", 1}, {"rope+gemv", "rope,gemv", 1}, {"rope+gemv+silu", "rope,gemv,silu", 1},
+		{"rope+gemv+norm", "rope,gemv,norm", 1}, {"all", "all", 1}, {"all-rows2", "all", 2}, {"all-rows4", "all", 4},
+	}
+	for _, sh := range shapes {
+		rng := rand.New(rand.NewPCG(1, 2))
+		prog := fuseProgram(b, be, rng, sh.c)
+		xs := make([]float32, sh.c.hidden)
+		for i := range xs {
+			xs[i] = float32(rng.NormFloat64())
+		}
+		in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, 1, sh.c.hidden), "pos": tensor.FromI32([]int32{77}, 1)}
+		for _, v := range variants {
+			b.Run(sh.name+"/"+v.name, func(b *testing.B) {
+				defer cuda.SetFuseMode(v.mode)()
+				defer cuda.SetFuseRowsScale(v.rows)()
+				be.SetGraphs(true) // drops graphs and fused lists made under another setting
+				sess := prog.NewSession()
+				defer sess.Close()
+				for range 3 {
+					if _, err := sess.Run(ctx, in, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ResetTimer()
+				for range b.N {
+					if _, err := sess.Run(ctx, in, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func openB(b *testing.B) *cuda.Backend {
+	b.Helper()
+	if err := driver.Init(); err != nil {
+		b.Skipf("no CUDA: %v", err)
+	}
+	if n, err := driver.DeviceCount(); err != nil || n == 0 {
+		b.Skipf("no CUDA device (%v)", err)
+	}
+	be, err := cuda.New(cuda.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { be.Close() })
+	return be
+}
