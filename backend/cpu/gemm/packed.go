@@ -50,7 +50,7 @@ func packFor(p *parallel.Pool, t *tier, b B, n, k int) (*PackedB, error) {
 	if n == 0 || k == 0 {
 		return pb, nil
 	}
-	pb.panels = make([]float32, (strips-1)*k*nr+k*t.width(n-(strips-1)*nr))
+	pb.panels = allocStrips[float32]((strips-1)*k*nr + k*t.width(n-(strips-1)*nr))
 	blocks := (k + kc - 1) / kc
 	p.For(blocks*strips, 1, func(lo, hi int) {
 		for x := lo; x < hi; x++ {
