@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/rlx-go/rlx/backend"
@@ -51,19 +52,30 @@ const (
 	fuseGEMV             // sibling GEMVs in one launch
 	fuseNorm             // the RMSNorm folded into the GEMVs' prologue
 	fuseSiLU             // gate/up GEMVs + silu(gate)·up
-	fuseAll  = fuseRoPE | fuseGEMV | fuseNorm | fuseSiLU
+	fuseDep              // one-for-one: lone RMSNorms as dependent launches, F16/BF16 GEMVs reading their residual
+	fuseAll  = fuseRoPE | fuseGEMV | fuseNorm | fuseSiLU | fuseDep
 )
 
 // fuseMode is read once from RLX_CUDA_FUSE: unset or "1" fuses
-// everything, "0" nothing, else a comma list of rope, gemv, norm, silu.
+// everything, "0" nothing, else a comma list of rope, gemv, norm, silu,
+// dep.
 var fuseMode = fuseModeOf(os.Getenv("RLX_CUDA_FUSE"))
 
-// fuseRowsScale multiplies the rows per block of the fused GEMVs over
-// gemvInt8Shape's choice for each matrix alone (the per-row arithmetic
-// does not change): half the blocks, each doing twice the rows, made a
-// Qwen3-0.6B layer's fused launches ~8% faster and a Llama-3.2-1B one ~2%
-// on an H100 (BenchmarkFuseLayer: 1 vs 2 vs 4).
-var fuseRowsScale = 2
+// fuseRowsScale and fusePairRowsScale multiply the rows per block of the
+// fused GEMVs (q/k/v; gate/up pairs) over gemvInt8Shape's choice for each
+// matrix alone (the per-row arithmetic does not change): half the blocks,
+// each doing twice the rows, made a Qwen3-0.6B layer's fused launches ~8%
+// faster and a Llama-3.2-1B one ~2% on an H100 (BenchmarkFuseLayer: 1 vs 2
+// vs 4). RLX_CUDA_FUSE_ROWS and RLX_CUDA_FUSE_PAIR_ROWS override them.
+var fuseRowsScale, fusePairRowsScale = envInt("RLX_CUDA_FUSE_ROWS", 2), envInt("RLX_CUDA_FUSE_PAIR_ROWS", 2)
+
+// envInt reads a positive integer setting, def when unset or invalid.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
 
 func fuseModeOf(v string) int {
 	switch v {
@@ -83,6 +95,8 @@ func fuseModeOf(v string) int {
 			m |= fuseNorm | fuseGEMV
 		case "silu":
 			m |= fuseSiLU | fuseGEMV
+		case "dep":
+			m |= fuseDep
 		}
 	}
 	return m
@@ -98,6 +112,10 @@ type FuseStats struct {
 	GateUp   int // of which also SiLU·up (pair mode)
 	NormRoPE int // RMSNorm + RoPE (rmsnorm_rope_f32)
 	Removed  int // launches saved
+	// Relaunched counts launches replaced one for one: a lone RMSNorm
+	// launched as a dependent launch, an F16/BF16 GEMV reading its
+	// residual in the kernel.
+	Relaunched int
 }
 
 // fuseLaunches returns the list to run for ls: the entry's fused list,
@@ -128,6 +146,7 @@ func (b *Backend) Fusions() FuseStats {
 		st.GateUp += e.fstats.GateUp
 		st.NormRoPE += e.fstats.NormRoPE
 		st.Removed += e.fstats.Removed
+		st.Relaunched += e.fstats.Relaunched
 	}
 	return st
 }
@@ -149,15 +168,31 @@ func (b *Backend) fuseList(ls []backend.Launch) ([]backend.Launch, FuseStats) {
 		}
 		if l, n := b.fuseNormRoPE(ls, i); n > 0 {
 			out = append(out, l)
-			st.NormRoPE++
-			st.Removed += n - 1
+			if n > 1 {
+				st.NormRoPE++
+				st.Removed += n - 1
+			} else {
+				st.Relaunched++
+			}
 			i += n
+			continue
+		}
+		if l, ok := b.fuseHalfAdd(ls[i]); ok && fuseMode&fuseDep != 0 {
+			out = append(out, l)
+			st.Relaunched++
+			i++
+			continue
+		}
+		if l, ok := b.relaunchNorm(ls[i]); ok && fuseMode&fuseDep != 0 {
+			out = append(out, l)
+			st.Relaunched++
+			i++
 			continue
 		}
 		out = append(out, ls[i])
 		i++
 	}
-	if st.Removed == 0 {
+	if st.Removed == 0 && st.Relaunched == 0 {
 		return nil, st
 	}
 	return out, st
@@ -245,7 +280,7 @@ type multiGEMV struct {
 func (k *multiGEMV) fusedName() string { return k.name }
 
 func (k *multiGEMV) Run(*backend.Env, []backend.Tensor, backend.Tensor) error {
-	return k.b.ctx.Launch(k.f, driver.Dim3{X: k.blocks}, driver.Dim3{X: 256}, k.shared, k.b.stream, k.args)
+	return k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: k.blocks}, driver.Dim3{X: 256}, k.shared, k.b.stream, k.args)
 }
 
 // isSiluMul reports whether a fused chain is silu(in0)·in1.
@@ -382,7 +417,11 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 	blocks := 0
 	for s, p := range segs {
 		wpr, rpb := gemvInt8Shape(p.dt, p.n, p.k)
-		rpb *= max(1, fuseRowsScale)
+		if act == nil {
+			rpb *= max(1, fuseRowsScale)
+		} else {
+			rpb *= max(1, fusePairRowsScale)
+		}
 		o := s * qmSegSize
 		var py driver.Ptr
 		if writeOut[s] {
@@ -443,47 +482,62 @@ type normRoPE struct {
 func (k *normRoPE) fusedName() string { return k.name }
 
 func (k *normRoPE) Run(*backend.Env, []backend.Tensor, backend.Tensor) error {
-	return k.b.ctx.Launch(k.f, driver.Dim3{X: k.blocks}, driver.Dim3{X: k.threads}, 0, k.b.stream, k.args...)
+	return k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: k.blocks}, driver.Dim3{X: k.threads}, 0, k.b.stream, k.args...)
 }
 
-// normRoPESide is one tensor of a norm → RoPE pair.
+// normRoPESide is one tensor of a norm → RoPE pair; norm is nil for a
+// RoPE alone.
 type normRoPESide struct {
-	norm, rope backend.Launch
-	eps        float32
+	norm *backend.Launch
+	rope backend.Launch
+	eps  float32
 }
 
-// fuseNormRoPE matches RMSNorm, RMSNorm, RoPE of the first, RoPE of the
-// second (Qwen3's q and k), or one RMSNorm followed by the RoPE of its
-// output, at ls[i].
+// fuseNormRoPE matches up to two RMSNorms followed by up to two RoPEs, each
+// norm feeding one of the RoPEs (Qwen3's q and k: norm, norm, RoPE, RoPE;
+// Llama's q and k: RoPE, RoPE; or one norm → RoPE), at ls[i], and makes
+// them one rmsnorm_rope_f32 launch (for a single RoPE alone, a dependent
+// launch of the same work).
 func (b *Backend) fuseNormRoPE(ls []backend.Launch, i int) (backend.Launch, int) {
 	if fuseMode&fuseRoPE == 0 {
 		return backend.Launch{}, 0
 	}
-	side := func(n, r int) (normRoPESide, bool) {
-		if r >= len(ls) {
-			return normRoPESide{}, false
+	j := i
+	var norms []int
+	for j < len(ls) && len(norms) < 2 {
+		if _, ok := ls[j].Kernel.(*rmsnorm); !ok || len(ls[j].Ins) < 2 {
+			break
 		}
-		nk, ok := ls[n].Kernel.(*rmsnorm)
-		if !ok {
-			return normRoPESide{}, false
-		}
-		if _, ok := ls[r].Kernel.(*rope); !ok || len(ls[r].Ins) < 3 || len(ls[n].Ins) < 2 || !sameView(ls[r].Ins[0], ls[n].Out) {
-			return normRoPESide{}, false
-		}
-		return normRoPESide{norm: ls[n], rope: ls[r], eps: nk.eps}, true
+		norms = append(norms, j)
+		j++
 	}
+	var ropes []int
+	for j < len(ls) && len(ropes) < 2 {
+		if _, ok := ls[j].Kernel.(*rope); !ok || len(ls[j].Ins) < 3 {
+			break
+		}
+		ropes = append(ropes, j)
+		j++
+	}
+	if len(ropes) == 0 {
+		return backend.Launch{}, 0
+	}
+	used := make([]bool, len(norms))
 	var sides []normRoPESide
-	if q, ok := side(i, i+2); ok {
-		if k, ok := side(i+1, i+3); ok {
-			sides = []normRoPESide{q, k}
+	for _, r := range ropes {
+		sd := normRoPESide{rope: ls[r]}
+		for ni, n := range norms {
+			if !used[ni] && sameView(ls[r].Ins[0], ls[n].Out) {
+				sd.norm, sd.eps, used[ni] = &ls[n], ls[n].Kernel.(*rmsnorm).eps, true
+				break
+			}
 		}
+		sides = append(sides, sd)
 	}
-	if sides == nil {
-		q, ok := side(i, i+1)
-		if !ok {
+	for _, u := range used {
+		if !u { // a norm that feeds something else
 			return backend.Launch{}, 0
 		}
-		sides = []normRoPESide{q}
 	}
 	r0 := sides[0].rope
 	at := r0.Kernel.(*rope).at
@@ -502,23 +556,36 @@ func (b *Backend) fuseNormRoPE(ls []backend.Launch, i int) (backend.Launch, int)
 		ra := s.rope.Kernel.(*rope).at
 		if ra != at || len(rs) != 4 || rs[0] != rsh[0] || rs[1] != rsh[1] || rs[3] != d ||
 			!sameView(s.rope.Ins[1], r0.Ins[1]) || !sameView(s.rope.Ins[2], r0.Ins[2]) ||
-			s.norm.Ins[0].Bytes() != s.norm.Out.Bytes() || s.norm.Out.Bytes() != s.rope.Out.Bytes() ||
-			s.norm.Ins[1].Bytes() != int64(d)*4 || s.rope.Ins[1].DType != r0.Ins[1].DType {
+			s.rope.Ins[0].Bytes() != s.rope.Out.Bytes() || s.rope.Ins[1].DType != r0.Ins[1].DType {
 			return backend.Launch{}, 0
 		}
-		reads = append(reads, s.norm.Ins[0], s.norm.Ins[1])
+		if s.norm != nil {
+			if s.norm.Ins[0].Bytes() != s.norm.Out.Bytes() || s.norm.Ins[1].Bytes() != int64(d)*4 {
+				return backend.Launch{}, 0
+			}
+			reads = append(reads, s.norm.Ins[0], s.norm.Ins[1])
+		} else {
+			reads = append(reads, s.rope.Ins[0])
+		}
 	}
-	n := 2 * len(sides)
-	group := ls[i : i+n]
+	n := j - i
+	group := ls[i:j]
 	writeXN := make([]bool, len(sides))
 	for si, s := range sides {
+		src := s.rope.Ins[0] // the row the block reads
+		if s.norm != nil {
+			src = s.norm.Ins[0]
+		}
 		writes = append(writes, s.rope.Out)
-		inPlace = append(inPlace, s.norm.Ins[0])
+		inPlace = append(inPlace, src)
+		if s.norm == nil {
+			continue
+		}
 		// The norm's output, unless dead or the RoPE overwrites it anyway.
 		writeXN[si] = !released(group, s.norm.Out) && !sameView(s.norm.Out, s.rope.Out)
 		if writeXN[si] {
 			writes = append(writes, s.norm.Out)
-			inPlace = append(inPlace, s.norm.Ins[0])
+			inPlace = append(inPlace, src)
 		} else if overlap(s.norm.Out, s.rope.Out) && !sameView(s.norm.Out, s.rope.Out) {
 			return backend.Launch{}, 0
 		}
@@ -543,8 +610,12 @@ func (b *Backend) fuseNormRoPE(ls []backend.Launch, i int) (backend.Launch, int)
 		}
 		s := sides[si]
 		rs := s.rope.Out.Shape
-		le.PutUint64(buf[0:], uint64(ptr(s.norm.Ins[0])))
-		le.PutUint64(buf[8:], uint64(ptr(s.norm.Ins[1])))
+		if s.norm == nil {
+			le.PutUint64(buf[0:], uint64(ptr(s.rope.Ins[0])))
+		} else {
+			le.PutUint64(buf[0:], uint64(ptr(s.norm.Ins[0])))
+			le.PutUint64(buf[8:], uint64(ptr(s.norm.Ins[1])))
+		}
 		if writeXN[si] {
 			le.PutUint64(buf[16:], uint64(ptr(s.norm.Out)))
 		}
@@ -575,8 +646,101 @@ func (b *Backend) fuseNormRoPE(ls []backend.Launch, i int) (backend.Launch, int)
 	if at.Layout == ir.RoPEInterleaved {
 		inter = 1
 	}
-	kern := &normRoPE{name: fmt.Sprintf("RMSNorm+RoPE×%d", len(sides)), b: b, f: f, blocks: int(qrows + krows), threads: threadsFor(d),
+	name := fmt.Sprintf("RoPE×%d", len(sides))
+	if len(norms) > 0 {
+		name = fmt.Sprintf("RMSNorm×%d+%s", len(norms), name)
+	}
+	kern := &normRoPE{name: name, b: b, f: f, blocks: int(qrows + krows), threads: threadsFor(d),
 		args: []any{qa, ka, pos, pos64, posRows, inv, int64(rsh[1]), d, at.RotaryDim, inter, float32(at.Scale), qeps, keps}}
-	last := group[len(group)-1]
-	return backend.Launch{Node: sides[0].norm.Node, Kernel: kern, Ins: sides[0].norm.Ins, Out: last.Out, Release: releases(group)}, n
+	first, last := group[0], group[len(group)-1]
+	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(group)}, n
+}
+
+// normDep is rmsnorm_f32 as the rmsnorm kernel launches it, but launched
+// with LaunchDependent.
+type normDep struct {
+	b          *Backend
+	f          driver.Function
+	x, w, o    driver.Ptr
+	rows, cols int
+	threads    int
+	eps        float32
+}
+
+func (k *normDep) fusedName() string { return "RMSNorm" }
+
+func (k *normDep) Run(*backend.Env, []backend.Tensor, backend.Tensor) error {
+	for r0 := 0; r0 < k.rows; r0 += 65535 { // grid.x limit for one launch
+		nr := min(k.rows-r0, 65535)
+		off := int64(r0) * int64(k.cols) * 4
+		if err := k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: nr}, driver.Dim3{X: k.threads}, 0, k.b.stream,
+			k.x.Add(off), k.w, k.o.Add(off), k.cols, k.eps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// relaunchNorm makes a lone RMSNorm a dependent launch of the same kernel
+// with the same arguments (so it overlaps the kernel before it).
+func (b *Backend) relaunchNorm(l backend.Launch) (backend.Launch, bool) {
+	nk, ok := l.Kernel.(*rmsnorm)
+	if !ok || len(l.Ins) < 2 || len(l.Out.Shape) == 0 {
+		return backend.Launch{}, false
+	}
+	cols := l.Out.Shape[len(l.Out.Shape)-1]
+	x, xb, err1 := view(l.Ins[0])
+	w, wb, err2 := view(l.Ins[1])
+	o, ob, err3 := view(l.Out)
+	if err1 != nil || err2 != nil || err3 != nil || cols <= 0 || ob == 0 || xb != ob || wb != int64(cols)*4 || ob%(int64(cols)*4) != 0 {
+		return backend.Launch{}, false
+	}
+	l.Kernel = &normDep{b: b, f: nk.f, x: x, w: w, o: o, rows: int(ob / 4 / int64(cols)), cols: cols, threads: threadsFor(cols), eps: nk.eps}
+	return l, true
+}
+
+// gemvAdd is a decode GEMV of an F16/BF16 weight with an addend (the
+// residual), queued as matmul's Run would but with the addend read by the
+// GEMV kernel instead of copied into the output first.
+type gemvAdd struct {
+	b            *Backend
+	p            *packed
+	w, x, y, add driver.Ptr
+	m            int
+}
+
+func (k *gemvAdd) fusedName() string { return "MatMul+residual" }
+
+func (k *gemvAdd) Run(*backend.Env, []backend.Tensor, backend.Tensor) error {
+	if k.add == k.y {
+		return k.b.launchGEMV(k.p, k.w, k.x, k.y, k.m, true)
+	}
+	return k.b.launchGEMVAdd(k.p, k.w, k.x, k.y, k.add, k.m, false)
+}
+
+// fuseHalfAdd replaces a MatMul of an F16/BF16 weight with an addend of the
+// output's shape, when matmul's Run would take the GEMV, by a gemvAdd.
+func (b *Backend) fuseHalfAdd(l backend.Launch) (backend.Launch, bool) {
+	k, ok := l.Kernel.(*matmul)
+	if !ok || k.half == nil || !k.add || k.akm || k.bkn || len(l.Ins) < 3 {
+		return backend.Launch{}, false
+	}
+	xs, ws := l.Ins[0].Shape, l.Ins[1].Shape
+	if len(xs) < 2 || len(ws) != 2 {
+		return backend.Launch{}, false
+	}
+	m := prod(xs[:len(xs)-1])
+	kk, n := xs[len(xs)-1], ws[0]
+	p := k.half
+	x, _, err1 := view(l.Ins[0])
+	w, _, err2 := view(l.Ins[1])
+	y, yb, err3 := view(l.Out)
+	c, cb, err4 := view(l.Ins[2])
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || m < 1 || m > gemvUpTo(p.dt) || kk != p.k || n != p.n ||
+		kk%32 != 0 || x%16 != 0 || w%16 != 0 || yb != int64(m)*int64(n)*4 || cb != yb ||
+		(c != y && c < y+driver.Ptr(yb) && y < c+driver.Ptr(cb)) {
+		return backend.Launch{}, false
+	}
+	l.Kernel = &gemvAdd{b: b, p: p, w: w, x: x, y: y, add: c, m: m}
+	return l, true
 }

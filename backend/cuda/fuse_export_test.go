@@ -23,7 +23,7 @@ func SetFuseMode(spec string) (restore func()) {
 // SetFuseRowsScale multiplies the fused GEMVs' rows per block; the
 // returned func restores it.
 func SetFuseRowsScale(n int) (restore func()) {
-	old := fuseRowsScale
-	fuseRowsScale = n
-	return func() { fuseRowsScale = old }
+	old, oldPair := fuseRowsScale, fusePairRowsScale
+	fuseRowsScale, fusePairRowsScale = n, n
+	return func() { fuseRowsScale, fusePairRowsScale = old, oldPair }
 }

@@ -93,10 +93,12 @@ func fuseProgram(t testing.TB, be *cuda.Backend, rng *rand.Rand, c fuseCase) *co
 	ra := ir.RoPEAttr{Layout: layout, RotaryDim: c.rot}
 	iv := b.ConstF32(inv, len(inv))
 	q, k = b.RoPE(q, pos, iv, ra), b.RoPE(k, pos, iv, ra)
-	// The FFN's input depends on the attention side, as in a decoder layer
-	// (an output projection of q with the residual), so the scheduler
-	// keeps the launches of each group together.
-	o := b.Add(b.Linear(b.Reshape(q, ir.Sym("m"), ir.N(c.hq*c.d)), weight("wo", c.q, c.hidden, c.hq*c.d), ir.Value{}), x)
+	// Attention over the step's own keys and the output projection with
+	// the residual, as in a decoder layer: the FFN depends on q, k and v,
+	// so the scheduler keeps each group's launches together.
+	a := b.Attention(q, k, b.Reshape(v, ir.N(1), ir.Sym("m"), ir.N(c.hk), ir.N(c.d)), ir.AttentionOptions{Causal: true})
+	a = b.Reshape(a, ir.Sym("m"), ir.N(c.hq*c.d))
+	o := b.Add(b.Linear(a, weight("wo", c.q, c.hidden, c.hq*c.d), ir.Value{}), x)
 	h2 := b.RMSNorm(o, vec("ffn_norm", c.hidden), eps)
 	g := b.Linear(h2, weight("wg", c.gate, c.ffn, c.hidden), ir.Value{})
 	u := b.Linear(h2, weight("wu", c.up, c.ffn, c.hidden), ir.Value{})
@@ -140,132 +142,157 @@ func TestFuseLaunches(t *testing.T) {
 			hq: 16, hk: 8, d: 128, rot: 128, kNorm: true, keep: true},
 		{q: tensor.Q5_K, k: tensor.Q5_K, v: tensor.Q5_K, gate: tensor.Q5_K, up: tensor.Q5_K, hidden: 768, ffn: 67,
 			hq: 5, hk: 1, d: 256, rot: 256, kNorm: true},
+		{q: tensor.Q4_K, k: tensor.Q4_K, v: tensor.Q6_K, gate: tensor.Q4_K, up: tensor.Q4_K, hidden: 512, ffn: 300,
+			hq: 8, hk: 2, d: 64, rot: 32, noQNorm: true, pos64: true},
 	}
 	names := []string{"q", "k", "v", "act", "h", "g"}
-	for _, c := range cases {
-		prog := fuseProgram(t, be, rng, c)
-		for _, m := range []int{1, 2, 3, 4, 5} {
-			xs := make([]float32, m*c.hidden)
-			for i := range xs {
-				xs[i] = float32(rng.NormFloat64() * 3)
+	for ci, c := range cases {
+		for _, rows := range []int{0, 1, 3} { // rows per block of the fused GEMVs: the default, then others
+			if rows > 0 && ci%2 != 0 {
+				continue
 			}
-			ps := make([]int64, m)
-			for i := range ps {
-				ps[i] = int64(rng.IntN(5000))
+			restoreRows := func() {}
+			if rows > 0 {
+				restoreRows = cuda.SetFuseRowsScale(rows)
 			}
-			in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, m, c.hidden)}
-			if c.pos64 {
-				t64, err := tensor.New(tensor.I64, m)
-				if err != nil {
-					t.Fatal(err)
+			prog := fuseProgram(t, be, rng, c)
+			for _, m := range []int{1, 2, 3, 4, 5} {
+				xs := make([]float32, m*c.hidden)
+				for i := range xs {
+					xs[i] = float32(rng.NormFloat64() * 3)
 				}
-				for i, p := range ps {
-					binary.LittleEndian.PutUint64(t64.Data[8*i:], uint64(p))
+				ps := make([]int64, m)
+				for i := range ps {
+					ps[i] = int64(rng.IntN(5000))
 				}
-				in["pos"] = t64
-			} else {
-				p32 := make([]int32, m)
-				for i, p := range ps {
-					p32[i] = int32(p)
-				}
-				in["pos"] = tensor.FromI32(p32, m)
-			}
-			run := func(fuse, graphs bool, times int) map[string][]float32 {
-				restore := cuda.SetFusion(fuse)
-				defer restore()
-				be.SetGraphs(graphs)
-				defer be.SetGraphs(true)
-				sess := prog.NewSession()
-				defer sess.Close()
-				var res map[string][]float32
-				for range times {
-					out, err := sess.Run(ctx, in, nil)
+				in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, m, c.hidden)}
+				if c.pos64 {
+					t64, err := tensor.New(tensor.I64, m)
 					if err != nil {
-						t.Fatalf("%v m=%d fuse=%v graphs=%v: %v", c, m, fuse, graphs, err)
+						t.Fatal(err)
 					}
-					res = map[string][]float32{}
-					for _, n := range names {
-						if o, ok := out[n]; ok {
-							res[n] = slices.Clone(o.F32())
-						}
+					for i, p := range ps {
+						binary.LittleEndian.PutUint64(t64.Data[8*i:], uint64(p))
 					}
-				}
-				return res
-			}
-			ref := run(false, false, 1)
-			// Fused, plain: the stats of the fused list are read before
-			// SetGraphs drops the entries.
-			restore := cuda.SetFusion(true)
-			be.SetGraphs(false)
-			sess := prog.NewSession()
-			out, err := sess.Run(ctx, in, nil)
-			if err != nil {
-				t.Fatalf("%v m=%d fused: %v", c, m, err)
-			}
-			got := map[string][]float32{}
-			for _, n := range names {
-				if o, ok := out[n]; ok {
-					got[n] = slices.Clone(o.F32())
-				}
-			}
-			st := be.Fusions()
-			sess.Close()
-			restore()
-			be.SetGraphs(true)
-			replayed := run(true, true, 4)
-
-			want := cuda.FuseStats{}
-			if m <= 4 {
-				want.NormGEMV = 2
-				want.NormRoPE = 1
-				want.Removed = 3 + 1 // q/k/v; norm → rope
-				if c.kNorm {
-					want.Removed += 2
-				}
-				if c.gate == c.up {
-					want.GateUp = 1
-					want.Removed += 3
+					in["pos"] = t64
 				} else {
-					want.Removed += 2
-				}
-			}
-			switch {
-			case c.keep && m <= 4:
-				// g is an output too, so the compiler keeps silu(g) apart
-				// and gate and up need not be adjacent: at least the
-				// attention side fuses (writing the norm's output, h).
-				if st.NormGEMV < 1 || st.NormRoPE != 1 {
-					t.Errorf("%v m=%d: fused %+v, want at least one norm+GEMV group and one norm+RoPE", c, m, st)
-				}
-			case st != want:
-				t.Errorf("%v m=%d: fused %+v, want %+v", c, m, st, want)
-			}
-			for _, n := range names {
-				r, ok := ref[n]
-				if !ok {
-					continue
-				}
-				for which, g := range map[string][]float32{"plain": got[n], "graph": replayed[n]} {
-					if len(g) != len(r) {
-						t.Fatalf("%v m=%d %s %s: %d values, want %d", c, m, n, which, len(g), len(r))
+					p32 := make([]int32, m)
+					for i, p := range ps {
+						p32[i] = int32(p)
 					}
-					scale, worst, diff := 0.0, 0.0, 0
-					for i := range r {
-						scale = max(scale, math.Abs(float64(r[i])))
-					}
-					for i := range r {
-						if math.Float32bits(g[i]) != math.Float32bits(r[i]) {
-							diff++
+					in["pos"] = tensor.FromI32(p32, m)
+				}
+				run := func(fuse, graphs bool, times int) map[string][]float32 {
+					restore := cuda.SetFusion(fuse)
+					defer restore()
+					be.SetGraphs(graphs)
+					defer be.SetGraphs(true)
+					sess := prog.NewSession()
+					defer sess.Close()
+					var res map[string][]float32
+					for range times {
+						out, err := sess.Run(ctx, in, nil)
+						if err != nil {
+							t.Fatalf("%v m=%d fuse=%v graphs=%v: %v", c, m, fuse, graphs, err)
 						}
-						worst = max(worst, math.Abs(float64(g[i])-float64(r[i]))/max(scale, 1e-30))
+						res = map[string][]float32{}
+						for _, n := range names {
+							if o, ok := out[n]; ok {
+								res[n] = slices.Clone(o.F32())
+							}
+						}
 					}
-					if worst > 1e-6 || math.IsNaN(worst) {
-						t.Errorf("%v m=%d %s %s: worst difference %.3g of max |y| (%d of %d values differ)", c, m, n, which, worst, diff, len(r))
-					} else if diff > 0 {
-						t.Logf("%v m=%d %s %s: %d of %d values differ in their bits (worst %.3g of max |y|)", c, m, n, which, diff, len(r), worst)
+					return res
+				}
+				ref := run(false, false, 1)
+				// Fused, plain: the stats of the fused list are read before
+				// SetGraphs drops the entries.
+				restore := cuda.SetFusion(true)
+				be.SetGraphs(false)
+				sess := prog.NewSession()
+				out, err := sess.Run(ctx, in, nil)
+				if err != nil {
+					t.Fatalf("%v m=%d fused: %v", c, m, err)
+				}
+				got := map[string][]float32{}
+				for _, n := range names {
+					if o, ok := out[n]; ok {
+						got[n] = slices.Clone(o.F32())
+					}
+				}
+				st := be.Fusions()
+				sess.Close()
+				restore()
+				be.SetGraphs(true)
+				replayed := run(true, true, 4)
+
+				want := cuda.FuseStats{}
+				if m <= 4 {
+					want.NormGEMV = 2
+					want.NormRoPE = 1
+					want.Removed = 3 + 2 // q/k/v; q norm, q RoPE, k RoPE
+					switch {
+					case c.noQNorm:
+						want.Removed-- // q RoPE, k RoPE
+					case c.kNorm:
+						want.Removed++ // k norm
+					}
+					if c.gate == c.up {
+						want.GateUp = 1
+						want.Removed += 3
+					} else {
+						want.Removed += 2
+					}
+				} else {
+					// Too many tokens: only the lone norms become dependent
+					// launches.
+					want.Relaunched = 3
+					switch {
+					case c.noQNorm:
+						want.Relaunched--
+					case c.kNorm:
+						want.Relaunched++
+					}
+				}
+				switch {
+				case c.keep && m <= 4:
+					// g is an output too, so the compiler keeps silu(g) apart
+					// and gate and up need not be adjacent: at least the
+					// attention side fuses (writing the norm's output, h).
+					if st.NormGEMV < 1 || st.NormRoPE != 1 {
+						t.Errorf("%v m=%d: fused %+v, want at least one norm+GEMV group and one norm+RoPE", c, m, st)
+					}
+				case st != want:
+					t.Errorf("%v m=%d: fused %+v, want %+v", c, m, st, want)
+				}
+				for _, n := range names {
+					r, ok := ref[n]
+					if !ok {
+						continue
+					}
+					for which, g := range map[string][]float32{"plain": got[n], "graph": replayed[n]} {
+						if len(g) != len(r) {
+							t.Fatalf("%v m=%d %s %s: %d values, want %d", c, m, n, which, len(g), len(r))
+						}
+						scale, worst, diff := 0.0, 0.0, 0
+						for i := range r {
+							scale = max(scale, math.Abs(float64(r[i])))
+						}
+						for i := range r {
+							if math.Float32bits(g[i]) != math.Float32bits(r[i]) {
+								diff++
+							}
+							worst = max(worst, math.Abs(float64(g[i])-float64(r[i]))/max(scale, 1e-30))
+						}
+						if worst > 1e-6 || math.IsNaN(worst) {
+							t.Errorf("%v rows×%d m=%d %s %s: worst difference %.3g of max |y| (%d of %d values differ)", c, rows, m, n, which, worst, diff, len(r))
+						} else if diff > 0 {
+							t.Logf("%v rows×%d m=%d %s %s: %d of %d values differ in their bits (worst %.3g of max |y|)", c, rows, m, n, which, diff, len(r), worst)
+						}
 					}
 				}
 			}
+			restoreRows()
 		}
 	}
 }

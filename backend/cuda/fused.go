@@ -9,6 +9,7 @@ import (
 
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/backend/cuda/kernels"
 	"github.com/rlx-go/rlx/backend/cuda/nvrtc"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/tensor"
@@ -100,8 +101,11 @@ func fusedSource(n *ir.Node) (string, string) {
 		}
 	}
 	var b strings.Builder
+	b.WriteString(kernels.Prelude)
 	b.WriteString(fusedHeader)
 	b.WriteString(`extern "C" __global__ void fused(float* out, FusedArgs s) {
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < s.n; i += (long long)gridDim.x * blockDim.x) {
 `)
 	for k := range nin {
@@ -215,5 +219,5 @@ func (k *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) er
 	le.PutUint64(args[496:], uint64(n))
 	le.PutUint32(args[504:], uint32(len(shape)))
 	le.PutUint32(args[508:], uint32(contig))
-	return k.b.ctx.Launch(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, o, args)
+	return k.b.ctx.LaunchDependent(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, o, args)
 }

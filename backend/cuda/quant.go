@@ -258,6 +258,15 @@ var gemvInt8WPR, gemvInt8Rounds int
 // launchGEMV queues y[m, n] (+)= x[m, :]·W[n, :] for m ≤ gemvMaxM rows; w
 // overrides p.w (a weight used in place).
 func (b *Backend) launchGEMV(p *packed, w, x, y driver.Ptr, m int, accumulate bool) error {
+	return b.launchGEMVAdd(p, w, x, y, 0, m, accumulate)
+}
+
+// launchGEMVAdd is launchGEMV with an addend of y's shape read by the
+// kernel (y = add + x·Wᵀ, the bits of a copy of add accumulated into)
+// when add is not 0: no separate copy. The GEMV kernels are launched
+// with LaunchDependent (they wait for the previous kernel before reading
+// anything).
+func (b *Backend) launchGEMVAdd(p *packed, w, x, y, add driver.Ptr, m int, accumulate bool) error {
 	if w == 0 {
 		w = p.w
 	}
@@ -270,16 +279,16 @@ func (b *Backend) launchGEMV(p *packed, w, x, y driver.Ptr, m int, accumulate bo
 	}
 	if p.gemvQ != 0 && m <= gemvInt8Rows && int8Shared(m, p.k) <= gemvInt8Shared {
 		wpr, rpb := gemvInt8Shape(p.dt, p.n, p.k)
-		return b.ctx.Launch(p.gemvQ, driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 256}, int8Shared(m, p.k), b.stream,
-			w, p.aux, x, y, m, p.n, p.k, rpb, wpr, acc)
+		return b.ctx.LaunchDependent(p.gemvQ, driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 256}, int8Shared(m, p.k), b.stream,
+			w, p.aux, x, y, m, p.n, p.k, rpb, wpr, acc, add)
 	}
 	v := 0
 	if m > 1 {
 		v = 1
 	}
 	rpb := gemvBlock(p.n, p.k, p.run[v])
-	return b.ctx.Launch(p.gemv[v], driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 128}, 0, b.stream,
-		w, p.aux, x, y, m, p.n, p.k, rpb, acc)
+	return b.ctx.LaunchDependent(p.gemv[v], driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 128}, 0, b.stream,
+		w, p.aux, x, y, m, p.n, p.k, rpb, acc, add)
 }
 
 // scratch is device memory reused by every kernel of the backend that needs
@@ -456,11 +465,22 @@ func (k *dequantMatMul) Run(_ *backend.Env, ins []backend.Tensor, out backend.Te
 	if int64(m)*int64(p.n)*4 != ob || int64(m)*int64(p.k)*4 != xb {
 		return fmt.Errorf("quantized matmul of %v by [%d, %d] into %v", ins[0].Shape, p.n, p.k, out.Shape)
 	}
+	gemv := m <= gemvUpTo(p.dt) && x%16 == 0
+	if gemv && k.add {
+		// An addend of the output's size (the residual) is read by the
+		// kernel instead of copied into the output first.
+		if c, cb, err := view(ins[2]); err == nil && cb == ob && (c == o || c+driver.Ptr(cb) <= o || o+driver.Ptr(ob) <= c) {
+			if c == o {
+				return k.b.launchGEMV(p, 0, x, o, m, true)
+			}
+			return k.b.launchGEMVAdd(p, 0, x, o, c, m, false)
+		}
+	}
 	acc, err := k.b.initAddend(k.add, k.bcast, ins, out, o, ob)
 	if err != nil {
 		return err
 	}
-	if m <= gemvUpTo(p.dt) && x%16 == 0 {
+	if gemv {
 		return k.b.launchGEMV(p, 0, x, o, m, acc)
 	}
 	return k.b.halfGEMM(p, p.w, true, x, o, m, acc)

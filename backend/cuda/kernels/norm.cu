@@ -22,6 +22,8 @@ __device__ float block_sum(float v) {
 extern "C" __global__ void rmsnorm_f32(const float* x, const float* w, float* out, int cols, float eps) {
     const float* row = x + (long long)blockIdx.x * cols;
     float* dst = out + (long long)blockIdx.x * cols;
+    RLX_GRID_WAIT();  // fuse.go may launch it with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     float ss = 0.0f;
     for (int i = threadIdx.x; i < cols; i += blockDim.x) ss += row[i] * row[i];
     float scale = rsqrtf(block_sum(ss) / cols + eps);

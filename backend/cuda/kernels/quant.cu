@@ -182,15 +182,19 @@ __device__ __forceinline__ void qt_run(const rlx_u8* __restrict__ w, const rlx_u
 }
 
 // y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ QT_MAX_M: the decode-sized
-// product. A block of blockDim.x threads (a multiple of 32) handles
+// product; with add (an addend of y's shape, e.g. the residual) y = add +
+// the product, as a copy of add accumulated into would give. A block of blockDim.x threads (a multiple of 32) handles
 // rows_per_block weight rows; each row's threads (whole warps) take
 // consecutive runs of R columns, so every weight byte is read once and the
 // activation reads of a warp are contiguous (R = 8) or nearly so. x must be
 // 16-byte aligned and K a multiple of 32.
 template <int T, int R>
 __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
-                        float* __restrict__ y, int M, int N, int K, int rows_per_block, int accumulate) {
+                        float* __restrict__ y, int M, int N, int K, int rows_per_block, int accumulate,
+                        const float* __restrict__ add) {
     __shared__ float red[QT_MAX_M][32];
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     const int tpr = blockDim.x / rows_per_block;
     const int r = threadIdx.x / tpr, t = threadIdx.x - r * tpr;
     const long long row = (long long)blockIdx.x * rows_per_block + r;
@@ -233,8 +237,8 @@ __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
 #pragma unroll
             for (int m = 0; m < QT_MAX_M; m++) {
                 if (m < M) {
-                    float* dst = y + (long long)m * N + row;
-                    *dst = accumulate ? *dst + acc[m] : acc[m];
+                    const long long o = (long long)m * N + row;
+                    y[o] = add != 0 ? add[o] + acc[m] : (accumulate ? y[o] + acc[m] : acc[m]);
                 }
             }
         }
@@ -249,8 +253,8 @@ __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
     if (row < N && t < M) {
         float s = 0.0f;
         for (int i = 0; i < wpr; i++) s += red[t][r * wpr + i];
-        float* dst = y + (long long)t * N + row;
-        *dst = accumulate ? *dst + s : s;
+        const long long o = (long long)t * N + row;
+        y[o] = add != 0 ? add[o] + s : (accumulate ? y[o] + s : s);
     }
 }
 
@@ -280,8 +284,9 @@ __device__ void qt_dequant(const rlx_u8* __restrict__ w, const rlx_u8* __restric
 
 #define QT_GEMV(name, T, R)                                                                                     \
     extern "C" __global__ void gemv_##name##_r##R(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y,   \
-                                                  int M, int N, int K, int rows_per_block, int accumulate) {       \
-        qt_gemv<T, R>(w, aux, x, y, M, N, K, rows_per_block, accumulate);                                          \
+                                                  int M, int N, int K, int rows_per_block, int accumulate,         \
+                                                  const float* add) {                                              \
+        qt_gemv<T, R>(w, aux, x, y, M, N, K, rows_per_block, accumulate, add);                                     \
     }
 
 #define QT_DEQUANT(name, T)                                                                                        \
@@ -535,7 +540,7 @@ __device__ __forceinline__ void qi_row(const rlx_u8* __restrict__ w, const rlx_u
 template <int T>
 __device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const signed char* xq,
                         const float2* xd, float* __restrict__ y, int M, int N, int K, long long row0,
-                        int rows_per_block, int warps_per_row, int accumulate) {
+                        int rows_per_block, int warps_per_row, int accumulate, const float* __restrict__ add) {
     __shared__ float red[8][QI_MAX_M];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int wpr = warps_per_row, slots = (blockDim.x >> 5) / wpr;
@@ -557,8 +562,8 @@ __device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
 #pragma unroll
                 for (int m = 0; m < QI_MAX_M; m++) {
                     if (m < M) {
-                        float* dst = y + (long long)m * N + row;
-                        *dst = accumulate ? *dst + acc[m] : acc[m];
+                        const long long o = (long long)m * N + row;
+                        y[o] = add != 0 ? add[o] + acc[m] : (accumulate ? y[o] + acc[m] : acc[m]);
                     }
                 }
             }
@@ -572,8 +577,8 @@ __device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
         if (valid && sub == 0 && lane < M) {
             float s = 0.0f;
             for (int i = 0; i < wpr; i++) s += red[warp + i][lane];
-            float* dst = y + (long long)lane * N + row;
-            *dst = accumulate ? *dst + s : s;
+            const long long o = (long long)lane * N + row;
+            y[o] = add != 0 ? add[o] + s : (accumulate ? y[o] + s : s);
         }
         __syncthreads();  // red is rewritten by the next rows
     }
@@ -590,20 +595,23 @@ __device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
 template <int T>
 __device__ void qi_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
                         float* __restrict__ y, int M, int N, int K, int rows_per_block, int warps_per_row,
-                        int accumulate) {
+                        int accumulate, const float* __restrict__ add) {
     extern __shared__ int4 qi_smem[];
     signed char* xq = (signed char*)qi_smem;
     float2* xd = (float2*)(xq + M * K);
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     qi_quantize(x, M, K, xq, xd);
     __syncthreads();
     qi_rows<T>(w, aux, xq, xd, y, M, N, K, (long long)blockIdx.x * rows_per_block, rows_per_block, warps_per_row,
-               accumulate);
+               accumulate, add);
 }
 
 #define QI_GEMV(name, T)                                                                                         \
     extern "C" __global__ void gemvq_##name(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y, int M,    \
-                                            int N, int K, int rows_per_block, int warps_per_row, int accumulate) { \
-        qi_gemv<T>(w, aux, x, y, M, N, K, rows_per_block, warps_per_row, accumulate);                             \
+                                            int N, int K, int rows_per_block, int warps_per_row, int accumulate,   \
+                                            const float* add) {                                                    \
+        qi_gemv<T>(w, aux, x, y, M, N, K, rows_per_block, warps_per_row, accumulate, add);                        \
     }
 
 QI_GEMV(q8_0, QT_Q8_0)
@@ -777,6 +785,8 @@ extern "C" __global__ void gemvq_multi(QMArgs a) {
     __shared__ float scl[QI_MAX_M];
     signed char* xq = (signed char*)qi_smem;
     float2* xd = (float2*)(xq + a.M * a.K);
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     if (a.nw != 0) qm_norm_scales(a.x, a.M, a.K, a.eps, scl);
     qi_quantize_norm(a.x, a.nw, scl, a.xn, a.M, a.K, xq, xd);
     __syncthreads();
@@ -797,19 +807,19 @@ extern "C" __global__ void gemvq_multi(QMArgs a) {
     const long long row0 = (long long)(b - sg.block0) * sg.rows_per_block;
     switch (sg.type) {
         case QT_Q8_0:
-            qi_rows<QT_Q8_0>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            qi_rows<QT_Q8_0>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
             break;
         case QT_Q4_0:
-            qi_rows<QT_Q4_0>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            qi_rows<QT_Q4_0>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
             break;
         case QT_Q4_K:
-            qi_rows<QT_Q4_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            qi_rows<QT_Q4_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
             break;
         case QT_Q5_K:
-            qi_rows<QT_Q5_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            qi_rows<QT_Q5_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
             break;
         case QT_Q6_K:
-            qi_rows<QT_Q6_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0);
+            qi_rows<QT_Q6_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
             break;
     }
 }

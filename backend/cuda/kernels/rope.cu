@@ -13,6 +13,8 @@ extern "C" __global__ void rope_f32(const float* x, const void* pos, int pos64, 
     const int half = rot / 2;
     const int per = half + (D - rot);  // work items per row of D
     const long long n = B * T * H * per;
+    RLX_GRID_WAIT();  // fuse.go may launch it with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         const long long ri = i / per;
         const int e = (int)(i - ri * per);
@@ -64,8 +66,9 @@ struct NormRopeSide {
     long long H;
 };
 
-// The RMSNorm of the q and k heads (Qwen3's q_norm/k_norm) followed by
-// their RoPE in one launch (fuse.go): one block per row of D (the rows of
+// The RMSNorm of the q and k heads (Qwen3's q_norm/k_norm; a side with a
+// null w has no norm, as Llama's q and k) followed by their RoPE in one
+// launch (fuse.go): one block per row of D (the rows of
 // q, then those of k), blockDim.x = rmsnorm_f32's threads for D, so the
 // norm is computed in the same order; the row is kept in shared memory
 // and each rotated pair is computed as rope_f32 does. A row is read
@@ -79,12 +82,18 @@ extern "C" __global__ void rmsnorm_rope_f32(NormRopeSide q, NormRopeSide k, cons
     const long long ri = isq ? (long long)blockIdx.x : (long long)blockIdx.x - q.rows;
     const float eps = isq ? epsq : epsk;
     const float* row = s.x + ri * D;
-    float ss = 0.0f;
-    for (int i = threadIdx.x; i < D; i += blockDim.x) ss += row[i] * row[i];
-    const float sc = rsqrtf(rr_block_sum(ss) / D + eps);
-    for (int i = threadIdx.x; i < D; i += blockDim.x) {
-        const float y = row[i] * sc * s.w[i];
-        buf[i] = y;
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
+    if (s.w != 0) {
+        float ss = 0.0f;
+        for (int i = threadIdx.x; i < D; i += blockDim.x) ss += row[i] * row[i];
+        const float sc = rsqrtf(rr_block_sum(ss) / D + eps);
+        for (int i = threadIdx.x; i < D; i += blockDim.x) {
+            const float y = row[i] * sc * s.w[i];
+            buf[i] = y;
+        }
+    } else {  // RoPE alone
+        for (int i = threadIdx.x; i < D; i += blockDim.x) buf[i] = row[i];
     }
     __syncthreads();
     if (s.xn != 0) {
