@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
@@ -93,6 +94,7 @@ func MatMulGroup(p *parallel.Pool, ms []*Matrix, ys [][]float32, x []float32) er
 		g.first[i+1] = g.first[i] + (m.rows+g.grain[i]-1)/g.grain[i]
 	}
 	p.For(g.first[g.n], 1, g.run)
+	runtime.KeepAlive(ms) // as in MatMul: the kernels hold raw pointers
 	for i, a := range owned[:g.n] {
 		if a != nil {
 			putAct(a)

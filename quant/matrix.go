@@ -3,6 +3,7 @@ package quant
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
@@ -143,6 +144,9 @@ func (m *Matrix) MatMul(p *parallel.Pool, y, x []float32) error {
 			dot(m, act, r, lo, hi, y[r*m.rows:(r+1)*m.rows])
 		}
 	})
+	// The kernels read m's off-heap weights through raw pointers, which do
+	// not keep m alive: its cleanup must not free them before they finish.
+	runtime.KeepAlive(m)
 	return nil
 }
 

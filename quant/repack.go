@@ -53,8 +53,8 @@ func (m *Matrix) repack32(bits int) {
 		stride = kp / 2
 	}
 	nsPad := kp / 32
-	out := allocWeights(m.rows*stride + repackSlack)
-	sc := make([]byte, m.rows*nsPad*2)
+	out := m.allocWeights(m.rows*stride + repackSlack)
+	sc := m.allocWeights(m.rows * nsPad * 2)
 	var lv [blockGroup]uint8
 	for r := 0; r < m.rows; r++ {
 		row := m.data[r*m.stride : (r+1)*m.stride]
@@ -154,7 +154,7 @@ func (m *Matrix) repackK() {
 	// more bytes than the file at K = 2048 (unaligned 64-byte loads cost
 	// the kernels little next to that).
 	stride := nsb * (128 + extra + hdr)
-	out := allocWeights(m.rows*stride + repackSlack)
+	out := m.allocWeights(m.rows*stride + repackSlack)
 	var v [qkK]uint8
 	for r := 0; r < m.rows; r++ {
 		row := m.data[r*m.stride : (r+1)*m.stride]

@@ -38,7 +38,7 @@ func packHalfFor(p *parallel.Pool, t *tier, b B, n, k int) (*PackedB, error) {
 		return pb, nil
 	}
 	last := t.width(n - (strips-1)*nr)
-	pb.half = allocStrips[uint16]((strips-1)*k*nr + k*last)
+	pb.half = allocStrips[uint16](pb, (strips-1)*k*nr+k*last)
 	p.For(strips, 1, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
 			n0 := s * nr

@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
 	"github.com/rlx-go/rlx/tensor"
@@ -50,7 +51,7 @@ func packFor(p *parallel.Pool, t *tier, b B, n, k int) (*PackedB, error) {
 	if n == 0 || k == 0 {
 		return pb, nil
 	}
-	pb.panels = allocStrips[float32]((strips-1)*k*nr + k*t.width(n-(strips-1)*nr))
+	pb.panels = allocStrips[float32](pb, (strips-1)*k*nr+k*t.width(n-(strips-1)*nr))
 	blocks := (k + kc - 1) / kc
 	p.For(blocks*strips, 1, func(lo, hi int) {
 		for x := lo; x < hi; x++ {
@@ -99,6 +100,9 @@ func (pb *PackedB) BatchedMatMul(p *parallel.Pool, batch int, c Matrix, strideC 
 	pr.packed = pb
 	pr.accumulate = accumulate
 	pr.run(p, pb.t)
+	// The kernels read pb's off-heap strips through raw pointers, which do
+	// not keep pb alive: its cleanup must not free them before they finish.
+	runtime.KeepAlive(pb)
 	return nil
 }
 

@@ -1,6 +1,10 @@
 package gemm
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/rlx-go/rlx/internal/offheap"
+)
 
 // Packed weights are streamed from end to end on every decode step, so how
 // they are mapped matters as much as the GEMV kernel: with 4 KiB pages each
@@ -12,25 +16,18 @@ import "unsafe"
 // elsewhere, or when the OS declines, they keep normal pages). Measured in
 // docs/PERFORMANCE.md ("F16 decode: huge pages for the strips").
 //
-// The memory is ordinary Go heap memory, freed with the PackedB.
-const hugePage = 2 << 20
+// The memory lies outside the Go heap (package internal/offheap), so that
+// the collector's GOGC headroom does not grow with the model's weights, and
+// goes back to the OS when pb is collected. Entry points that hand strips
+// to kernels keep pb alive until they return (runtime.KeepAlive).
+const hugePage = offheap.HugePage
 
-// allocStrips returns n zeroed elements for packed strips.
-func allocStrips[T uint16 | float32](n int) []T {
-	size := int(unsafe.Sizeof(T(0)))
-	if n*size < hugePage {
-		return make([]T, n)
+// allocStrips returns n zeroed elements for pb's packed strips.
+func allocStrips[T uint16 | float32](pb *PackedB, n int) []T {
+	var zero T
+	b := offheap.Alloc(pb, n*int(unsafe.Sizeof(zero)))
+	if b == nil {
+		return nil
 	}
-	// A large allocation from fresh heap memory is not written by the
-	// runtime (the OS hands it over zeroed), so its pages are first
-	// faulted by the packer, after the advice below. (Reused heap memory
-	// is cleared first and keeps the pages it had.)
-	buf := make([]byte, n*size+hugePage)
-	off := 0
-	if r := int(uintptr(unsafe.Pointer(unsafe.SliceData(buf))) % hugePage); r != 0 {
-		off = hugePage - r
-	}
-	b := buf[off : off+n*size : off+n*size]
-	adviseHuge(b[:len(b)/hugePage*hugePage])
 	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }

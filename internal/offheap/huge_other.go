@@ -1,6 +1,6 @@
-//go:build !linux
+//go:build !linux || purego
 
-package gemm
+package offheap
 
 // adviseHuge does nothing where there is no madvise(MADV_HUGEPAGE).
 func adviseHuge([]byte) {}
