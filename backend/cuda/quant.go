@@ -251,6 +251,11 @@ func gemvInt8Shape(dt tensor.DType, n, k int) (warpsPerRow, rowsPerBlock int) {
 	return wpr, slots * rounds
 }
 
+// gemvRowsScale multiplies the rows per block of a decode launch of the
+// int8 GEMV (RLX_CUDA_GEMV_ROWS; the per-row arithmetic does not change):
+// fewer blocks, each quantizing the activations once for more rows.
+var gemvRowsScale = envInt("RLX_CUDA_GEMV_ROWS", 1)
+
 // gemvInt8WPR and gemvInt8Rounds, when non-zero, fix the warps per row and
 // the rounds of rows per block of the int8 GEMV (BenchmarkGEMVInt8Shape).
 var gemvInt8WPR, gemvInt8Rounds int
@@ -279,6 +284,7 @@ func (b *Backend) launchGEMVAdd(p *packed, w, x, y, add driver.Ptr, m int, accum
 	}
 	if p.gemvQ != 0 && m <= gemvInt8Rows && int8Shared(m, p.k) <= gemvInt8Shared {
 		wpr, rpb := gemvInt8Shape(p.dt, p.n, p.k)
+		rpb *= gemvRowsScale
 		return b.ctx.LaunchDependent(p.gemvQ, driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 256}, int8Shared(m, p.k), b.stream,
 			w, p.aux, x, y, m, p.n, p.k, rpb, wpr, acc, add)
 	}
