@@ -14,6 +14,10 @@ import (
 // equal key and value head sizes of 64, 80, 96 or 128, more query rows per
 // kv head than the decode kernel takes. F32 caches keep the exact CUDA-core
 // kernel (attn_f32): their models are held to 1e-4 of the CPU's logits.
+// The queries and softmax weights go through the tensor cores as two f16
+// terms each (about f32 precision), or, with Options.HalfActivations, as
+// one (attn_mmah_*: half the MMAs, the rounding the cache applies to K and
+// V).
 
 const mmaArgsSize = 128 // sizeof(MmaArgs)
 
@@ -30,14 +34,16 @@ var (
 
 // mmaFuncs resolves attn_mma_<head size>_<warps>.
 func (k *attention) mmaFuncs() error {
-	k.mma = map[[2]int]driver.Function{}
+	k.mma = map[[3]int]driver.Function{}
 	for _, d := range []int{64, 80, 96, 128} {
 		for _, w := range []int{2, 4} {
-			f, err := k.b.ks.Func(fmt.Sprintf("attn_mma_%d_%d", d, w))
-			if err != nil {
-				return err
+			for half, name := range []string{"attn_mma", "attn_mmah"} {
+				f, err := k.b.ks.Func(fmt.Sprintf("%s_%d_%d", name, d, w))
+				if err != nil {
+					return err
+				}
+				k.mma[[3]int{d, w, half}] = f
 			}
-			k.mma[[2]int{d, w}] = f
 		}
 	}
 	return nil
@@ -53,7 +59,11 @@ func (k *attention) prefillMMA(ins []backend.Tensor, qp, kp, vp, op, pastRows dr
 	Hkv, Dv := ins[1].Shape[2], ins[2].Shape[3]
 	G := Hq / Hkv
 	warps := mmaWarps
-	f, ok := k.mma[[2]int{D, warps}]
+	half := 0
+	if k.b.halfActs {
+		half = 1
+	}
+	f, ok := k.mma[[3]int{D, warps, half}]
 	if mmaOff || !ok || D != Dv || G*T <= decMaxRows {
 		return false, nil
 	}

@@ -95,7 +95,7 @@ func TestGraphExecute(t *testing.T) {
 }
 
 // TestProfile checks that the device-time profile counts every node of
-// every run under its binding.
+// every run under its binding, but the first (plans are built then).
 func TestProfile(t *testing.T) {
 	be := open(t, cuda.Options{})
 	prog, _ := graphProgram(t, be, false)
@@ -111,12 +111,12 @@ func TestProfile(t *testing.T) {
 		}
 	}
 	ps := be.Profile()
-	if len(ps) != 1 || ps[0].Runs != 3 || ps[0].Total <= 0 || len(ps[0].Ops) == 0 {
+	if len(ps) != 1 || ps[0].Runs != 2 || ps[0].Total <= 0 || len(ps[0].Ops) == 0 {
 		t.Fatalf("profile %+v", ps)
 	}
 	t.Log(ps[0])
 	for _, o := range ps[0].Ops {
-		if o.Launches%3 != 0 || o.Total <= 0 {
+		if o.Launches%2 != 0 || o.Total <= 0 {
 			t.Errorf("op %+v", o)
 		}
 	}

@@ -83,7 +83,7 @@ func (b *Backend) freeProfile() {
 }
 
 // Profile returns the profile gathered since SetProfile(true), lists by
-// device time, largest first.
+// device time, largest first. The first run of each binding is left out.
 func (b *Backend) Profile() []ListProfile {
 	b.exec.Lock()
 	defer b.exec.Unlock()
@@ -92,6 +92,9 @@ func (b *Backend) Profile() []ListProfile {
 	}
 	var out []ListProfile
 	for bind, lp := range b.prof.lists {
+		if lp.runs == 0 {
+			continue
+		}
 		p := ListProfile{Bind: bind, Runs: lp.runs, Total: lp.total}
 		for _, o := range lp.ops {
 			p.Ops = append(p.Ops, *o)
@@ -167,8 +170,11 @@ func (b *Backend) executeProfiled(ctx context.Context, env *backend.Env, ls []ba
 	key := bindString(env)
 	lp := p.lists[key]
 	if lp == nil {
-		lp = &listProf{ops: map[string]*OpTime{}}
-		p.lists[key] = lp
+		// The first run of a binding builds what later runs reuse
+		// (cuBLASLt plans and their tuning, scratch buffers): it is not
+		// counted.
+		p.lists[key] = &listProf{ops: map[string]*OpTime{}}
+		return nil
 	}
 	lp.runs++
 	ms := func(a, z driver.Event) time.Duration {

@@ -67,7 +67,11 @@ __device__ __forceinline__ unsigned mma_smem(const void* p) {  // a shared-windo
     return a;
 }
 
-template <int D, int WARPS>
+// SPLIT: queries and softmax weights go through the tensor cores as f16
+// high and low parts (about f32 precision); otherwise rounded once to f16
+// (the backend's HalfActivations: half the MMAs, ~2^-11 relative error per
+// operand, as the cache's own rounding of K and V).
+template <int D, int WARPS, bool SPLIT>
 __device__ __forceinline__ void mma_body(const MmaArgs& a) {
     constexpr int NTH = 32 * WARPS, ROWS = 16 * WARPS;  // threads and query rows of a block
     constexpr int KT = 64;      // keys per tile
@@ -114,7 +118,7 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
     }
 
     // Query fragments (A, row-major 16×16 per k-step), high and low parts.
-    unsigned qh[KK][4], ql[KK][4];
+    unsigned qh[KK][4], ql[SPLIT ? KK : 1][4];
 #pragma unroll
     for (int kk = 0; kk < KK; kk++) {
 #pragma unroll
@@ -122,7 +126,8 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
             const int ri = i & 1, col = 16 * kk + 2 * c + (i >= 2 ? 8 : 0);
             float2 x = make_float2(0.0f, 0.0f);
             if (valid[ri]) x = *(const float2*)(a.q + (((long long)b * a.T + trow[ri]) * a.Hq + head[ri]) * D + col);
-            mma_split(x.x, x.y, qh[kk][i], ql[kk][i]);
+            if constexpr (SPLIT) mma_split(x.x, x.y, qh[kk][i], ql[kk][i]);
+            else qh[kk][i] = mma_pack(x.x, x.y);
         }
     }
 
@@ -177,7 +182,7 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
                 const unsigned b0 = *(const unsigned*)(kr + 16 * kk);
                 const unsigned b1 = *(const unsigned*)(kr + 16 * kk + 8);
                 mma_16816(s[n], qh[kk], b0, b1);
-                mma_16816(s[n], ql[kk], b0, b1);
+                if constexpr (SPLIT) mma_16816(s[n], ql[kk], b0, b1);
             }
         }
         float mx[2] = {MMA_NEG_INF, MMA_NEG_INF};
@@ -231,11 +236,18 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
         // O += P·V: the score tiles 2k, 2k+1 are the A fragment of k-step k.
 #pragma unroll
         for (int kk = 0; kk < KT / 16; kk++) {
-            unsigned ph[4], pl[4];
-            mma_split(s[2 * kk][0], s[2 * kk][1], ph[0], pl[0]);
-            mma_split(s[2 * kk][2], s[2 * kk][3], ph[1], pl[1]);
-            mma_split(s[2 * kk + 1][0], s[2 * kk + 1][1], ph[2], pl[2]);
-            mma_split(s[2 * kk + 1][2], s[2 * kk + 1][3], ph[3], pl[3]);
+            unsigned ph[4], pl[SPLIT ? 4 : 1];
+            if constexpr (SPLIT) {
+                mma_split(s[2 * kk][0], s[2 * kk][1], ph[0], pl[0]);
+                mma_split(s[2 * kk][2], s[2 * kk][3], ph[1], pl[1]);
+                mma_split(s[2 * kk + 1][0], s[2 * kk + 1][1], ph[2], pl[2]);
+                mma_split(s[2 * kk + 1][2], s[2 * kk + 1][3], ph[3], pl[3]);
+            } else {
+                ph[0] = mma_pack(s[2 * kk][0], s[2 * kk][1]);
+                ph[1] = mma_pack(s[2 * kk][2], s[2 * kk][3]);
+                ph[2] = mma_pack(s[2 * kk + 1][0], s[2 * kk + 1][1]);
+                ph[3] = mma_pack(s[2 * kk + 1][2], s[2 * kk + 1][3]);
+            }
             // V (keys × dims, row-major) read transposed: the B fragments
             // of dim tiles n and n + 1.
             const unsigned short* vr = Vs + (16 * kk + (lane & 15)) * KS + (lane >> 4) * 8;
@@ -247,9 +259,9 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
                              : "=r"(b0), "=r"(b1), "=r"(b2), "=r"(b3)
                              : "r"(addr));
                 mma_16816(o[n], ph, b0, b1);
-                mma_16816(o[n], pl, b0, b1);
+                if constexpr (SPLIT) mma_16816(o[n], pl, b0, b1);
                 mma_16816(o[n + 1], ph, b2, b3);
-                mma_16816(o[n + 1], pl, b2, b3);
+                if constexpr (SPLIT) mma_16816(o[n + 1], pl, b2, b3);
             }
         }
     }
@@ -269,8 +281,9 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
     }
 }
 
-#define MMA_KERNEL(D, W) \
-    extern "C" __global__ void __launch_bounds__(32 * W) attn_mma_##D##_##W(MmaArgs a) { mma_body<D, W>(a); }
+#define MMA_KERNEL(D, W)                                                                                            \
+    extern "C" __global__ void __launch_bounds__(32 * W) attn_mma_##D##_##W(MmaArgs a) { mma_body<D, W, true>(a); } \
+    extern "C" __global__ void __launch_bounds__(32 * W) attn_mmah_##D##_##W(MmaArgs a) { mma_body<D, W, false>(a); }
 
 MMA_KERNEL(64, 4)
 MMA_KERNEL(80, 4)
