@@ -262,6 +262,16 @@ func TestFuseLaunches(t *testing.T) {
 					if st.NormGEMV < 1 || st.NormRoPE != 1 {
 						t.Errorf("%v m=%d: fused %+v, want at least one norm+GEMV group and one norm+RoPE", c, m, st)
 					}
+				case !c.kNorm && !c.noQNorm && m <= 4 && st != want:
+					// k's RoPE (no norm) may be scheduled apart from q's
+					// norm and RoPE (seen at one token): then it is a
+					// dependent launch of its own.
+					alt := want
+					alt.Removed--
+					alt.Relaunched++
+					if st != alt {
+						t.Errorf("%v m=%d: fused %+v, want %+v or %+v", c, m, st, want, alt)
+					}
 				case st != want:
 					t.Errorf("%v m=%d: fused %+v, want %+v", c, m, st, want)
 				}
