@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/rlx-go/rlx/backend"
+	"github.com/rlx-go/rlx/backend/cpu/gemm"
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
 	"github.com/rlx-go/rlx/ir"
 	"github.com/rlx-go/rlx/quant"
@@ -184,14 +185,18 @@ func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.La
 const groupMaxInput = 1 << 14
 
 // siblingMatMuls returns how many launches at the start of ls are
-// quantized matmuls without an epilogue that read the same decode-sized
-// input (a layer's q/k/v projections, its gate/up projections): they can
-// run as one parallel call. Their outputs are distinct live values (each
-// is read after the group, so the planner gave them disjoint memory), and
-// none reads another's output.
+// matmuls without an epilogue that read the same decode-sized input (a
+// layer's q/k/v projections, its gate/up projections) and can run as one
+// parallel call: quantized weights (quant.MatMulGroup) or packed float
+// weights (gemm.MatMulGroup), not mixed. Their outputs are distinct live
+// values (each is read after the group, so the planner gave them disjoint
+// memory), and none reads another's output.
 func siblingMatMuls(ls []backend.Launch) int {
-	d0, ok := ls[0].Kernel.(*dequantMatMul)
-	if !ok || d0.add || len(ls) < 2 {
+	if len(ls) < 2 {
+		return 1
+	}
+	kind, cols, most := groupable(ls[0].Kernel)
+	if kind == 0 {
 		return 1
 	}
 	x := ls[0].Ins[0]
@@ -200,9 +205,9 @@ func siblingMatMuls(ls []backend.Launch) int {
 		return 1
 	}
 	n := 1
-	for n < len(ls) && n < quant.MaxGroup {
-		d, ok := ls[n].Kernel.(*dequantMatMul)
-		if !ok || d.add || d.m.Cols() != d0.m.Cols() {
+	for n < len(ls) && n < most {
+		k, c, _ := groupable(ls[n].Kernel)
+		if k != kind || c != cols {
 			break
 		}
 		y := ls[n].Ins[0]
@@ -214,15 +219,42 @@ func siblingMatMuls(ls []backend.Launch) int {
 	return n
 }
 
-// runMatMulGroup runs sibling quantized matmuls (see siblingMatMuls) as one
-// quant.MatMulGroup call: one fork/join for all of them.
+// groupable says whether a kernel may join a group of sibling matmuls:
+// its kind (0: no, 1: quantized, 2: packed float weight), its reduction
+// depth and the largest group of its kind.
+func groupable(k backend.Kernel) (kind, cols, most int) {
+	switch d := k.(type) {
+	case *dequantMatMul:
+		if !d.add {
+			return 1, d.m.Cols(), quant.MaxGroup
+		}
+	case *matmul:
+		if d.packed != nil && !d.add && !d.transA {
+			return 2, d.k, gemm.MaxGroup
+		}
+	}
+	return 0, 0, 0
+}
+
+// runMatMulGroup runs sibling matmuls (see siblingMatMuls) as one
+// quant.MatMulGroup or gemm.MatMulGroup call: one fork/join for all of
+// them.
 func (b *Backend) runMatMulGroup(ls []backend.Launch) error {
+	x := f32(ls[0].Ins[0])
+	if mm, ok := ls[0].Kernel.(*matmul); ok {
+		var ws [gemm.MaxGroup]*gemm.PackedB
+		var cs [gemm.MaxGroup]gemm.Matrix
+		for i, l := range ls {
+			ws[i], cs[i] = l.Kernel.(*matmul).packed, gemm.Matrix{Data: f32(l.Out)}
+		}
+		return gemm.MatMulGroup(b.pool, ws[:len(ls)], cs[:len(ls)], gemm.Matrix{Data: x}, len(x)/mm.k)
+	}
 	var ms [quant.MaxGroup]*quant.Matrix
 	var ys [quant.MaxGroup][]float32
 	for i, l := range ls {
 		ms[i], ys[i] = l.Kernel.(*dequantMatMul).m, f32(l.Out)
 	}
-	return quant.MatMulGroup(b.pool, ms[:len(ls)], ys[:len(ls)], f32(ls[0].Ins[0]))
+	return quant.MatMulGroup(b.pool, ms[:len(ls)], ys[:len(ls)], x)
 }
 
 // bytesOf returns the bytes of a view.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cpu"
+	"github.com/rlx-go/rlx/backend/cpu/gemm"
 	"github.com/rlx-go/rlx/backend/cpu/parallel"
 	"github.com/rlx-go/rlx/compile"
 	"github.com/rlx-go/rlx/ir"
@@ -96,6 +97,92 @@ func TestSiblingMatMuls(t *testing.T) {
 				}
 				want := make([]float32, M*w.rows)
 				if err := mats[w.name].MatMul(pool, want, src); err != nil {
+					t.Fatal(err)
+				}
+				if w.name == "o" {
+					for i := range want {
+						want[i] += src[i]
+					}
+				}
+				got := out[w.name].F32()
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s[%d] = %g, want %g", w.name, i, got[i], want[i])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSiblingHalfMatMuls is TestSiblingMatMuls for F16 weights (packed into
+// 16-bit strips and grouped through gemm.MatMulGroup), checked bit for bit
+// against gemm's MatMul on the same strips.
+func TestSiblingHalfMatMuls(t *testing.T) {
+	const K = 200
+	ws := []struct {
+		name string
+		rows int
+	}{{"q", 67}, {"k", 130}, {"v", 33}, {"o", K}, {"g", 40}}
+	r := rand.New(rand.NewPCG(5, 6))
+	params := ir.MapParams{}
+	u16 := map[string][]uint16{}
+	rows := map[string]int{}
+	for _, w := range ws {
+		h := make([]uint16, w.rows*K)
+		data := make([]byte, 2*len(h))
+		for i := range h {
+			h[i] = tensor.F32ToF16(float32(r.NormFloat64()) * 0.05)
+			data[2*i], data[2*i+1] = byte(h[i]), byte(h[i]>>8)
+		}
+		params[w.name] = &tensor.Tensor{DType: tensor.F16, Shape: []int{w.rows, K}, Data: data}
+		u16[w.name], rows[w.name] = h, w.rows
+	}
+	bl := ir.NewBuilder()
+	x := bl.Input("x", tensor.F32, ir.Sym("m"), ir.N(K))
+	x2 := bl.Input("x2", tensor.F32, ir.Sym("m"), ir.N(K))
+	lin := func(in ir.Value, name string) ir.Value {
+		return bl.Linear(in, bl.Param(name, tensor.F16, ir.N(rows[name]), ir.N(K)), ir.Value{})
+	}
+	bl.Output("q", lin(x, "q"))
+	bl.Output("k", lin(x, "k"))
+	bl.Output("v", lin(x, "v"))
+	bl.Output("o", bl.Add(lin(x, "o"), x)) // an add epilogue: not grouped
+	bl.Output("g", lin(x2, "g"))           // another input: not grouped
+	g, err := bl.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := parallel.New(2)
+	defer pool.Close()
+	p, err := compile.Compile(g, cpu.New(cpu.Options{Pool: pool, Poison: true}), params, compile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, M := range []int{1, 4, 40} {
+		t.Run(fmt.Sprintf("M%d", M), func(t *testing.T) {
+			in := map[string][]float32{"x": make([]float32, M*K), "x2": make([]float32, M*K)}
+			for _, v := range in {
+				for i := range v {
+					v[i] = float32(r.NormFloat64())
+				}
+			}
+			out, err := p.Run(context.Background(), map[string]*tensor.Tensor{
+				"x": tensor.FromF32(in["x"], M, K), "x2": tensor.FromF32(in["x2"], M, K)}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range ws {
+				src := in["x"]
+				if w.name == "g" {
+					src = in["x2"]
+				}
+				pb, err := gemm.PackHalf(pool, gemm.B{Layout: gemm.NK, DType: tensor.F16, U16: u16[w.name]}, w.rows, K)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := make([]float32, M*w.rows)
+				if err := pb.MatMul(pool, gemm.Matrix{Data: want}, gemm.Matrix{Data: src}, M, false); err != nil {
 					t.Fatal(err)
 				}
 				if w.name == "o" {

@@ -130,40 +130,45 @@ func (pb *PackedB) hasStripGEMV() bool { return pb.half != nil || pb.t.stripF32 
 // gemvStrips computes C[0:m, :] (+)= A·B for m ≤ gemvMaxM from the packed
 // strips: workers take contiguous runs of strips, each read once.
 func (pb *PackedB) gemvStrips(p *parallel.Pool, c []float32, ldc int, a []float32, lda, m int, accumulate bool) {
-	t := pb.t
-	nr := t.nr
 	grain := max(1, (pb.strips+4*p.Size()-1)/(4*p.Size()))
 	p.For(pb.strips, grain, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
-			j := s * nr
-			cols := min(nr, pb.n-j)
-			w := t.width(cols)
-			strip := func(y []float32, ldy int, acc bool) {
-				if pb.half != nil {
-					t.gemvPanel(pb.hdt, m, w, pb.k, y, ldy, a, lda, pb.halfStrip(s, w, 0, pb.k), acc)
-				} else {
-					t.gemvPanelF32(m, w, pb.k, y, ldy, a, lda, pb.stripF32(s, w, 0, pb.k), acc)
-				}
-			}
-			if cols == w {
-				strip(c[j:], ldc, accumulate)
-				continue
-			}
-			// The last strip is wider than what is left of C.
-			var tmp [gemvMaxM * 64]float32
-			strip(tmp[:], w, false)
-			for i := range m {
-				dst := c[i*ldc+j : i*ldc+j+cols]
-				for x, v := range tmp[i*w : i*w+cols] {
-					if accumulate {
-						dst[x] += v
-					} else {
-						dst[x] = v
-					}
-				}
-			}
+			pb.gemvStrip(s, c, ldc, a, lda, m, accumulate)
 		}
 	})
+}
+
+// gemvStrip computes columns [s·nr, s·nr+nr) of C[0:m, :] (+)= A·B from
+// strip s.
+func (pb *PackedB) gemvStrip(s int, c []float32, ldc int, a []float32, lda, m int, accumulate bool) {
+	t := pb.t
+	j := s * t.nr
+	cols := min(t.nr, pb.n-j)
+	w := t.width(cols)
+	strip := func(y []float32, ldy int, acc bool) {
+		if pb.half != nil {
+			t.gemvPanel(pb.hdt, m, w, pb.k, y, ldy, a, lda, pb.halfStrip(s, w, 0, pb.k), acc)
+		} else {
+			t.gemvPanelF32(m, w, pb.k, y, ldy, a, lda, pb.stripF32(s, w, 0, pb.k), acc)
+		}
+	}
+	if cols == w {
+		strip(c[j:], ldc, accumulate)
+		return
+	}
+	// The last strip is wider than what is left of C.
+	var tmp [gemvMaxM * 64]float32
+	strip(tmp[:], w, false)
+	for i := range m {
+		dst := c[i*ldc+j : i*ldc+j+cols]
+		for x, v := range tmp[i*w : i*w+cols] {
+			if accumulate {
+				dst[x] += v
+			} else {
+				dst[x] = v
+			}
+		}
+	}
 }
 
 // halfMicroKernel is microKernel with a 16-bit packed B.
