@@ -62,6 +62,12 @@ type Backend struct {
 	// read: a Sync after a Sync (compile's Sync, then Read of the
 	// outputs) skips the read.
 	flagDirty atomic.Bool
+	// flagSlot is page-locked memory that each Execute, when it has
+	// queued its kernels, has the flag copied into (asynchronously);
+	// flagQueued says that copy was queued since the last Execute began,
+	// so Sync reads the slot instead of copying the flag synchronously.
+	flagSlot   []byte
+	flagQueued atomic.Bool
 
 	mu       sync.Mutex
 	owned    []driver.Ptr // device copies made by Prepare (widened weights)
@@ -84,6 +90,15 @@ type Backend struct {
 	pinFailed bool
 	// prof, when set, times every node on the device (profile.go).
 	prof *profiler
+
+	// Staged input writes (stage.go): stageMu guards the page-locked ring
+	// and capturing, which is set while a graph capture is under way.
+	asyncWrites bool
+	stageMu     sync.Mutex
+	stage       []byte
+	ring        stageRing
+	stageFailed bool
+	capturing   bool
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -108,7 +123,7 @@ func New(o Options) (*Backend, error) {
 		return nil, err
 	}
 	b := &Backend{ctx: c, tf32: o.TF32, halfActs: halfActsFromEnv(o.HalfActivations), name: fmt.Sprintf("cuda:%d", o.Device), prepared: map[string]int{}, fusedFns: map[string]driver.Function{},
-		graphs: map[graphKey]*graphEntry{}, graphsOn: graphsDefault()}
+		graphs: map[graphKey]*graphEntry{}, graphsOn: graphsDefault(), asyncWrites: asyncWritesDefault()}
 	if b.ks, err = kernels.Load(c); err != nil {
 		b.Close()
 		return nil, err
@@ -127,6 +142,10 @@ func New(o Options) (*Backend, error) {
 	if err != nil {
 		b.Close()
 		return nil, err
+	}
+	if b.asyncWrites {
+		// Optional: without it Sync reads the flag synchronously.
+		b.flagSlot, _ = c.HostAlloc(64)
 	}
 	b.profileFromEnv()
 	return b, nil
@@ -192,6 +211,11 @@ func (b *Backend) Close() error {
 		b.pinned = nil
 	}
 	b.pinMu.Unlock()
+	keep(b.freeStage())
+	if b.flagSlot != nil {
+		keep(b.ctx.HostFree(b.flagSlot))
+		b.flagSlot = nil
+	}
 	if b.errFlag != 0 {
 		keep(b.ctx.Free(b.errFlag))
 		b.errFlag = 0
@@ -263,13 +287,47 @@ func (b *Backend) Free(x backend.Buffer) {
 // Sync implements backend.Backend. It reports bad input that a kernel
 // flagged since the last check.
 func (b *Backend) Sync() error {
+	mark := b.stageMark()
+	// Read before waiting: the slot holds the flag only if its copy was
+	// queued before the wait began.
+	slotted := b.flagQueued.Load()
 	if err := b.ctx.SyncStream(b.stream); err != nil {
 		return err
 	}
+	b.stageRetire(mark)
 	if !b.flagDirty.Swap(false) {
 		return nil
 	}
+	if slotted {
+		return b.checkFlagSlot()
+	}
 	return b.checkFlag()
+}
+
+// queueFlagRead ends an Execute: it marks the flag dirty and, where there
+// is a page-locked slot, queues a copy of the flag into it after the
+// kernels just queued.
+func (b *Backend) queueFlagRead() {
+	b.flagDirty.Store(true)
+	if b.flagSlot == nil {
+		return
+	}
+	if b.ctx.CopyDtoHAsync(b.flagSlot[:4], b.errFlag, b.stream) == nil {
+		b.flagQueued.Store(true)
+	}
+}
+
+// checkFlagSlot is checkFlag for a flag already copied into flagSlot; the
+// stream must be idle.
+func (b *Backend) checkFlagSlot() error {
+	if [4]byte(b.flagSlot[:4]) == [4]byte{} {
+		return nil
+	}
+	clear(b.flagSlot[:4])
+	if err := b.ctx.Memset(b.errFlag, 0, 4); err != nil {
+		return err
+	}
+	return ErrBadIndex
 }
 
 // ErrBadIndex is reported by Sync and Read after a kernel met an index out
@@ -361,7 +419,9 @@ func (b *Backend) copyOutPinned(dst []byte, p driver.Ptr) (done bool, err error)
 	return true, nil
 }
 
-// Write implements backend.Backend.
+// Write implements backend.Backend. A small write is queued on the stream
+// from a page-locked copy and not waited for (stage.go); src is free on
+// return either way.
 func (b *Backend) Write(dst backend.Tensor, src []byte) error {
 	if dst.Buf == nil {
 		return fmt.Errorf("cuda: write into a nil buffer")
@@ -375,6 +435,9 @@ func (b *Backend) Write(dst backend.Tensor, src []byte) error {
 	}
 	if n == 0 {
 		return nil
+	}
+	if done, err := b.writeStaged(p, src); done {
+		return err
 	}
 	return b.copyIn(p, src)
 }
@@ -405,8 +468,10 @@ func (b *Backend) Execute(ctx context.Context, env *backend.Env, ls []backend.La
 	b.exec.Lock()
 	defer b.exec.Unlock()
 	// Set again on return: a host node's Read inside the list may have
-	// checked (and cleared) the flag before later kernels ran.
-	defer b.flagDirty.Store(true)
+	// checked (and cleared) the flag before later kernels ran. Until the
+	// list is queued, a Sync (a host node's) reads the flag itself.
+	b.flagQueued.Store(false)
+	defer b.queueFlagRead()
 	if b.prof != nil {
 		return b.executeProfiled(ctx, env, b.fuseLaunches(env, ls))
 	}

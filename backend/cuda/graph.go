@@ -157,6 +157,11 @@ func (b *Backend) executeGraph(ctx context.Context, env *backend.Env, ls []backe
 
 // capture records ls on the stream into an instantiated graph.
 func (b *Backend) capture(ctx context.Context, env *backend.Env, ls []backend.Launch) (*driver.Graph, error) {
+	// Set before the capture begins: a staged Write (another goroutine's,
+	// or a host node's) then copies synchronously, which fails the
+	// capture as before, rather than being recorded into the graph.
+	b.setCapturing(true)
+	defer b.setCapturing(false)
 	if err := b.ctx.BeginCapture(b.stream); err != nil {
 		return nil, err
 	}
