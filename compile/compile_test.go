@@ -704,3 +704,53 @@ func TestDumpEnv(t *testing.T) {
 		t.Fatalf("RLX_DUMP_IR=1 printed %q", out)
 	}
 }
+
+// RunShared reuses its output tensors while their shapes stay the same,
+// gives new ones when a shape changes, and every run's values are right;
+// Run's outputs are the caller's and never reused.
+func TestRunSharedReusesOutputs(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	g := mustBuild(t, func(b *ir.Builder) {
+		x := b.Input("x", tensor.F32, n(1), seq, n(12))
+		w := b.Param("w", tensor.F32, n(20), n(12))
+		b.Output("y", b.Silu(b.Linear(x, w, ir.Value{})))
+	})
+	params := ir.MapParams{"w": randF32(r, -1, 1, 20, 12)}
+	p, err := compile.Compile(g, cpu.New(cpu.Options{Poison: true}), params, compile.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := interp.New(g, params)
+	ctx := context.Background()
+	s := p.NewSession()
+	defer s.Close()
+	var prev *tensor.Tensor
+	for i, T := range []int{3, 3, 1, 1, 3} {
+		in := map[string]*tensor.Tensor{"x": randF32(r, -2, 2, 1, T, 12)}
+		got, err := s.RunShared(ctx, in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := ref.Run(ctx, in, nil)
+		if e, err := backendtest.Compare(got["y"], want["y"]); err != nil || e > 1e-5 {
+			t.Fatalf("run %d (T=%d): error %v %v", i, T, e, err)
+		}
+		same := i > 0 && []int{3, 3, 1, 1, 3}[i-1] == T
+		if reused := got["y"] == prev; reused != same {
+			t.Errorf("run %d (T=%d): output reused %v, want %v", i, T, reused, same)
+		}
+		prev = got["y"]
+	}
+	in := map[string]*tensor.Tensor{"x": randF32(r, -2, 2, 1, 3, 12)}
+	a, err := s.Run(ctx, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.Run(ctx, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a["y"] == b["y"] || a["y"] == prev {
+		t.Error("Run returned a tensor it had returned before")
+	}
+}

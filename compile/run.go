@@ -67,7 +67,8 @@ type Session struct {
 	// of it, so a run with the same binding (a decode step) reuses prevRun
 	// without evaluating a shape.
 	prevBind map[string]int
-	inShapes map[string][]int // Run's scratch: the input shapes to bind
+	inShapes map[string][]int          // Run's scratch: the input shapes to bind
+	shared   map[string]*tensor.Tensor // RunShared's outputs, reused
 }
 
 type runPlan struct {
@@ -102,6 +103,7 @@ func (s *Session) Close() {
 	}
 	s.cache = map[string]*runPlan{}
 	s.prevRun = nil
+	s.shared = nil
 }
 
 // Reset zeroes the state buffers (a new conversation, a new audio stream).
@@ -185,9 +187,13 @@ func (sp *spares) allocState(be backend.Backend, st *slot, n int64) (backend.Buf
 	return b, nil
 }
 
-// clearBuffer writes zeros over b, a chunk at a time.
+// zeroBlock is the source of clearBuffer's writes (never written): shared,
+// so that clearing a session's KV cache allocates nothing.
+var zeroBlock [256 << 10]byte
+
+// clearBuffer writes zeros over b, a block at a time.
 func clearBuffer(be backend.Backend, b backend.Buffer) error {
-	zeros := make([]byte, min(b.Size(), 1<<20))
+	zeros := zeroBlock[:]
 	for off := int64(0); off < b.Size(); off += int64(len(zeros)) {
 		n := min(int64(len(zeros)), b.Size()-off)
 		if err := be.Write(backend.Tensor{Buf: b, Off: off, DType: tensor.U8, Shape: []int{int(n)}}, zeros[:n]); err != nil {
@@ -306,6 +312,21 @@ func (s *Session) Prepare(shapes map[string][]int, dims map[string]int) error {
 // named outputs as host tensors. dims gives the sizes of symbols that no
 // input shape determines (past, for one).
 func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dims map[string]int) (map[string]*tensor.Tensor, error) {
+	return s.run(ctx, inputs, dims, false)
+}
+
+// RunShared is Run whose outputs belong to the session: the map and its
+// tensors are reused by the next RunShared whose outputs have the same
+// shapes, and so hold this run's values only until then; copy what must
+// outlive it. A decode loop that reads each step's logits once (513 KB a
+// token for a 128k vocabulary) then allocates nothing for them: a fresh
+// tensor every step costs zeroing, page faults and collections, time in
+// which a GPU waits for its next step.
+func (s *Session) RunShared(ctx context.Context, inputs map[string]*tensor.Tensor, dims map[string]int) (map[string]*tensor.Tensor, error) {
+	return s.run(ctx, inputs, dims, true)
+}
+
+func (s *Session) run(ctx context.Context, inputs map[string]*tensor.Tensor, dims map[string]int, shared bool) (map[string]*tensor.Tensor, error) {
 	p := s.p
 	if s.inShapes == nil {
 		s.inShapes = make(map[string][]int, len(p.ins))
@@ -365,17 +386,26 @@ func (s *Session) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dim
 	if err := p.be.Sync(); err != nil {
 		return nil, err
 	}
-	out := make(map[string]*tensor.Tensor, len(p.outs))
+	out := s.shared
+	if !shared || out == nil {
+		out = make(map[string]*tensor.Tensor, len(p.outs))
+	}
 	for i, o := range p.outs {
 		v := rp.outs[i]
-		t, err := tensor.New(v.DType, v.Shape...)
-		if err != nil {
-			return nil, err
+		t := out[o.name]
+		if !shared || t == nil || t.DType != v.DType || !slices.Equal(t.Shape, v.Shape) {
+			var err error
+			if t, err = tensor.New(v.DType, v.Shape...); err != nil {
+				return nil, err
+			}
 		}
 		if err := p.be.Read(v, t.Data); err != nil {
 			return nil, fmt.Errorf("compile: output %q: %w", o.name, err)
 		}
 		out[o.name] = t
+	}
+	if shared {
+		s.shared = out
 	}
 	return out, nil
 }

@@ -17,7 +17,6 @@ type Session struct {
 	lm     *LM
 	s      *compile.Session
 	tokens []int32
-	last   []float32
 
 	// Reused between steps: decoding allocates as little as it can.
 	in   map[string]*tensor.Tensor
@@ -51,7 +50,9 @@ func (lm *LM) session(p *compile.Program) *Session {
 }
 
 // step runs ids after the cached tokens and returns the program's outputs:
-// logits of the last position, or of every position when all.
+// logits of the last position, or of every position when all. The outputs
+// are the compiled session's (compile.Session.RunShared): valid until the
+// next step.
 func (s *Session) step(ctx context.Context, ids []int32, all bool) (map[string]*tensor.Tensor, error) {
 	n, past := len(ids), len(s.tokens)
 	s.pos = s.pos[:0]
@@ -71,7 +72,7 @@ func (s *Session) step(ctx context.Context, ids []int32, all bool) (map[string]*
 	s.in["positions"] = reuseI32(s.in["positions"], s.pos, 1, n)
 	s.in["past"] = s.past
 	s.in["rows"] = reuseI32(s.in["rows"], s.rows, len(s.rows))
-	out, err := s.s.Run(ctx, s.in, nil)
+	out, err := s.s.RunShared(ctx, s.in, nil)
 	if err != nil {
 		return nil, fmt.Errorf("runtime: %w", err)
 	}
@@ -89,7 +90,6 @@ func (s *Session) Len() int { return len(s.tokens) }
 func (s *Session) Reset() {
 	s.s.Reset()
 	s.tokens = s.tokens[:0]
-	s.last = nil
 }
 
 // Truncate forgets every token after the first n (n ≤ Len). Nothing is
@@ -98,7 +98,6 @@ func (s *Session) Reset() {
 func (s *Session) Truncate(n int) {
 	if n >= 0 && n < len(s.tokens) {
 		s.tokens = s.tokens[:n]
-		s.last = nil
 	}
 }
 
@@ -106,9 +105,11 @@ func (s *Session) Truncate(n int) {
 func (s *Session) Close() { s.s.Close() }
 
 // Append runs ids after the tokens already in the cache and returns the
-// logits of the last position (owned by the caller). Tokens that would not
-// fit the context are an error wrapping ErrContextOverflow, and nothing is
-// run.
+// logits of the last position. They live in a buffer the session reuses:
+// valid until the next call that runs the session (Append, Generate,
+// Continue), which overwrites them, so copy them to keep them. Tokens that
+// would not fit the context are an error wrapping ErrContextOverflow, and
+// nothing is run.
 func (s *Session) Append(ctx context.Context, ids []int32) ([]float32, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("runtime: no tokens to append")
@@ -129,7 +130,6 @@ func (s *Session) Append(ctx context.Context, ids []int32) ([]float32, error) {
 		logits = out["logits"].F32()
 		done += n
 	}
-	s.last = logits
 	return logits, nil
 }
 
