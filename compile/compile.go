@@ -65,7 +65,6 @@ type Program struct {
 
 	planMu sync.Mutex
 	plans  map[string]*Plan // by flattened shapes, shared by the sessions
-	spare  spares           // closed sessions' memory, for the next (run.go)
 }
 
 type slotKind uint8
@@ -191,7 +190,6 @@ func (p *Program) Close() {
 		p.be.Free(b)
 	}
 	p.fixed = nil
-	p.spare.free(p.be)
 }
 
 // build creates slots, prepares kernels and computes lifetimes.

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/rlx-go/rlx/backend"
 	"github.com/rlx-go/rlx/tensor"
@@ -90,15 +89,14 @@ func (p *Program) Run(ctx context.Context, inputs map[string]*tensor.Tensor, dim
 	return s.Run(ctx, inputs, dims)
 }
 
-// Close frees the session's memory: its activation arena and state
-// buffers go to the Program's spares, for the next session (see spares).
+// Close frees the session's memory.
 func (s *Session) Close() {
 	if s.arena != nil {
-		s.p.spare.putArena(s.p.be, s.arena)
+		s.p.be.Free(s.arena)
 		s.arena = nil
 	}
 	for k, b := range s.states {
-		s.p.spare.putState(s.p.be, k, b)
+		s.p.be.Free(b)
 		delete(s.states, k)
 	}
 	s.cache = map[string]*runPlan{}
@@ -109,112 +107,11 @@ func (s *Session) Close() {
 // Reset zeroes the state buffers (a new conversation, a new audio stream).
 func (s *Session) Reset() {
 	for k, b := range s.states {
-		s.p.spare.putState(s.p.be, k, b)
+		s.p.be.Free(b)
 		delete(s.states, k)
 	}
 	s.cache = map[string]*runPlan{}
 	s.prevRun = nil
-}
-
-// spares keeps the memory of a Program's closed sessions for its next
-// session: one activation arena (the largest) and one buffer per state (a
-// KV cache). A caller that runs one session after another (rlx bench, a
-// server taking one request at a time) then reuses the same memory instead
-// of allocating anew while the last session's is still waiting for the
-// collector (CPU) or held by the allocator, which would count twice in the
-// peak resident memory. What it holds is freed by Program.Close.
-type spares struct {
-	sync.Mutex
-	arena  backend.Buffer
-	states map[*slot]backend.Buffer
-}
-
-func (sp *spares) putArena(be backend.Backend, b backend.Buffer) {
-	sp.Lock()
-	defer sp.Unlock()
-	if sp.arena != nil && sp.arena.Size() >= b.Size() {
-		be.Free(b)
-		return
-	}
-	if sp.arena != nil {
-		be.Free(sp.arena)
-	}
-	sp.arena = b
-}
-
-// takeArena returns the spare arena when it holds n bytes.
-func (sp *spares) takeArena(n int64) backend.Buffer {
-	sp.Lock()
-	defer sp.Unlock()
-	b := sp.arena
-	if b == nil || b.Size() < n {
-		return nil
-	}
-	sp.arena = nil
-	return b
-}
-
-func (sp *spares) putState(be backend.Backend, st *slot, b backend.Buffer) {
-	sp.Lock()
-	defer sp.Unlock()
-	if old := sp.states[st]; old != nil {
-		be.Free(old)
-	}
-	if sp.states == nil {
-		sp.states = map[*slot]backend.Buffer{}
-	}
-	sp.states[st] = b
-}
-
-// allocState returns zeroed memory of n bytes for state st: the spare
-// buffer of st when it has that size (cleared), else a new one.
-func (sp *spares) allocState(be backend.Backend, st *slot, n int64) (backend.Buffer, error) {
-	sp.Lock()
-	b := sp.states[st]
-	if b != nil && b.Size() == n {
-		delete(sp.states, st)
-	} else {
-		b = nil
-	}
-	sp.Unlock()
-	if b == nil {
-		return be.Alloc(n)
-	}
-	if err := clearBuffer(be, b); err != nil {
-		be.Free(b)
-		return nil, err
-	}
-	return b, nil
-}
-
-// zeroBlock is the source of clearBuffer's writes (never written): shared,
-// so that clearing a session's KV cache allocates nothing.
-var zeroBlock [256 << 10]byte
-
-// clearBuffer writes zeros over b, a block at a time.
-func clearBuffer(be backend.Backend, b backend.Buffer) error {
-	zeros := zeroBlock[:]
-	for off := int64(0); off < b.Size(); off += int64(len(zeros)) {
-		n := min(int64(len(zeros)), b.Size()-off)
-		if err := be.Write(backend.Tensor{Buf: b, Off: off, DType: tensor.U8, Shape: []int{int(n)}}, zeros[:n]); err != nil {
-			return fmt.Errorf("compile: clearing a reused state buffer: %w", err)
-		}
-	}
-	return nil
-}
-
-// free frees the spares (Program.Close).
-func (sp *spares) free(be backend.Backend) {
-	sp.Lock()
-	defer sp.Unlock()
-	if sp.arena != nil {
-		be.Free(sp.arena)
-		sp.arena = nil
-	}
-	for k, b := range sp.states {
-		be.Free(b)
-		delete(sp.states, k)
-	}
 }
 
 // LastPlan is the memory plan of the most recent run.
@@ -269,7 +166,7 @@ func (s *Session) SetState(name string, t *tensor.Tensor) error {
 			return fmt.Errorf("compile: state %q is %v in this session, got %v", name, s.sshape[st], t.Shape)
 		}
 		if !ok {
-			if buf, err = s.p.spare.allocState(s.p.be, st, nb); err != nil {
+			if buf, err = s.p.be.Alloc(nb); err != nil {
 				return fmt.Errorf("compile: state %q: %w", name, err)
 			}
 			s.states[st] = buf
@@ -480,7 +377,7 @@ func (s *Session) prepareShapes(bind map[string]int) (*runPlan, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compile: state %q: %w", st.node.Name, err)
 		}
-		buf, err := p.spare.allocState(p.be, st, nb)
+		buf, err := p.be.Alloc(nb)
 		if err != nil {
 			return nil, fmt.Errorf("compile: state %q: %w", st.node.Name, err)
 		}
@@ -498,9 +395,7 @@ func (s *Session) prepareShapes(bind map[string]int) (*runPlan, error) {
 		if s.arena != nil {
 			p.be.Free(s.arena)
 		}
-		if s.arena = p.spare.takeArena(plan.ArenaBytes); s.arena == nil {
-			s.arena, err = p.be.Alloc(max(plan.ArenaBytes, align))
-		}
+		s.arena, err = p.be.Alloc(max(plan.ArenaBytes, align))
 		if err != nil {
 			return nil, fmt.Errorf("compile: activations (%d bytes): %w", plan.ArenaBytes, err)
 		}
