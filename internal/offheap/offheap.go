@@ -111,6 +111,10 @@ func Halves[T any](owner *T, n int) []uint16 {
 	return unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(b))), n)
 }
 
+// OffHeap reports whether buffers come from anonymous mappings (false: the
+// Go heap, see the package doc).
+func OffHeap() bool { return anonMaps }
+
 // Mapped reports the bytes and the number of the mappings that are live
 // (allocated and not yet returned to the OS).
 func Mapped() (bytes, count int64) { return mapped.Load(), regions.Load() }
