@@ -2,7 +2,9 @@
 """Medians table of a compare.sh run: rlx vs llama.cpp tokens/s per model and test.
 
 usage: summarize.py OUT_DIR
-Prints a Markdown table: the median over rounds of each engine's t/s, the
+Each run counts with the median of its samples (rlx bench's median_ts,
+llama-bench's samples_ts). Prints a Markdown table: the median over rounds of
+each engine's t/s, the
 ratio of the medians, the median of the per-round ratios (rlx / llama.cpp,
 each round's runs being back to back), and the number of rounds; then the
 memory bandwidth probe (median GB/s) and load average before each round.
@@ -47,7 +49,11 @@ for f in files:
             test = f"pp{d['n_prompt']}" if d["n_prompt"] > 0 else f"tg{d['n_gen']}"
             if d.get("n_depth", 0) > 0:
                 test += f" @ d{d['n_depth']}"
-            add(model, test, "llama.cpp", rnd, d["avg_ts"])
+            # The median of the run's samples, as rlx bench reports: on a
+            # GPU llama-bench's first pp sample runs at a third of the rest
+            # (clocks ramping), which its mean carries along.
+            samples = d.get("samples_ts") or [d["avg_ts"]]
+            add(model, test, "llama.cpp", rnd, statistics.median(samples))
 
 print("| model | test | rlx t/s | llama.cpp t/s | rlx / llama.cpp (medians) | median of paired ratios | rounds |")
 print("|---|---|---|---|---|---|---|")
