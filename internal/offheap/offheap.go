@@ -175,3 +175,43 @@ func heapAligned(n int) []byte {
 }
 
 func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// Block is a mapping with an explicit lifetime, for large buffers whose
+// user knows when they die (a session's activation arena, its KV cache):
+// Free returns the memory to the OS at once. Tied to an owner's
+// reachability instead, a closed session's cache would stay resident until
+// the collector's next cycle, and a decode loop that allocates almost
+// nothing may not run one for a long time.
+type Block struct {
+	r *region
+	b []byte
+}
+
+// Map returns a Block of n zeroed bytes, HugePage-aligned, or nil (and no
+// error) where anonymous mappings are not available.
+func Map(n int) (*Block, error) {
+	if !anonMaps || n <= 0 {
+		return nil, nil
+	}
+	mem, err := mapAnon(roundUp(n, pageSize) + HugePage)
+	if err != nil {
+		return nil, err
+	}
+	b := alignIn(mem, HugePage, n)
+	adviseHuge(b[:n/HugePage*HugePage])
+	mapped.Add(int64(len(mem)))
+	regions.Add(1)
+	return &Block{r: &region{mem: mem, refs: 1}, b: b}, nil
+}
+
+// Bytes is the block's memory; it must not be used after Free.
+func (k *Block) Bytes() []byte { return k.b }
+
+// Free unmaps the block. Later calls do nothing.
+func (k *Block) Free() {
+	if k.r == nil {
+		return
+	}
+	release(k.r)
+	k.r, k.b = nil, nil
+}

@@ -133,3 +133,36 @@ func TestSharedChunkOutlivesOneOwner(t *testing.T) {
 	}
 	runtime.KeepAlive(keep)
 }
+
+// A Block is mapped until Free, and Free returns it at once.
+func TestBlockFree(t *testing.T) {
+	if !OffHeap() {
+		t.Skip("no anonymous mappings here")
+	}
+	b0, c0 := Mapped()
+	k, err := Map(3*HugePage + 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := k.Bytes()
+	if len(mem) != 3*HugePage+5 || uintptr(unsafe.Pointer(&mem[0]))%HugePage != 0 {
+		t.Fatalf("block of %d bytes at %p", len(mem), &mem[0])
+	}
+	for i := range mem {
+		if mem[i] != 0 {
+			t.Fatalf("byte %d is %d", i, mem[i])
+		}
+	}
+	mem[len(mem)-1] = 1
+	if b, c := Mapped(); b < b0+int64(len(mem)) || c != c0+1 {
+		t.Fatalf("mapped %d bytes in %d regions after Map, %d in %d before", b, c, b0, c0)
+	}
+	k.Free()
+	k.Free()
+	if b, c := Mapped(); b != b0 || c != c0 {
+		t.Fatalf("mapped %d bytes in %d regions after Free, %d in %d before", b, c, b0, c0)
+	}
+	if k.Bytes() != nil {
+		t.Error("a freed block still has bytes")
+	}
+}
