@@ -11,6 +11,7 @@ package cpu
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"unsafe"
 
 	"github.com/rlx-go/rlx/backend"
@@ -88,7 +89,10 @@ func (b *Backend) Alloc(n int64) (backend.Buffer, error) {
 			return nil, fmt.Errorf("cpu: cannot allocate %d bytes: %w", n, err)
 		}
 		if k != nil {
-			return &Buffer{data: k.Bytes(), block: k}, nil
+			buf := &Buffer{data: k.Bytes(), block: k}
+			// A buffer dropped without Free is unmapped by the collector.
+			runtime.AddCleanup(buf, (*offheap.Block).Free, k)
+			return buf, nil
 		}
 	}
 	return &Buffer{data: alignedBytes(int(n))}, nil

@@ -1,0 +1,50 @@
+package cpu_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/rlx-go/rlx/backend/cpu"
+	"github.com/rlx-go/rlx/internal/offheap"
+)
+
+// Large buffers are mappings of their own: Free returns one at once, and
+// one dropped without Free is returned once the collector finds it.
+func TestLargeBuffersAreUnmapped(t *testing.T) {
+	if !offheap.OffHeap() {
+		t.Skip("no anonymous mappings here")
+	}
+	be := cpu.New(cpu.Options{})
+	_, c0 := offheap.Mapped()
+	x, err := be.Alloc(3<<20 + 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.(*cpu.Buffer).Bytes()[3<<20+6] = 1
+	if _, c := offheap.Mapped(); c != c0+1 {
+		t.Fatalf("%d mappings after Alloc, %d before", c, c0)
+	}
+	be.Free(x)
+	be.Free(x)
+	if _, c := offheap.Mapped(); c != c0 || x.Size() != 0 {
+		t.Fatalf("%d mappings and %d bytes after Free, %d before", c, x.Size(), c0)
+	}
+	for range 3 {
+		if _, err := be.Alloc(2 << 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		if _, c := offheap.Mapped(); c <= c0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_, c := offheap.Mapped()
+			t.Fatalf("%d mappings left after dropping three buffers, %d before", c, c0)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
