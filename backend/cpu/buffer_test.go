@@ -16,20 +16,22 @@ func TestLargeBuffersAreUnmapped(t *testing.T) {
 		t.Skip("no anonymous mappings here")
 	}
 	be := cpu.New(cpu.Options{})
-	_, c0 := offheap.Mapped()
 	x, err := be.Alloc(3<<20 + 7)
 	if err != nil {
 		t.Fatal(err)
 	}
 	x.(*cpu.Buffer).Bytes()[3<<20+6] = 1
-	if _, c := offheap.Mapped(); c != c0+1 {
-		t.Fatalf("%d mappings after Alloc, %d before", c, c0)
-	}
 	be.Free(x)
 	be.Free(x)
-	if _, c := offheap.Mapped(); c != c0 || x.Size() != 0 {
-		t.Fatalf("%d mappings and %d bytes after Free, %d before", c, x.Size(), c0)
+	if x.Size() != 0 || x.(*cpu.Buffer).Bytes() != nil {
+		t.Fatalf("%d bytes left after Free", x.Size())
 	}
+	// Let earlier tests' garbage go first: the count below is global.
+	for range 3 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, c0 := offheap.Mapped()
 	for range 3 {
 		if _, err := be.Alloc(2 << 20); err != nil {
 			t.Fatal(err)
