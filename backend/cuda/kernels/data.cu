@@ -272,19 +272,6 @@ extern "C" __global__ void reduce_f32(const float* x, void* out, long long outer
     }
 }
 
-__device__ float data_block_sum(float v) {
-    __shared__ float partial[32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    int warps = blockDim.x >> 5;
-    v = lane < warps ? partial[lane] : 0.0f;
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    __syncthreads();
-    return v;
-}
-
 // RMSNorm (layer = 0) or LayerNorm (layer = 1) of each row of cols
 // values, then ·w (or ·(1+w) with plus_one) and +bias where given (null
 // pointers: none). Blocks stride over the rows.
@@ -297,14 +284,14 @@ extern "C" __global__ void norm_f32(const float* x, const float* w, const float*
         if (layer) {
             float s = 0.0f;
             for (int i = threadIdx.x; i < cols; i += blockDim.x) s += row[i];
-            mean = data_block_sum(s) / cols;
+            mean = rlx_block_sum(s) / cols;
         }
         float ss = 0.0f;
         for (int i = threadIdx.x; i < cols; i += blockDim.x) {
             float d = row[i] - mean;
             ss += d * d;
         }
-        float scale = rsqrtf(data_block_sum(ss) / cols + eps);
+        float scale = rsqrtf(rlx_block_sum(ss) / cols + eps);
         for (int i = threadIdx.x; i < cols; i += blockDim.x) {
             float y = (row[i] - mean) * scale;
             if (w) y *= plus_one ? 1.0f + w[i] : w[i];

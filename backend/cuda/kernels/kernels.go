@@ -32,7 +32,7 @@ func Source(file string) (string, error) {
 
 // Prelude is prepended to every kernel source (and belongs at the top of
 // generated ones): the device side of programmatic dependent launch
-// (driver.Context.LaunchDependent, sm_90 and newer).
+// (driver.Context.LaunchDependent, sm_90 and newer) and rlx_block_sum.
 //
 // RLX_GRID_WAIT() returns once the grid ahead of this one in the stream has
 // completed and its writes are visible. A kernel launched with
@@ -49,6 +49,22 @@ const Prelude = `// rlx kernel prelude (kernels.Prelude)
 #define RLX_GRID_WAIT() do { } while (0)
 #define RLX_GRID_LAUNCH_DEPENDENTS() do { } while (0)
 #endif
+
+// Sum over the block; every thread gets the total. blockDim.x must be a
+// multiple of 32 and at most 1024. Every norm computes its scale with this
+// one function, so that fused kernels reproduce the bits of the unfused ones.
+__device__ float rlx_block_sum(float v) {
+    __shared__ float partial[32];
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    if (lane == 0) partial[warp] = v;
+    __syncthreads();
+    int warps = blockDim.x >> 5;
+    v = lane < warps ? partial[lane] : 0.0f;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    __syncthreads();  // partial may be reused by the next call
+    return v;
+}
 `
 
 // Flags are the NVRTC options every kernel is compiled with.

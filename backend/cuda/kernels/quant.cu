@@ -684,28 +684,13 @@ struct QMArgs {
     float eps;
 };
 
-// Sum over the block in the order of norm.cu's block_sum, so that the
-// folded norm's scale has the bits of rmsnorm_f32's.
-__device__ float qm_block_sum(float v) {
-    __shared__ float partial[32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    int warps = blockDim.x >> 5;
-    v = lane < warps ? partial[lane] : 0.0f;
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    __syncthreads();
-    return v;
-}
-
 // scl[m] = 1/sqrt(mean(x[m, :]²) + eps) for the M rows, as rmsnorm_f32.
 __device__ void qm_norm_scales(const float* __restrict__ x, int M, int K, float eps, float* scl) {
     for (int m = 0; m < M; m++) {
         const float* row = x + (long long)m * K;
         float ss = 0.0f;
         for (int i = threadIdx.x; i < K; i += blockDim.x) ss += row[i] * row[i];
-        const float t = qm_block_sum(ss);
+        const float t = rlx_block_sum(ss);
         if (threadIdx.x == 0) scl[m] = rsqrtf(t / K + eps);
     }
     __syncthreads();

@@ -40,20 +40,6 @@ extern "C" __global__ void rope_f32(const float* x, const void* pos, int pos64, 
     }
 }
 
-// Sum over the block in the order of norm.cu's block_sum (the same bits).
-__device__ float rr_block_sum(float v) {
-    __shared__ float partial[32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    if (lane == 0) partial[warp] = v;
-    __syncthreads();
-    int warps = blockDim.x >> 5;
-    v = lane < warps ? partial[lane] : 0.0f;
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    __syncthreads();
-    return v;
-}
-
 // One tensor of rmsnorm_rope_f32: x [B, T, H, D] normalized per row of D
 // with weight w (the normalized rows also to xn when not null), then
 // rotated into out.
@@ -87,7 +73,7 @@ extern "C" __global__ void rmsnorm_rope_f32(NormRopeSide q, NormRopeSide k, cons
     if (s.w != 0) {
         float ss = 0.0f;
         for (int i = threadIdx.x; i < D; i += blockDim.x) ss += row[i] * row[i];
-        const float sc = rsqrtf(rr_block_sum(ss) / D + eps);
+        const float sc = rsqrtf(rlx_block_sum(ss) / D + eps);
         for (int i = threadIdx.x; i < D; i += blockDim.x) {
             const float y = row[i] * sc * s.w[i];
             buf[i] = y;
