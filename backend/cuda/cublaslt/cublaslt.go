@@ -7,8 +7,6 @@ package cublaslt
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"unsafe"
 
@@ -23,7 +21,8 @@ var (
 	loadOnce sync.Once
 	loadErr  error
 	libPath  string
-	fns      = map[string]uintptr{}
+	// fns holds the entry points by name once Load has succeeded.
+	fns map[string]uintptr
 )
 
 var names = []string{
@@ -34,24 +33,14 @@ var names = []string{
 	"cublasLtMatmulAlgoGetHeuristic", "cublasLtMatmul",
 }
 
+// optionalNames are the status strings, which appeared in later releases;
+// without them errors carry the status number alone.
+var optionalNames = []string{"cublasLtGetStatusName", "cublasLtGetStatusString"}
+
+// candidates lists where libcublasLt may be: RLX_CUBLASLT (a file), the
+// dynamic linker's path, then CUDA_HOME, CUDA_PATH and /usr/local/cuda.
 func candidates() []string {
-	var out []string
-	if p := os.Getenv("RLX_CUBLASLT"); p != "" {
-		out = append(out, p)
-	}
-	base := []string{"libcublasLt.so", "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11"}
-	out = append(out, base...)
-	var dirs []string
-	if h := os.Getenv("CUDA_HOME"); h != "" {
-		dirs = append(dirs, filepath.Join(h, "lib64"), filepath.Join(h, "lib"))
-	}
-	dirs = append(dirs, "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib")
-	for _, d := range dirs {
-		for _, b := range base {
-			out = append(out, filepath.Join(d, b))
-		}
-	}
-	return out
+	return dl.ToolkitCandidates("RLX_CUBLASLT", "libcublasLt.so", "libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so.11")
 }
 
 // Load opens libcublasLt. It is safe to call many times.
@@ -61,30 +50,12 @@ func Load() error {
 			loadErr = fmt.Errorf("cublaslt: calling cublasLtMatmul needs linux/amd64 for now")
 			return
 		}
-		l, err := dl.Open(candidates()...)
-		if err != nil {
-			if errors.Is(err, dl.ErrUnsupportedOS) {
-				loadErr = err
-			} else {
-				loadErr = fmt.Errorf("%w: %v", ErrNotFound, err)
-			}
-			return
-		}
-		for _, n := range names {
-			p, err := l.Func(n)
-			if err != nil {
-				loadErr = fmt.Errorf("%w: %v", ErrNotFound, err)
-				return
-			}
-			fns[n] = p
-		}
-		// Optional: status strings appeared in later releases.
-		for _, n := range []string{"cublasLtGetStatusName", "cublasLtGetStatusString"} {
-			if p, err := l.Func(n); err == nil {
-				fns[n] = p
-			}
-		}
-		libPath = l.Path
+		libPath, fns, loadErr = dl.Bind(dl.Library{
+			Candidates: candidates(),
+			Required:   names,
+			Optional:   optionalNames,
+			NotFound:   ErrNotFound,
+		})
 	})
 	return loadErr
 }

@@ -25,7 +25,8 @@ var ErrNoDriver = errors.New("no NVIDIA driver found")
 var (
 	initOnce sync.Once
 	initErr  error
-	fns      = map[string]uintptr{}
+	// fns holds the entry points by name once the library is bound.
+	fns map[string]uintptr
 	// fnSetCurrent is looked up once: every call binds the context.
 	fnSetCurrent uintptr
 )
@@ -50,32 +51,24 @@ var names = []string{
 // many times; the first result is kept.
 func Init() error {
 	initOnce.Do(func() {
-		l, err := dl.Open("libcuda.so.1", "libcuda.so")
+		// libcuda comes with the driver, not the toolkit: the linker's path
+		// is the one place to look.
+		var err error
+		_, fns, err = dl.Bind(dl.Library{
+			Candidates: []string{"libcuda.so.1", "libcuda.so"},
+			Required:   names,
+			// Entry points that only some features need (CUDA graphs,
+			// programmatic dependent launch): a driver without them still
+			// runs everything else.
+			Optional:   append(optionalNames, pdlNames...),
+			NotFound:   ErrNoDriver,
+			OldRelease: "driver too old?",
+		})
 		if err != nil {
-			if errors.Is(err, dl.ErrUnsupportedOS) {
-				initErr = err
-				return
-			}
-			initErr = fmt.Errorf("%w: %v", ErrNoDriver, err)
+			initErr = err
 			return
 		}
-		for _, n := range names {
-			p, err := l.Func(n)
-			if err != nil {
-				initErr = fmt.Errorf("%w: %v (driver too old?)", ErrNoDriver, err)
-				return
-			}
-			fns[n] = p
-		}
 		fnSetCurrent = fns["cuCtxSetCurrent"]
-		// Entry points that only some features need (CUDA graphs): a driver
-		// without them still runs everything else.
-		for _, n := range append(optionalNames, pdlNames...) {
-			if p, err := l.Func(n); err == nil {
-				fns[n] = p
-			}
-		}
-
 		if err := check("cuInit", call("cuInit", 0)); err != nil {
 			initErr = fmt.Errorf("%w: %v", ErrNoDriver, err)
 		}

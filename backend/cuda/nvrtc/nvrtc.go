@@ -6,8 +6,6 @@ package nvrtc
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -23,7 +21,8 @@ var (
 	loadOnce sync.Once
 	loadErr  error
 	libPath  string
-	fns      = map[string]uintptr{}
+	// fns holds the entry points by name once Load has succeeded.
+	fns map[string]uintptr
 )
 
 var names = []string{
@@ -32,53 +31,22 @@ var names = []string{
 	"nvrtcGetPTXSize", "nvrtcGetPTX", "nvrtcGetCUBINSize", "nvrtcGetCUBIN",
 }
 
-// candidates lists where libnvrtc may be, most specific first: RLX_NVRTC (a
-// file), the dynamic linker's path, then CUDA_HOME and /usr/local/cuda.
+// candidates lists where libnvrtc may be: RLX_NVRTC (a file), the dynamic
+// linker's path, then CUDA_HOME, CUDA_PATH and /usr/local/cuda.
 func candidates() []string {
-	var out []string
-	if p := os.Getenv("RLX_NVRTC"); p != "" {
-		out = append(out, p)
-	}
-	base := []string{"libnvrtc.so", "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2"}
-	out = append(out, base...)
-	var dirs []string
-	if h := os.Getenv("CUDA_HOME"); h != "" {
-		dirs = append(dirs, filepath.Join(h, "lib64"), filepath.Join(h, "lib"))
-	}
-	if h := os.Getenv("CUDA_PATH"); h != "" {
-		dirs = append(dirs, filepath.Join(h, "lib64"))
-	}
-	dirs = append(dirs, "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/local/cuda/targets/sbsa-linux/lib")
-	for _, d := range dirs {
-		for _, b := range base {
-			out = append(out, filepath.Join(d, b))
-		}
-	}
-	return out
+	return dl.ToolkitCandidates("RLX_NVRTC", "libnvrtc.so", "libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2")
 }
 
 // Load opens libnvrtc. It is safe to call many times; the first result is
 // kept.
 func Load() error {
 	loadOnce.Do(func() {
-		l, err := dl.Open(candidates()...)
-		if err != nil {
-			if errors.Is(err, dl.ErrUnsupportedOS) {
-				loadErr = err
-			} else {
-				loadErr = fmt.Errorf("%w: %v", ErrNotFound, err)
-			}
-			return
-		}
-		for _, n := range names {
-			p, err := l.Func(n)
-			if err != nil {
-				loadErr = fmt.Errorf("%w: %v (NVRTC older than 11.1?)", ErrNotFound, err)
-				return
-			}
-			fns[n] = p
-		}
-		libPath = l.Path
+		libPath, fns, loadErr = dl.Bind(dl.Library{
+			Candidates: candidates(),
+			Required:   names,
+			NotFound:   ErrNotFound,
+			OldRelease: "NVRTC older than 11.1?",
+		})
 	})
 	return loadErr
 }

@@ -3,6 +3,7 @@ package nvrtc
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -95,6 +96,22 @@ func TestCache(t *testing.T) {
 		}
 		if k1 == k0 {
 			t.Errorf("changing the %s keeps the cache key", name)
+		}
+	}
+}
+
+// TestCandidates: RLX_NVRTC is tried first, then the versioned names on the
+// linker's path and under CUDA_HOME.
+func TestCandidates(t *testing.T) {
+	t.Setenv("RLX_NVRTC", "/opt/nv/libnvrtc.so.12.8")
+	t.Setenv("CUDA_HOME", "/opt/cuda")
+	c := candidates()
+	if c[0] != "/opt/nv/libnvrtc.so.12.8" {
+		t.Fatalf("RLX_NVRTC is not the first candidate: %q", c)
+	}
+	for _, want := range []string{"libnvrtc.so.12", "libnvrtc.so.13", "/opt/cuda/lib64/libnvrtc.so.12"} {
+		if !slices.Contains(c, want) {
+			t.Errorf("candidates lack %s: %q", want, c)
 		}
 	}
 }
