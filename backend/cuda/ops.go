@@ -145,7 +145,7 @@ func (b *Backend) Prepare(n *ir.Node, consts []*tensor.Tensor) (backend.Kernel, 
 		if err != nil {
 			return nil, err
 		}
-		return &gather{b: b, f: f}, nil
+		return &gather{b: b, f: f, dtype: gatherRowsType(n.Inputs[0].DType)}, nil
 	case ir.OpSoftmax:
 		f, err := b.ks.Func("softmax_f32")
 		if err != nil {
@@ -277,8 +277,9 @@ func (k *rope) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) err
 }
 
 type gather struct {
-	b *Backend
-	f driver.Function
+	b     *Backend
+	f     driver.Function
+	dtype int // gatherRowsType of the table
 }
 
 func (k *gather) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
@@ -290,13 +291,25 @@ func (k *gather) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) e
 	ts := ins[0].Shape
 	row := int64(prod(ts[1:]))
 	nids := int64(prod(ins[1].Shape))
-	dtype := map[tensor.DType]int{tensor.F32: 0, tensor.F16: 1, tensor.BF16: 2}[ins[0].DType]
 	ids64 := 0
 	if ins[1].DType == tensor.I64 {
 		ids64 = 1
 	}
 	return k.b.ctx.Launch(k.f, grid(nids*row), driver.Dim3{X: 256}, 0, k.b.stream,
-		t, dtype, ids, ids64, o, nids, row, int64(ts[0]), k.b.errFlag)
+		t, k.dtype, ids, ids64, o, nids, row, int64(ts[0]), k.b.errFlag)
+}
+
+// gatherRowsType is gather_rows' code for a table type; Supports admits
+// only these three.
+func gatherRowsType(dt tensor.DType) int {
+	switch dt {
+	case tensor.F16:
+		return 1
+	case tensor.BF16:
+		return 2
+	default: // F32
+		return 0
+	}
 }
 
 type softmax struct {

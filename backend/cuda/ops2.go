@@ -623,9 +623,23 @@ func (k *ropeTable) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor
 // storedGather is gather_stored's type code for a table type it reads as
 // stored: GGUF block types (dequantized to F32 rows) and I32/I64.
 func storedGather(dt tensor.DType) (int, bool) {
-	c, ok := map[tensor.DType]int{tensor.Q4_0: 10, tensor.Q8_0: 11, tensor.Q4_K: 12, tensor.Q5_K: 13, tensor.Q6_K: 14,
-		tensor.I32: 3, tensor.I64: 4}[dt]
-	return c, ok
+	switch dt {
+	case tensor.I32:
+		return 3, true
+	case tensor.I64:
+		return 4, true
+	case tensor.Q4_0:
+		return 10, true
+	case tensor.Q8_0:
+		return 11, true
+	case tensor.Q4_K:
+		return 12, true
+	case tensor.Q5_K:
+		return 13, true
+	case tensor.Q6_K:
+		return 14, true
+	}
+	return 0, false
 }
 
 type gatherStored struct {
