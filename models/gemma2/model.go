@@ -19,31 +19,15 @@ import (
 //	                 x += rmsnorm(geglu(rmsnorm(x)))
 //	logits = softcap(rmsnorm(x)·embedᵀ)
 func Graph(c *nn.Config, p *nn.Params, o nn.GraphOptions) (*ir.Graph, error) {
-	d := nn.NewDecoder(c, p, o)
-	x := d.Embed()
-	d.Hidden(0, x)
-	for l := range c.Layers {
-		h := d.Attention(l, d.Norm(x, nn.L(l)+"input_layernorm"))
-		x = d.Add(x, d.Norm(h, nn.L(l)+"post_attention_layernorm"))
-		h = d.MLP(l, d.Norm(x, nn.L(l)+"pre_feedforward_layernorm"))
-		x = d.Add(x, d.Norm(h, nn.L(l)+"post_feedforward_layernorm"))
-		d.Hidden(l+1, x)
-	}
-	return d.Head(x)
+	return nn.SandwichNormGraph(c, p, o)
 }
 
 // Open builds the model over a checkpoint.
 func Open(src nn.Source) (*nn.Model, error) {
-	var c *nn.Config
-	var err error
-	if src.HFConfig != nil {
-		c, err = ConfigFromHF(src.HFConfig)
-	} else {
-		c, err = ConfigFromGGUF(src.Weights.GGUF())
-	}
+	c, err := nn.ReadConfig(src, ConfigFromHF, ConfigFromGGUF)
 	if err != nil {
 		return nil, err
 	}
 	p := nn.NewParams(src.Weights, Names)
-	return &nn.Model{Config: c, Params: p, Graph: func(o nn.GraphOptions) (*ir.Graph, error) { return Graph(c, p, o) }}, nil
+	return nn.NewModel(c, p, Graph), nil
 }

@@ -1,10 +1,11 @@
-// Package gemma2 is the Gemma 2 decoder family (Gemma Team, "Gemma 2:
-// Improving Open Language Models at a Practical Size", arXiv:2408.00118;
-// Hugging Face transformers models/gemma2/modeling_gemma2.py).
+// Package gemma3 is the text decoder of the Gemma 3 family (Gemma Team,
+// "Gemma 3 Technical Report", arXiv:2503.19786; Hugging Face transformers
+// models/gemma3/modeling_gemma3.py).
 //
-// Gemma with norms on both sides of attention and MLP, local sliding-window
-// attention on alternating layers, softcapping of attention and final
-// logits (c·tanh(x/c)), and queries scaled by query_pre_attn_scalar^-½.
+// Gemma 2's norms on both sides of attention and MLP, plus an RMSNorm over
+// every query and key head (QK-norm), and local sliding-window layers
+// (with their own rope base) between the global ones, five to one by
+// default.
 package gemma3
 
 import (
@@ -19,28 +20,12 @@ import (
 //	                 x += rmsnorm(geglu(rmsnorm(x)))
 //	logits = rmsnorm(x)·embedᵀ
 func Graph(c *nn.Config, p *nn.Params, o nn.GraphOptions) (*ir.Graph, error) {
-	d := nn.NewDecoder(c, p, o)
-	x := d.Embed()
-	d.Hidden(0, x)
-	for l := range c.Layers {
-		h := d.Attention(l, d.Norm(x, nn.L(l)+"input_layernorm"))
-		x = d.Add(x, d.Norm(h, nn.L(l)+"post_attention_layernorm"))
-		h = d.MLP(l, d.Norm(x, nn.L(l)+"pre_feedforward_layernorm"))
-		x = d.Add(x, d.Norm(h, nn.L(l)+"post_feedforward_layernorm"))
-		d.Hidden(l+1, x)
-	}
-	return d.Head(x)
+	return nn.SandwichNormGraph(c, p, o)
 }
 
 // Open builds the model over a checkpoint.
 func Open(src nn.Source) (*nn.Model, error) {
-	var c *nn.Config
-	var err error
-	if src.HFConfig != nil {
-		c, err = ConfigFromHF(src.HFConfig)
-	} else {
-		c, err = ConfigFromGGUF(src.Weights.GGUF())
-	}
+	c, err := nn.ReadConfig(src, ConfigFromHF, ConfigFromGGUF)
 	if err != nil {
 		return nil, err
 	}
@@ -48,5 +33,5 @@ func Open(src nn.Source) (*nn.Model, error) {
 	// Gemma3ForConditionalGeneration checkpoints keep the text model under
 	// model.language_model (transformers ≥ 4.52) or language_model.model.
 	p.AlsoUnder("model.language_model.", "language_model.model.")
-	return &nn.Model{Config: c, Params: p, Graph: func(o nn.GraphOptions) (*ir.Graph, error) { return Graph(c, p, o) }}, nil
+	return nn.NewModel(c, p, Graph), nil
 }

@@ -24,33 +24,12 @@ import (
 //	                 x += swiglu(rmsnorm(x))
 //	logits = head(rmsnorm(x))               (÷ LogitScale first: MiniCPM)
 func Graph(c *nn.Config, p *nn.Params, o nn.GraphOptions) (*ir.Graph, error) {
-	d := nn.NewDecoder(c, p, o)
-	x := d.Embed()
-	d.Hidden(0, x)
-	branch := func(y ir.Value) ir.Value {
-		if c.ResidualScale != 0 {
-			// Rounded to float32 first, as both references do.
-			y = d.Scale(y, float64(float32(c.ResidualScale)))
-		}
-		return y
-	}
-	for l := range c.Layers {
-		x = d.Add(x, branch(d.Attention(l, d.Norm(x, nn.L(l)+"input_layernorm"))))
-		x = d.Add(x, branch(d.MLP(l, d.Norm(x, nn.L(l)+"post_attention_layernorm"))))
-		d.Hidden(l+1, x)
-	}
-	return d.Head(x)
+	return nn.PreNormGraph(c, p, o)
 }
 
 // Open builds the model over a checkpoint.
 func Open(src nn.Source) (*nn.Model, error) {
-	var c *nn.Config
-	var err error
-	if src.HFConfig != nil {
-		c, err = ConfigFromHF(src.HFConfig)
-	} else {
-		c, err = ConfigFromGGUF(src.Weights.GGUF())
-	}
+	c, err := nn.ReadConfig(src, ConfigFromHF, ConfigFromGGUF)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +39,7 @@ func Open(src nn.Source) (*nn.Model, error) {
 		}
 	}
 	p := nn.NewParams(src.Weights, Names)
-	return &nn.Model{Config: c, Params: p, Graph: func(o nn.GraphOptions) (*ir.Graph, error) { return Graph(c, p, o) }}, nil
+	return nn.NewModel(c, p, Graph), nil
 }
 
 // ggufLongrope reads the per-frequency divisors llama.cpp's converter

@@ -50,8 +50,8 @@ type Config struct {
 	EOS                     []int32 // end-of-generation ids the model's metadata names
 	PostNorms               bool    // norms after attention and MLP as well (Gemma 2, 3)
 	// ResidualScale multiplies each sublayer's output before it joins the
-	// residual stream (MiniCPM: scale_depth/√layers; 0: none). Families
-	// that have it apply it in their graphs.
+	// residual stream (MiniCPM: scale_depth/√layers; 0: none), as
+	// Decoder.Residual does.
 	ResidualScale float64
 	// LogitScale divides the final hidden state before the head (MiniCPM:
 	// hidden_size/dim_model_base; 0: none).

@@ -255,6 +255,16 @@ func (d *Decoder) MoE(l int, x ir.Value) ir.Value {
 	return d.Reshape(y, d.Batch, d.Seq, ir.N(c.Hidden))
 }
 
+// Residual adds a sublayer's output y to the residual stream x, scaled by
+// ResidualScale where the family does so.
+func (d *Decoder) Residual(x, y ir.Value) ir.Value {
+	if d.C.ResidualScale != 0 {
+		// Rounded to float32 first, as both references do.
+		y = d.Scale(y, float64(float32(d.C.ResidualScale)))
+	}
+	return d.Add(x, y)
+}
+
 // Hidden records the residual stream after i layers (when asked for).
 func (d *Decoder) Hidden(i int, x ir.Value) {
 	if d.O.Hidden {

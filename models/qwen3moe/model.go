@@ -37,13 +37,7 @@ func Graph(c *nn.Config, p *nn.Params, o nn.GraphOptions) (*ir.Graph, error) {
 
 // Open builds the model over a checkpoint.
 func Open(src nn.Source) (*nn.Model, error) {
-	var c *nn.Config
-	var err error
-	if src.HFConfig != nil {
-		c, err = ConfigFromHF(src.HFConfig)
-	} else {
-		c, err = ConfigFromGGUF(src.Weights.GGUF())
-	}
+	c, err := nn.ReadConfig(src, ConfigFromHF, ConfigFromGGUF)
 	if err != nil {
 		return nil, err
 	}
@@ -51,5 +45,5 @@ func Open(src nn.Source) (*nn.Model, error) {
 	if err := splitExperts(c, p); err != nil {
 		return nil, err
 	}
-	return &nn.Model{Config: c, Params: p, Graph: func(o nn.GraphOptions) (*ir.Graph, error) { return Graph(c, p, o) }}, nil
+	return nn.NewModel(c, p, Graph), nil
 }
