@@ -138,3 +138,27 @@ var DecoderNames = NewNames(
 	Rule{"model.layers.{N}.mlp.down_proj", "blk.{N}.ffn_down"},
 	Rule{"model.layers.{N}.mlp.gate", "blk.{N}.ffn_gate_inp"},
 )
+
+// SandwichNormNames are the names of Gemma 2 and Gemma 3, whose four norms
+// per layer llama.cpp names differently from DecoderNames: HF's
+// post_attention_layernorm (after attention, not before the MLP) is GGUF's
+// post_attention_norm, and the feed-forward pre/post norms are ffn_norm and
+// post_ffw_norm.
+var SandwichNormNames = NewNames(
+	Rule{"model.embed_tokens", "token_embd"},
+	Rule{"model.norm", "output_norm"},
+	Rule{"lm_head", "output"},
+	Rule{"model.layers.{N}.input_layernorm", "blk.{N}.attn_norm"},
+	Rule{"model.layers.{N}.self_attn.q_proj", "blk.{N}.attn_q"},
+	Rule{"model.layers.{N}.self_attn.k_proj", "blk.{N}.attn_k"},
+	Rule{"model.layers.{N}.self_attn.v_proj", "blk.{N}.attn_v"},
+	Rule{"model.layers.{N}.self_attn.o_proj", "blk.{N}.attn_output"},
+	Rule{"model.layers.{N}.self_attn.q_norm", "blk.{N}.attn_q_norm"},
+	Rule{"model.layers.{N}.self_attn.k_norm", "blk.{N}.attn_k_norm"},
+	Rule{"model.layers.{N}.post_attention_layernorm", "blk.{N}.post_attention_norm"},
+	Rule{"model.layers.{N}.pre_feedforward_layernorm", "blk.{N}.ffn_norm"},
+	Rule{"model.layers.{N}.post_feedforward_layernorm", "blk.{N}.post_ffw_norm"},
+	Rule{"model.layers.{N}.mlp.gate_proj", "blk.{N}.ffn_gate"},
+	Rule{"model.layers.{N}.mlp.up_proj", "blk.{N}.ffn_up"},
+	Rule{"model.layers.{N}.mlp.down_proj", "blk.{N}.ffn_down"},
+)
