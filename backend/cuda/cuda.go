@@ -69,8 +69,13 @@ type Backend struct {
 	flagSlot   []byte
 	flagQueued atomic.Bool
 
+	// xq holds activations quantized by prep (gemvq_prepare) for the int8
+	// GEMV that follows it on the stream (quant.go).
+	xq   driver.Ptr
+	prep driver.Function
+
 	mu       sync.Mutex
-	owned    []driver.Ptr // device copies made by Prepare (widened weights)
+	owned    []driver.Ptr // device copies made by Prepare (widened weights), xq
 	prepared map[string]int
 	modules  []driver.Module            // generated kernels (fused chains)
 	fusedFns map[string]driver.Function // by generated file name
@@ -143,6 +148,17 @@ func New(o Options) (*Backend, error) {
 		b.Close()
 		return nil, err
 	}
+	// The activations that gemvq_prepare quantizes for the next int8 GEMV:
+	// one buffer of the most any of them takes, allocated here so that its
+	// address never changes under a captured graph.
+	if b.prep, err = b.ks.Func("gemvq_prepare"); err == nil {
+		b.xq, err = c.Alloc(gemvInt8Shared)
+	}
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.owned = append(b.owned, b.xq)
 	if b.asyncWrites {
 		// Optional: without it Sync reads the flag synchronously.
 		b.flagSlot, _ = c.HostAlloc(64)

@@ -43,3 +43,12 @@ func SetGEMVInt8Shape(warpsPerRow, rounds int) (restore func()) {
 	gemvInt8WPR, gemvInt8Rounds = warpsPerRow, rounds
 	return func() { gemvInt8WPR, gemvInt8Rounds = w, r }
 }
+
+// SetGEMVVariant picks the int8 GEMV kernels of the launches made from now
+// on: oneRow sends one-row products to gemvq1_*, prepare quantizes the
+// activations in a gemvq_prepare launch (gemvqp_*); restore undoes it.
+func SetGEMVVariant(oneRow, prepare bool) (restore func()) {
+	o, p := gemvOneRow, gemvPrepare
+	gemvOneRow, gemvPrepare = oneRow, prepare
+	return func() { gemvOneRow, gemvPrepare = o, p }
+}

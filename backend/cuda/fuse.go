@@ -408,7 +408,7 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 	if !ok || px%16 != 0 || pnw%16 != 0 || pxn%16 != 0 {
 		return backend.Launch{}, 0, false
 	}
-	f, err := b.ks.Func("gemvq_multi")
+	f, err := b.ks.Func(gemvMultiName(m))
 	if err != nil {
 		return backend.Launch{}, 0, false
 	}

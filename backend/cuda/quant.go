@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/rlx-go/rlx/backend"
@@ -135,7 +136,10 @@ type packed struct {
 	gemv   [2]driver.Function // the GEMV kernels of those runs
 	deq    driver.Function
 	split  driver.Function // split_half, for the activations
-	gemvQ  driver.Function // gemvq_*: int8 activations (quantized types only)
+	// The int8-activation GEMVs (quantized types only): gemvq_* for up to
+	// gemvInt8Rows rows, gemvq1_* for one; gemvqp_*/gemvqp1_* read
+	// activations that gemvq_prepare quantized.
+	gemvQ, gemvQ1, gemvQP, gemvQP1 driver.Function
 }
 
 // upload packs and copies a constant [n, k] weight; keep reports whether
@@ -160,8 +164,13 @@ func (b *Backend) packed(dt tensor.DType, n, k int, t *tensor.Tensor, upload boo
 		return nil, err
 	}
 	if dt.Quantized() {
-		if p.gemvQ, err = b.ks.Func("gemvq_" + name); err != nil {
-			return nil, err
+		for _, f := range []struct {
+			dst    *driver.Function
+			prefix string
+		}{{&p.gemvQ, "gemvq_"}, {&p.gemvQ1, "gemvq1_"}, {&p.gemvQP, "gemvqp_"}, {&p.gemvQP1, "gemvqp1_"}} {
+			if *f.dst, err = b.ks.Func(f.prefix + name); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if !upload {
@@ -257,8 +266,29 @@ func gemvInt8Shape(dt tensor.DType, n, k int) (warpsPerRow, rowsPerBlock int) {
 var gemvRowsScale = envInt("RLX_CUDA_GEMV_ROWS", 1)
 
 // gemvInt8WPR and gemvInt8Rounds, when non-zero, fix the warps per row and
-// the rounds of rows per block of the int8 GEMV (BenchmarkGEMVInt8Shape).
-var gemvInt8WPR, gemvInt8Rounds int
+// the rounds of rows per block of the int8 GEMV (BenchmarkGEMVInt8Shape;
+// RLX_CUDA_GEMV_WPR and RLX_CUDA_GEMV_ROUNDS for whole-model experiments).
+var gemvInt8WPR, gemvInt8Rounds = envInt("RLX_CUDA_GEMV_WPR", 0), envInt("RLX_CUDA_GEMV_ROUNDS", 0)
+
+// gemvOneRow sends one-row products to the gemvq1_* kernels, which keep one
+// accumulator per thread instead of QI_MAX_M (RLX_CUDA_GEMV_M1=0: off).
+var gemvOneRow = os.Getenv("RLX_CUDA_GEMV_M1") != "0"
+
+// gemvPrepare quantizes the activations of a lone int8 GEMV once, in a
+// gemvq_prepare launch ahead of it, instead of in every block of the GEMV
+// (RLX_CUDA_GEMV_PREPARE=0: off). The extra launch costs less than the
+// blocks' prologues: on an H100, Llama-3.2-1B's 2048×8192 Q6_K down
+// projection takes 12.4 µs instead of 16.9 (ncu), and decode of
+// Llama-3.2-1B Q4_K_M ran at 810 t/s instead of 765.
+var gemvPrepare = os.Getenv("RLX_CUDA_GEMV_PREPARE") != "0"
+
+// gemvMultiName is the fused GEMV kernel (quant.cu gemvq_multi) for m rows.
+func gemvMultiName(m int) string {
+	if m == 1 && gemvOneRow {
+		return "gemvq_multi1"
+	}
+	return "gemvq_multi"
+}
 
 // launchGEMV queues y[m, n] (+)= x[m, :]·W[n, :] for m ≤ gemvMaxM rows; w
 // overrides p.w (a weight used in place).
@@ -285,7 +315,27 @@ func (b *Backend) launchGEMVAdd(p *packed, w, x, y, add driver.Ptr, m int, accum
 	if p.gemvQ != 0 && m <= gemvInt8Rows && int8Shared(m, p.k) <= gemvInt8Shared {
 		wpr, rpb := gemvInt8Shape(p.dt, p.n, p.k)
 		rpb *= gemvRowsScale
-		return b.ctx.LaunchDependent(p.gemvQ, driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 256}, int8Shared(m, p.k), b.stream,
+		grid := driver.Dim3{X: (p.n + rpb - 1) / rpb}
+		one := m == 1 && gemvOneRow
+		if gemvPrepare && b.xq != 0 {
+			// Quads of activations, 256 threads a block, up to 64 blocks.
+			quads := m * p.k / 4
+			if err := b.ctx.LaunchDependent(b.prep, driver.Dim3{X: min(64, (quads+255)/256)}, driver.Dim3{X: 256}, 0, b.stream,
+				x, b.xq, b.xq+driver.Ptr(m*p.k), m, p.k); err != nil {
+				return err
+			}
+			f := p.gemvQP
+			if one {
+				f = p.gemvQP1
+			}
+			return b.ctx.LaunchDependent(f, grid, driver.Dim3{X: 256}, 0, b.stream,
+				w, p.aux, b.xq, b.xq+driver.Ptr(m*p.k), y, m, p.n, p.k, rpb, wpr, acc, add)
+		}
+		f := p.gemvQ
+		if one {
+			f = p.gemvQ1
+		}
+		return b.ctx.LaunchDependent(f, grid, driver.Dim3{X: 256}, int8Shared(m, p.k), b.stream,
 			w, p.aux, x, y, m, p.n, p.k, rpb, wpr, acc, add)
 	}
 	v := 0

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"os"
 	"sort"
 
 	"github.com/rlx-go/rlx/backend/cuda/driver"
@@ -32,7 +33,8 @@ func Source(file string) (string, error) {
 
 // Prelude is prepended to every kernel source (and belongs at the top of
 // generated ones): the device side of programmatic dependent launch
-// (driver.Context.LaunchDependent, sm_90 and newer) and rlx_block_sum.
+// (driver.Context.LaunchDependent, sm_90 and newer), rlx_block_sum and
+// rlx_prefetch_l2.
 //
 // RLX_GRID_WAIT() returns once the grid ahead of this one in the stream has
 // completed and its writes are visible. A kernel launched with
@@ -65,10 +67,37 @@ __device__ float rlx_block_sum(float v) {
     __syncthreads();  // partial may be reused by the next call
     return v;
 }
+
+// Asks the L2 cache to fetch [p, p + n) from device memory, one 128-byte
+// line per thread of the block, without waiting for it. A dependent
+// launch calls it for its weights before RLX_GRID_WAIT(): weights do not
+// depend on the kernel ahead, so their fetch overlaps that kernel's tail
+// instead of following it. Compiled out with -DRLX_PREFETCH=0
+// (RLX_CUDA_PREFETCH=0).
+#ifndef RLX_PREFETCH
+#define RLX_PREFETCH 1
+#endif
+__device__ __forceinline__ void rlx_prefetch_l2(const void* p, long long n) {
+#if RLX_PREFETCH
+    // Rounding down to the line stays inside p's page, which is mapped.
+    const unsigned long long a = (unsigned long long)p & ~127ull, e = (unsigned long long)p + n;
+    for (unsigned long long q = a + 128ull * threadIdx.x; q < e; q += 128ull * blockDim.x)
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(q));
+#endif
+}
 `
 
 // Flags are the NVRTC options every kernel is compiled with.
-var Flags = []string{"--std=c++17", "-default-device"}
+// RLX_CUDA_PREFETCH=0 compiles rlx_prefetch_l2 out (for A/B runs).
+var Flags = flags(os.Getenv("RLX_CUDA_PREFETCH"))
+
+func flags(prefetch string) []string {
+	f := []string{"--std=c++17", "-default-device"}
+	if prefetch == "0" {
+		f = append(f, "-DRLX_PREFETCH=0")
+	}
+	return f
+}
 
 // Build reports how one source file was built.
 type Build struct {

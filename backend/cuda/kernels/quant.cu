@@ -347,10 +347,11 @@ __device__ __forceinline__ int qi_sub_bias(rlx_u32 q, rlx_u32 bias4) {
 // and block 0 stores the normalized rows to xn when xn is not null.
 __device__ __forceinline__ void qi_quantize_norm(const float* __restrict__ x, const float* __restrict__ nw,
                                                  const float* scl, float* __restrict__ xn, int M, int K,
-                                                 signed char* xq, float2* xd) {
+                                                 signed char* xq, float2* xd, int start = 0, int stride = 0) {
     const int quads = (M * K) >> 2;  // a multiple of 8 (K is a multiple of 32)
+    if (stride == 0) stride = blockDim.x;
 #pragma unroll 4
-    for (int base = 0; base < quads; base += blockDim.x) {
+    for (int base = start; base < quads; base += stride) {
         const int i = base + threadIdx.x;
         const bool ok = i < quads;
         float4 v = ok ? ((const float4*)x)[i] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
@@ -388,179 +389,244 @@ __device__ __forceinline__ void qi_quantize(const float* __restrict__ x, int M, 
     qi_quantize_norm(x, 0, 0, 0, M, K, xq, xd);
 }
 
+// The activations of the next int8 GEMVs quantized once, into device memory
+// (xq [M][K], xd [M][K/32]) rather than by every block of the GEMV: the
+// gemvqp_* kernels read them from there. Any grid; threads take quads.
+extern "C" __global__ void gemvq_prepare(const float* __restrict__ x, signed char* xq, float2* xd, int M, int K) {
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
+    qi_quantize_norm(x, 0, 0, 0, M, K, xq, xd, blockIdx.x * blockDim.x, gridDim.x * blockDim.x);
+}
+
 // Σ of 16 products of int8 quads.
 __device__ __forceinline__ int qi_dot16(int4 w, int4 a) {
     return qi_dp4a(w.w, a.w, qi_dp4a(w.z, a.z, qi_dp4a(w.y, a.y, qi_dp4a(w.x, a.x, 0))));
 }
 
-// acc[m] += Σ_k x[m, k]·W[row, k] over this lane's share of the row: the
-// row's pieces lane, lane + step, … (step = 32 × warps per row).
+// Bytes of one row of an [N, K] weight of type t in the device layout,
+// and of its separate f16 scales (quant.go).
+__device__ __forceinline__ long long qi_row_bytes(int t, int K) {
+    switch (t) {
+        case QT_Q8_0: return K;
+        case QT_Q4_0: return K >> 1;
+        case QT_Q4_K: return (K >> 8) * 144;
+        case QT_Q5_K: return (K >> 8) * 176;
+        case QT_Q6_K: return (K >> 8) * 208;
+        default: return 2ll * K;  // F16, BF16
+    }
+}
+
+__device__ __forceinline__ long long qi_aux_bytes(int t, int K) {
+    switch (t) {
+        case QT_Q8_0:
+        case QT_Q4_0: return K >> 4;
+        case QT_Q6_K: return (K >> 8) * 2;
+        default: return 0;
+    }
+}
+
+// Prefetches rows [row0, row0 + rows) of an [N, K] weight of type t into
+// the L2 (before RLX_GRID_WAIT(): the weights are not written by the
+// kernel ahead). Each block asks for at most 32 MiB / gridDim.x bytes of
+// quants, so that what all blocks ask for fits the H100's 50 MB L2 beside
+// the activations and caches (a large matrix's later rows are read while
+// its first ones stream).
+__device__ __forceinline__ void qi_prefetch(int t, const rlx_u8* w, const rlx_u8* aux, long long row0, int rows,
+                                            int N, int K) {
+    const long long r1 = min((long long)N, row0 + rows);
+    if (r1 <= row0) return;
+    const long long rb = qi_row_bytes(t, K), ab = qi_aux_bytes(t, K);
+    rlx_prefetch_l2(w + row0 * rb, min((r1 - row0) * rb, (32ll << 20) / gridDim.x));
+    if (ab != 0) rlx_prefetch_l2(aux + row0 * ab, (r1 - row0) * ab);
+}
+
+// The number of pieces a row of K weights is taken in by the int8 GEMV:
+// 16 weights each for Q8_0, 32 for the others.
 template <int T>
-__device__ __forceinline__ void qi_row(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux,
-                                       const signed char* xq, const float2* xd, long long row, int M, int K, int lane,
-                                       int step, float* acc) {
+__device__ __forceinline__ int qi_pieces(int K) {
+    return T == QT_Q8_0 ? K >> 4 : K >> 5;
+}
+
+// acc[m] += Σ_k x[m, k]·W[row, k] over piece i of the row (qi_pieces).
+// Lanes take pieces lane, lane + step, …, so a warp's loads are contiguous.
+template <int T, int MM>
+__device__ __forceinline__ void qi_piece(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux,
+                                         const signed char* xq, const float2* xd, long long row, int M, int K, int i,
+                                         float* acc) {
     const int groups = K >> 5;
     const rlx_u16* scl = (const rlx_u16*)aux;
-    if (T == QT_Q8_0) {
-        const rlx_u8* wr = w + row * K;
-#pragma unroll 2
-        for (int c = lane; c < (K >> 4); c += step) {  // 16 weights per lane
-            const int4 q = *(const int4*)(wr + 16 * c);
-            const float dw = qt_h2f(scl[row * groups + (c >> 1)]);
+    if (T == QT_Q8_0) {  // 16 weights
+        const int c = i;
+        const int4 q = *(const int4*)(w + row * K + 16 * c);
+        const float dw = qt_h2f(scl[row * groups + (c >> 1)]);
 #pragma unroll
-            for (int m = 0; m < QI_MAX_M; m++) {
-                if (m < M) {
-                    const int4 a = *(const int4*)(xq + m * K + 16 * c);
-                    acc[m] += dw * xd[m * groups + (c >> 1)].x * (float)qi_dot16(q, a);
-                }
+        for (int m = 0; m < MM; m++) {
+            if (m < M) {
+                const int4 a = *(const int4*)(xq + m * K + 16 * c);
+                acc[m] += dw * xd[m * groups + (c >> 1)].x * (float)qi_dot16(q, a);
             }
         }
-    } else if (T == QT_Q4_0) {
-        const rlx_u8* wr = w + row * (K >> 1);
-#pragma unroll 2
-        for (int g = lane; g < groups; g += step) {  // a block of 32 weights per lane
-            const int4 q = *(const int4*)(wr + 16 * g);
-            const float dw = qt_h2f(scl[row * groups + g]);
-            const rlx_u32 b8 = 0x08080808u;
-            const int4 lo = make_int4(qi_sub_bias((rlx_u32)q.x & 0x0f0f0f0fu, b8), qi_sub_bias((rlx_u32)q.y & 0x0f0f0f0fu, b8),
-                                      qi_sub_bias((rlx_u32)q.z & 0x0f0f0f0fu, b8), qi_sub_bias((rlx_u32)q.w & 0x0f0f0f0fu, b8));
-            const int4 hi = make_int4(qi_sub_bias(((rlx_u32)q.x >> 4) & 0x0f0f0f0fu, b8),
-                                      qi_sub_bias(((rlx_u32)q.y >> 4) & 0x0f0f0f0fu, b8),
-                                      qi_sub_bias(((rlx_u32)q.z >> 4) & 0x0f0f0f0fu, b8),
-                                      qi_sub_bias(((rlx_u32)q.w >> 4) & 0x0f0f0f0fu, b8));
+    } else if (T == QT_Q4_0) {  // a block of 32 weights
+        const int g = i;
+        const int4 q = *(const int4*)(w + row * (K >> 1) + 16 * g);
+        const float dw = qt_h2f(scl[row * groups + g]);
+        const rlx_u32 b8 = 0x08080808u;
+        const int4 lo = make_int4(qi_sub_bias((rlx_u32)q.x & 0x0f0f0f0fu, b8), qi_sub_bias((rlx_u32)q.y & 0x0f0f0f0fu, b8),
+                                  qi_sub_bias((rlx_u32)q.z & 0x0f0f0f0fu, b8), qi_sub_bias((rlx_u32)q.w & 0x0f0f0f0fu, b8));
+        const int4 hi = make_int4(qi_sub_bias(((rlx_u32)q.x >> 4) & 0x0f0f0f0fu, b8),
+                                  qi_sub_bias(((rlx_u32)q.y >> 4) & 0x0f0f0f0fu, b8),
+                                  qi_sub_bias(((rlx_u32)q.z >> 4) & 0x0f0f0f0fu, b8),
+                                  qi_sub_bias(((rlx_u32)q.w >> 4) & 0x0f0f0f0fu, b8));
 #pragma unroll
-            for (int m = 0; m < QI_MAX_M; m++) {
-                if (m < M) {
-                    const signed char* xm = xq + m * K + 32 * g;
-                    const int s = qi_dot16(lo, *(const int4*)xm) + qi_dot16(hi, *(const int4*)(xm + 16));
-                    acc[m] += dw * xd[m * groups + g].x * (float)s;
-                }
+        for (int m = 0; m < MM; m++) {
+            if (m < M) {
+                const signed char* xm = xq + m * K + 32 * g;
+                const int s = qi_dot16(lo, *(const int4*)xm) + qi_dot16(hi, *(const int4*)(xm + 16));
+                acc[m] += dw * xd[m * groups + g].x * (float)s;
             }
         }
     } else if (T == QT_Q4_K || T == QT_Q5_K) {
-        // Lane i of a super-block's 8: chunk j = i/2 of 64 weights, half h:
+        // Piece i of a super-block's 8: chunk j = i/2 of 64 weights, half h:
         // weights 64j+16h .. +15 (low nibbles, group 2j) and 64j+32+16h .. +15
         // (high nibbles, group 2j+1).
         const int bytes = T == QT_Q4_K ? 144 : 176;
         const int qoff = T == QT_Q4_K ? 16 : 48;
-        const int nsb = K >> 8;
-        const rlx_u8* wr = w + row * nsb * bytes;
-#pragma unroll 2
-        for (int i = lane; i < nsb * 8; i += step) {
-            const int sb = i >> 3, j = (i >> 1) & 3, h = i & 1;
-            const rlx_u8* blk = wr + sb * bytes;
-            const uint4 hdr = *(const uint4*)blk;
-            const uint4 q = *(const uint4*)(blk + qoff + 32 * j + 16 * h);
-            const float d = qt_h2f((rlx_u16)(hdr.x & 0xffffu)), dmin = qt_h2f((rlx_u16)(hdr.x >> 16));
-            const rlx_u32 sc3[3] = {hdr.y, hdr.z, hdr.w};
-            float sc0, m0, sc1, m1;
-            qt_scale_min_k4(2 * j, sc3, &sc0, &m0);
-            qt_scale_min_k4(2 * j + 1, sc3, &sc1, &m1);
-            int4 lo = make_int4(q.x & 0x0f0f0f0fu, q.y & 0x0f0f0f0fu, q.z & 0x0f0f0f0fu, q.w & 0x0f0f0f0fu);
-            int4 hi = make_int4((q.x >> 4) & 0x0f0f0f0fu, (q.y >> 4) & 0x0f0f0f0fu, (q.z >> 4) & 0x0f0f0f0fu,
-                                (q.w >> 4) & 0x0f0f0f0fu);
-            if (T == QT_Q5_K) {
-                const uint4 qh = *(const uint4*)(blk + 16 + 16 * h);
-                const int s0 = 2 * j, s1 = 2 * j + 1;
-                lo.x |= ((qh.x >> s0) & 0x01010101u) << 4;
-                lo.y |= ((qh.y >> s0) & 0x01010101u) << 4;
-                lo.z |= ((qh.z >> s0) & 0x01010101u) << 4;
-                lo.w |= ((qh.w >> s0) & 0x01010101u) << 4;
-                hi.x |= ((qh.x >> s1) & 0x01010101u) << 4;
-                hi.y |= ((qh.y >> s1) & 0x01010101u) << 4;
-                hi.z |= ((qh.z >> s1) & 0x01010101u) << 4;
-                hi.w |= ((qh.w >> s1) & 0x01010101u) << 4;
-            }
-            const int k0 = sb * 256 + 64 * j + 16 * h, g0 = sb * 8 + 2 * j;
-            const float d0 = d * sc0, d1 = d * sc1, dm0 = dmin * m0, dm1 = dmin * m1;
+        const int sb = i >> 3, j = (i >> 1) & 3, h = i & 1;
+        const rlx_u8* blk = w + (row * (K >> 8) + sb) * bytes;
+        const uint4 hdr = *(const uint4*)blk;
+        const uint4 q = *(const uint4*)(blk + qoff + 32 * j + 16 * h);
+        const float d = qt_h2f((rlx_u16)(hdr.x & 0xffffu)), dmin = qt_h2f((rlx_u16)(hdr.x >> 16));
+        const rlx_u32 sc3[3] = {hdr.y, hdr.z, hdr.w};
+        float sc0, m0, sc1, m1;
+        qt_scale_min_k4(2 * j, sc3, &sc0, &m0);
+        qt_scale_min_k4(2 * j + 1, sc3, &sc1, &m1);
+        int4 lo = make_int4(q.x & 0x0f0f0f0fu, q.y & 0x0f0f0f0fu, q.z & 0x0f0f0f0fu, q.w & 0x0f0f0f0fu);
+        int4 hi = make_int4((q.x >> 4) & 0x0f0f0f0fu, (q.y >> 4) & 0x0f0f0f0fu, (q.z >> 4) & 0x0f0f0f0fu,
+                            (q.w >> 4) & 0x0f0f0f0fu);
+        if (T == QT_Q5_K) {
+            const uint4 qh = *(const uint4*)(blk + 16 + 16 * h);
+            const int s0 = 2 * j, s1 = 2 * j + 1;
+            lo.x |= ((qh.x >> s0) & 0x01010101u) << 4;
+            lo.y |= ((qh.y >> s0) & 0x01010101u) << 4;
+            lo.z |= ((qh.z >> s0) & 0x01010101u) << 4;
+            lo.w |= ((qh.w >> s0) & 0x01010101u) << 4;
+            hi.x |= ((qh.x >> s1) & 0x01010101u) << 4;
+            hi.y |= ((qh.y >> s1) & 0x01010101u) << 4;
+            hi.z |= ((qh.z >> s1) & 0x01010101u) << 4;
+            hi.w |= ((qh.w >> s1) & 0x01010101u) << 4;
+        }
+        const int k0 = sb * 256 + 64 * j + 16 * h, g0 = sb * 8 + 2 * j;
+        const float d0 = d * sc0, d1 = d * sc1, dm0 = dmin * m0, dm1 = dmin * m1;
 #pragma unroll
-            for (int m = 0; m < QI_MAX_M; m++) {
-                if (m < M) {
-                    const signed char* xm = xq + m * K + k0;
-                    const int s0 = qi_dot16(lo, *(const int4*)xm), s1 = qi_dot16(hi, *(const int4*)(xm + 32));
-                    const float2 x0 = xd[m * groups + g0], x1 = xd[m * groups + g0 + 1];
-                    float v = d0 * x0.x * (float)s0 + d1 * x1.x * (float)s1;
-                    if (h == 0) v -= dm0 * x0.y + dm1 * x1.y;  // the group minimum, once per group
-                    acc[m] += v;
-                }
+        for (int m = 0; m < MM; m++) {
+            if (m < M) {
+                const signed char* xm = xq + m * K + k0;
+                const int s0 = qi_dot16(lo, *(const int4*)xm), s1 = qi_dot16(hi, *(const int4*)(xm + 32));
+                const float2 x0 = xd[m * groups + g0], x1 = xd[m * groups + g0 + 1];
+                float v = d0 * x0.x * (float)s0 + d1 * x1.x * (float)s1;
+                if (h == 0) v -= dm0 * x0.y + dm1 * x1.y;  // the group minimum, once per group
+                acc[m] += v;
             }
         }
-    } else {  // QT_Q6_K: lane i of a super-block's 8: half h = i/4, l0 = 8·(i%4);
+    } else {  // QT_Q6_K: piece i of a super-block's 8: half h = i/4, l0 = 8·(i%4);
               // weights 128h + 32g + l0 .. +7 for g = 0..3
         const int nsb = K >> 8;
-        const rlx_u8* wr = w + row * nsb * 208;
-#pragma unroll 2
-        for (int i = lane; i < nsb * 8; i += step) {
-            const int sb = i >> 3, h = (i >> 2) & 1, l0 = 8 * (i & 3);
-            const rlx_u8* blk = wr + sb * 208;
-            const uint2 la = *(const uint2*)(blk + 64 * h + l0);
-            const uint2 lb = *(const uint2*)(blk + 64 * h + 32 + l0);
-            const uint2 hb = *(const uint2*)(blk + 128 + 32 * h + l0);
-            const float d = qt_h2f(scl[row * nsb + sb]);
-            const signed char* sc = (const signed char*)blk + 192 + 8 * h + (l0 >> 4);
-            const rlx_u32 b32 = 0x20202020u;
-            int gw[4][2];
-            const rlx_u32 law[2] = {la.x, la.y}, lbw[2] = {lb.x, lb.y}, hbw[2] = {hb.x, hb.y};
+        const int sb = i >> 3, h = (i >> 2) & 1, l0 = 8 * (i & 3);
+        const rlx_u8* blk = w + (row * nsb + sb) * 208;
+        const uint2 la = *(const uint2*)(blk + 64 * h + l0);
+        const uint2 lb = *(const uint2*)(blk + 64 * h + 32 + l0);
+        const uint2 hb = *(const uint2*)(blk + 128 + 32 * h + l0);
+        const float d = qt_h2f(scl[row * nsb + sb]);
+        const signed char* sc = (const signed char*)blk + 192 + 8 * h + (l0 >> 4);
+        const rlx_u32 b32 = 0x20202020u;
+        int gw[4][2];
+        const rlx_u32 law[2] = {la.x, la.y}, lbw[2] = {lb.x, lb.y}, hbw[2] = {hb.x, hb.y};
 #pragma unroll
-            for (int e = 0; e < 2; e++) {
-                gw[0][e] = qi_sub_bias((law[e] & 0x0f0f0f0fu) | ((hbw[e] << 4) & 0x30303030u), b32);
-                gw[1][e] = qi_sub_bias((lbw[e] & 0x0f0f0f0fu) | ((hbw[e] << 2) & 0x30303030u), b32);
-                gw[2][e] = qi_sub_bias(((law[e] >> 4) & 0x0f0f0f0fu) | (hbw[e] & 0x30303030u), b32);
-                gw[3][e] = qi_sub_bias(((lbw[e] >> 4) & 0x0f0f0f0fu) | ((hbw[e] >> 2) & 0x30303030u), b32);
-            }
-            float ds[4];
+        for (int e = 0; e < 2; e++) {
+            gw[0][e] = qi_sub_bias((law[e] & 0x0f0f0f0fu) | ((hbw[e] << 4) & 0x30303030u), b32);
+            gw[1][e] = qi_sub_bias((lbw[e] & 0x0f0f0f0fu) | ((hbw[e] << 2) & 0x30303030u), b32);
+            gw[2][e] = qi_sub_bias(((law[e] >> 4) & 0x0f0f0f0fu) | (hbw[e] & 0x30303030u), b32);
+            gw[3][e] = qi_sub_bias(((lbw[e] >> 4) & 0x0f0f0f0fu) | ((hbw[e] >> 2) & 0x30303030u), b32);
+        }
+        float ds[4];
 #pragma unroll
-            for (int g = 0; g < 4; g++) ds[g] = d * (float)sc[2 * g];
-            const int k0 = sb * 256 + 128 * h + l0, g0 = sb * 8 + 4 * h;
+        for (int g = 0; g < 4; g++) ds[g] = d * (float)sc[2 * g];
+        const int k0 = sb * 256 + 128 * h + l0, g0 = sb * 8 + 4 * h;
 #pragma unroll
-            for (int m = 0; m < QI_MAX_M; m++) {
-                if (m < M) {
-                    float v = 0.0f;
+        for (int m = 0; m < MM; m++) {
+            if (m < M) {
+                float v = 0.0f;
 #pragma unroll
-                    for (int g = 0; g < 4; g++) {
-                        const int2 a = *(const int2*)(xq + m * K + k0 + 32 * g);
-                        const int s = qi_dp4a(gw[g][1], a.y, qi_dp4a(gw[g][0], a.x, 0));
-                        v += ds[g] * xd[m * groups + g0 + g].x * (float)s;
-                    }
-                    acc[m] += v;
+                for (int g = 0; g < 4; g++) {
+                    const int2 a = *(const int2*)(xq + m * K + k0 + 32 * g);
+                    const int s = qi_dp4a(gw[g][1], a.y, qi_dp4a(gw[g][0], a.x, 0));
+                    v += ds[g] * xd[m * groups + g0 + g].x * (float)s;
                 }
+                acc[m] += v;
             }
         }
     }
 }
 
-// y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ QI_MAX_M with int8
-// activations: a block (at most 8 warps) quantizes x into dynamic shared
-// memory (M·K + M·K/32·8 bytes), then takes its rows_per_block rows,
-// warps_per_row warps to a row (1, 2, 4 or 8: more for short, wide
-// matrices, whose rows would otherwise leave most of the GPU idle), rows
-// blockDim.x/32/warps_per_row at a time. rows_per_block must be a multiple
-// of that. x must be 16-byte aligned and K a multiple of the weight's block
-// (32 or 256).
-template <int T>
+// acc[m] += Σ_k x[m, k]·W[row, k] over this lane's share of the row: the
+// row's pieces lane, lane + step, … (step = 32 × warps per row).
+template <int T, int MM>
+__device__ __forceinline__ void qi_row(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux,
+                                       const signed char* xq, const float2* xd, long long row, int M, int K, int lane,
+                                       int step, float* acc) {
+    const int n = qi_pieces<T>(K);
+#pragma unroll 2
+    for (int i = lane; i < n; i += step) qi_piece<T, MM>(w, aux, xq, xd, row, M, K, i, acc);
+}
+
+// qi_row for the same row of two matrices of one shape and type (gate and
+// up), their pieces taken together so that both matrices' loads are in
+// flight at once; each accumulator sums in qi_row's order.
+template <int T, int MM>
+__device__ __forceinline__ void qi_row_pair(const rlx_u8* __restrict__ wa, const rlx_u8* __restrict__ auxa,
+                                            const rlx_u8* __restrict__ wb, const rlx_u8* __restrict__ auxb,
+                                            const signed char* xq, const float2* xd, long long row, int M, int K,
+                                            int lane, int step, float* acca, float* accb) {
+    const int n = qi_pieces<T>(K);
+#pragma unroll 2
+    for (int i = lane; i < n; i += step) {
+        qi_piece<T, MM>(wa, auxa, xq, xd, row, M, K, i, acca);
+        qi_piece<T, MM>(wb, auxb, xq, xd, row, M, K, i, accb);
+    }
+}
+
+// Rows [row0, row0 + rows_per_block) of y[m, n] (+)= Σ_k x[m, k]·W[n, k]
+// for m < M ≤ MM ≤ QI_MAX_M from quantized activations xq/xd (shared or
+// device memory), warps_per_row warps to a row (1, 2, 4 or 8: more for
+// short, wide matrices, whose rows would otherwise leave most of the GPU
+// idle), rows blockDim.x/32/warps_per_row at a time; rows_per_block must be
+// a multiple of that. A block has at most 8 warps.
+template <int T, int MM>
 __device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const signed char* xq,
                         const float2* xd, float* __restrict__ y, int M, int N, int K, long long row0,
                         int rows_per_block, int warps_per_row, int accumulate, const float* __restrict__ add) {
-    __shared__ float red[8][QI_MAX_M];
+    __shared__ float red[8][MM];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int wpr = warps_per_row, slots = (blockDim.x >> 5) / wpr;
     const int slot = warp / wpr, sub = warp - slot * wpr;
     for (int r = 0; r < rows_per_block; r += slots) {  // the same trip count in every warp
         const long long row = row0 + r + slot;
         const bool valid = row < N;
-        float acc[QI_MAX_M];
+        float acc[MM];
 #pragma unroll
-        for (int m = 0; m < QI_MAX_M; m++) acc[m] = 0.0f;
-        if (valid) qi_row<T>(w, aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, acc);
+        for (int m = 0; m < MM; m++) acc[m] = 0.0f;
+        if (valid) qi_row<T, MM>(w, aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, acc);
 #pragma unroll
-        for (int m = 0; m < QI_MAX_M; m++) {
+        for (int m = 0; m < MM; m++) {
+            if (m < M) {
 #pragma unroll
-            for (int o = 16; o > 0; o >>= 1) acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
+                for (int o = 16; o > 0; o >>= 1) acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
+            }
         }
         if (wpr == 1) {
             if (valid && lane == 0) {
 #pragma unroll
-                for (int m = 0; m < QI_MAX_M; m++) {
+                for (int m = 0; m < MM; m++) {
                     if (m < M) {
                         const long long o = (long long)m * N + row;
                         y[o] = add != 0 ? add[o] + acc[m] : (accumulate ? y[o] + acc[m] : acc[m]);
@@ -571,7 +637,7 @@ __device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
         }
         if (lane == 0) {
 #pragma unroll
-            for (int m = 0; m < QI_MAX_M; m++) red[warp][m] = acc[m];
+            for (int m = 0; m < MM; m++) red[warp][m] = acc[m];
         }
         __syncthreads();
         if (valid && sub == 0 && lane < M) {
@@ -584,34 +650,62 @@ __device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
     }
 }
 
-// y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ QI_MAX_M with int8
-// activations: a block (at most 8 warps) quantizes x into dynamic shared
-// memory (M·K + M·K/32·8 bytes), then takes its rows_per_block rows,
-// warps_per_row warps to a row (1, 2, 4 or 8: more for short, wide
-// matrices, whose rows would otherwise leave most of the GPU idle), rows
-// blockDim.x/32/warps_per_row at a time. rows_per_block must be a multiple
-// of that. x must be 16-byte aligned and K a multiple of the weight's block
-// (32 or 256).
-template <int T>
+// y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ MM with int8 activations: a
+// block (at most 8 warps) quantizes x into dynamic shared memory (M·K +
+// M·K/32·8 bytes), then takes its rows_per_block rows (qi_rows). x must be
+// 16-byte aligned and K a multiple of the weight's block (32 or 256).
+template <int T, int MM>
 __device__ void qi_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
                         float* __restrict__ y, int M, int N, int K, int rows_per_block, int warps_per_row,
                         int accumulate, const float* __restrict__ add) {
     extern __shared__ int4 qi_smem[];
     signed char* xq = (signed char*)qi_smem;
     float2* xd = (float2*)(xq + M * K);
+    const long long row0 = (long long)blockIdx.x * rows_per_block;
+    qi_prefetch(T, w, aux, row0, rows_per_block, N, K);
     RLX_GRID_WAIT();  // launched with LaunchDependent
     RLX_GRID_LAUNCH_DEPENDENTS();
     qi_quantize(x, M, K, xq, xd);
     __syncthreads();
-    qi_rows<T>(w, aux, xq, xd, y, M, N, K, (long long)blockIdx.x * rows_per_block, rows_per_block, warps_per_row,
-               accumulate, add);
+    qi_rows<T, MM>(w, aux, xq, xd, y, M, N, K, row0, rows_per_block, warps_per_row, accumulate, add);
 }
 
+// qi_gemv from activations that gemvq_prepare quantized into device memory.
+template <int T, int MM>
+__device__ void qi_gemv_prepared(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux,
+                                 const signed char* xq, const float2* xd, float* __restrict__ y, int M, int N, int K,
+                                 int rows_per_block, int warps_per_row, int accumulate, const float* __restrict__ add) {
+    const long long row0 = (long long)blockIdx.x * rows_per_block;
+    qi_prefetch(T, w, aux, row0, rows_per_block, N, K);
+    RLX_GRID_WAIT();  // launched with LaunchDependent, after gemvq_prepare
+    RLX_GRID_LAUNCH_DEPENDENTS();
+    qi_rows<T, MM>(w, aux, xq, xd, y, M, N, K, row0, rows_per_block, warps_per_row, accumulate, add);
+}
+
+// Per type: gemvq_* (M ≤ QI_MAX_M) and gemvq1_* (one row: fewer registers,
+// so more warps per multiprocessor), and gemvqp_*/gemvqp1_* reading
+// prepared activations (gemvq_prepare).
 #define QI_GEMV(name, T)                                                                                         \
     extern "C" __global__ void gemvq_##name(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y, int M,    \
                                             int N, int K, int rows_per_block, int warps_per_row, int accumulate,   \
                                             const float* add) {                                                    \
-        qi_gemv<T>(w, aux, x, y, M, N, K, rows_per_block, warps_per_row, accumulate, add);                        \
+        qi_gemv<T, QI_MAX_M>(w, aux, x, y, M, N, K, rows_per_block, warps_per_row, accumulate, add);              \
+    }                                                                                                              \
+    extern "C" __global__ void gemvq1_##name(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y, int M,   \
+                                             int N, int K, int rows_per_block, int warps_per_row, int accumulate,  \
+                                             const float* add) {                                                   \
+        qi_gemv<T, 1>(w, aux, x, y, M, N, K, rows_per_block, warps_per_row, accumulate, add);                     \
+    }                                                                                                              \
+    extern "C" __global__ void gemvqp_##name(const rlx_u8* w, const rlx_u8* aux, const signed char* xq,            \
+                                             const float2* xd, float* y, int M, int N, int K, int rows_per_block,  \
+                                             int warps_per_row, int accumulate, const float* add) {                \
+        qi_gemv_prepared<T, QI_MAX_M>(w, aux, xq, xd, y, M, N, K, rows_per_block, warps_per_row, accumulate,     \
+                                      add);                                                                        \
+    }                                                                                                              \
+    extern "C" __global__ void gemvqp1_##name(const rlx_u8* w, const rlx_u8* aux, const signed char* xq,           \
+                                              const float2* xd, float* y, int M, int N, int K, int rows_per_block, \
+                                              int warps_per_row, int accumulate, const float* add) {               \
+        qi_gemv_prepared<T, 1>(w, aux, xq, xd, y, M, N, K, rows_per_block, warps_per_row, accumulate, add);       \
     }
 
 QI_GEMV(q8_0, QT_Q8_0)
@@ -709,10 +803,10 @@ __device__ __forceinline__ void qm_put(const QMSeg& g, const QMSeg& u, float* ac
 
 // qi_rows for gate and up at once: the same lanes and order per row as two
 // qi_rows calls with seg 0's shape.
-template <int T>
+template <int T, int MM>
 __device__ void qm_pair_rows(const QMSeg& g, const QMSeg& u, float* act, const signed char* xq, const float2* xd,
                              int M, int K, long long row0) {
-    __shared__ float redg[8][QI_MAX_M], redu[8][QI_MAX_M];
+    __shared__ float redg[8][MM], redu[8][MM];
     const int N = g.n, wpr = g.warps_per_row, rows_per_block = g.rows_per_block;
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int slots = (blockDim.x >> 5) / wpr;
@@ -720,28 +814,27 @@ __device__ void qm_pair_rows(const QMSeg& g, const QMSeg& u, float* act, const s
     for (int r = 0; r < rows_per_block; r += slots) {
         const long long row = row0 + r + slot;
         const bool valid = row < N;
-        float ag[QI_MAX_M], au[QI_MAX_M];
+        float ag[MM], au[MM];
 #pragma unroll
-        for (int m = 0; m < QI_MAX_M; m++) {
+        for (int m = 0; m < MM; m++) {
             ag[m] = 0.0f;
             au[m] = 0.0f;
         }
-        if (valid) {
-            qi_row<T>(g.w, g.aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, ag);
-            qi_row<T>(u.w, u.aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, au);
-        }
+        if (valid) qi_row_pair<T, MM>(g.w, g.aux, u.w, u.aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, ag, au);
 #pragma unroll
-        for (int m = 0; m < QI_MAX_M; m++) {
+        for (int m = 0; m < MM; m++) {
+            if (m < M) {
 #pragma unroll
-            for (int o = 16; o > 0; o >>= 1) {
-                ag[m] += __shfl_xor_sync(0xffffffffu, ag[m], o);
-                au[m] += __shfl_xor_sync(0xffffffffu, au[m], o);
+                for (int o = 16; o > 0; o >>= 1) {
+                    ag[m] += __shfl_xor_sync(0xffffffffu, ag[m], o);
+                    au[m] += __shfl_xor_sync(0xffffffffu, au[m], o);
+                }
             }
         }
         if (wpr == 1) {
             if (valid && lane == 0) {
 #pragma unroll
-                for (int m = 0; m < QI_MAX_M; m++) {
+                for (int m = 0; m < MM; m++) {
                     if (m < M) qm_put(g, u, act, m, row, ag[m], au[m]);
                 }
             }
@@ -749,7 +842,7 @@ __device__ void qm_pair_rows(const QMSeg& g, const QMSeg& u, float* act, const s
         }
         if (lane == 0) {
 #pragma unroll
-            for (int m = 0; m < QI_MAX_M; m++) {
+            for (int m = 0; m < MM; m++) {
                 redg[warp][m] = ag[m];
                 redu[warp][m] = au[m];
             }
@@ -765,46 +858,42 @@ __device__ void qm_pair_rows(const QMSeg& g, const QMSeg& u, float* act, const s
     }
 }
 
-extern "C" __global__ void gemvq_multi(QMArgs a) {
+// F<T, MM>(args…) for the int8 GEMV's weight type t (a QT_* code).
+#define QI_DISPATCH(t, MM, F, ...)                         \
+    switch (t) {                                           \
+        case QT_Q8_0: F<QT_Q8_0, MM>(__VA_ARGS__); break; \
+        case QT_Q4_0: F<QT_Q4_0, MM>(__VA_ARGS__); break; \
+        case QT_Q4_K: F<QT_Q4_K, MM>(__VA_ARGS__); break; \
+        case QT_Q5_K: F<QT_Q5_K, MM>(__VA_ARGS__); break; \
+        case QT_Q6_K: F<QT_Q6_K, MM>(__VA_ARGS__); break; \
+    }
+
+template <int MM>
+__device__ void qm_multi(const QMArgs& a) {
     extern __shared__ int4 qi_smem[];
     __shared__ float scl[QI_MAX_M];
     signed char* xq = (signed char*)qi_smem;
     float2* xd = (float2*)(xq + a.M * a.K);
+    // This block's matrix (pair mode: seg 0 and 1, one shape) and rows.
+    const int b = (int)blockIdx.x;
+    const int s = a.act != 0 ? 0 : ((a.nseg > 2 && b >= a.seg[2].block0) ? 2 : ((a.nseg > 1 && b >= a.seg[1].block0) ? 1 : 0));
+    const QMSeg sg = s == 0 ? a.seg[0] : (s == 1 ? a.seg[1] : a.seg[2]);
+    const long long row0 = (long long)(b - sg.block0) * sg.rows_per_block;
+    qi_prefetch(sg.type, sg.w, sg.aux, row0, sg.rows_per_block, sg.n, a.K);
+    if (a.act != 0) qi_prefetch(a.seg[1].type, a.seg[1].w, a.seg[1].aux, row0, sg.rows_per_block, sg.n, a.K);
     RLX_GRID_WAIT();  // launched with LaunchDependent
     RLX_GRID_LAUNCH_DEPENDENTS();
     if (a.nw != 0) qm_norm_scales(a.x, a.M, a.K, a.eps, scl);
     qi_quantize_norm(a.x, a.nw, scl, a.xn, a.M, a.K, xq, xd);
     __syncthreads();
     if (a.act != 0) {
-        const long long row0 = (long long)blockIdx.x * a.seg[0].rows_per_block;
-        switch (a.seg[0].type) {
-            case QT_Q8_0: qm_pair_rows<QT_Q8_0>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
-            case QT_Q4_0: qm_pair_rows<QT_Q4_0>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
-            case QT_Q4_K: qm_pair_rows<QT_Q4_K>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
-            case QT_Q5_K: qm_pair_rows<QT_Q5_K>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
-            case QT_Q6_K: qm_pair_rows<QT_Q6_K>(a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0); break;
-        }
-        return;
-    }
-    const int b = (int)blockIdx.x;
-    const int s = (a.nseg > 2 && b >= a.seg[2].block0) ? 2 : ((a.nseg > 1 && b >= a.seg[1].block0) ? 1 : 0);
-    const QMSeg sg = s == 0 ? a.seg[0] : (s == 1 ? a.seg[1] : a.seg[2]);
-    const long long row0 = (long long)(b - sg.block0) * sg.rows_per_block;
-    switch (sg.type) {
-        case QT_Q8_0:
-            qi_rows<QT_Q8_0>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
-            break;
-        case QT_Q4_0:
-            qi_rows<QT_Q4_0>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
-            break;
-        case QT_Q4_K:
-            qi_rows<QT_Q4_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
-            break;
-        case QT_Q5_K:
-            qi_rows<QT_Q5_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
-            break;
-        case QT_Q6_K:
-            qi_rows<QT_Q6_K>(sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block, sg.warps_per_row, 0, 0);
-            break;
+        QI_DISPATCH(sg.type, MM, qm_pair_rows, a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0);
+    } else {
+        QI_DISPATCH(sg.type, MM, qi_rows, sg.w, sg.aux, xq, xd, sg.y, a.M, sg.n, a.K, row0, sg.rows_per_block,
+                    sg.warps_per_row, 0, 0);
     }
 }
+
+// gemvq_multi1 is gemvq_multi for one activation row (fewer registers).
+extern "C" __global__ void gemvq_multi(QMArgs a) { qm_multi<QI_MAX_M>(a); }
+extern "C" __global__ void gemvq_multi1(QMArgs a) { qm_multi<1>(a); }
