@@ -42,6 +42,12 @@ func TestBadInput(t *testing.T) {
 		{`{"post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "X"}}], "special_tokens": {}}, "model": {"type": "WordLevel", "vocab": {"a": 0}}}`, `special token "X"`},
 		{`{"added_tokens": [{"id": 1, "content": ""}], "model": {"type": "WordLevel", "vocab": {"a": 0}}}`, "empty content"},
 		{`{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": 7}}`, "merges"},
+		// A failing element of a Sequence is named by its index.
+		{`{"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFKC"}, null, {"type": "Weird"}]}, "model": {"type": "WordLevel", "vocab": {"a": 0}}}`, `normalizers[2]: normalizer type "Weird"`},
+		{`{"pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Whitespace"}, {"type": "Split", "pattern": {"Regex": "a"}, "behavior": "Sideways"}]}, "model": {"type": "WordLevel", "vocab": {"a": 0}}}`, "pretokenizers[1]: "},
+		{`{"post_processor": {"type": "Sequence", "processors": [{"type": "Nope"}]}, "model": {"type": "WordLevel", "vocab": {"a": 0}}}`, `processors[0]: post-processor type "Nope"`},
+		{`{"decoder": {"type": "Sequence", "decoders": [{"type": "Fuse"}, {"type": "Nope"}]}, "model": {"type": "WordLevel", "vocab": {"a": 0}}}`, `decoders[1]: decoder type "Nope"`},
+		{`{"decoder": {"type": "Sequence", "decoders": 3}, "model": {"type": "WordLevel", "vocab": {"a": 0}}}`, "decoders"},
 	} {
 		_, err := FromJSON([]byte(c.json))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -202,21 +202,11 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		}
 		return b, nil
 	case "Sequence":
-		var list []json.RawMessage
-		if err := field(m, "normalizers", &list); err != nil {
+		seq, err := parseSequence(m, "normalizers", parseNormalizer)
+		if err != nil {
 			return nil, err
 		}
-		var seq normalizerSeq
-		for i, r := range list {
-			n, err := parseNormalizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("normalizers[%d]: %w", i, err)
-			}
-			if n != nil {
-				seq = append(seq, n)
-			}
-		}
-		return seq, nil
+		return normalizerSeq(seq), nil
 	case "Precompiled":
 		var cm string
 		if err := field(m, "precompiled_charsmap", &cm); err != nil {
@@ -335,23 +325,35 @@ func parsePreTokenizer(raw json.RawMessage, byteLevel *bool) (preTokenizer, erro
 		}
 		return charDelimiterPre(r[0]), nil
 	case "Sequence":
-		var list []json.RawMessage
-		if err := field(m, "pretokenizers", &list); err != nil {
+		seq, err := parseSequence(m, "pretokenizers", func(r json.RawMessage) (preTokenizer, error) { return parsePreTokenizer(r, byteLevel) })
+		if err != nil {
 			return nil, err
 		}
-		var seq preSeq
-		for i, r := range list {
-			p, err := parsePreTokenizer(r, byteLevel)
-			if err != nil {
-				return nil, fmt.Errorf("pretokenizers[%d]: %w", i, err)
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		return preSeq(seq), nil
 	}
 	return nil, fmt.Errorf("pre-tokenizer type %q is not supported", typ)
+}
+
+// parseSequence parses the components listed under key of a "Sequence"
+// component with parse, in order, dropping the null ones (parse returns
+// the zero T for them). An error names the failing element.
+func parseSequence[T comparable](m map[string]json.RawMessage, key string, parse func(json.RawMessage) (T, error)) ([]T, error) {
+	var list []json.RawMessage
+	if err := field(m, key, &list); err != nil {
+		return nil, err
+	}
+	var seq []T
+	var none T
+	for i, r := range list {
+		c, err := parse(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", key, i, err)
+		}
+		if c != none {
+			seq = append(seq, c)
+		}
+	}
+	return seq, nil
 }
 
 // parseMerges accepts both ["a b", …] and [["a", "b"], …].
@@ -630,21 +632,11 @@ func parsePost(raw json.RawMessage, t *Tokenizer) (postProcessor, error) {
 		}
 		return w, nil
 	case "Sequence":
-		var list []json.RawMessage
-		if err := field(m, "processors", &list); err != nil {
+		seq, err := parseSequence(m, "processors", func(r json.RawMessage) (postProcessor, error) { return parsePost(r, t) })
+		if err != nil {
 			return nil, err
 		}
-		var seq postSeq
-		for i, r := range list {
-			p, err := parsePost(r, t)
-			if err != nil {
-				return nil, fmt.Errorf("processors[%d]: %w", i, err)
-			}
-			if p != nil {
-				seq = append(seq, p)
-			}
-		}
-		return seq, nil
+		return postSeq(seq), nil
 	}
 	return nil, fmt.Errorf("post-processor type %q is not supported", typ)
 }
@@ -704,21 +696,11 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 		}
 		return d, nil
 	case "Sequence":
-		var list []json.RawMessage
-		if err := field(m, "decoders", &list); err != nil {
+		seq, err := parseSequence(m, "decoders", parseDecoder)
+		if err != nil {
 			return nil, err
 		}
-		var seq decoderSeq
-		for i, r := range list {
-			d, err := parseDecoder(r)
-			if err != nil {
-				return nil, fmt.Errorf("decoders[%d]: %w", i, err)
-			}
-			if d != nil {
-				seq = append(seq, d)
-			}
-		}
-		return seq, nil
+		return decoderSeq(seq), nil
 	}
 	return nil, fmt.Errorf("decoder type %q is not supported", typ)
 }
