@@ -44,7 +44,9 @@ func TestPresetsPlan(t *testing.T) {
 	}
 }
 
-// The real shapes have the real parameter counts (as the anchors' files).
+// The real shapes have the real parameter counts: the anchors' GGUF files,
+// and the Hugging Face checkpoints' counts (plus, for Llama 3, the
+// GGUF-only rope_freqs vector of head dim / 2).
 func TestParams(t *testing.T) {
 	for _, c := range []struct {
 		arch, name string
@@ -52,6 +54,11 @@ func TestParams(t *testing.T) {
 	}{
 		{"qwen3", "0.6b", 596_049_920},
 		{"llama", "1b", 1_235_814_432},
+		{"llama", "3b", 3_212_749_824 + 64},
+		{"qwen2", "0.5b", 494_032_768},
+		{"gemma", "2b", 2_506_172_416},
+		{"gemma2", "2b", 2_614_341_888},
+		{"gemma3", "1b", 999_885_952},
 	} {
 		s, err := Preset(c.arch, c.name)
 		if err != nil {

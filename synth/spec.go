@@ -96,78 +96,54 @@ func tiny(arch string) Spec {
 // presets hold the real models' shapes (from their config.json files).
 var presets = map[string]map[string]func() Spec{
 	"qwen3": {
-		"0.6b": func() Spec {
-			s := tiny("qwen3")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.FFN, s.Vocab, s.Context =
-				"Qwen3-0.6B (random weights)", 1024, 28, 16, 8, 128, 3072, 151936, 40960
-			return s
-		},
-		"1.7b": func() Spec {
-			s := tiny("qwen3")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.FFN, s.Vocab, s.Context =
-				"Qwen3-1.7B (random weights)", 2048, 28, 16, 8, 128, 6144, 151936, 40960
-			return s
-		},
+		"0.6b": shape{"Qwen3-0.6B", 1024, 28, 16, 8, 128, 3072, 151936, 40960}.of("qwen3", nil),
+		"1.7b": shape{"Qwen3-1.7B", 2048, 28, 16, 8, 128, 6144, 151936, 40960}.of("qwen3", nil),
 	},
 	"llama": {
-		"1b": func() Spec {
-			s := tiny("llama")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.FFN, s.Vocab, s.Context =
-				"Llama-3.2-1B (random weights)", 2048, 16, 32, 8, 64, 8192, 128256, 131072
-			return s
-		},
-		"3b": func() Spec {
-			s := tiny("llama")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.FFN, s.Vocab, s.Context =
-				"Llama-3.2-3B (random weights)", 3072, 28, 24, 8, 128, 8192, 128256, 131072
-			return s
-		},
+		"1b": shape{"Llama-3.2-1B", 2048, 16, 32, 8, 64, 8192, 128256, 131072}.of("llama", nil),
+		"3b": shape{"Llama-3.2-3B", 3072, 28, 24, 8, 128, 8192, 128256, 131072}.of("llama", nil),
 	},
 	"qwen2": {
-		"0.5b": func() Spec {
-			s := tiny("qwen2")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.FFN, s.Vocab, s.Context =
-				"Qwen2.5-0.5B (random weights)", 896, 24, 14, 2, 64, 4864, 151936, 32768
-			return s
-		},
+		"0.5b": shape{"Qwen2.5-0.5B", 896, 24, 14, 2, 64, 4864, 151936, 32768}.of("qwen2", nil),
 	},
 	"gemma": {
-		"2b": func() Spec {
-			s := tiny("gemma")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.FFN, s.Vocab, s.Context =
-				"Gemma-2B (random weights)", 2048, 18, 8, 1, 256, 16384, 256000, 8192
-			return s
-		},
+		"2b": shape{"Gemma-2B", 2048, 18, 8, 1, 256, 16384, 256000, 8192}.of("gemma", nil),
 	},
 	"gemma2": {
-		"2b": func() Spec {
-			s := tiny("gemma2")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.FFN, s.Vocab, s.Context =
-				"Gemma-2-2B (random weights)", 2304, 26, 8, 4, 256, 9216, 256000, 8192
-			s.SlidingWindow = 4096
-			return s
-		},
+		"2b": shape{"Gemma-2-2B", 2304, 26, 8, 4, 256, 9216, 256000, 8192}.of("gemma2", func(s *Spec) { s.SlidingWindow = 4096 }),
 	},
 	"gemma3": {
-		"1b": func() Spec {
-			s := tiny("gemma3")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.FFN, s.Vocab, s.Context =
-				"Gemma-3-1B (random weights)", 1152, 26, 4, 1, 256, 6912, 262144, 32768
-			s.SlidingWindow = 512
-			return s
-		},
+		"1b": shape{"Gemma-3-1B", 1152, 26, 4, 1, 256, 6912, 262144, 32768}.of("gemma3", func(s *Spec) { s.SlidingWindow = 512 }),
 	},
 	"qwen3moe": {
 		// Qwen3-30B-A3B's layer shape with fewer layers and experts, so
 		// it fits a laptop: a benchmark of the MoE path, not the model.
-		"small": func() Spec {
-			s := tiny("qwen3moe")
-			s.Name, s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim, s.Vocab, s.Context =
-				"Qwen3-MoE small (random weights)", 2048, 4, 32, 4, 128, 151936, 40960
-			s.FFN, s.Experts, s.ExpertsUsed, s.ExpertFFN = 6144, 32, 8, 768
-			return s
-		},
+		"small": shape{"Qwen3-MoE small", 2048, 4, 32, 4, 128, 6144, 151936, 40960}.of("qwen3moe", func(s *Spec) {
+			s.Experts, s.ExpertsUsed, s.ExpertFFN = 32, 8, 768
+		}),
 	},
+}
+
+// shape is a real model's geometry, in the order of Spec's fields.
+type shape struct {
+	name                                                         string
+	hidden, layers, heads, kvHeads, headDim, ffn, vocab, context int
+}
+
+// of returns the preset of arch in this shape: the tiny model's features
+// (norms, biases, rope, soft caps) at the real model's size, then edit's
+// changes (nil: none).
+func (g shape) of(arch string, edit func(*Spec)) func() Spec {
+	return func() Spec {
+		s := tiny(arch)
+		s.Name = g.name + " (random weights)"
+		s.Hidden, s.Layers, s.Heads, s.KVHeads, s.HeadDim = g.hidden, g.layers, g.heads, g.kvHeads, g.headDim
+		s.FFN, s.Vocab, s.Context = g.ffn, g.vocab, g.context
+		if edit != nil {
+			edit(&s)
+		}
+		return s
+	}
 }
 
 // Presets lists the preset names of arch, "tiny" first.
