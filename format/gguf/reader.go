@@ -545,65 +545,34 @@ func decodeScalars(elem ValueType, p []byte, n int) any {
 	case Uint8:
 		return append([]uint8(nil), p...)
 	case Int8:
-		a := make([]int8, n)
-		for i := range a {
-			a[i] = int8(p[i])
-		}
-		return a
+		return decodeEach(p, n, 1, func(b []byte) int8 { return int8(b[0]) })
 	case Bool:
-		a := make([]bool, n)
-		for i := range a {
-			a[i] = p[i] != 0
-		}
-		return a
+		return decodeEach(p, n, 1, func(b []byte) bool { return b[0] != 0 })
 	case Uint16:
-		a := make([]uint16, n)
-		for i := range a {
-			a[i] = le.Uint16(p[2*i:])
-		}
-		return a
+		return decodeEach(p, n, 2, le.Uint16)
 	case Int16:
-		a := make([]int16, n)
-		for i := range a {
-			a[i] = int16(le.Uint16(p[2*i:]))
-		}
-		return a
+		return decodeEach(p, n, 2, func(b []byte) int16 { return int16(le.Uint16(b)) })
 	case Uint32:
-		a := make([]uint32, n)
-		for i := range a {
-			a[i] = le.Uint32(p[4*i:])
-		}
-		return a
+		return decodeEach(p, n, 4, le.Uint32)
 	case Int32:
-		a := make([]int32, n)
-		for i := range a {
-			a[i] = int32(le.Uint32(p[4*i:]))
-		}
-		return a
+		return decodeEach(p, n, 4, func(b []byte) int32 { return int32(le.Uint32(b)) })
 	case Float32:
-		a := make([]float32, n)
-		for i := range a {
-			a[i] = math.Float32frombits(le.Uint32(p[4*i:]))
-		}
-		return a
+		return decodeEach(p, n, 4, func(b []byte) float32 { return math.Float32frombits(le.Uint32(b)) })
 	case Uint64:
-		a := make([]uint64, n)
-		for i := range a {
-			a[i] = le.Uint64(p[8*i:])
-		}
-		return a
+		return decodeEach(p, n, 8, le.Uint64)
 	case Int64:
-		a := make([]int64, n)
-		for i := range a {
-			a[i] = int64(le.Uint64(p[8*i:]))
-		}
-		return a
+		return decodeEach(p, n, 8, func(b []byte) int64 { return int64(le.Uint64(b)) })
 	case Float64:
-		a := make([]float64, n)
-		for i := range a {
-			a[i] = math.Float64frombits(le.Uint64(p[8*i:]))
-		}
-		return a
+		return decodeEach(p, n, 8, func(b []byte) float64 { return math.Float64frombits(le.Uint64(b)) })
 	}
 	return nil
+}
+
+// decodeEach decodes n little-endian elements of size bytes each from p.
+func decodeEach[T any](p []byte, n, size int, decode func([]byte) T) []T {
+	a := make([]T, n)
+	for i := range a {
+		a[i] = decode(p[size*i:])
+	}
+	return a
 }
