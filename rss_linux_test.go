@@ -3,38 +3,24 @@
 package rlx_test
 
 import (
-	"bufio"
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/rlx-go/rlx"
+	"github.com/rlx-go/rlx/internal/procstat"
 	"github.com/rlx-go/rlx/synth"
 )
 
 // rssFile is this process's resident file-backed memory in bytes.
 func rssFile(t *testing.T) int64 {
 	t.Helper()
-	f, err := os.Open("/proc/self/status")
+	n, err := procstat.Bytes("RssFile")
 	if err != nil {
 		t.Skip(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "RssFile:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Skip("no RssFile in /proc/self/status")
-	return 0
+	return n
 }
 
 // TestRepackedWeightsLeaveTheFile loads a Q8_0 model of about 40 MB: the
