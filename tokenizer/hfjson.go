@@ -146,6 +146,20 @@ func parsePattern(m map[string]json.RawMessage) (matcher, error) {
 	return nil, fmt.Errorf("pattern: want String or Regex")
 }
 
+// parseReplace reads a Replace normalizer's or decoder's pattern and the
+// content that replaces its matches.
+func parseReplace(m map[string]json.RawMessage) (matcher, string, error) {
+	pat, err := parsePattern(m)
+	if err != nil {
+		return nil, "", err
+	}
+	var content string
+	if err := field(m, "content", &content); err != nil {
+		return nil, "", err
+	}
+	return pat, content, nil
+}
+
 func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 	if isNull(raw) {
 		return nil, nil
@@ -174,12 +188,8 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		}
 		return stripNorm{l, r}, nil
 	case "Replace":
-		pat, err := parsePattern(m)
+		pat, content, err := parseReplace(m)
 		if err != nil {
-			return nil, err
-		}
-		var content string
-		if err := field(m, "content", &content); err != nil {
 			return nil, err
 		}
 		return replaceNorm{pat, content}, nil
@@ -680,12 +690,8 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 		}
 		return d, nil
 	case "Replace":
-		pat, err := parsePattern(m)
+		pat, content, err := parseReplace(m)
 		if err != nil {
-			return nil, err
-		}
-		var content string
-		if err := field(m, "content", &content); err != nil {
 			return nil, err
 		}
 		return replaceDec{pat, content}, nil
