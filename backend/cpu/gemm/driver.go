@@ -70,8 +70,6 @@ func (pr *problem) item(p *parallel.Pool, t *tier, i int) {
 		case pr.m <= gemvMaxM && b.Layout == NK:
 			// The original weight, kept for the row GEMV.
 			gemv(p, t, c, pr.ldc, a, pr.lda, &b, pr.ldb, pr.m, pr.n, pr.k, pr.accumulate)
-		case pb.half != nil:
-			pb.mulHalf(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
 		default:
 			pb.mul(p, c, pr.ldc, a, pr.lda, pr.m, pr.accumulate)
 		}

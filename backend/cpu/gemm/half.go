@@ -96,32 +96,6 @@ func (pb *PackedB) halfStrip(s, w, pc, kb int) []uint16 {
 	return pb.half[base : base+kb*w]
 }
 
-// mulHalf is the blocked product with 16-bit packed strips.
-func (pb *PackedB) mulHalf(p *parallel.Pool, c []float32, ldc int, a []float32, lda, m int, accumulate bool) {
-	t := pb.t
-	mr := t.mr
-	n, k := pb.n, pb.k
-	mAll := min(m, aRowsMax)
-	abuf := getBuf(&aBufs, kc*roundUp(mAll, mr))
-	defer putBuf(&aBufs, abuf)
-	for pc := 0; pc < k; pc += kc {
-		kb := min(kc, k-pc)
-		tile := func(rows, w, s int, as, c []float32, ldc int, acc bool) {
-			t.microHalf(pb.hdt, rows, w, kb, as, pb.halfStrip(s, w, pc, kb), c, ldc, acc)
-		}
-		for ic := 0; ic < m; ic += aRowsMax {
-			mb := min(aRowsMax, m-ic)
-			panels := (mb + mr - 1) / mr
-			p.For(panels, 1, func(lo, hi int) {
-				for x := lo; x < hi; x++ {
-					packA((*abuf)[x*mr*kb:], a[(ic+x*mr)*lda+pc:], lda, min(mr, mb-x*mr), kb)
-				}
-			})
-			computeTiles(p, t, c[ic*ldc:], ldc, *abuf, mb, n, kb, accumulate || pc > 0, tile)
-		}
-	}
-}
-
 // hasStripGEMV reports whether products with few rows take the strip
 // GEMV (gemvStrips): always for 16-bit strips, for float32 ones where the
 // tier has the kernel.

@@ -106,7 +106,7 @@ func (pb *PackedB) BatchedMatMul(p *parallel.Pool, batch int, c Matrix, strideC 
 	return nil
 }
 
-// mul is the blocked product with float32 strips.
+// mul is the blocked product with the packed strips, float32 or 16-bit.
 func (pb *PackedB) mul(p *parallel.Pool, c []float32, ldc int, a []float32, lda, m int, accumulate bool) {
 	t := pb.t
 	mr := t.mr
@@ -116,8 +116,15 @@ func (pb *PackedB) mul(p *parallel.Pool, c []float32, ldc int, a []float32, lda,
 	defer putBuf(&aBufs, abuf)
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
-		tile := func(rows, w, s int, as, c []float32, ldc int, acc bool) {
-			t.micro(rows, w, kb, as, pb.stripF32(s, w, pc, kb), c, ldc, acc)
+		var tile func(rows, w, s int, as, c []float32, ldc int, acc bool)
+		if pb.half != nil {
+			tile = func(rows, w, s int, as, c []float32, ldc int, acc bool) {
+				t.microHalf(pb.hdt, rows, w, kb, as, pb.halfStrip(s, w, pc, kb), c, ldc, acc)
+			}
+		} else {
+			tile = func(rows, w, s int, as, c []float32, ldc int, acc bool) {
+				t.micro(rows, w, kb, as, pb.stripF32(s, w, pc, kb), c, ldc, acc)
+			}
 		}
 		for ic := 0; ic < m; ic += aRowsMax {
 			mb := min(aRowsMax, m-ic)
