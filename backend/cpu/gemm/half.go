@@ -240,17 +240,7 @@ func microHalfGo(dt tensor.DType, mr, nr, k int, a []float32, b []uint16, c []fl
 			}
 		}
 	}
-	for i := range mr {
-		dst := c[i*ldc : i*ldc+nr]
-		src := t[i*nr : i*nr+nr]
-		if accumulate {
-			for j, v := range src {
-				dst[j] += v
-			}
-		} else {
-			copy(dst, src)
-		}
-	}
+	storeTile(c, ldc, t, mr, nr, accumulate)
 }
 
 // gemvPanelGo is the pure-Go twin of the strip GEMV kernels.
@@ -270,16 +260,7 @@ func gemvPanelGo(dt tensor.DType, m, w, k int, y []float32, ldy int, x []float32
 			}
 		}
 	}
-	for i := range m {
-		dst := y[i*ldy : i*ldy+w]
-		if accumulate {
-			for j, v := range acc[i*w : i*w+w] {
-				dst[j] += v
-			}
-		} else {
-			copy(dst, acc[i*w:i*w+w])
-		}
-	}
+	storeTile(y, ldy, acc[:m*w], m, w, accumulate)
 }
 
 // HalfKernels reports whether the active CPU tier has assembly kernels for

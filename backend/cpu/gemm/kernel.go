@@ -121,9 +121,15 @@ func microGo(mr, nr, k int, a, b, c []float32, ldc int, accumulate bool) {
 			}
 		}
 	}
-	for i := range mr {
-		dst := c[i*ldc : i*ldc+nr]
-		src := t[i*nr : i*nr+nr]
+	storeTile(c, ldc, t, mr, nr, accumulate)
+}
+
+// storeTile writes (or with accumulate, adds) the rows×cols tile t, stored
+// densely, to c with row stride ldc: the last step of the pure-Go twins.
+func storeTile(c []float32, ldc int, t []float32, rows, cols int, accumulate bool) {
+	for i := range rows {
+		dst := c[i*ldc : i*ldc+cols]
+		src := t[i*cols : i*cols+cols]
 		if accumulate {
 			for j, v := range src {
 				dst[j] += v
