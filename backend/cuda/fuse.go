@@ -22,10 +22,11 @@ import (
 // launches that it recognises by single launches of fused kernels:
 //
 //   - RMSNorm followed by the GEMVs of quantized weights that read its output
-//     (q/k/v; gate/up) → one gemvq_multi launch: every block normalizes the
-//     few decode rows itself in the int8 GEMV's quantization prologue, then
-//     takes rows of one of the matrices with the launch shape its own
-//     gemvq_* launch would have had.
+//     (q/k/v; gate/up) → a gemvq_prepare_norm launch that normalizes the few
+//     decode rows and quantizes them to int8 once, and one gemvqp_multi
+//     launch whose blocks each take rows of one of the matrices (with
+//     RLX_CUDA_GEMV_PREPARE=0, one gemvq_multi launch whose every block
+//     normalizes and quantizes the rows itself in its prologue).
 //   - … and when the two GEMVs are gate and up and the next launch is the
 //     fused SiLU·up chain on their outputs: a warp takes row j of both
 //     matrices and writes silu(gate)·up (pair mode).
@@ -267,19 +268,28 @@ const (
 	qmArgsSize = 192 // sizeof(QMArgs)
 )
 
-// multiGEMV is a gemvq_multi launch with its arguments encoded once.
+// multiGEMV is a gemvq_multi launch with its arguments encoded once, after
+// a gemvq_prepare_norm launch when prep is set (gemvqp_multi*).
 type multiGEMV struct {
-	name   string // for the profile
-	b      *Backend
-	f      driver.Function
-	args   []byte
-	blocks int
-	shared int
+	name     string // for the profile
+	b        *Backend
+	f        driver.Function
+	args     []byte
+	blocks   int
+	shared   int
+	prep     driver.Function
+	prepRows int
+	prepArgs []any
 }
 
 func (k *multiGEMV) fusedName() string { return k.name }
 
 func (k *multiGEMV) Run(*backend.Env, []backend.Tensor, backend.Tensor) error {
+	if k.prep != 0 {
+		if err := k.b.ctx.LaunchDependent(k.prep, driver.Dim3{X: k.prepRows}, driver.Dim3{X: 256}, 0, k.b.stream, k.prepArgs...); err != nil {
+			return err
+		}
+	}
 	return k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: k.blocks}, driver.Dim3{X: 256}, k.shared, k.b.stream, k.args)
 }
 
@@ -408,7 +418,8 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 	if !ok || px%16 != 0 || pnw%16 != 0 || pxn%16 != 0 {
 		return backend.Launch{}, 0, false
 	}
-	f, err := b.ks.Func(gemvMultiName(m))
+	prepared := gemvPrepare && b.xq != 0
+	f, err := b.ks.Func(gemvMultiName(m, prepared))
 	if err != nil {
 		return backend.Launch{}, 0, false
 	}
@@ -416,12 +427,7 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 	le := binary.LittleEndian
 	blocks := 0
 	for s, p := range segs {
-		wpr, rpb := gemvInt8Shape(p.dt, p.n, p.k)
-		if act == nil {
-			rpb *= max(1, fuseRowsScale)
-		} else {
-			rpb *= max(1, fusePairRowsScale)
-		}
+		wpr, rpb := gemvMultiShape(p.dt, p.n, p.k, act != nil, prepared)
 		o := s * qmSegSize
 		var py driver.Ptr
 		if writeOut[s] {
@@ -465,6 +471,20 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 		name = "RMSNorm+" + name
 	}
 	kern := &multiGEMV{b: b, f: f, args: args, blocks: blocks, shared: int8Shared(m, k), name: name}
+	if prepared {
+		// The norm and the quantization run once, in their own launch; the
+		// GEMVs read its output from b.xq.
+		kern.prep, err = b.ks.Func("gemvq_prepare_norm")
+		if err != nil {
+			return backend.Launch{}, 0, false
+		}
+		kern.prepRows = m
+		kern.prepArgs = []any{px, pnw, pxn, eps, b.xq, b.xq + driver.Ptr(m*k), m, k}
+		le.PutUint64(args[144:], uint64(b.xq))
+		le.PutUint64(args[152:], 0)
+		le.PutUint64(args[160:], 0)
+		kern.shared = 0
+	}
 	first, last := group[0], group[len(group)-1]
 	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(group)}, len(group), act != nil
 }

@@ -344,7 +344,7 @@ __device__ __forceinline__ int qi_sub_bias(rlx_u32 q, rlx_u32 bias4) {
 // Eight consecutive lanes hold one group, four values each. With a norm
 // weight nw (16-byte aligned, [K]), each value is first normalized as
 // rmsnorm_f32 does, x·scl[m]·nw[k] (scl: the rows' 1/rms, qm_norm_scales),
-// and block 0 stores the normalized rows to xn when xn is not null.
+// and the normalized rows are stored to xn when xn is not null.
 __device__ __forceinline__ void qi_quantize_norm(const float* __restrict__ x, const float* __restrict__ nw,
                                                  const float* scl, float* __restrict__ xn, int M, int K,
                                                  signed char* xq, float2* xd, int start = 0, int stride = 0) {
@@ -363,7 +363,7 @@ __device__ __forceinline__ void qi_quantize_norm(const float* __restrict__ x, co
             v.y = v.y * s * g.y;
             v.z = v.z * s * g.z;
             v.w = v.w * s * g.w;
-            if (xn != 0 && blockIdx.x == 0) ((float4*)xn)[i] = v;
+            if (xn != 0) ((float4*)xn)[i] = v;
         }
         float a = fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w)));
 #pragma unroll
@@ -790,6 +790,24 @@ __device__ void qm_norm_scales(const float* __restrict__ x, int M, int K, float 
     __syncthreads();
 }
 
+// gemvq_prepare with the RMSNorm of a fused launch folded in (nw not
+// null): block m normalizes row m as rmsnorm_f32 does (256 threads, so
+// the sum has its bits), stores it to xn when that is not null, and
+// quantizes it into xq/xd for gemvqp_multi*.
+extern "C" __global__ void gemvq_prepare_norm(const float* __restrict__ x, const float* __restrict__ nw,
+                                              float* __restrict__ xn, float eps, signed char* xq, float2* xd, int M,
+                                              int K) {
+    __shared__ float scl[1];
+    const int m = blockIdx.x;
+    if (nw != 0) rlx_prefetch_l2(nw, 4ll * K);  // a weight: not written by the kernel ahead
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
+    const float* xm = x + (long long)m * K;
+    if (nw != 0) qm_norm_scales(xm, 1, K, eps, scl);
+    qi_quantize_norm(xm, nw, scl, xn != 0 ? xn + (long long)m * K : 0, 1, K, xq + (long long)m * K,
+                     xd + (long long)m * (K >> 5));
+}
+
 // Pair mode's output for row `row` of activation row m: gate, up and the
 // SiLU·up product (as the fused elementwise kernel computes it).
 __device__ __forceinline__ void qm_put(const QMSeg& g, const QMSeg& u, float* act, int m, long long row, float gv,
@@ -868,11 +886,14 @@ __device__ void qm_pair_rows(const QMSeg& g, const QMSeg& u, float* act, const s
         case QT_Q6_K: F<QT_Q6_K, MM>(__VA_ARGS__); break; \
     }
 
-template <int MM>
+// The fused GEMVs. With PRE, a.x holds activations that
+// gemvq_prepare_norm quantized (xq [M][K], then xd) and a.nw, a.xn are
+// unused; otherwise every block normalizes and quantizes a.x itself.
+template <int MM, bool PRE>
 __device__ void qm_multi(const QMArgs& a) {
     extern __shared__ int4 qi_smem[];
     __shared__ float scl[QI_MAX_M];
-    signed char* xq = (signed char*)qi_smem;
+    signed char* xq = PRE ? (signed char*)a.x : (signed char*)qi_smem;
     float2* xd = (float2*)(xq + a.M * a.K);
     // This block's matrix (pair mode: seg 0 and 1, one shape) and rows.
     const int b = (int)blockIdx.x;
@@ -883,9 +904,11 @@ __device__ void qm_multi(const QMArgs& a) {
     if (a.act != 0) qi_prefetch(a.seg[1].type, a.seg[1].w, a.seg[1].aux, row0, sg.rows_per_block, sg.n, a.K);
     RLX_GRID_WAIT();  // launched with LaunchDependent
     RLX_GRID_LAUNCH_DEPENDENTS();
-    if (a.nw != 0) qm_norm_scales(a.x, a.M, a.K, a.eps, scl);
-    qi_quantize_norm(a.x, a.nw, scl, a.xn, a.M, a.K, xq, xd);
-    __syncthreads();
+    if (!PRE) {
+        if (a.nw != 0) qm_norm_scales(a.x, a.M, a.K, a.eps, scl);
+        qi_quantize_norm(a.x, a.nw, scl, blockIdx.x == 0 ? a.xn : 0, a.M, a.K, xq, xd);
+        __syncthreads();
+    }
     if (a.act != 0) {
         QI_DISPATCH(sg.type, MM, qm_pair_rows, a.seg[0], a.seg[1], a.act, xq, xd, a.M, a.K, row0);
     } else {
@@ -894,6 +917,9 @@ __device__ void qm_multi(const QMArgs& a) {
     }
 }
 
-// gemvq_multi1 is gemvq_multi for one activation row (fewer registers).
-extern "C" __global__ void gemvq_multi(QMArgs a) { qm_multi<QI_MAX_M>(a); }
-extern "C" __global__ void gemvq_multi1(QMArgs a) { qm_multi<1>(a); }
+// gemvq_multi1 is gemvq_multi for one activation row (fewer registers);
+// gemvqp_multi* read prepared activations.
+extern "C" __global__ void gemvq_multi(QMArgs a) { qm_multi<QI_MAX_M, false>(a); }
+extern "C" __global__ void gemvq_multi1(QMArgs a) { qm_multi<1, false>(a); }
+extern "C" __global__ void gemvqp_multi(QMArgs a) { qm_multi<QI_MAX_M, true>(a); }
+extern "C" __global__ void gemvqp_multi1(QMArgs a) { qm_multi<1, true>(a); }
