@@ -1,9 +1,7 @@
 package lmtest
 
 import (
-	"encoding/json"
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -130,19 +128,7 @@ func InterleaveHeads(v []float32, heads, rows, cols int) []float32 {
 // fixture prompt within the fixture's tolerance (scaled by slack).
 func GGUFvsHF(t *testing.T, dir, path string, open nn.OpenFunc, slack float64) {
 	t.Helper()
-	var ref HFReference
-	data, err := os.ReadFile(filepath.Join(dir, "reference.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &ref); err != nil {
-		t.Fatal(err)
-	}
-	rm, err := weights.Open(filepath.Join(dir, "reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rm.Close()
+	ref, rm := readReference(t, dir)
 	m, err := weights.Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -103,8 +103,10 @@ func refTensor(t testing.TB, m *weights.Map, name string) []float32 {
 	return v
 }
 
-// HF runs every check of a refgen LM fixture in dir.
-func HF(t *testing.T, dir string, open nn.OpenFunc) {
+// readReference reads a refgen LM fixture's reference.json and opens its
+// reference.safetensors (closed when the test ends).
+func readReference(t *testing.T, dir string) (HFReference, *weights.Map) {
+	t.Helper()
 	var ref HFReference
 	data, err := os.ReadFile(filepath.Join(dir, "reference.json"))
 	if err != nil {
@@ -117,7 +119,13 @@ func HF(t *testing.T, dir string, open nn.OpenFunc) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rm.Close()
+	t.Cleanup(func() { rm.Close() })
+	return ref, rm
+}
+
+// HF runs every check of a refgen LM fixture in dir.
+func HF(t *testing.T, dir string, open nn.OpenFunc) {
+	ref, rm := readReference(t, dir)
 	model := OpenHF(t, dir, open)
 	lm := NewLM(t, model, 64)
 	ctx := context.Background()
