@@ -11,15 +11,6 @@ import (
 // and compares with what silero-vad's own get_speech_timestamps returned on
 // the same probability lists (testdata/README.md says how they were made).
 func TestMatchesSileroImplementation(t *testing.T) {
-	f, err := os.Open("testdata/silero_cases.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var data struct {
 		Cases []struct {
 			SampleRate    int       `json:"sample_rate"`
@@ -38,9 +29,7 @@ func TestMatchesSileroImplementation(t *testing.T) {
 			Segments [][2]int `json:"segments"`
 		} `json:"cases"`
 	}
-	if err := json.NewDecoder(zr).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
+	readGzipJSON(t, "testdata/silero_cases.json.gz", &data)
 	splits := 0
 	for i, c := range data.Cases {
 		o := Options{
@@ -87,15 +76,6 @@ func TestMatchesSileroImplementation(t *testing.T) {
 // TestStreamMatchesSileroIterator replays 100 random cases through Stream
 // and compares with silero-vad's VADIterator on the same probabilities.
 func TestStreamMatchesSileroIterator(t *testing.T) {
-	f, err := os.Open("testdata/silero_iterator_cases.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var data struct {
 		Cases []struct {
 			SampleRate    int       `json:"sample_rate"`
@@ -108,9 +88,7 @@ func TestStreamMatchesSileroIterator(t *testing.T) {
 			Events [][2]any `json:"events"`
 		} `json:"cases"`
 	}
-	if err := json.NewDecoder(zr).Decode(&data); err != nil {
-		t.Fatal(err)
-	}
+	readGzipJSON(t, "testdata/silero_iterator_cases.json.gz", &data)
 	for i, c := range data.Cases {
 		o := DefaultOptions()
 		o.Threshold, o.MinSilenceMs, o.SpeechPadMs = c.Options.Threshold, c.Options.MinSilenceMs, c.Options.SpeechPadMs
@@ -144,5 +122,22 @@ func TestStreamMatchesSileroIterator(t *testing.T) {
 	}
 	if len(data.Cases) != 100 {
 		t.Errorf("%d cases", len(data.Cases))
+	}
+}
+
+// readGzipJSON decodes the gzip-compressed JSON file path into v.
+func readGzipJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.NewDecoder(zr).Decode(v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }
