@@ -1,11 +1,8 @@
 package rlx_test
 
 import (
-	"compress/gzip"
 	"context"
-	"io"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +10,7 @@ import (
 	"github.com/rlx-go/rlx"
 	"github.com/rlx-go/rlx/chat"
 	"github.com/rlx-go/rlx/format/gguf"
+	"github.com/rlx-go/rlx/internal/gztest"
 	"github.com/rlx-go/rlx/models/nn"
 	"github.com/rlx-go/rlx/runtime"
 )
@@ -22,19 +20,7 @@ import (
 // (llama.cpp's vocab-only file) and whose chat template is a small one.
 func llamaGGUF(t *testing.T) string {
 	t.Helper()
-	f, err := os.Open("models/llama/testdata/tokenizer/ggml-vocab-llama-spm.gguf.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := gztest.Read(t, "models/llama/testdata/tokenizer/ggml-vocab-llama-spm.gguf.gz")
 	vocab, err := gguf.Parse("ggml-vocab-llama-spm.gguf", raw)
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,8 @@
 package rlx_test
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/binary"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"github.com/rlx-go/rlx"
 	"github.com/rlx-go/rlx/chat"
 	"github.com/rlx-go/rlx/format/safetensors"
+	"github.com/rlx-go/rlx/internal/gztest"
 	"github.com/rlx-go/rlx/runtime"
 	"github.com/rlx-go/rlx/tensor"
 )
@@ -72,23 +71,9 @@ func qwen3Folder(t *testing.T) string {
 		t.Fatal(err)
 	}
 	src := "models/qwen3/testdata/tokenizer"
-	f, err := os.Open(filepath.Join(src, "tokenizer.json.gz"))
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), gztest.Read(t, filepath.Join(src, "tokenizer.json.gz")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(filepath.Join(dir, "tokenizer.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, zr); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
 	tc, err := os.ReadFile(filepath.Join(src, "tokenizer_config.json"))
 	if err != nil {
 		t.Fatal(err)

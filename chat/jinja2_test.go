@@ -1,16 +1,15 @@
 package chat
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rlx-go/rlx/chat/jinja"
+	"github.com/rlx-go/rlx/internal/gztest"
 )
 
 // jinja2Now is the clock gen.py gives strftime_now.
@@ -27,23 +26,10 @@ type jinja2Case struct {
 
 func loadJinja2Cases(t testing.TB, path string) []jinja2Case {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx struct {
 		Cases []jinja2Case `json:"cases"`
 	}
-	if err := json.Unmarshal(data, &fx); err != nil {
+	if err := json.Unmarshal(gztest.Read(t, path), &fx); err != nil {
 		t.Fatal(err)
 	}
 	return fx.Cases

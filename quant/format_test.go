@@ -2,36 +2,23 @@ package quant
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/rlx-go/rlx/internal/gztest"
 	"github.com/rlx-go/rlx/tensor"
 )
 
 // Reference data in testdata/ comes from llama.cpp (see testdata/README.md).
 
+// readGz reads testdata/name.gz.
 func readGz(t *testing.T, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name+".gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return gztest.Read(t, filepath.Join("testdata", name+".gz"))
 }
 
 func floats(b []byte) []float32 {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rlx-go/rlx/internal/gztest"
 )
 
 var (
@@ -61,7 +63,7 @@ func benchCorpus(tb testing.TB) string {
 				Text string `json:"text"`
 			} `json:"cases"`
 		}
-		if err := json.Unmarshal(readGz(tb, filepath.Join("testdata", "hf", "qwen3.expected.json.gz")), &fx); err != nil {
+		if err := json.Unmarshal(gztest.Read(tb, filepath.Join("testdata", "hf", "qwen3.expected.json.gz")), &fx); err != nil {
 			tb.Fatal(err)
 		}
 		var multi strings.Builder

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/format/gguf"
+	"github.com/rlx-go/rlx/internal/gztest"
 )
 
 // ggufTokenizer loads testdata/gguf/ggml-vocab-<name>.gguf.gz through
@@ -15,7 +16,7 @@ import (
 func ggufTokenizer(t testing.TB, name string) *Tokenizer {
 	t.Helper()
 	path := filepath.Join("testdata", "gguf", "ggml-vocab-"+name+".gguf.gz")
-	f, err := gguf.Parse(path, readGz(t, path))
+	f, err := gguf.Parse(path, gztest.Read(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}

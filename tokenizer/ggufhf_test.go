@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/format/gguf"
+	"github.com/rlx-go/rlx/internal/gztest"
 )
 
 var ggufOutDir = flag.String("gguf-out-dir", "", "also write the converted vocab-only GGUFs here (for llama.cpp runs)")
@@ -86,7 +87,7 @@ func TestGGUFMatchesTokenizerJSON(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				data = readGz(t, filepath.Join("testdata", "hf", c.name+".tokenizer.json.gz"))
+				data = gztest.Read(t, filepath.Join("testdata", "hf", c.name+".tokenizer.json.gz"))
 				h = hfTokenizer(t, c.name, true)
 			}
 			v := hfToGGUF(t, data, c.pre)
@@ -124,7 +125,7 @@ func TestGGUFMatchesTokenizerJSON(t *testing.T) {
 			var fx struct {
 				Cases []hfCase `json:"cases"`
 			}
-			if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", "qwen3.expected.json.gz")), &fx); err != nil {
+			if err := json.Unmarshal(gztest.Read(t, filepath.Join("testdata", "hf", "qwen3.expected.json.gz")), &fx); err != nil {
 				t.Fatal(err)
 			}
 			texts := []string{benchCorpus(t)[:1<<20]}

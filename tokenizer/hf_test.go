@@ -2,34 +2,16 @@ package tokenizer
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
 	"unicode/utf8"
-)
 
-func readGz(t testing.TB, path string) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+	"github.com/rlx-go/rlx/internal/gztest"
+)
 
 var (
 	hfMu    sync.Mutex
@@ -49,10 +31,10 @@ func hfTokenizer(t testing.TB, name string, withConfig bool) *Tokenizer {
 	if tk, ok := hfCache[key]; ok {
 		return tk
 	}
-	tj := readGz(t, filepath.Join("testdata", "hf", name+".tokenizer.json.gz"))
+	tj := gztest.Read(t, filepath.Join("testdata", "hf", name+".tokenizer.json.gz"))
 	var cfg []byte
 	if withConfig {
-		cfg = readGz(t, filepath.Join("testdata", "hf", name+".tokenizer_config.json.gz"))
+		cfg = gztest.Read(t, filepath.Join("testdata", "hf", name+".tokenizer_config.json.gz"))
 	}
 	tk, err := FromJSONWithConfig(tj, cfg)
 	if err != nil {
@@ -87,7 +69,7 @@ func TestHFFixtures(t *testing.T) {
 				} `json:"special"`
 				Cases []hfCase `json:"cases"`
 			}
-			if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", name+".expected.json.gz")), &fx); err != nil {
+			if err := json.Unmarshal(gztest.Read(t, filepath.Join("testdata", "hf", name+".expected.json.gz")), &fx); err != nil {
 				t.Fatal(err)
 			}
 			tk := hfTokenizer(t, name, true)
@@ -195,7 +177,7 @@ func TestTransformersJS(t *testing.T) {
 					DecodedSkipSpecial string  `json:"decoded_skip_special"`
 				} `json:"cases"`
 			}
-			if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", name+".transformersjs.json.gz")), &fx); err != nil {
+			if err := json.Unmarshal(gztest.Read(t, filepath.Join("testdata", "hf", name+".transformersjs.json.gz")), &fx); err != nil {
 				t.Fatal(err)
 			}
 			tk := hfTokenizer(t, name, true)
@@ -260,7 +242,7 @@ func TestStressStrings(t *testing.T) {
 			IDs  []int32 `json:"ids"`
 		} `json:"cases"`
 	}
-	if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", "stress.json.gz")), &ref); err != nil {
+	if err := json.Unmarshal(gztest.Read(t, filepath.Join("testdata", "hf", "stress.json.gz")), &ref); err != nil {
 		t.Fatal(err)
 	}
 	if len(ref.Cases) != 3 {
@@ -303,7 +285,7 @@ func TestTransformersJSMore(t *testing.T) {
 			Decoded    string  `json:"decoded"`
 		} `json:"cases"`
 	}
-	if err := json.Unmarshal(readGz(t, filepath.Join("testdata", "hf", "transformersjs-more.json.gz")), &ref); err != nil {
+	if err := json.Unmarshal(gztest.Read(t, filepath.Join("testdata", "hf", "transformersjs-more.json.gz")), &ref); err != nil {
 		t.Fatal(err)
 	}
 	if len(ref.Cases) != 7 {

@@ -1,10 +1,10 @@
 package vad
 
 import (
-	"compress/gzip"
 	"encoding/json"
-	"os"
 	"testing"
+
+	"github.com/rlx-go/rlx/internal/gztest"
 )
 
 // TestMatchesSileroImplementation replays 200 random cases through Segments
@@ -128,16 +128,7 @@ func TestStreamMatchesSileroIterator(t *testing.T) {
 // readGzipJSON decodes the gzip-compressed JSON file path into v.
 func readGzipJSON(t *testing.T, path string, v any) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.NewDecoder(zr).Decode(v); err != nil {
+	if err := json.Unmarshal(gztest.Read(t, path), v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 }

@@ -2,7 +2,6 @@ package gguf
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlx-go/rlx/internal/gztest"
 )
 
 // fixtures are real GGUF files written by llama.cpp's tools (testdata/README.md).
@@ -17,18 +18,12 @@ var fixtures = []string{"qwen3-Q4_K_M.gguf", "ggml-vocab-bert-bge.gguf.gz", "ggm
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
+	if strings.HasSuffix(name, ".gz") {
+		return gztest.Read(t, filepath.Join("testdata", name))
+	}
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
-	}
-	if strings.HasSuffix(name, ".gz") {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if b, err = io.ReadAll(zr); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return b
 }

@@ -2,7 +2,6 @@ package mix
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rlx-go/rlx/format/gguf"
+	"github.com/rlx-go/rlx/internal/gztest"
 )
 
 // testdata/llama-quantize.json holds, per model and mix, the SHA-256 and
@@ -84,19 +84,7 @@ func TestQuantizeFileMatchesLlamaQuantize(t *testing.T) {
 }
 
 func diffAgainst(t *testing.T, got []byte, gz string) {
-	f, err := os.Open(gz)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := gztest.Read(t, gz)
 	for i := range min(len(got), len(want)) {
 		if got[i] != want[i] {
 			t.Errorf("first differing byte at %d of %d", i, len(want))
