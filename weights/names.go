@@ -29,25 +29,23 @@ func (n *Names) With(rules ...Rule) *Names {
 }
 
 // ToGGUF maps a Hugging Face name to its GGUF name.
-func (n *Names) ToGGUF(hf string) (string, bool) {
-	if n == nil {
-		return "", false
-	}
-	for _, r := range n.rules {
-		if s, ok := rewrite(hf, r.HF, r.GGUF); ok {
-			return s, true
-		}
-	}
-	return "", false
-}
+func (n *Names) ToGGUF(hf string) (string, bool) { return n.rename(hf, true) }
 
 // ToHF maps a GGUF name to its Hugging Face name.
-func (n *Names) ToHF(gguf string) (string, bool) {
+func (n *Names) ToHF(gguf string) (string, bool) { return n.rename(gguf, false) }
+
+// rename applies the first rule whose pattern on the name's side (HF when
+// toGGUF, else GGUF) matches name.
+func (n *Names) rename(name string, toGGUF bool) (string, bool) {
 	if n == nil {
 		return "", false
 	}
 	for _, r := range n.rules {
-		if s, ok := rewrite(gguf, r.GGUF, r.HF); ok {
+		from, to := r.GGUF, r.HF
+		if toGGUF {
+			from, to = r.HF, r.GGUF
+		}
+		if s, ok := rewrite(name, from, to); ok {
 			return s, true
 		}
 	}
