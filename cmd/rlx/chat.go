@@ -18,13 +18,10 @@ import (
 
 func init() {
 	var (
-		lf               lmFlags
-		system           string
-		maxTokens        int
-		temp, topP, minP float64
-		topK             int
-		seed             uint64
-		greedy           bool
+		lf        lmFlags
+		sf        samplingFlags
+		system    string
+		maxTokens int
 	)
 	cmd := &cobra.Command{
 		Use:   "chat --weights PATH [--system TEXT]",
@@ -58,15 +55,11 @@ of input) quits.`,
 			}
 			defer conv.Close()
 			out := cmd.OutOrStdout()
-			opts := []rlx.GenerateOption{rlx.MaxTokens(maxTokens), rlx.Seed(seed),
-				rlx.Temperature(temp), rlx.TopK(topK), rlx.TopP(topP), rlx.MinP(minP),
-				rlx.OnToken(func(t runtime.Token) error {
-					_, err := io.WriteString(out, t.Text)
-					return err
-				})}
-			if greedy {
-				opts = append(opts, rlx.Greedy())
-			}
+			opts := append([]rlx.GenerateOption{rlx.MaxTokens(maxTokens)}, sf.options()...)
+			opts = append(opts, rlx.OnToken(func(t runtime.Token) error {
+				_, err := io.WriteString(out, t.Text)
+				return err
+			}))
 			in := cmd.InOrStdin()
 			interactive := progress.IsTerminal(in)
 			prompt := func() {
@@ -112,11 +105,6 @@ of input) quits.`,
 	f := cmd.Flags()
 	f.StringVar(&system, "system", "", "system message")
 	f.IntVar(&maxTokens, "max-tokens", 512, "most tokens per reply")
-	f.Float64Var(&temp, "temp", 0.8, "sampling temperature (0: greedy)")
-	f.IntVar(&topK, "top-k", 40, "sample from the k most likely tokens (0: all)")
-	f.Float64Var(&topP, "top-p", 0.95, "nucleus sampling threshold")
-	f.Float64Var(&minP, "min-p", 0.05, "drop tokens less likely than min-p × the most likely")
-	f.Uint64Var(&seed, "seed", 0, "sampling seed")
-	f.BoolVar(&greedy, "greedy", false, "always take the most likely token")
+	sf.register(cmd)
 	rootCmd.AddCommand(cmd)
 }

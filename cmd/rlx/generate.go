@@ -37,6 +37,33 @@ func (f *lmFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.device, "device", "cpu", "where to run: cpu, cuda (GPU 0) or cuda:N")
 }
 
+// samplingFlags are the sampling flags of chat and generate.
+type samplingFlags struct {
+	temp, topP, minP float64
+	topK             int
+	seed             uint64
+	greedy           bool
+}
+
+func (s *samplingFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.Float64Var(&s.temp, "temp", 0.8, "sampling temperature (0: greedy)")
+	f.IntVar(&s.topK, "top-k", 40, "keep the K most likely tokens (0: all)")
+	f.Float64Var(&s.topP, "top-p", 0.95, "keep the most likely tokens up to probability P (1: all)")
+	f.Float64Var(&s.minP, "min-p", 0.05, "drop tokens below P times the most likely one (0: none)")
+	f.Uint64Var(&s.seed, "seed", 0, "sampling seed")
+	f.BoolVar(&s.greedy, "greedy", false, "always take the most likely token")
+}
+
+// options are the generation options the flags ask for.
+func (s *samplingFlags) options() []rlx.GenerateOption {
+	opts := []rlx.GenerateOption{rlx.Seed(s.seed), rlx.Temperature(s.temp), rlx.TopK(s.topK), rlx.TopP(s.topP), rlx.MinP(s.minP)}
+	if s.greedy {
+		opts = append(opts, rlx.Greedy())
+	}
+	return opts
+}
+
 // lmGCPercent is the GOGC the model commands run with unless the
 // environment sets one.
 const lmGCPercent = 10
@@ -130,12 +157,10 @@ type generateTimings struct {
 func init() {
 	var (
 		lf                 lmFlags
+		sf                 samplingFlags
 		prompt, promptIDsS string
 		maxTokens          int
-		temp, topP, minP   float64
-		topK               int
-		seed               uint64
-		greedy, asJSON     bool
+		asJSON             bool
 		stops              []string
 		ignoreEOS          bool
 	)
@@ -167,11 +192,7 @@ with tokenizer.ggml.model = none need --prompt-ids).`,
 			if err != nil {
 				return err
 			}
-			opts := []rlx.GenerateOption{rlx.MaxTokens(maxTokens), rlx.Seed(seed),
-				rlx.Temperature(temp), rlx.TopK(topK), rlx.TopP(topP), rlx.MinP(minP)}
-			if greedy {
-				opts = append(opts, rlx.Greedy())
-			}
+			opts := append([]rlx.GenerateOption{rlx.MaxTokens(maxTokens)}, sf.options()...)
 			if len(stops) > 0 {
 				if lm.Tokenizer() == nil {
 					return errors.New("--stop needs a model with a tokenizer")
@@ -223,12 +244,7 @@ with tokenizer.ggml.model = none need --prompt-ids).`,
 	f.StringVar(&prompt, "prompt", "", "prompt text (encoded with the model's tokenizer)")
 	f.StringVar(&promptIDsS, "prompt-ids", "", "prompt token ids, comma separated")
 	f.IntVar(&maxTokens, "max-tokens", 128, "most new tokens (0: until a stop or a full context)")
-	f.Float64Var(&temp, "temp", 0.8, "sampling temperature (0: greedy)")
-	f.IntVar(&topK, "top-k", 40, "keep the K most likely tokens (0: all)")
-	f.Float64Var(&topP, "top-p", 0.95, "keep the most likely tokens up to probability P (1: all)")
-	f.Float64Var(&minP, "min-p", 0.05, "drop tokens below P times the most likely one (0: none)")
-	f.Uint64Var(&seed, "seed", 0, "sampling seed")
-	f.BoolVar(&greedy, "greedy", false, "always take the most likely token")
+	sf.register(cmd)
 	f.BoolVar(&asJSON, "json", false, "print one JSON object")
 	f.StringArrayVar(&stops, "stop", nil, "stop at this string (repeatable)")
 	f.BoolVar(&ignoreEOS, "ignore-eos", false, "do not stop at end-of-generation tokens")
