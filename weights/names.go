@@ -1,6 +1,7 @@
 package weights
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -119,44 +120,46 @@ func fill(pattern string, caps map[string]string) string {
 // permuted for its RoPE kernel), and GGUF stacks a MoE layer's experts
 // into one 3-D tensor (blk.N.ffn_gate_exps) where HF keeps one tensor per
 // expert; both are the family's business, not a matter of names.
-var DecoderNames = NewNames(
-	Rule{"model.embed_tokens", "token_embd"},
-	Rule{"model.norm", "output_norm"},
-	Rule{"lm_head", "output"},
-	Rule{"model.layers.{N}.input_layernorm", "blk.{N}.attn_norm"},
-	Rule{"model.layers.{N}.self_attn.q_proj", "blk.{N}.attn_q"},
-	Rule{"model.layers.{N}.self_attn.k_proj", "blk.{N}.attn_k"},
-	Rule{"model.layers.{N}.self_attn.v_proj", "blk.{N}.attn_v"},
-	Rule{"model.layers.{N}.self_attn.o_proj", "blk.{N}.attn_output"},
-	Rule{"model.layers.{N}.self_attn.q_norm", "blk.{N}.attn_q_norm"},
-	Rule{"model.layers.{N}.self_attn.k_norm", "blk.{N}.attn_k_norm"},
-	Rule{"model.layers.{N}.post_attention_layernorm", "blk.{N}.ffn_norm"},
-	Rule{"model.layers.{N}.mlp.gate_proj", "blk.{N}.ffn_gate"},
-	Rule{"model.layers.{N}.mlp.up_proj", "blk.{N}.ffn_up"},
-	Rule{"model.layers.{N}.mlp.down_proj", "blk.{N}.ffn_down"},
-	Rule{"model.layers.{N}.mlp.gate", "blk.{N}.ffn_gate_inp"},
-)
+var DecoderNames = NewNames(slices.Concat(
+	attentionRules,
+	[]Rule{{"model.layers.{N}.post_attention_layernorm", "blk.{N}.ffn_norm"}},
+	mlpRules,
+	[]Rule{{"model.layers.{N}.mlp.gate", "blk.{N}.ffn_gate_inp"}},
+)...)
 
 // SandwichNormNames are the names of Gemma 2 and Gemma 3, whose four norms
 // per layer llama.cpp names differently from DecoderNames: HF's
 // post_attention_layernorm (after attention, not before the MLP) is GGUF's
 // post_attention_norm, and the feed-forward pre/post norms are ffn_norm and
 // post_ffw_norm.
-var SandwichNormNames = NewNames(
-	Rule{"model.embed_tokens", "token_embd"},
-	Rule{"model.norm", "output_norm"},
-	Rule{"lm_head", "output"},
-	Rule{"model.layers.{N}.input_layernorm", "blk.{N}.attn_norm"},
-	Rule{"model.layers.{N}.self_attn.q_proj", "blk.{N}.attn_q"},
-	Rule{"model.layers.{N}.self_attn.k_proj", "blk.{N}.attn_k"},
-	Rule{"model.layers.{N}.self_attn.v_proj", "blk.{N}.attn_v"},
-	Rule{"model.layers.{N}.self_attn.o_proj", "blk.{N}.attn_output"},
-	Rule{"model.layers.{N}.self_attn.q_norm", "blk.{N}.attn_q_norm"},
-	Rule{"model.layers.{N}.self_attn.k_norm", "blk.{N}.attn_k_norm"},
-	Rule{"model.layers.{N}.post_attention_layernorm", "blk.{N}.post_attention_norm"},
-	Rule{"model.layers.{N}.pre_feedforward_layernorm", "blk.{N}.ffn_norm"},
-	Rule{"model.layers.{N}.post_feedforward_layernorm", "blk.{N}.post_ffw_norm"},
-	Rule{"model.layers.{N}.mlp.gate_proj", "blk.{N}.ffn_gate"},
-	Rule{"model.layers.{N}.mlp.up_proj", "blk.{N}.ffn_up"},
-	Rule{"model.layers.{N}.mlp.down_proj", "blk.{N}.ffn_down"},
-)
+var SandwichNormNames = NewNames(slices.Concat(
+	attentionRules,
+	[]Rule{
+		{"model.layers.{N}.post_attention_layernorm", "blk.{N}.post_attention_norm"},
+		{"model.layers.{N}.pre_feedforward_layernorm", "blk.{N}.ffn_norm"},
+		{"model.layers.{N}.post_feedforward_layernorm", "blk.{N}.post_ffw_norm"},
+	},
+	mlpRules,
+)...)
+
+// attentionRules name the embeddings, the final norm and head, and each
+// layer's attention with its input norm, alike in every decoder.
+var attentionRules = []Rule{
+	{"model.embed_tokens", "token_embd"},
+	{"model.norm", "output_norm"},
+	{"lm_head", "output"},
+	{"model.layers.{N}.input_layernorm", "blk.{N}.attn_norm"},
+	{"model.layers.{N}.self_attn.q_proj", "blk.{N}.attn_q"},
+	{"model.layers.{N}.self_attn.k_proj", "blk.{N}.attn_k"},
+	{"model.layers.{N}.self_attn.v_proj", "blk.{N}.attn_v"},
+	{"model.layers.{N}.self_attn.o_proj", "blk.{N}.attn_output"},
+	{"model.layers.{N}.self_attn.q_norm", "blk.{N}.attn_q_norm"},
+	{"model.layers.{N}.self_attn.k_norm", "blk.{N}.attn_k_norm"},
+}
+
+// mlpRules name a gated MLP's three projections.
+var mlpRules = []Rule{
+	{"model.layers.{N}.mlp.gate_proj", "blk.{N}.ffn_gate"},
+	{"model.layers.{N}.mlp.up_proj", "blk.{N}.ffn_up"},
+	{"model.layers.{N}.mlp.down_proj", "blk.{N}.ffn_down"},
+}
