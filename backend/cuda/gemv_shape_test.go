@@ -36,3 +36,30 @@ func TestGEMVInt8Shape(t *testing.T) {
 		}
 	}
 }
+
+// TestGEMVMultiShape checks that the fused GEMV's shapes are whole rounds
+// of a block's row slots for every warps-per-row setting, prepared or not.
+func TestGEMVMultiShape(t *testing.T) {
+	defer func(w int) { fuseWPR = w }(fuseWPR)
+	for _, w := range []int{1, 2, 4, 8} {
+		fuseWPR = w
+		for _, dt := range []tensor.DType{tensor.Q4_K, tensor.Q8_0, tensor.Q6_K} {
+			for _, n := range []int{1, 67, 512, 2048, 8192, 151936} {
+				for _, k := range []int{256, 1024, 8192} {
+					for _, pair := range []bool{false, true} {
+						for _, prepared := range []bool{false, true} {
+							wpr, rpb := gemvMultiShape(dt, n, k, pair, prepared)
+							if wpr < 1 || wpr > 8 || 8%wpr != 0 || rpb < 1 || rpb%(8/wpr) != 0 {
+								t.Errorf("%v [%d, %d] pair=%v prepared=%v fuseWPR=%d: %d warps per row, %d rows per block",
+									dt, n, k, pair, prepared, w, wpr, rpb)
+							}
+							if prepared && wpr != w {
+								t.Errorf("prepared: %d warps per row, want fuseWPR = %d", wpr, w)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

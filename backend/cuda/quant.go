@@ -242,9 +242,6 @@ func int8Shared(m, k int) int { return m*k + m*(k/32)*8 }
 // override the choice when non-zero (benchmarks, tests).
 func gemvInt8Shape(dt tensor.DType, n, k int) (warpsPerRow, rowsPerBlock int) {
 	pieces := k / 32 // pieces of a row that a lane takes at a time
-	if dt == tensor.Q8_0 {
-		pieces = k / 16
-	}
 	wpr := 1
 	for wpr < 8 && n*wpr*2 <= 4096 && pieces >= 32*wpr {
 		wpr *= 2

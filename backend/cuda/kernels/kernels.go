@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/rlx-go/rlx/backend/cuda/driver"
 	"github.com/rlx-go/rlx/backend/cuda/nvrtc"
@@ -87,14 +88,20 @@ __device__ __forceinline__ void rlx_prefetch_l2(const void* p, long long n) {
 }
 `
 
-// Flags are the NVRTC options every kernel is compiled with.
-// RLX_CUDA_PREFETCH=0 compiles rlx_prefetch_l2 out (for A/B runs).
-var Flags = flags(os.Getenv("RLX_CUDA_PREFETCH"))
+// Flags are the NVRTC options every kernel is compiled with. For A/B
+// runs: RLX_CUDA_PREFETCH=0 compiles rlx_prefetch_l2 out, and
+// RLX_CUDA_DEFINES="A=1,B" adds -DA=1 -DB (the kernels' #ifndef knobs).
+var Flags = flags(os.Getenv("RLX_CUDA_PREFETCH"), os.Getenv("RLX_CUDA_DEFINES"))
 
-func flags(prefetch string) []string {
+func flags(prefetch, defines string) []string {
 	f := []string{"--std=c++17", "-default-device"}
 	if prefetch == "0" {
 		f = append(f, "-DRLX_PREFETCH=0")
+	}
+	for _, d := range strings.Split(defines, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			f = append(f, "-D"+d)
+		}
 	}
 	return f
 }

@@ -328,6 +328,22 @@ QT_GEMV(q5_k, QT_Q5_K, 32)
 
 #define QI_MAX_M 4
 
+// Pieces of a row that a lane has in flight at once (qi_streams): their
+// loads are issued before the first piece's arithmetic.
+#ifndef QI_UNROLL
+#define QI_UNROLL 2
+#endif
+
+// Rows a warp takes at once (qi_rows; gate/up pairs: of each matrix).
+#ifndef QI_ROWS
+#define QI_ROWS 1
+#endif
+
+// Weights per piece of a Q8_0 row (qi_piece): 32, or 16 (-DQI_Q8_PIECE=16).
+#ifndef QI_Q8_PIECE
+#define QI_Q8_PIECE 32
+#endif
+
 __device__ __forceinline__ int qi_dp4a(int a, int b, int c) {
     int r;
     asm("dp4a.s32.s32 %0, %1, %2, %3;" : "=r"(r) : "r"(a), "r"(b), "r"(c));
@@ -441,10 +457,11 @@ __device__ __forceinline__ void qi_prefetch(int t, const rlx_u8* w, const rlx_u8
 }
 
 // The number of pieces a row of K weights is taken in by the int8 GEMV:
-// 16 weights each for Q8_0, 32 for the others.
+// 32 weights each (Q8_0: QI_Q8_PIECE, 32 or 16; a whole block per piece
+// halves the scale loads and the scaling FMAs and ran faster on an H100).
 template <int T>
 __device__ __forceinline__ int qi_pieces(int K) {
-    return T == QT_Q8_0 ? K >> 4 : K >> 5;
+    return T == QT_Q8_0 && QI_Q8_PIECE == 16 ? K >> 4 : K >> 5;
 }
 
 // acc[m] += Σ_k x[m, k]·W[row, k] over piece i of the row (qi_pieces).
@@ -455,7 +472,19 @@ __device__ __forceinline__ void qi_piece(const rlx_u8* __restrict__ w, const rlx
                                          float* acc) {
     const int groups = K >> 5;
     const rlx_u16* scl = (const rlx_u16*)aux;
-    if (T == QT_Q8_0) {  // 16 weights
+    if (T == QT_Q8_0 && QI_Q8_PIECE == 32) {  // a block of 32 weights
+        const int4 q0 = *(const int4*)(w + row * K + 32 * i);
+        const int4 q1 = *(const int4*)(w + row * K + 32 * i + 16);
+        const float dw = qt_h2f(scl[row * groups + i]);
+#pragma unroll
+        for (int m = 0; m < MM; m++) {
+            if (m < M) {
+                const signed char* xm = xq + m * K + 32 * i;
+                const int s = qi_dot16(q0, *(const int4*)xm) + qi_dot16(q1, *(const int4*)(xm + 16));
+                acc[m] += dw * xd[m * groups + i].x * (float)s;
+            }
+        }
+    } else if (T == QT_Q8_0) {  // 16 weights
         const int c = i;
         const int4 q = *(const int4*)(w + row * K + 16 * c);
         const float dw = qt_h2f(scl[row * groups + (c >> 1)]);
@@ -568,30 +597,37 @@ __device__ __forceinline__ void qi_piece(const rlx_u8* __restrict__ w, const rlx
     }
 }
 
-// acc[m] += Σ_k x[m, k]·W[row, k] over this lane's share of the row: the
-// row's pieces lane, lane + step, … (step = 32 × warps per row).
-template <int T, int MM>
-__device__ __forceinline__ void qi_row(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux,
-                                       const signed char* xq, const float2* xd, long long row, int M, int K, int lane,
-                                       int step, float* acc) {
+// acc[s][m] += Σ_k x[m, k]·W_s[row_s, k] over this lane's share of NS rows
+// (of one matrix, or of several of one shape and type: gate and up) where
+// valid[s]: the rows' pieces lane, lane + step, … (step = 32 × warps per
+// row), QI_UNROLL pieces of every row at a time, so that all their loads
+// are in flight at once; each accumulator sums its row's pieces in order.
+template <int T, int MM, int NS>
+__device__ __forceinline__ void qi_streams(const rlx_u8* const* w, const rlx_u8* const* aux, const long long* row,
+                                           const bool* valid, const signed char* xq, const float2* xd, int M, int K,
+                                           int lane, int step, float (*acc)[MM]) {
     const int n = qi_pieces<T>(K);
-#pragma unroll 2
-    for (int i = lane; i < n; i += step) qi_piece<T, MM>(w, aux, xq, xd, row, M, K, i, acc);
+    for (int i0 = lane; i0 < n; i0 += QI_UNROLL * step) {
+#pragma unroll
+        for (int u = 0; u < QI_UNROLL; u++) {
+            const int i = i0 + u * step;
+#pragma unroll
+            for (int s = 0; s < NS; s++) {
+                if (i < n && valid[s]) qi_piece<T, MM>(w[s], aux[s], xq, xd, row[s], M, K, i, acc[s]);
+            }
+        }
+    }
 }
 
-// qi_row for the same row of two matrices of one shape and type (gate and
-// up), their pieces taken together so that both matrices' loads are in
-// flight at once; each accumulator sums in qi_row's order.
-template <int T, int MM>
-__device__ __forceinline__ void qi_row_pair(const rlx_u8* __restrict__ wa, const rlx_u8* __restrict__ auxa,
-                                            const rlx_u8* __restrict__ wb, const rlx_u8* __restrict__ auxb,
-                                            const signed char* xq, const float2* xd, long long row, int M, int K,
-                                            int lane, int step, float* acca, float* accb) {
-    const int n = qi_pieces<T>(K);
-#pragma unroll 2
-    for (int i = lane; i < n; i += step) {
-        qi_piece<T, MM>(wa, auxa, xq, xd, row, M, K, i, acca);
-        qi_piece<T, MM>(wb, auxb, xq, xd, row, M, K, i, accb);
+// Σ over the warp of each accumulator of the first M rows, in every lane.
+template <int MM>
+__device__ __forceinline__ void qi_warp_sum(float* acc, int M) {
+#pragma unroll
+    for (int m = 0; m < MM; m++) {
+        if (m < M) {
+#pragma unroll
+            for (int o = 16; o > 0; o >>= 1) acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
+        }
     }
 }
 
@@ -609,44 +645,52 @@ __device__ void qi_rows(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int wpr = warps_per_row, slots = (blockDim.x >> 5) / wpr;
     const int slot = warp / wpr, sub = warp - slot * wpr;
-    for (int r = 0; r < rows_per_block; r += slots) {  // the same trip count in every warp
-        const long long row = row0 + r + slot;
-        const bool valid = row < N;
-        float acc[MM];
+    // QI_ROWS of the warp's rows at a time; the same trip count in every warp.
+    for (int r = 0; r < rows_per_block; r += slots * QI_ROWS) {
+        const rlx_u8* ws[QI_ROWS];
+        const rlx_u8* as[QI_ROWS];
+        long long rows[QI_ROWS];
+        bool valid[QI_ROWS];
+        float acc[QI_ROWS][MM];
 #pragma unroll
-        for (int m = 0; m < MM; m++) acc[m] = 0.0f;
-        if (valid) qi_row<T, MM>(w, aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, acc);
+        for (int j = 0; j < QI_ROWS; j++) {
+            ws[j] = w;
+            as[j] = aux;
+            rows[j] = row0 + r + j * slots + slot;
+            valid[j] = r + j * slots < rows_per_block && rows[j] < N;
 #pragma unroll
-        for (int m = 0; m < MM; m++) {
-            if (m < M) {
-#pragma unroll
-                for (int o = 16; o > 0; o >>= 1) acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
-            }
+            for (int m = 0; m < MM; m++) acc[j][m] = 0.0f;
         }
-        if (wpr == 1) {
-            if (valid && lane == 0) {
+        qi_streams<T, MM, QI_ROWS>(ws, as, rows, valid, xq, xd, M, K, 32 * sub + lane, 32 * wpr, acc);
 #pragma unroll
-                for (int m = 0; m < MM; m++) {
-                    if (m < M) {
-                        const long long o = (long long)m * N + row;
-                        y[o] = add != 0 ? add[o] + acc[m] : (accumulate ? y[o] + acc[m] : acc[m]);
+        for (int j = 0; j < QI_ROWS; j++) {
+            const long long row = rows[j];
+            qi_warp_sum<MM>(acc[j], M);
+            if (wpr == 1) {
+                if (valid[j] && lane == 0) {
+#pragma unroll
+                    for (int m = 0; m < MM; m++) {
+                        if (m < M) {
+                            const long long o = (long long)m * N + row;
+                            y[o] = add != 0 ? add[o] + acc[j][m] : (accumulate ? y[o] + acc[j][m] : acc[j][m]);
+                        }
                     }
                 }
+                continue;
             }
-            continue;
-        }
-        if (lane == 0) {
+            if (lane == 0) {
 #pragma unroll
-            for (int m = 0; m < MM; m++) red[warp][m] = acc[m];
+                for (int m = 0; m < MM; m++) red[warp][m] = acc[j][m];
+            }
+            __syncthreads();
+            if (valid[j] && sub == 0 && lane < M) {
+                float s = 0.0f;
+                for (int i = 0; i < wpr; i++) s += red[warp + i][lane];
+                const long long o = (long long)lane * N + row;
+                y[o] = add != 0 ? add[o] + s : (accumulate ? y[o] + s : s);
+            }
+            __syncthreads();  // red is rewritten by the next rows
         }
-        __syncthreads();
-        if (valid && sub == 0 && lane < M) {
-            float s = 0.0f;
-            for (int i = 0; i < wpr; i++) s += red[warp + i][lane];
-            const long long o = (long long)lane * N + row;
-            y[o] = add != 0 ? add[o] + s : (accumulate ? y[o] + s : s);
-        }
-        __syncthreads();  // red is rewritten by the next rows
     }
 }
 
@@ -829,50 +873,55 @@ __device__ void qm_pair_rows(const QMSeg& g, const QMSeg& u, float* act, const s
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int slots = (blockDim.x >> 5) / wpr;
     const int slot = warp / wpr, sub = warp - slot * wpr;
-    for (int r = 0; r < rows_per_block; r += slots) {
-        const long long row = row0 + r + slot;
-        const bool valid = row < N;
-        float ag[MM], au[MM];
+    for (int r = 0; r < rows_per_block; r += slots * QI_ROWS) {
+        // Streams 2j and 2j+1: gate and up of the warp's j-th row.
+        const rlx_u8* ws[2 * QI_ROWS];
+        const rlx_u8* as[2 * QI_ROWS];
+        long long rows[2 * QI_ROWS];
+        bool valid[2 * QI_ROWS];
+        float acc[2 * QI_ROWS][MM];
 #pragma unroll
-        for (int m = 0; m < MM; m++) {
-            ag[m] = 0.0f;
-            au[m] = 0.0f;
+        for (int s = 0; s < 2 * QI_ROWS; s++) {
+            ws[s] = s % 2 == 0 ? g.w : u.w;
+            as[s] = s % 2 == 0 ? g.aux : u.aux;
+            rows[s] = row0 + r + (s / 2) * slots + slot;
+            valid[s] = r + (s / 2) * slots < rows_per_block && rows[s] < N;
+#pragma unroll
+            for (int m = 0; m < MM; m++) acc[s][m] = 0.0f;
         }
-        if (valid) qi_row_pair<T, MM>(g.w, g.aux, u.w, u.aux, xq, xd, row, M, K, 32 * sub + lane, 32 * wpr, ag, au);
+        qi_streams<T, MM, 2 * QI_ROWS>(ws, as, rows, valid, xq, xd, M, K, 32 * sub + lane, 32 * wpr, acc);
 #pragma unroll
-        for (int m = 0; m < MM; m++) {
-            if (m < M) {
+        for (int j = 0; j < QI_ROWS; j++) {
+            float* ag = acc[2 * j];
+            float* au = acc[2 * j + 1];
+            const long long row = rows[2 * j];
+            qi_warp_sum<MM>(ag, M);
+            qi_warp_sum<MM>(au, M);
+            if (wpr == 1) {
+                if (valid[2 * j] && lane == 0) {
 #pragma unroll
-                for (int o = 16; o > 0; o >>= 1) {
-                    ag[m] += __shfl_xor_sync(0xffffffffu, ag[m], o);
-                    au[m] += __shfl_xor_sync(0xffffffffu, au[m], o);
+                    for (int m = 0; m < MM; m++) {
+                        if (m < M) qm_put(g, u, act, m, row, ag[m], au[m]);
+                    }
                 }
+                continue;
             }
-        }
-        if (wpr == 1) {
-            if (valid && lane == 0) {
+            if (lane == 0) {
 #pragma unroll
                 for (int m = 0; m < MM; m++) {
-                    if (m < M) qm_put(g, u, act, m, row, ag[m], au[m]);
+                    redg[warp][m] = ag[m];
+                    redu[warp][m] = au[m];
                 }
             }
-            continue;
-        }
-        if (lane == 0) {
-#pragma unroll
-            for (int m = 0; m < MM; m++) {
-                redg[warp][m] = ag[m];
-                redu[warp][m] = au[m];
+            __syncthreads();
+            if (valid[2 * j] && sub == 0 && lane < M) {
+                float sgv = 0.0f, suv = 0.0f;
+                for (int i = 0; i < wpr; i++) sgv += redg[warp + i][lane];
+                for (int i = 0; i < wpr; i++) suv += redu[warp + i][lane];
+                qm_put(g, u, act, lane, row, sgv, suv);
             }
+            __syncthreads();
         }
-        __syncthreads();
-        if (valid && sub == 0 && lane < M) {
-            float sgv = 0.0f, suv = 0.0f;
-            for (int i = 0; i < wpr; i++) sgv += redg[warp + i][lane];
-            for (int i = 0; i < wpr; i++) suv += redu[warp + i][lane];
-            qm_put(g, u, act, lane, row, sgv, suv);
-        }
-        __syncthreads();
     }
 }
 
