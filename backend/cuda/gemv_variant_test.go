@@ -14,17 +14,18 @@ import (
 	"github.com/rlx-go/rlx/tensor"
 )
 
-// TestGEMVVariantsAgree checks that the int8 GEMV's kernels give the same
-// bits whichever is launched: the general one (up to 4 rows) or the
-// one-row kernel, with the activations quantized by every block or once by
-// gemvq_prepare. They share the quantization and the per-row arithmetic, so
-// any difference is a bug in one of them (TestQuantMatMul bounds the
-// default against a float64 reference).
+// TestGEMVVariantsAgree checks that the GEMV kernels give the same bits
+// whichever is launched: the general one (several rows) or the one-row
+// kernel, and for quantized weights with the activations quantized by every
+// block or once by gemvq_prepare. They share the quantization and the
+// per-row arithmetic, so any difference is a bug in one of them
+// (TestQuantMatMul and TestHalfMatMul bound the default against a float64
+// reference).
 func TestGEMVVariantsAgree(t *testing.T) {
 	be := open(t, cuda.Options{})
 	rng := rand.New(rand.NewPCG(7, 8))
 	variants := []struct{ oneRow, prepare bool }{{false, false}, {true, false}, {false, true}, {true, true}}
-	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K} {
+	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.F16, tensor.BF16} {
 		for _, sh := range [][2]int{{259, 768}, {33, 256 * 9}, {4301, 256}} {
 			n, k := sh[0], sh[1]
 			wf := make([]float32, n*k)

@@ -134,6 +134,7 @@ type packed struct {
 	w, aux driver.Ptr         // device copies; w is 0 for a half weight used in place
 	run    [2]int             // gemvRun: one row, several rows
 	gemv   [2]driver.Function // the GEMV kernels of those runs
+	gemv1  driver.Function    // gemv1_*_r16: one row, runs of 16
 	deq    driver.Function
 	split  driver.Function // split_half, for the activations
 	// The int8-activation GEMVs (quantized types only): gemvq_* for up to
@@ -156,6 +157,9 @@ func (b *Backend) packed(dt tensor.DType, n, k int, t *tensor.Tensor, upload boo
 		if p.gemv[i], err = b.ks.Func(fmt.Sprintf("gemv_%s_r%d", name, r)); err != nil {
 			return nil, err
 		}
+	}
+	if p.gemv1, err = b.ks.Func("gemv1_" + name + "_r16"); err != nil {
+		return nil, err
 	}
 	if p.deq, err = b.ks.Func("dequant_" + name); err != nil {
 		return nil, err
@@ -267,8 +271,9 @@ var gemvRowsScale = envInt("RLX_CUDA_GEMV_ROWS", 1)
 // RLX_CUDA_GEMV_WPR and RLX_CUDA_GEMV_ROUNDS for whole-model experiments).
 var gemvInt8WPR, gemvInt8Rounds = envInt("RLX_CUDA_GEMV_WPR", 0), envInt("RLX_CUDA_GEMV_ROUNDS", 0)
 
-// gemvOneRow sends one-row products to the gemvq1_* kernels, which keep one
-// accumulator per thread instead of QI_MAX_M (RLX_CUDA_GEMV_M1=0: off).
+// gemvOneRow sends one-row products to the gemvq1_* and gemv1_* kernels,
+// which keep one accumulator per thread instead of QI_MAX_M or QT_MAX_M
+// (RLX_CUDA_GEMV_M1=0: off).
 var gemvOneRow = os.Getenv("RLX_CUDA_GEMV_M1") != "0"
 
 // gemvPrepare quantizes the activations of a lone int8 GEMV once, in a
@@ -377,7 +382,11 @@ func (b *Backend) launchGEMVAdd(p *packed, w, x, y, add driver.Ptr, m int, accum
 		v = 1
 	}
 	rpb := gemvBlock(p.n, p.k, p.run[v])
-	return b.ctx.LaunchDependent(p.gemv[v], driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 128}, 0, b.stream,
+	f := p.gemv[v]
+	if m == 1 && gemvOneRow && p.run[0] == 16 {
+		f = p.gemv1
+	}
+	return b.ctx.LaunchDependent(f, driver.Dim3{X: (p.n + rpb - 1) / rpb}, driver.Dim3{X: 128}, 0, b.stream,
 		w, p.aux, x, y, m, p.n, p.k, rpb, acc, add)
 }
 

@@ -181,6 +181,43 @@ __device__ __forceinline__ void qt_run(const rlx_u8* __restrict__ w, const rlx_u
     }
 }
 
+// Bytes of one row of an [N, K] weight of type t in the device layout,
+// and of its separate f16 scales (quant.go).
+__device__ __forceinline__ long long qi_row_bytes(int t, int K) {
+    switch (t) {
+        case QT_Q8_0: return K;
+        case QT_Q4_0: return K >> 1;
+        case QT_Q4_K: return (K >> 8) * 144;
+        case QT_Q5_K: return (K >> 8) * 176;
+        case QT_Q6_K: return (K >> 8) * 208;
+        default: return 2ll * K;  // F16, BF16
+    }
+}
+
+__device__ __forceinline__ long long qi_aux_bytes(int t, int K) {
+    switch (t) {
+        case QT_Q8_0:
+        case QT_Q4_0: return K >> 4;
+        case QT_Q6_K: return (K >> 8) * 2;
+        default: return 0;
+    }
+}
+
+// Prefetches rows [row0, row0 + rows) of an [N, K] weight of type t into
+// the L2 (before RLX_GRID_WAIT(): the weights are not written by the
+// kernel ahead). Each block asks for at most 32 MiB / gridDim.x bytes of
+// quants, so that what all blocks ask for fits the H100's 50 MB L2 beside
+// the activations and caches (a large matrix's later rows are read while
+// its first ones stream).
+__device__ __forceinline__ void qi_prefetch(int t, const rlx_u8* w, const rlx_u8* aux, long long row0, int rows,
+                                            int N, int K) {
+    const long long r1 = min((long long)N, row0 + rows);
+    if (r1 <= row0) return;
+    const long long rb = qi_row_bytes(t, K), ab = qi_aux_bytes(t, K);
+    rlx_prefetch_l2(w + row0 * rb, min((r1 - row0) * rb, (32ll << 20) / gridDim.x));
+    if (ab != 0) rlx_prefetch_l2(aux + row0 * ab, (r1 - row0) * ab);
+}
+
 // y[m, n] (+)= Σ_k x[m, k]·W[n, k] for m < M ≤ QT_MAX_M: the decode-sized
 // product; with add (an addend of y's shape, e.g. the residual) y = add +
 // the product, as a copy of add accumulated into would give. A block of blockDim.x threads (a multiple of 32) handles
@@ -188,26 +225,27 @@ __device__ __forceinline__ void qt_run(const rlx_u8* __restrict__ w, const rlx_u
 // consecutive runs of R columns, so every weight byte is read once and the
 // activation reads of a warp are contiguous (R = 8) or nearly so. x must be
 // 16-byte aligned and K a multiple of 32.
-template <int T, int R>
+template <int T, int R, int MM>
 __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux, const float* __restrict__ x,
                         float* __restrict__ y, int M, int N, int K, int rows_per_block, int accumulate,
                         const float* __restrict__ add) {
-    __shared__ float red[QT_MAX_M][32];
+    __shared__ float red[MM][32];
+    qi_prefetch(T, w, aux, (long long)blockIdx.x * rows_per_block, rows_per_block, N, K);
     RLX_GRID_WAIT();  // launched with LaunchDependent
     RLX_GRID_LAUNCH_DEPENDENTS();
     const int tpr = blockDim.x / rows_per_block;
     const int r = threadIdx.x / tpr, t = threadIdx.x - r * tpr;
     const long long row = (long long)blockIdx.x * rows_per_block + r;
-    float acc[QT_MAX_M];
+    float acc[MM];
 #pragma unroll
-    for (int m = 0; m < QT_MAX_M; m++) acc[m] = 0.0f;
+    for (int m = 0; m < MM; m++) acc[m] = 0.0f;
     if (row < N) {
 #pragma unroll 2
         for (int e0 = R * t; e0 < K; e0 += R * tpr) {
             float v[R];
             qt_run<T, R>(w, aux, row, e0, K, v);
 #pragma unroll
-            for (int m = 0; m < QT_MAX_M; m++) {
+            for (int m = 0; m < MM; m++) {
                 if (m < M) {
                     const float4* xm = (const float4*)(x + (long long)m * K + e0);
                     float s = 0.0f;
@@ -225,7 +263,7 @@ __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
         }
     }
 #pragma unroll
-    for (int m = 0; m < QT_MAX_M; m++) {
+    for (int m = 0; m < MM; m++) {
         if (m < M) {
 #pragma unroll
             for (int o = 16; o > 0; o >>= 1) acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], o);
@@ -235,7 +273,7 @@ __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
     if (tpr == 32) {
         if (row < N && lane == 0) {
 #pragma unroll
-            for (int m = 0; m < QT_MAX_M; m++) {
+            for (int m = 0; m < MM; m++) {
                 if (m < M) {
                     const long long o = (long long)m * N + row;
                     y[o] = add != 0 ? add[o] + acc[m] : (accumulate ? y[o] + acc[m] : acc[m]);
@@ -246,7 +284,7 @@ __device__ void qt_gemv(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__
     }
     if (lane == 0) {
 #pragma unroll
-        for (int m = 0; m < QT_MAX_M; m++) red[m][warp] = acc[m];
+        for (int m = 0; m < MM; m++) red[m][warp] = acc[m];
     }
     __syncthreads();
     const int wpr = tpr >> 5;  // warps per row
@@ -286,7 +324,15 @@ __device__ void qt_dequant(const rlx_u8* __restrict__ w, const rlx_u8* __restric
     extern "C" __global__ void gemv_##name##_r##R(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y,   \
                                                   int M, int N, int K, int rows_per_block, int accumulate,         \
                                                   const float* add) {                                              \
-        qt_gemv<T, R>(w, aux, x, y, M, N, K, rows_per_block, accumulate, add);                                     \
+        qt_gemv<T, R, QT_MAX_M>(w, aux, x, y, M, N, K, rows_per_block, accumulate, add);                           \
+    }
+
+// One activation row with runs of 16: one accumulator, fewer registers.
+#define QT_GEMV1(name, T)                                                                                        \
+    extern "C" __global__ void gemv1_##name##_r16(const rlx_u8* w, const rlx_u8* aux, const float* x, float* y,   \
+                                                  int M, int N, int K, int rows_per_block, int accumulate,         \
+                                                  const float* add) {                                              \
+        qt_gemv<T, 16, 1>(w, aux, x, y, M, N, K, rows_per_block, accumulate, add);                                 \
     }
 
 #define QT_DEQUANT(name, T)                                                                                        \
@@ -297,7 +343,7 @@ __device__ void qt_dequant(const rlx_u8* __restrict__ w, const rlx_u8* __restric
 
 // Every type with runs of 8, 16 and 32 columns (Q6_K: 8 and 16); quant.go
 // picks one per type (gemvRun).
-#define QT_KERNELS(name, T) QT_GEMV(name, T, 8) QT_GEMV(name, T, 16) QT_DEQUANT(name, T)
+#define QT_KERNELS(name, T) QT_GEMV(name, T, 8) QT_GEMV(name, T, 16) QT_GEMV1(name, T) QT_DEQUANT(name, T)
 
 QT_KERNELS(f16, QT_F16)
 QT_KERNELS(bf16, QT_BF16)
@@ -417,43 +463,6 @@ extern "C" __global__ void gemvq_prepare(const float* __restrict__ x, signed cha
 // Σ of 16 products of int8 quads.
 __device__ __forceinline__ int qi_dot16(int4 w, int4 a) {
     return qi_dp4a(w.w, a.w, qi_dp4a(w.z, a.z, qi_dp4a(w.y, a.y, qi_dp4a(w.x, a.x, 0))));
-}
-
-// Bytes of one row of an [N, K] weight of type t in the device layout,
-// and of its separate f16 scales (quant.go).
-__device__ __forceinline__ long long qi_row_bytes(int t, int K) {
-    switch (t) {
-        case QT_Q8_0: return K;
-        case QT_Q4_0: return K >> 1;
-        case QT_Q4_K: return (K >> 8) * 144;
-        case QT_Q5_K: return (K >> 8) * 176;
-        case QT_Q6_K: return (K >> 8) * 208;
-        default: return 2ll * K;  // F16, BF16
-    }
-}
-
-__device__ __forceinline__ long long qi_aux_bytes(int t, int K) {
-    switch (t) {
-        case QT_Q8_0:
-        case QT_Q4_0: return K >> 4;
-        case QT_Q6_K: return (K >> 8) * 2;
-        default: return 0;
-    }
-}
-
-// Prefetches rows [row0, row0 + rows) of an [N, K] weight of type t into
-// the L2 (before RLX_GRID_WAIT(): the weights are not written by the
-// kernel ahead). Each block asks for at most 32 MiB / gridDim.x bytes of
-// quants, so that what all blocks ask for fits the H100's 50 MB L2 beside
-// the activations and caches (a large matrix's later rows are read while
-// its first ones stream).
-__device__ __forceinline__ void qi_prefetch(int t, const rlx_u8* w, const rlx_u8* aux, long long row0, int rows,
-                                            int N, int K) {
-    const long long r1 = min((long long)N, row0 + rows);
-    if (r1 <= row0) return;
-    const long long rb = qi_row_bytes(t, K), ab = qi_aux_bytes(t, K);
-    rlx_prefetch_l2(w + row0 * rb, min((r1 - row0) * rb, (32ll << 20) / gridDim.x));
-    if (ab != 0) rlx_prefetch_l2(aux + row0 * ab, (r1 - row0) * ab);
 }
 
 // The number of pieces a row of K weights is taken in by the int8 GEMV:
