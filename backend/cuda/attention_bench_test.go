@@ -14,8 +14,10 @@ import (
 // × 128) and Llama-3.2-1B (32/8 × 64) shapes at short and long pasts over
 // an F16 cache of 4096, and 512-token prefills, through the decode kernel
 // (attn_dec, several split settings), the tensor-core one (attn_mma, 4 or
-// 2 warps) and the general one (kv_store2 + attn_f32). It reports µs per
-// call and the K/V bytes read per second.
+// 2 warps; its causal rows split over blocks of at least 64/128/256 keys or
+// not, whatever the number of row blocks) and the general one (kv_store2 +
+// attn_f32); attn_dec also with its L2 prefetch before RLX_GRID_WAIT. It
+// reports µs per call and the K/V bytes read per second.
 func BenchmarkAttention(b *testing.B) {
 	be := openBench(b)
 	type shape struct {
@@ -29,6 +31,7 @@ func BenchmarkAttention(b *testing.B) {
 		{"qwen3-0.6b/decode/past512", 16, 8, 128, 1, 512},
 		{"qwen3-0.6b/decode/past2048", 16, 8, 128, 1, 2048},
 		{"qwen3-0.6b/decode/past4000", 16, 8, 128, 1, 4000},
+		{"llama-1b/decode/past64", 32, 8, 64, 1, 64},
 		{"llama-1b/decode/past4000", 32, 8, 64, 1, 4000},
 		{"qwen3-0.6b/prefill512", 16, 8, 128, 512, 0},
 		{"llama-1b/prefill512", 32, 8, 64, 512, 0},
@@ -36,23 +39,32 @@ func BenchmarkAttention(b *testing.B) {
 		type variant struct {
 			name            string
 			perSM, minSplit int
+			split           int  // attn_mma's mmaSplitKeys
+			prefetch        bool // attn_dec with its L2 prefetch
 		}
-		vs := []variant{{"attn_f32", 0, 0}, {"attn_dec/perSM4/min32", 4, 32}, {"attn_dec/perSM2/min64", 2, 64}, {"attn_dec/perSM1/min128", 1, 128}}
+		vs := []variant{{"attn_f32", 0, 0, 0, false}, {"attn_dec/perSM4/min32", 4, 32, 0, false}, {"attn_dec/perSM2/min64", 2, 64, 0, false},
+			{"attn_dec/perSM2/min32", 2, 32, 0, false}, {"attn_dec/perSM2/min64/prefetch", 2, 64, 0, true}, {"attn_dec/perSM1/min128", 1, 128, 0, false}}
 		if s.t > 1 {
 			// Prefills do not fit the decode kernel; minSplit is attn_mma's warps here.
-			vs = []variant{{"attn_f32", 0, 0}, {"attn_mma/warps4", -1, 4}, {"attn_mma/warps2", -1, 2}}
+			vs = []variant{{"attn_f32", 0, 0, 0, false}, {"attn_mma/warps4/nosplit", -1, 4, 0, false}, {"attn_mma/warps4/split64", -1, 4, 64, false},
+				{"attn_mma/warps4/split128", -1, 4, 128, false}, {"attn_mma/warps4/split256", -1, 4, 256, false},
+				{"attn_mma/warps2/nosplit", -1, 2, 0, false}, {"attn_mma/warps2/split128", -1, 2, 128, false}}
 		}
 		for _, v := range vs {
 			b.Run(fmt.Sprintf("%s/%s", s.name, v.name), func(b *testing.B) {
-				oldPer, oldMin := decBlocksPerSM, decMinSplit
+				oldPer, oldMin, oldSplit, oldPre := decBlocksPerSM, decMinSplit, mmaSplitKeys, decPrefetch
 				decOff, mmaOff = v.perSM <= 0, v.perSM == 0
 				if !decOff {
 					decBlocksPerSM, decMinSplit = v.perSM, v.minSplit
 				}
 				if v.perSM < 0 {
-					mmaWarps = v.minSplit
+					mmaWarps, mmaSplitKeys, mmaSplitAlways = v.minSplit, v.split, true
 				}
-				defer func() { decOff, mmaOff, mmaWarps, decBlocksPerSM, decMinSplit = false, false, 4, oldPer, oldMin }()
+				decPrefetch = v.prefetch
+				defer func() {
+					decOff, mmaOff, mmaWarps, decBlocksPerSM, decMinSplit, mmaSplitKeys, decPrefetch = false, false, 4, oldPer, oldMin, oldSplit, oldPre
+					mmaSplitAlways = false
+				}()
 				bd := ir.NewBuilder()
 				cache := bd.KVCache("l", tensor.F16, ir.N(1), ir.N(maxSeq), s.hkv, s.d)
 				bd.Output("o", bd.Attention(bd.Input("q", tensor.F32, ir.N(1), ir.N(s.t), ir.N(s.hq), ir.N(s.d)),

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
 	"sync/atomic"
 
 	"github.com/rlx-go/rlx/backend"
@@ -17,7 +18,7 @@ import (
 // (attention_mma.go) or attn_f32.
 
 const (
-	decArgsSize    = 176      // sizeof(DecArgs)
+	decArgsSize    = 184      // sizeof(DecArgs)
 	decMaxRows     = 8        // query rows (T·G) per kv head
 	decMaxSplits   = 64       // SMAX in attn_decode.cu
 	decCounterSize = 64 << 10 // split counters at the end of the scratch
@@ -30,6 +31,11 @@ var (
 	decBlocksPerSM = 2
 	decMinSplit    = 64
 	decOff         = false
+	// decPrefetch has each block ask L2 for its cached rows before
+	// RLX_GRID_WAIT (RLX_CUDA_DEC_PREFETCH=1). Off: on the H100 it moved
+	// neither BenchmarkAttention (K/V already in L2 there) nor the decode
+	// profile of Llama-3.2-1B (attention 275.0 vs 272.9 µs a step).
+	decPrefetch = os.Getenv("RLX_CUDA_DEC_PREFETCH") == "1"
 	// decLaunches counts attn_dec launches (tests check that decode steps took it).
 	decLaunches atomic.Int64
 )
@@ -113,6 +119,12 @@ func (k *attention) decode(ins []backend.Tensor, out, kc, vc backend.Tensor, qp,
 	}
 	put32(math.Float32bits(float32(at.Scale)))
 	put32(math.Float32bits(float32(at.Softcap)))
+	prefetch := 0
+	if decPrefetch {
+		prefetch = 1
+	}
+	put32(uint32(prefetch))
+	put32(0)
 	if o != decArgsSize {
 		return false, fmt.Errorf("attention: decode argument block of %d bytes, want %d", o, decArgsSize)
 	}

@@ -13,3 +13,19 @@ func SetMMAWarps(w int) (restore func()) {
 	mmaWarps = w
 	return func() { mmaWarps = old }
 }
+
+// SetMMASplit makes attn_mma split causal rows into pieces of at least
+// keys keys (0: never); the returned func restores the default.
+func SetMMASplit(keys int) (restore func()) {
+	old := mmaSplitKeys
+	mmaSplitKeys = keys
+	return func() { mmaSplitKeys = old }
+}
+
+// SetDecPrefetch turns attn_dec's L2 prefetch before RLX_GRID_WAIT on or
+// off; the returned func restores the default.
+func SetDecPrefetch(on bool) (restore func()) {
+	old := decPrefetch
+	decPrefetch = on
+	return func() { decPrefetch = old }
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"os"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/rlx-go/rlx/backend"
@@ -19,7 +21,10 @@ import (
 // one (attn_mmah_*: half the MMAs, the rounding the cache applies to K and
 // V).
 
-const mmaArgsSize = 128 // sizeof(MmaArgs)
+const mmaArgsSize = 152 // sizeof(MmaArgs)
+
+// mmaMaxSplits is SMAX in attn_mma.cu's mma_merge.
+const mmaMaxSplits = 8
 
 var (
 	// mmaOff sends prefills to attn_f32 (BenchmarkAttention compares).
@@ -30,7 +35,41 @@ var (
 	// or 2 (on the H100, 2 made the Qwen3-0.6B 512-token prefill 1.46×
 	// slower although it doubles the blocks: 128 → 256 for 132 SMs).
 	mmaWarps = 4
+	// mmaSplitKeys is the fewest keys (a multiple of 64) of a piece when
+	// a row block's key range is split over several blocks; 0 never
+	// splits. RLX_CUDA_MMA_SPLIT overrides it (A/B runs).
+	mmaSplitKeys = mmaSplitSetting()
+	// mmaSplitAlways splits however many row blocks there are
+	// (BenchmarkAttention compares).
+	mmaSplitAlways = false
 )
+
+// mmaSplitSetting is RLX_CUDA_MMA_SPLIT (0 turns splitting off), else 128.
+func mmaSplitSetting() int {
+	if v, err := strconv.Atoi(os.Getenv("RLX_CUDA_MMA_SPLIT")); err == nil && v >= 0 {
+		return v
+	}
+	return 128
+}
+
+// mmaSplits gives the key pieces per row block of a prefill of T rows
+// (1: none): enough that a piece of the longest causal row block is about
+// mmaSplitKeys keys (from T alone: a captured graph must not depend on the
+// past), as long as the partials fit the scratch and the counters their area.
+// Only launches of fewer than 1.5 row blocks per multiprocessor split: with
+// more, the scheduler already fills the SMs around the long rows (H100,
+// Llama-3.2-1B's 256 row blocks of a 512-token prefill: 63.5 µs unsplit,
+// 64.8 split; Qwen3-0.6B's 128: 71.5 → 58.0 µs).
+func (k *attention) mmaSplits(blocks, rows, d, t int) int {
+	if mmaSplitKeys <= 0 || blocks*4 > decCounterSize || (!mmaSplitAlways && 2*blocks >= 3*k.b.ctx.Device.SMs) {
+		return 1
+	}
+	s := min(mmaMaxSplits, (t+mmaSplitKeys-1)/mmaSplitKeys)
+	for s > 1 && int64(blocks*s*rows*(d+2))*4 > k.scratchN {
+		s--
+	}
+	return max(s, 1)
+}
 
 // mmaFuncs resolves attn_mma_<head size>_<warps>.
 func (k *attention) mmaFuncs() error {
@@ -81,7 +120,11 @@ func (k *attention) prefillMMA(ins []backend.Tensor, qp, kp, vp, op, pastRows dr
 	o := 0
 	put64 := func(v uint64) { le.PutUint64(args[o:], v); o += 8 }
 	put32 := func(v uint32) { le.PutUint32(args[o:], v); o += 4 }
-	for _, p := range []driver.Ptr{qp, kp, vp, mp, pastRows, op} {
+	rows := 16 * warps
+	blocks := B * Hkv * ((G*T + rows - 1) / rows)
+	splits := k.mmaSplits(blocks, rows, D, T)
+	counters := k.scratch + driver.Ptr(k.scratchN)
+	for _, p := range []driver.Ptr{qp, kp, vp, mp, pastRows, op, k.scratch, counters} {
 		put64(uint64(p))
 	}
 	for _, v := range []int64{int64(keys * Hkv * D), ms[0], ms[1], ms[2], ms[3]} {
@@ -91,7 +134,8 @@ func (k *attention) prefillMMA(ins []backend.Tensor, qp, kp, vp, op, pastRows dr
 	if at.Causal {
 		causal = 1
 	}
-	for _, v := range []int{B, T, Hq, Hkv, past, causal, at.Window, 0} {
+	minSplit := (max(mmaSplitKeys, 64) + 63) / 64 * 64
+	for _, v := range []int{B, T, Hq, Hkv, past, causal, at.Window, minSplit, splits, 0} {
 		put32(uint32(int32(v)))
 	}
 	put32(math.Float32bits(float32(at.Scale)))
@@ -99,8 +143,6 @@ func (k *attention) prefillMMA(ins []backend.Tensor, qp, kp, vp, op, pastRows dr
 	if o != mmaArgsSize {
 		return false, fmt.Errorf("attention: tensor-core argument block of %d bytes, want %d", o, mmaArgsSize)
 	}
-	rows := 16 * warps
-	blocks := B * Hkv * ((G*T + rows - 1) / rows)
 	mmaLaunches.Add(1)
-	return true, k.b.ctx.LaunchDependent(f, driver.Dim3{X: blocks}, driver.Dim3{X: 32 * warps}, 0, k.b.stream, args)
+	return true, k.b.ctx.LaunchDependent(f, driver.Dim3{X: blocks * splits}, driver.Dim3{X: 32 * warps}, 0, k.b.stream, args)
 }

@@ -95,20 +95,23 @@ func TestAttentionUncached(t *testing.T) {
 func TestAttentionCached(t *testing.T) {
 	exact := open(t, cuda.Options{})
 	rng := rand.New(rand.NewPCG(7, 8))
-	// F16 three times: the second time attn_mma runs blocks of 2 warps
-	// (not the default, 4); the third on a backend with HalfActivations,
-	// whose attn_mmah rounds queries and softmax weights to f16 once: each
+	// F16 four times: the second time attn_mma runs blocks of 2 warps
+	// (not the default, 4) and splits causal rows into pieces of 64 keys
+	// (the default is 128), and attn_dec prefetches its rows into L2; the
+	// third on a backend with HalfActivations, whose attn_mmah rounds queries and softmax weights to f16 once: each
 	// score then moves by about 2^-11 of Σ|q·k|·scale and each weight by
 	// 2^-11 of itself (~1e-3 of the outputs at most for these sizes; a
-	// wrong tile gives errors of order 1).
+	// wrong tile gives errors of order 1); the fourth with attn_mma's
+	// rows not split over blocks.
 	var half *cuda.Backend
 	restore := func() {}
 	defer func() { restore() }()
-	for pass, dt := range []tensor.DType{tensor.F16, tensor.F32, tensor.F16, tensor.F16} {
+	for pass, dt := range []tensor.DType{tensor.F16, tensor.F32, tensor.F16, tensor.F16, tensor.F16} {
 		be, tol := exact, 1e-4
 		switch pass {
 		case 2:
-			restore = cuda.SetMMAWarps(2)
+			r1, r2, r3 := cuda.SetMMAWarps(2), cuda.SetMMASplit(64), cuda.SetDecPrefetch(true)
+			restore = func() { r1(); r2(); r3() }
 		case 3:
 			restore()
 			restore = func() {}
@@ -116,6 +119,8 @@ func TestAttentionCached(t *testing.T) {
 				half = open(t, cuda.Options{HalfActivations: true})
 			}
 			be, tol = half, 5e-3
+		case 4:
+			restore = cuda.SetMMASplit(0)
 		}
 		for _, c := range []struct {
 			b, hq, hkv, d, maxSeq, window int
@@ -134,6 +139,13 @@ func TestAttentionCached(t *testing.T) {
 			{1, 8, 1, 32, 600, 100, []int{200, 1, 1, 1}, false, 0},
 			// Tensor-core prefill (F16) with a window, a softcap and chunks of 5.
 			{1, 6, 2, 96, 500, 40, []int{300, 1, 5, 5}, false, 20},
+			// A second long chunk after a past (split pieces start past 0),
+			// decode from depth 0, GQA 8 with per-row pasts and a softcap.
+			{1, 16, 8, 128, 1200, 0, []int{300, 1, 401, 1}, false, 0},
+			{1, 4, 2, 64, 300, 0, []int{1, 1, 1, 20}, false, 0},
+			{2, 8, 1, 64, 700, 0, []int{259, 1, 1}, true, 30},
+			// Depth 4096: a 4095-token prefill (the most pieces), then decode.
+			{1, 2, 1, 64, 4100, 0, []int{4095, 1, 1}, false, 0},
 		} {
 			name := fmt.Sprintf("%v/b%d/h%d-%d/d%d/seq%d/w%d/perrow%v/pass%d", dt, c.b, c.hq, c.hkv, c.d, c.maxSeq, c.window, c.perRow, pass)
 			b := ir.NewBuilder()

@@ -21,6 +21,12 @@
 // This step's keys and values (positions past … past+T-1) are read from the
 // f32 inputs, rounded to f16 as the cache holds them, and the block that
 // reads one writes it into the cache: no separate store launch.
+//
+// Before RLX_GRID_WAIT() (while the kernel ahead, RoPE, still runs) a block
+// reads its past as a hint and asks the L2 cache for the cached K and V
+// rows of its split (rows before the past were written by earlier steps;
+// a stale hint only prefetches the wrong lines), so that the loads after
+// the wait hit L2 instead of device memory.
 
 #define DEC_NEG_INF __int_as_float(0xff800000)
 
@@ -44,6 +50,8 @@ struct DecArgs {
     int causal, window;
     int min_split;  // fewest keys per split
     float scale, softcap;
+    int prefetch;   // ask L2 for this block's cached rows before RLX_GRID_WAIT
+    int pad;
 };
 
 __device__ __forceinline__ float dec_half(unsigned int h) {
@@ -80,6 +88,19 @@ __device__ __forceinline__ uint4 dec_pack(const float* src) {
     return w;
 }
 
+// The keys [j0, j1) of split sp of S for a query row 0 at past; returns
+// the number of splits that have keys (blocks beyond them have none).
+__device__ __forceinline__ int dec_split(const DecArgs& a, int past, int sp, int S, int& j0, int& j1) {
+    const int tk = past + a.T;
+    const int lo = (a.causal && a.window > 0) ? max(0, past - a.window + 1) : 0;
+    const int range = tk - lo;
+    int len = max((range + S - 1) / S, a.min_split);
+    len = (len + 3) & ~3;
+    j0 = lo + sp * len;
+    j1 = min(tk, j0 + len);
+    return (range + len - 1) / len;
+}
+
 template <int LK, int RM>
 __device__ __forceinline__ void dec_body(const DecArgs& a) {
     constexpr int NT = 128;      // threads per block
@@ -92,30 +113,42 @@ __device__ __forceinline__ void dec_body(const DecArgs& a) {
     __shared__ float s_sw[SMAX][RM], s_L[RM];
     __shared__ int s_last;
 
-    RLX_GRID_WAIT();  // launched with LaunchDependent
-    RLX_GRID_LAUNCH_DEPENDENTS();
     const int G = a.Hq / a.Hkv, R = G * a.T, D = a.D;
     const int unit = blockIdx.x, kh = unit % a.Hkv, b = unit / a.Hkv;
     const int sp = blockIdx.y, S = gridDim.y;
     const int tid = threadIdx.x, gi = tid / LK, li = tid % LK;
     const bool lact = li < (D >> 3);  // this lane holds a 16-byte word of the row
     const int d0 = li * 8;
+    const long long row = (long long)a.Hkv * D;
+
+    if (a.prefetch) {
+        const int hint = a.past_rows ? *(volatile const int*)(a.past_rows + b) : a.past;
+        if (hint >= 0 && hint <= a.sk - a.T) {
+            int pj0, pj1;
+            dec_split(a, hint, sp, S, pj0, pj1);
+            pj1 = min(pj1, hint);
+            const int lines = (D * 2 + 127) / 128;  // 128-byte lines of a row (rows start on one)
+            const unsigned short* kb = a.k + b * a.kv_batch + (long long)kh * D;
+            const unsigned short* vb = a.v + b * a.kv_batch + (long long)kh * D;
+            for (int i = tid; i < (pj1 - pj0) * lines * 2; i += NT) {
+                const int j = pj0 + i / (lines * 2), w = i % (lines * 2);
+                const unsigned short* p = (w & 1 ? vb : kb) + (long long)j * row + (w >> 1) * 64;
+                asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+            }
+        }
+    }
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
 
     const int past = a.past_rows ? a.past_rows[b] : a.past;
     if (past < 0 || past > a.sk - a.T) {
         if (tid == 0 && sp == 0) atomicExch(a.err, 1);
         return;
     }
-    const int tk = past + a.T;
-    const int lo = (a.causal && a.window > 0) ? max(0, past - a.window + 1) : 0;
-    const int range = tk - lo;
-    int len = max((range + S - 1) / S, a.min_split);
-    len = (len + 3) & ~3;
-    const int nact = (range + len - 1) / len;
+    int j0, j1;
+    const int nact = dec_split(a, past, sp, S, j0, j1);
     if (sp >= nact) return;
-    const int j0 = lo + sp * len, j1 = min(tk, j0 + len);
 
-    const long long row = (long long)a.Hkv * D;
     const long long cbase = b * a.kv_batch + (long long)kh * D + d0;
     const long long ibase = ((long long)b * a.T * a.Hkv + kh) * D + d0;
 

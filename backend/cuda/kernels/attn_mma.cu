@@ -6,7 +6,19 @@
 // A block takes 16·WARPS query rows of one (batch row, kv head): the rows
 // are the (position, head) pairs of the G query heads sharing the kv head,
 // so each 64-key tile of K and V loaded into shared memory serves all of
-// them. Each warp owns 16 rows. (2 warps when 4 would leave SMs idle.) Keys and values are f16 already (the cache
+// them. Each warp owns 16 rows. (2 warps when 4 would leave SMs idle.)
+//
+// Causal rows near the end of a prompt see many more keys than those near
+// its start; one block per row block left the longest ones (8 tiles for a
+// 512-token prompt) running alone on their SMs while most SMs idled. With
+// splits > 1 each row block's key range is cut into up to `splits` pieces
+// of at least min_split keys, derived on the device from the past (so the
+// launch shape depends only on T), each piece a block of its own; a
+// row block with one piece writes its output directly, otherwise each
+// piece writes (max, sum, accumulator) rows to a scratch and the last one
+// to finish (an atomic counter, reset by that block) merges them.
+//
+// Keys and values are f16 already (the cache
 // holds them rounded); the f32 queries and softmax weights are split into
 // a high and a low f16 part (x = hi + lo, |lo| ≤ 2^-11 |x|) and both parts
 // go through the tensor cores, so the products keep about 22 bits of the
@@ -23,9 +35,14 @@ struct MmaArgs {
     const float* mask;            // additive, addressed by the strides below; or null
     const int* past_rows;         // per batch row pasts [B]; or null (use past)
     float* out;                   // [B, T, Hq, D]
+    float* part;                  // split partials: (max, sum) [P][ROWS][2], then accumulators [P][ROWS][D]
+    int* counters;                // [row blocks] (shared with attn_dec), zero between launches
     long long kv_batch;           // element stride between batch rows of the caches
     long long mask_b, mask_h, mask_r, mask_k;
-    int B, T, Hq, Hkv, past, causal, window, pad;
+    int B, T, Hq, Hkv, past, causal, window;
+    int min_split;                // fewest keys per split (a multiple of 64) when splits > 1
+    int splits;                   // key splits per row block (the grid's factor); 1: no partials
+    int pad;
     float scale, softcap;
 };
 
@@ -67,6 +84,75 @@ __device__ __forceinline__ unsigned mma_smem(const void* p) {  // a shared-windo
     return a;
 }
 
+// The key pieces of one row block: each block writes its rows' (max, sum)
+// and unnormalized accumulators, and the last of the unit's nact blocks to
+// finish merges them into the output (as attn_dec merges its splits).
+template <int D, int WARPS>
+__device__ __forceinline__ void mma_merge(const MmaArgs& a, const float (*o)[4], const float* m, const float* l, int urb,
+                                       int sp, int nact, int r0, int R, int G, int b, int kh) {
+    constexpr int NTH = 32 * WARPS, ROWS = 16 * WARPS, NT = D / 8, SMAX = 8;
+    __shared__ float s_w[SMAX][ROWS], s_L[ROWS];
+    __shared__ int s_last;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, c = lane & 3;
+    const long long nparts = (long long)gridDim.x;  // every (row block, piece) has a slot
+    float* pml = a.part;
+    float* pacc = a.part + nparts * ROWS * 2;
+    const long long slot = (long long)urb * a.splits;
+    const long long prow = (slot + sp) * ROWS;
+#pragma unroll
+    for (int ri = 0; ri < 2; ri++) {
+        const int lr = warp * 16 + g + 8 * ri;
+        if (c == 0) {
+            pml[(prow + lr) * 2] = m[ri];
+            pml[(prow + lr) * 2 + 1] = l[ri];
+        }
+        float* dst = pacc + (prow + lr) * D + 2 * c;
+#pragma unroll
+        for (int n = 0; n < NT; n++) *(float2*)(dst + n * 8) = make_float2(o[n][2 * ri], o[n][2 * ri + 1]);
+    }
+    __threadfence();
+    __syncthreads();
+    if (threadIdx.x == 0) s_last = atomicAdd(a.counters + urb, 1) == nact - 1;
+    __syncthreads();
+    if (!s_last) return;
+    __threadfence();
+    for (int r = threadIdx.x; r < ROWS; r += NTH) {
+        float M = MMA_NEG_INF;
+        for (int s = 0; s < nact; s++) M = fmaxf(M, __ldcg(pml + ((slot + s) * ROWS + r) * 2));
+        float L = 0.0f;
+        for (int s = 0; s < nact; s++) {
+            const float* p = pml + ((slot + s) * ROWS + r) * 2;
+            const float ls = __ldcg(p + 1);
+            const float w = ls > 0.0f ? expf(__ldcg(p) - M) : 0.0f;
+            s_w[s][r] = w;
+            L += ls * w;
+        }
+        s_L[r] = L;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < ROWS * (D / 4); i += NTH) {
+        const int r = i / (D / 4), d4 = i - r * (D / 4), row = r0 + r;
+        if (row >= R) continue;
+        float4 x = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        for (int s = 0; s < nact; s++) {
+            const float w = s_w[s][r];
+            const float4 v = __ldcg((const float4*)(pacc + ((slot + s) * ROWS + r) * D) + d4);
+            x.x = fmaf(v.x, w, x.x);
+            x.y = fmaf(v.y, w, x.y);
+            x.z = fmaf(v.z, w, x.z);
+            x.w = fmaf(v.w, w, x.w);
+        }
+        const float L = s_L[r], inv = L > 0.0f ? 1.0f / L : 0.0f;
+        x.x *= inv;
+        x.y *= inv;
+        x.z *= inv;
+        x.w *= inv;
+        const int t = row / G, h = kh * G + row % G;
+        *((float4*)(a.out + (((long long)b * a.T + t) * a.Hq + h) * D) + d4) = x;
+    }
+    if (threadIdx.x == 0) a.counters[urb] = 0;  // ready for the next launch
+}
+
 // SPLIT: queries and softmax weights go through the tensor cores as f16
 // high and low parts (about f32 precision); otherwise rounded once to f16
 // (the backend's HalfActivations: half the MMAs, ~2^-11 relative error per
@@ -88,9 +174,12 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
     const int G = a.Hq / a.Hkv, R = a.T * G;
     const int nrb = (R + ROWS - 1) / ROWS;
     int u = blockIdx.x;
+    const int sp = u % a.splits;
+    u /= a.splits;
     const int rb = nrb - 1 - u % nrb;  // the longest (last) rows first
     u /= nrb;
     const int kh = u % a.Hkv, b = u / a.Hkv;
+    const int urb = (b * a.Hkv + kh) * nrb + rb;  // this row block's counter
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, c = lane & 3;
 
     const int past = a.past_rows ? a.past_rows[b] : a.past;
@@ -100,6 +189,18 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
     if (a.causal) {
         hi = min(hi, past + rl / G + 1);
         if (a.window > 0) lo = max(0, past + r0 / G - a.window + 1);
+    }
+    // This block's piece of [lo, hi): whole tiles, pieces of equal length.
+    int nact = 1;
+    if (a.splits > 1 && hi > lo) {
+        int len = max((hi - lo + a.splits - 1) / a.splits, a.min_split);
+        len = (len + KT - 1) / KT * KT;
+        nact = (hi - lo + len - 1) / len;
+        if (sp >= nact) return;
+        lo += sp * len;
+        hi = min(hi, lo + len);
+    } else if (sp > 0) {
+        return;
     }
 
     // This lane's two rows (g and g + 8 of the warp's 16).
@@ -265,12 +366,16 @@ __device__ __forceinline__ void mma_body(const MmaArgs& a) {
             }
         }
     }
-    if (!wact) return;
 #pragma unroll
     for (int ri = 0; ri < 2; ri++) {
         l[ri] += __shfl_xor_sync(0xffffffffu, l[ri], 1);
         l[ri] += __shfl_xor_sync(0xffffffffu, l[ri], 2);
     }
+    if (nact > 1) {
+        mma_merge<D, WARPS>(a, o, m, l, urb, sp, nact, r0, R, G, b, kh);
+        return;
+    }
+    if (!wact) return;
 #pragma unroll
     for (int ri = 0; ri < 2; ri++) {
         if (!valid[ri]) continue;
