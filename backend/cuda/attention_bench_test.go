@@ -41,14 +41,16 @@ func BenchmarkAttention(b *testing.B) {
 			perSM, minSplit int
 			split           int  // attn_mma's mmaSplitKeys
 			prefetch        bool // attn_dec with its L2 prefetch
+			whole           int  // attn_dec's decWhole
 		}
-		vs := []variant{{"attn_f32", 0, 0, 0, false}, {"attn_dec/perSM4/min32", 4, 32, 0, false}, {"attn_dec/perSM2/min64", 2, 64, 0, false},
-			{"attn_dec/perSM2/min32", 2, 32, 0, false}, {"attn_dec/perSM2/min64/prefetch", 2, 64, 0, true}, {"attn_dec/perSM1/min128", 1, 128, 0, false}}
+		vs := []variant{{"attn_f32", 0, 0, 0, false, 0}, {"attn_dec/perSM4/min32", 4, 32, 0, false, 0}, {"attn_dec/perSM2/min64", 2, 64, 0, false, 0},
+			{"attn_dec/perSM2/min32", 2, 32, 0, false, 0}, {"attn_dec/perSM2/min64/prefetch", 2, 64, 0, true, 0}, {"attn_dec/perSM1/min128", 1, 128, 0, false, 0},
+			{"attn_dec/perSM2/min64/whole128", 2, 64, 0, false, 128}}
 		if s.t > 1 {
 			// Prefills do not fit the decode kernel; minSplit is attn_mma's warps here.
-			vs = []variant{{"attn_f32", 0, 0, 0, false}, {"attn_mma/warps4/nosplit", -1, 4, 0, false}, {"attn_mma/warps4/split64", -1, 4, 64, false},
-				{"attn_mma/warps4/split128", -1, 4, 128, false}, {"attn_mma/warps4/split256", -1, 4, 256, false},
-				{"attn_mma/warps2/nosplit", -1, 2, 0, false}, {"attn_mma/warps2/split128", -1, 2, 128, false}}
+			vs = []variant{{"attn_f32", 0, 0, 0, false, 0}, {"attn_mma/warps4/nosplit", -1, 4, 0, false, 0}, {"attn_mma/warps4/split64", -1, 4, 64, false, 0},
+				{"attn_mma/warps4/split128", -1, 4, 128, false, 0}, {"attn_mma/warps4/split256", -1, 4, 256, false, 0},
+				{"attn_mma/warps2/nosplit", -1, 2, 0, false, 0}, {"attn_mma/warps2/split128", -1, 2, 128, false, 0}}
 		}
 		for _, v := range vs {
 			b.Run(fmt.Sprintf("%s/%s", s.name, v.name), func(b *testing.B) {
@@ -60,10 +62,10 @@ func BenchmarkAttention(b *testing.B) {
 				if v.perSM < 0 {
 					mmaWarps, mmaSplitKeys, mmaSplitAlways = v.minSplit, v.split, true
 				}
-				decPrefetch = v.prefetch
+				decPrefetch, decWhole = v.prefetch, v.whole
 				defer func() {
 					decOff, mmaOff, mmaWarps, decBlocksPerSM, decMinSplit, mmaSplitKeys, decPrefetch = false, false, 4, oldPer, oldMin, oldSplit, oldPre
-					mmaSplitAlways = false
+					mmaSplitAlways, decWhole = false, 0
 				}()
 				bd := ir.NewBuilder()
 				cache := bd.KVCache("l", tensor.F16, ir.N(1), ir.N(maxSeq), s.hkv, s.d)

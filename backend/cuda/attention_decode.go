@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/rlx-go/rlx/backend"
@@ -36,9 +37,24 @@ var (
 	// neither BenchmarkAttention (K/V already in L2 there) nor the decode
 	// profile of Llama-3.2-1B (attention 275.0 vs 272.9 µs a step).
 	decPrefetch = os.Getenv("RLX_CUDA_DEC_PREFETCH") == "1"
+	// decWhole: key ranges of at most this many keys run in one block,
+	// skipping the cross-block merge (RLX_CUDA_DEC_WHOLE=128). Not on by
+	// default: not measured yet. BenchmarkAttention's perSM1/min128 (which
+	// also leaves Llama-3.2-1B's 65 keys to one block) took 10.6 µs
+	// against 13.4 µs for the default's two blocks at past 64, while
+	// Qwen3-0.6B's shape did not move (10.5 µs either way).
+	decWhole = decWholeSetting()
 	// decLaunches counts attn_dec launches (tests check that decode steps took it).
 	decLaunches atomic.Int64
 )
+
+// decWholeSetting is RLX_CUDA_DEC_WHOLE (keys), else 0 (off).
+func decWholeSetting() int {
+	if v, err := strconv.Atoi(os.Getenv("RLX_CUDA_DEC_WHOLE")); err == nil && v >= 0 {
+		return v
+	}
+	return 0
+}
 
 // decFuncs resolves the decode kernels, indexed by [log2(lanes per key)-2][rows index].
 func (k *attention) decFuncs() error {
@@ -124,7 +140,7 @@ func (k *attention) decode(ins []backend.Tensor, out, kc, vc backend.Tensor, qp,
 		prefetch = 1
 	}
 	put32(uint32(prefetch))
-	put32(0)
+	put32(uint32(decWhole))
 	if o != decArgsSize {
 		return false, fmt.Errorf("attention: decode argument block of %d bytes, want %d", o, decArgsSize)
 	}

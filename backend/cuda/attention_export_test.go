@@ -29,3 +29,11 @@ func SetDecPrefetch(on bool) (restore func()) {
 	decPrefetch = on
 	return func() { decPrefetch = old }
 }
+
+// SetDecWhole makes attn_dec run key ranges of at most keys keys in one
+// block (0: never); the returned func restores the default.
+func SetDecWhole(keys int) (restore func()) {
+	old := decWhole
+	decWhole = keys
+	return func() { decWhole = old }
+}

@@ -51,7 +51,7 @@ struct DecArgs {
     int min_split;  // fewest keys per split
     float scale, softcap;
     int prefetch;   // ask L2 for this block's cached rows before RLX_GRID_WAIT
-    int pad;
+    int whole;      // ranges of at most this many keys take one block (no merge)
 };
 
 __device__ __forceinline__ float dec_half(unsigned int h) {
@@ -94,6 +94,11 @@ __device__ __forceinline__ int dec_split(const DecArgs& a, int past, int sp, int
     const int tk = past + a.T;
     const int lo = (a.causal && a.window > 0) ? max(0, past - a.window + 1) : 0;
     const int range = tk - lo;
+    if (range <= a.whole) {  // one block, no partials
+        j0 = sp == 0 ? lo : tk;
+        j1 = tk;
+        return 1;
+    }
     int len = max((range + S - 1) / S, a.min_split);
     len = (len + 3) & ~3;
     j0 = lo + sp * len;
