@@ -145,8 +145,9 @@ func TestAttentionCached(t *testing.T) {
 			{1, 16, 8, 128, 1200, 0, []int{300, 1, 401, 1}, false, 0},
 			{1, 4, 2, 64, 300, 0, []int{1, 1, 1, 20}, false, 0},
 			{2, 8, 1, 64, 700, 0, []int{259, 1, 1}, true, 30},
-			// Depth 4096: a 4095-token prefill (the most pieces), then decode.
-			{1, 2, 1, 64, 4100, 0, []int{4095, 1, 1}, false, 0},
+			// Depth 4096: a 4095-token prefill (the most pieces), then decode
+			// (one head: the float64 reference of this case dominates the test).
+			{1, 1, 1, 64, 4100, 0, []int{4095, 1, 1}, false, 0},
 		} {
 			name := fmt.Sprintf("%v/b%d/h%d-%d/d%d/seq%d/w%d/perrow%v/pass%d", dt, c.b, c.hq, c.hkv, c.d, c.maxSeq, c.window, c.perRow, pass)
 			b := ir.NewBuilder()
