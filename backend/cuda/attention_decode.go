@@ -38,22 +38,23 @@ var (
 	// profile of Llama-3.2-1B (attention 275.0 vs 272.9 µs a step).
 	decPrefetch = os.Getenv("RLX_CUDA_DEC_PREFETCH") == "1"
 	// decWhole: key ranges of at most this many keys run in one block,
-	// skipping the cross-block merge (RLX_CUDA_DEC_WHOLE=128). Not on by
-	// default: not measured yet. BenchmarkAttention's perSM1/min128 (which
-	// also leaves Llama-3.2-1B's 65 keys to one block) took 10.6 µs
-	// against 13.4 µs for the default's two blocks at past 64, while
-	// Qwen3-0.6B's shape did not move (10.5 µs either way).
+	// skipping the cross-block merge (RLX_CUDA_DEC_WHOLE, keys; 0: off).
+	// BenchmarkAttention's perSM1/min128 (which also leaves Llama-3.2-1B's
+	// 65 keys to one block) took 10.6 µs against 13.4 µs for two blocks at
+	// past 64, while Qwen3-0.6B's shape did not move (10.5 µs either way);
+	// with 128, Llama-3.2-1B Q4_K_M tg128 ran at 944 / 945 t/s against
+	// 909 / 885 without (H100, interleaved, one machine start).
 	decWhole = decWholeSetting()
 	// decLaunches counts attn_dec launches (tests check that decode steps took it).
 	decLaunches atomic.Int64
 )
 
-// decWholeSetting is RLX_CUDA_DEC_WHOLE (keys), else 0 (off).
+// decWholeSetting is RLX_CUDA_DEC_WHOLE (keys), else 128.
 func decWholeSetting() int {
 	if v, err := strconv.Atoi(os.Getenv("RLX_CUDA_DEC_WHOLE")); err == nil && v >= 0 {
 		return v
 	}
-	return 0
+	return 128
 }
 
 // decFuncs resolves the decode kernels, indexed by [log2(lanes per key)-2][rows index].

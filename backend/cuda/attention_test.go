@@ -97,8 +97,9 @@ func TestAttentionCached(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	// F16 four times: the second time attn_mma runs blocks of 2 warps
 	// (not the default, 4) and splits causal rows into pieces of 64 keys
-	// (the default is 128), and attn_dec prefetches its rows into L2 and
-	// takes ranges of up to 128 keys in one block (both off by default); the
+	// (the default is 128), and attn_dec prefetches its rows into L2 (off
+	// by default) and splits even short key ranges over blocks, merging
+	// them (the default takes ranges of up to 128 keys in one block); the
 	// third on a backend with HalfActivations, whose attn_mmah rounds queries and softmax weights to f16 once: each
 	// score then moves by about 2^-11 of Σ|q·k|·scale and each weight by
 	// 2^-11 of itself (~1e-3 of the outputs at most for these sizes; a
@@ -111,7 +112,7 @@ func TestAttentionCached(t *testing.T) {
 		be, tol := exact, 1e-4
 		switch pass {
 		case 2:
-			r1, r2, r3, r4 := cuda.SetMMAWarps(2), cuda.SetMMASplit(64), cuda.SetDecPrefetch(true), cuda.SetDecWhole(128)
+			r1, r2, r3, r4 := cuda.SetMMAWarps(2), cuda.SetMMASplit(64), cuda.SetDecPrefetch(true), cuda.SetDecWhole(0)
 			restore = func() { r1(); r2(); r3(); r4() }
 		case 3:
 			restore()
