@@ -157,7 +157,11 @@ func (b *Backend) fuseList(ls []backend.Launch) ([]backend.Launch, FuseStats) {
 	var st FuseStats
 	out := make([]backend.Launch, 0, len(ls))
 	for i := 0; i < len(ls); {
-		if l, n, pair := b.fuseNormGEMV(ls, i); n > 0 {
+		l, n, pair := b.fuseNormGEMVHalf(ls, i)
+		if n == 0 {
+			l, n, pair = b.fuseNormGEMV(ls, i)
+		}
+		if n > 0 {
 			out = append(out, l)
 			st.NormGEMV++
 			if pair {
@@ -350,59 +354,25 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 	}
 	// Pair mode: gate and up of one shape and type, then silu(gate)·up.
 	var act *backend.Tensor
-	if fuseMode&fuseSiLU != 0 && len(segs) == 2 && j < len(ls) && segs[0].dt == segs[1].dt && segs[0].n == segs[1].n {
-		if _, ok := ls[j].Kernel.(*fused); ok && isSiluMul(ls[j].Node) && len(ls[j].Ins) == 2 {
-			l := ls[j]
-			ob := l.Out.Bytes()
-			switch {
-			case ob == outs[0].Bytes() && sameView(l.Ins[0], outs[0]) && sameView(l.Ins[1], outs[1]):
-			case ob == outs[0].Bytes() && sameView(l.Ins[0], outs[1]) && sameView(l.Ins[1], outs[0]):
+	if len(segs) == 2 && segs[0].dt == segs[1].dt && segs[0].n == segs[1].n {
+		var swap bool
+		if act, swap = siluMulOf(ls, j, outs); act != nil {
+			if swap {
 				segs[0], segs[1] = segs[1], segs[0]
 				outs[0], outs[1] = outs[1], outs[0]
-			default:
-				ob = -1
 			}
-			if ob > 0 {
-				act = &l.Out
-				j++
-			}
+			j++
 		}
 	}
 	if len(segs) == 0 || (norm == nil && len(segs) < 2) {
 		return backend.Launch{}, 0, false
 	}
 	group := ls[i:j]
-	reads := []backend.Tensor{xv}
-	var writes []backend.Tensor
-	writeXN := false
-	if norm != nil {
-		reads = []backend.Tensor{norm.Ins[0], norm.Ins[1]}
-		writeXN = !released(group, xv)
-		if writeXN {
-			writes = append(writes, xv)
-		}
-	}
-	writeOut := make([]bool, len(outs))
-	for s, o := range outs {
-		writeOut[s] = act == nil || !released(group, o)
-		if writeOut[s] {
-			writes = append(writes, o)
-		}
-	}
-	if act != nil {
-		writes = append(writes, *act)
-	}
-	if !hazardFree(writes, reads, nil) {
+	writeXN, writeOut, ok := groupWrites(group, norm, xv, outs, act)
+	if !ok {
 		return backend.Launch{}, 0, false
 	}
-	ok := true
-	ptr := func(t backend.Tensor) driver.Ptr {
-		p, _, err := view(t)
-		if err != nil {
-			ok = false
-		}
-		return p
-	}
+	ptr := viewPtr(&ok)
 	var px, pnw, pxn, pact driver.Ptr
 	if norm != nil {
 		px, pnw = ptr(norm.Ins[0]), ptr(norm.Ins[1])
@@ -614,13 +584,7 @@ func (b *Backend) fuseNormRoPE(ls []backend.Launch, i int) (backend.Launch, int)
 		return backend.Launch{}, 0
 	}
 	ok := true
-	ptr := func(t backend.Tensor) driver.Ptr {
-		p, _, err := view(t)
-		if err != nil {
-			ok = false
-		}
-		return p
-	}
+	ptr := viewPtr(&ok)
 	le := binary.LittleEndian
 	enc := func(si int) ([]byte, int64, float32) {
 		buf := make([]byte, 48)
@@ -763,4 +727,197 @@ func (b *Backend) fuseHalfAdd(l backend.Launch) (backend.Launch, bool) {
 	}
 	l.Kernel = &gemvAdd{b: b, p: p, w: w, x: x, y: y, add: c, m: m}
 	return l, true
+}
+
+// siluMulOf reports whether ls[j] is the chain silu(gate)·up over the two
+// GEMV outputs outs (fuseSiLU on): its output, and whether outs[1] is the
+// gate.
+func siluMulOf(ls []backend.Launch, j int, outs []backend.Tensor) (act *backend.Tensor, swap bool) {
+	if fuseMode&fuseSiLU == 0 || len(outs) != 2 || j >= len(ls) {
+		return nil, false
+	}
+	l := ls[j]
+	if _, ok := l.Kernel.(*fused); !ok || !isSiluMul(l.Node) || len(l.Ins) != 2 || l.Out.Bytes() != outs[0].Bytes() {
+		return nil, false
+	}
+	switch {
+	case sameView(l.Ins[0], outs[0]) && sameView(l.Ins[1], outs[1]):
+		return &ls[j].Out, false
+	case sameView(l.Ins[0], outs[1]) && sameView(l.Ins[1], outs[0]):
+		return &ls[j].Out, true
+	}
+	return nil, false
+}
+
+// groupWrites decides what a fused norm+GEMV group stores: the normalized
+// rows xv unless no later launch reads them, each GEMV output unless pair
+// mode makes it dead, and act; ok is false when a write could overlap
+// another write or a read.
+func groupWrites(group []backend.Launch, norm *backend.Launch, xv backend.Tensor, outs []backend.Tensor, act *backend.Tensor) (writeXN bool, writeOut []bool, ok bool) {
+	reads := []backend.Tensor{xv}
+	var writes []backend.Tensor
+	if norm != nil {
+		reads = []backend.Tensor{norm.Ins[0], norm.Ins[1]}
+		writeXN = !released(group, xv)
+		if writeXN {
+			writes = append(writes, xv)
+		}
+	}
+	writeOut = make([]bool, len(outs))
+	for s, o := range outs {
+		writeOut[s] = act == nil || !released(group, o)
+		if writeOut[s] {
+			writes = append(writes, o)
+		}
+	}
+	if act != nil {
+		writes = append(writes, *act)
+	}
+	return writeXN, writeOut, hazardFree(writes, reads, nil)
+}
+
+// halfGEMVOf returns the weight (as the launch reads it) and the packed
+// layout of l when it is an F16/BF16 MatMul without addend that
+// matmul.Run sends to gemvh_multi for m rows of the k activations xv.
+func halfGEMVOf(l backend.Launch, xv backend.Tensor, k, m int) (driver.Ptr, *packed, bool) {
+	mk, ok := l.Kernel.(*matmul)
+	if !ok || mk.half == nil || mk.add || mk.akm || mk.bkn || len(l.Ins) < 2 || !sameView(l.Ins[0], xv) {
+		return 0, nil, false
+	}
+	p := mk.half
+	xs, ws := l.Ins[0].Shape, l.Ins[1].Shape
+	if len(ws) != 2 || len(xs) < 2 || xs[len(xs)-1] != k || ws[0] != p.n || ws[1] != k || p.k != k ||
+		prod(xs[:len(xs)-1]) != m || m > gemvUpTo(p.dt) || k%32 != 0 || p.gemvH == 0 || !gemvHalfOK(p.dt, k, m) ||
+		l.Out.Bytes() != int64(m)*int64(p.n)*4 {
+		return 0, nil, false
+	}
+	w, _, err := view(l.Ins[1])
+	if err != nil || w%16 != 0 {
+		return 0, nil, false
+	}
+	return w, p, true
+}
+
+// halfMulti is a gemvh_multi launch with its arguments encoded once.
+type halfMulti struct {
+	name string // for the profile
+	b    *Backend
+	f    driver.Function
+	l    hmLaunch
+}
+
+func (k *halfMulti) fusedName() string { return k.name }
+
+func (k *halfMulti) Run(*backend.Env, []backend.Tensor, backend.Tensor) error {
+	return k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: k.l.blocks}, driver.Dim3{X: hmThreads}, 0, k.b.stream, k.l.args)
+}
+
+// fuseNormGEMVHalf is fuseNormGEMV for F16/BF16 weights (gemvh_multi):
+// RMSNorm at ls[i] followed by 1–3 GEMVs of its output (and, for two of
+// them, the SiLU·up chain), or 2–3 such GEMVs of one input at ls[i].
+func (b *Backend) fuseNormGEMVHalf(ls []backend.Launch, i int) (backend.Launch, int, bool) {
+	if fuseMode&fuseGEMV == 0 || !gemvHalf {
+		return backend.Launch{}, 0, false
+	}
+	var norm *backend.Launch
+	var nk *rmsnorm
+	var xv backend.Tensor
+	j := i
+	if r, ok := ls[i].Kernel.(*rmsnorm); ok && fuseMode&fuseNorm != 0 && len(ls[i].Ins) >= 2 && len(ls[i].Out.Shape) > 0 {
+		norm, nk, xv, j = &ls[i], r, ls[i].Out, i+1
+		k := xv.Shape[len(xv.Shape)-1]
+		if ls[i].Ins[0].Bytes() != xv.Bytes() || ls[i].Ins[1].Bytes() != int64(k)*4 {
+			return backend.Launch{}, 0, false
+		}
+	} else if _, ok := ls[i].Kernel.(*matmul); ok && len(ls[i].Ins) >= 2 {
+		xv = ls[i].Ins[0]
+	} else {
+		return backend.Launch{}, 0, false
+	}
+	if len(xv.Shape) == 0 {
+		return backend.Launch{}, 0, false
+	}
+	k := xv.Shape[len(xv.Shape)-1]
+	if k <= 0 || xv.Bytes()%(int64(k)*4) != 0 {
+		return backend.Launch{}, 0, false
+	}
+	m := int(xv.Bytes() / 4 / int64(k))
+	var segs []hmSeg
+	var outs []backend.Tensor
+	for ; j < len(ls) && len(segs) < hmSegs; j++ {
+		w, p, ok := halfGEMVOf(ls[j], xv, k, m)
+		if !ok {
+			break
+		}
+		segs = append(segs, hmSeg{w: w, n: p.n, dt: p.dt})
+		outs = append(outs, ls[j].Out)
+	}
+	var act *backend.Tensor
+	if len(segs) == 2 && segs[0].dt == segs[1].dt && segs[0].n == segs[1].n {
+		var swap bool
+		if act, swap = siluMulOf(ls, j, outs); act != nil {
+			if swap {
+				segs[0], segs[1] = segs[1], segs[0]
+				outs[0], outs[1] = outs[1], outs[0]
+			}
+			j++
+		}
+	}
+	if len(segs) == 0 || (norm == nil && len(segs) < 2) {
+		return backend.Launch{}, 0, false
+	}
+	group := ls[i:j]
+	writeXN, writeOut, ok := groupWrites(group, norm, xv, outs, act)
+	if !ok {
+		return backend.Launch{}, 0, false
+	}
+	ptr := viewPtr(&ok)
+	var px, pnw, pxn, pact driver.Ptr
+	eps := float32(0)
+	if norm != nil {
+		px, pnw, eps = ptr(norm.Ins[0]), ptr(norm.Ins[1]), nk.eps
+		if writeXN {
+			pxn = ptr(xv)
+		}
+	} else {
+		px = ptr(xv)
+	}
+	if act != nil {
+		pact = ptr(*act)
+	}
+	for s := range segs {
+		if writeOut[s] {
+			segs[s].y = ptr(outs[s])
+		}
+	}
+	if !ok || px%16 != 0 || pnw%16 != 0 {
+		return backend.Launch{}, 0, false
+	}
+	f, err := b.ks.Func(gemvHalfName(m))
+	if err != nil {
+		return backend.Launch{}, 0, false
+	}
+	name := fmt.Sprintf("GEMV×%d", len(segs))
+	if act != nil {
+		name = "GEMV×2+SiLU·up"
+	}
+	if norm != nil {
+		name = "RMSNorm+" + name
+	}
+	kern := &halfMulti{name: name, b: b, f: f, l: encodeHM(segs, px, pnw, pxn, pact, 0, m, k, eps, false)}
+	first, last := group[0], group[len(group)-1]
+	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(group)}, len(group), act != nil
+}
+
+// viewPtr returns a function giving a view's device address that clears
+// *ok when the view has none, so a fused launch can take several
+// addresses and check once.
+func viewPtr(ok *bool) func(backend.Tensor) driver.Ptr {
+	return func(t backend.Tensor) driver.Ptr {
+		p, _, err := view(t)
+		if err != nil {
+			*ok = false
+		}
+		return p
+	}
 }

@@ -376,3 +376,96 @@ func openB(b *testing.B) *cuda.Backend {
 	b.Cleanup(func() { be.Close() })
 	return be
 }
+
+// TestFuseLaunchesHalf is TestFuseLaunches for F16/BF16 weights: at one
+// and two rows the RMSNorm folds into gemvh_multi with q/k/v, and with
+// gate/up and silu(gate)·up, and every output keeps the unfused list's
+// bits (the lone GEMVs run the same kernel); at three rows (tensor-core
+// GEMMs) no GEMV group forms.
+func TestFuseLaunchesHalf(t *testing.T) {
+	be := open(t, cuda.Options{})
+	rng := rand.New(rand.NewPCG(8, 2))
+	ctx := context.Background()
+	cases := []fuseCase{
+		{q: tensor.F16, k: tensor.F16, v: tensor.F16, gate: tensor.F16, up: tensor.F16, hidden: 512, ffn: 1280,
+			hq: 4, hk: 2, d: 64, rot: 64, kNorm: true},
+		{q: tensor.BF16, k: tensor.BF16, v: tensor.BF16, gate: tensor.BF16, up: tensor.BF16, hidden: 96, ffn: 37,
+			hq: 3, hk: 1, d: 32, rot: 16, interleaved: true, kNorm: true, keep: true},
+		{q: tensor.F16, k: tensor.F16, v: tensor.F16, gate: tensor.F16, up: tensor.F16, hidden: 2112, ffn: 300,
+			hq: 8, hk: 2, d: 64, rot: 32, noQNorm: true, pos64: true},
+	}
+	names := []string{"q", "k", "v", "act", "h", "g"}
+	for _, c := range cases {
+		prog := fuseProgram(t, be, rng, c)
+		for _, m := range []int{1, 2, 3} {
+			xs := make([]float32, m*c.hidden)
+			for i := range xs {
+				xs[i] = float32(rng.NormFloat64() * 3)
+			}
+			in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, m, c.hidden)}
+			if c.pos64 {
+				t64, err := tensor.New(tensor.I64, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range m {
+					binary.LittleEndian.PutUint64(t64.Data[8*i:], uint64(rng.IntN(5000)))
+				}
+				in["pos"] = t64
+			} else {
+				p32 := make([]int32, m)
+				for i := range p32 {
+					p32[i] = int32(rng.IntN(5000))
+				}
+				in["pos"] = tensor.FromI32(p32, m)
+			}
+			run := func(fuse, graphs bool) (map[string][]float32, cuda.FuseStats) {
+				restore := cuda.SetFusion(fuse)
+				defer restore()
+				be.SetGraphs(graphs)
+				defer be.SetGraphs(true)
+				sess := prog.NewSession()
+				defer sess.Close()
+				out, err := sess.Run(ctx, in, nil)
+				if err != nil {
+					t.Fatalf("%v m=%d fuse=%v graphs=%v: %v", c, m, fuse, graphs, err)
+				}
+				res := map[string][]float32{}
+				for _, n := range names {
+					if o, ok := out[n]; ok {
+						res[n] = slices.Clone(o.F32())
+					}
+				}
+				return res, be.Fusions()
+			}
+			ref, _ := run(false, false)
+			got, st := run(true, false)
+			replayed, _ := run(true, true)
+			switch {
+			case m <= 2 && !c.keep && (st.NormGEMV != 2 || st.GateUp != 1):
+				t.Errorf("%v m=%d: fused %+v, want 2 norm+GEMV groups, one of them gate/up", c, m, st)
+			case m <= 2 && c.keep && st.NormGEMV < 1:
+				t.Errorf("%v m=%d: fused %+v, want at least one norm+GEMV group", c, m, st)
+			case m > 2 && st.NormGEMV != 0:
+				t.Errorf("%v m=%d: fused %+v, want no GEMV group (tensor-core GEMMs)", c, m, st)
+			}
+			for _, n := range names {
+				r, ok := ref[n]
+				if !ok {
+					continue
+				}
+				for which, g := range map[string][]float32{"plain": got[n], "graph": replayed[n]} {
+					if len(g) != len(r) {
+						t.Fatalf("%v m=%d %s %s: %d values, want %d", c, m, n, which, len(g), len(r))
+					}
+					for i := range r {
+						if math.Float32bits(g[i]) != math.Float32bits(r[i]) {
+							t.Errorf("%v m=%d %s %s: [%d] = %g, unfused %g (bits differ)", c, m, n, which, i, g[i], r[i])
+							break
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -141,6 +141,8 @@ type packed struct {
 	// gemvInt8Rows rows, gemvq1_* for one; gemvqp_*/gemvqp1_* read
 	// activations that gemvq_prepare quantized.
 	gemvQ, gemvQ1, gemvQP, gemvQP1 driver.Function
+	// gemvh_multi and gemvh_multi1 (F16/BF16 only, gemvh.go).
+	gemvH, gemvH1 driver.Function
 }
 
 // upload packs and copies a constant [n, k] weight; keep reports whether
@@ -175,6 +177,14 @@ func (b *Backend) packed(dt tensor.DType, n, k int, t *tensor.Tensor, upload boo
 			if *f.dst, err = b.ks.Func(f.prefix + name); err != nil {
 				return nil, err
 			}
+		}
+	}
+	if _, ok := hmTypes[dt]; ok {
+		if p.gemvH, err = b.ks.Func(gemvHalfName(2)); err != nil {
+			return nil, err
+		}
+		if p.gemvH1, err = b.ks.Func(gemvHalfName(1)); err != nil {
+			return nil, err
 		}
 	}
 	if !upload {
@@ -376,6 +386,9 @@ func (b *Backend) launchGEMVAdd(p *packed, w, x, y, add driver.Ptr, m int, accum
 		}
 		return b.ctx.LaunchDependent(f, grid, driver.Dim3{X: 256}, int8Shared(m, p.k), b.stream,
 			w, p.aux, x, y, m, p.n, p.k, rpb, wpr, acc, add)
+	}
+	if p.gemvH != 0 && gemvHalfOK(p.dt, p.k, m) && x%16 == 0 {
+		return b.launchGEMVHalf(p, w, x, y, add, m, accumulate)
 	}
 	v := 0
 	if m > 1 {

@@ -1,0 +1,129 @@
+package cuda
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+
+	"github.com/rlx-go/rlx/backend/cuda/driver"
+	"github.com/rlx-go/rlx/tensor"
+)
+
+// The decode GEMV of F16/BF16 weights (kernels/gemvh.cu): gemvh_multi
+// multiplies M ≤ 2 f32 activation rows by 1–3 matrices in one launch, with
+// an optional RMSNorm prologue, gate/up pair mode (silu(gate)·up) or
+// addend. Lone GEMVs (nseg = 1) and fuse.go's groups share it, so a fused
+// group computes every output with the arithmetic of its unfused launches.
+
+// gemvHalf sends F16/BF16 decode GEMVs to gemvh_multi (RLX_CUDA_GEMVH=0:
+// the older gemv_<type>_r<R> kernels, and no F16/BF16 grouping in fuse.go).
+var gemvHalf = os.Getenv("RLX_CUDA_GEMVH") != "0"
+
+var gemvHalfWPR = envInt("RLX_CUDA_GEMVH_WPR", 0)
+
+const (
+	hmSegs     = 3   // HM_SEGS in gemvh.cu
+	hmMaxM     = 2   // HM_MAX_M
+	hmSegSize  = 40  // sizeof(HMSeg)
+	hmArgsSize = 184 // sizeof(HMArgs)
+	hmThreads  = 256
+)
+
+// hmTypes are gemvh.cu's type codes.
+var hmTypes = map[tensor.DType]int{tensor.F16: 0, tensor.BF16: 1}
+
+// gemvHalfOK reports whether gemvh_multi takes an [n, k] weight of type dt
+// with m activation rows.
+func gemvHalfOK(dt tensor.DType, k, m int) bool {
+	_, ok := hmTypes[dt]
+	return gemvHalf && ok && m >= 1 && m <= hmMaxM && k > 0 && k%8 == 0
+}
+
+// gemvHalfShape picks the warps per row (1, 2, 4 or 8) and rows per
+// 256-thread block for an [n, k] weight: more warps share a row while
+// there are fewer than 4096 warps in all and each lane still gets at least
+// two of the row's 16-byte chunks; rows per block follow (one round of the
+// block's warps). gemvHalfWPR overrides the warps per row when non-zero
+// (RLX_CUDA_GEMVH_WPR; BenchmarkGEMVHalf).
+func gemvHalfShape(n, k int) (warpsPerRow, rowsPerBlock int) {
+	chunks := k / 8
+	wpr := 1
+	for wpr < 8 && n*wpr < 4096 && chunks >= 32*wpr*2*2 {
+		wpr *= 2
+	}
+	if gemvHalfWPR > 0 {
+		wpr = gemvHalfWPR
+	}
+	return wpr, (hmThreads / 32) / wpr
+}
+
+// hmSeg is one matrix of a gemvh_multi launch.
+type hmSeg struct {
+	w, y driver.Ptr
+	n    int
+	dt   tensor.DType
+}
+
+// hmLaunch is the encoded arguments (HMArgs) and grid of one launch.
+type hmLaunch struct {
+	args   []byte
+	blocks int
+}
+
+// encodeHM lays out HMArgs for segs (pair: gate and up of one shape and
+// type, act = silu(gate)·up).
+func encodeHM(segs []hmSeg, x, nw, xn, act, add driver.Ptr, m, k int, eps float32, accumulate bool) hmLaunch {
+	args := make([]byte, hmArgsSize)
+	le := binary.LittleEndian
+	blocks := 0
+	for s, sg := range segs {
+		wpr, rpb := gemvHalfShape(sg.n, k)
+		o := s * hmSegSize
+		le.PutUint64(args[o:], uint64(sg.w))
+		le.PutUint64(args[o+8:], uint64(sg.y))
+		le.PutUint32(args[o+16:], uint32(sg.n))
+		le.PutUint32(args[o+20:], uint32(hmTypes[sg.dt]))
+		le.PutUint32(args[o+24:], uint32(wpr))
+		le.PutUint32(args[o+28:], uint32(rpb))
+		le.PutUint32(args[o+32:], uint32(blocks))
+		nb := (sg.n + rpb - 1) / rpb
+		if act == 0 {
+			blocks += nb
+		} else if s == 0 {
+			blocks = nb
+		}
+	}
+	o := hmSegs * hmSegSize
+	le.PutUint64(args[o:], uint64(x))
+	le.PutUint64(args[o+8:], uint64(nw))
+	le.PutUint64(args[o+16:], uint64(xn))
+	le.PutUint64(args[o+24:], uint64(act))
+	le.PutUint64(args[o+32:], uint64(add))
+	le.PutUint32(args[o+40:], uint32(len(segs)))
+	le.PutUint32(args[o+44:], uint32(m))
+	le.PutUint32(args[o+48:], uint32(k))
+	le.PutUint32(args[o+52:], math.Float32bits(eps))
+	if accumulate {
+		le.PutUint32(args[o+56:], 1)
+	}
+	return hmLaunch{args: args, blocks: blocks}
+}
+
+// gemvHalfName is the kernel for m activation rows.
+func gemvHalfName(m int) string {
+	if m == 1 {
+		return "gemvh_multi1"
+	}
+	return "gemvh_multi"
+}
+
+// launchGEMVHalf queues y[m, n] = (add or y, when accumulating) +
+// x[m, :]·W[n, :] through gemvh_multi with one segment.
+func (b *Backend) launchGEMVHalf(p *packed, w, x, y, add driver.Ptr, m int, accumulate bool) error {
+	f := p.gemvH
+	if m == 1 {
+		f = p.gemvH1
+	}
+	l := encodeHM([]hmSeg{{w: w, y: y, n: p.n, dt: p.dt}}, x, 0, 0, 0, add, m, p.k, 0, accumulate)
+	return b.ctx.LaunchDependent(f, driver.Dim3{X: l.blocks}, driver.Dim3{X: hmThreads}, 0, b.stream, l.args)
+}
