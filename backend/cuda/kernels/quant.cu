@@ -341,8 +341,8 @@ __device__ void qt_dequant(const rlx_u8* __restrict__ w, const rlx_u8* __restric
         qt_dequant<T>(w, aux, out, N, K, bf16);                                                                   \
     }
 
-// Every type with runs of 8, 16 and 32 columns (Q6_K: 8 and 16); quant.go
-// picks one per type (gemvRun).
+// Every type with runs of 8, 16 and 32 columns (Q6_K: 8 and 16), and the
+// one-row kernel with runs of 16; quant.go picks one per type (gemvRun).
 #define QT_KERNELS(name, T) QT_GEMV(name, T, 8) QT_GEMV(name, T, 16) QT_GEMV1(name, T) QT_DEQUANT(name, T)
 
 QT_KERNELS(f16, QT_F16)
@@ -361,11 +361,12 @@ QT_GEMV(q5_k, QT_Q5_K, 32)
 
 // ---- Decode GEMV with int8 activations (quantized weights, M ≤ QI_MAX_M) ----
 //
-// The activation rows are quantized once per block, in the prologue, to
-// int8 groups of 32 in shared memory: q = rint(x·127/amax), with (d =
-// amax/127, d·Σq) per group. A weight row is then one warp's work: each
-// lane takes a 16-weight (Q8_0), 32-weight (Q4_0, Q4_K, Q5_K) or 32-weight
-// (Q6_K, as 4 × 8) piece with one or three vector loads, forms the integer
+// The activation rows are quantized to int8 groups of 32: q =
+// rint(x·127/amax), with (d = amax/127, d·Σq) per group — once, by
+// gemvq_prepare(_norm) into device memory (gemvqp_*), or by every block in
+// its prologue into shared memory (gemvq_*). A weight row is then the work
+// of 1–8 warps: each lane takes 32-weight pieces (Q8_0: a block, or half
+// with -DQI_Q8_PIECE=16; Q6_K as 4 × 8) with one to three vector loads, forms the integer
 // weights as signed bytes and multiplies 4 at a time with dp4a; scales are
 // applied per scale group in f32. Offsets (Q4_0's −8, Q6_K's −32) are
 // subtracted in the bytes; Q4_K/Q5_K's minimum term uses the group's d·Σq.
