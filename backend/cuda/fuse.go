@@ -316,78 +316,29 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 	if fuseMode&fuseGEMV == 0 {
 		return backend.Launch{}, 0, false
 	}
-	var norm *backend.Launch
-	var nk *rmsnorm
-	var xv backend.Tensor // the GEMVs' input
-	j := i
-	k := 0
-	if r, ok := ls[i].Kernel.(*rmsnorm); ok && fuseMode&fuseNorm != 0 && len(ls[i].Ins) >= 2 && len(ls[i].Out.Shape) > 0 {
-		norm, nk, xv, j = &ls[i], r, ls[i].Out, i+1
-		k = xv.Shape[len(xv.Shape)-1]
-		if ls[i].Ins[0].Bytes() != xv.Bytes() || ls[i].Ins[1].Bytes() != int64(k)*4 {
-			return backend.Launch{}, 0, false
+	head := func(l backend.Launch) (int, bool) {
+		dk, ok := l.Kernel.(*dequantMatMul)
+		if !ok {
+			return 0, false
 		}
-	} else if dk, ok := ls[i].Kernel.(*dequantMatMul); ok && len(ls[i].Ins) >= 2 {
-		xv, k = ls[i].Ins[0], dk.p.k
-	} else {
-		return backend.Launch{}, 0, false
+		return dk.p.k, true
 	}
-	if k <= 0 || k%32 != 0 || xv.Bytes()%(int64(k)*4) != 0 {
-		return backend.Launch{}, 0, false
-	}
-	m := int(xv.Bytes() / 4 / int64(k))
-	// gemvq_multi's static shared memory (≈2 KiB) comes on top of the
-	// quantized rows.
-	if m < 1 || m > gemvInt8Rows || m > 4 || int8Shared(m, k)+4096 > gemvInt8Shared {
-		return backend.Launch{}, 0, false
-	}
-	var segs []*packed
-	var outs []backend.Tensor
-	for ; j < len(ls) && len(segs) < qmSegs; j++ {
-		dk, ok := ls[j].Kernel.(*dequantMatMul)
-		if !ok || dk.add || dk.p.gemvQ == 0 || dk.p.k != k || len(ls[j].Ins) < 2 || !sameView(ls[j].Ins[0], xv) ||
-			m > gemvUpTo(dk.p.dt) || ls[j].Out.Bytes() != int64(m)*int64(dk.p.n)*4 || qiTypes[dk.p.dt] == 0 {
-			break
+	seg := func(l backend.Launch, xv backend.Tensor, k, m int) (*packed, bool) {
+		dk, ok := l.Kernel.(*dequantMatMul)
+		// gemvq_multi's static shared memory (≈2 KiB) comes on top of the
+		// quantized rows.
+		if !ok || m > gemvInt8Rows || m > 4 || int8Shared(m, k)+4096 > gemvInt8Shared ||
+			dk.add || dk.p.gemvQ == 0 || dk.p.k != k || !sameView(l.Ins[0], xv) ||
+			m > gemvUpTo(dk.p.dt) || l.Out.Bytes() != int64(m)*int64(dk.p.n)*4 || qiTypes[dk.p.dt] == 0 {
+			return nil, false
 		}
-		segs = append(segs, dk.p)
-		outs = append(outs, ls[j].Out)
+		return dk.p, true
 	}
-	// Pair mode: gate and up of one shape and type, then silu(gate)·up.
-	var act *backend.Tensor
-	if len(segs) == 2 && segs[0].dt == segs[1].dt && segs[0].n == segs[1].n {
-		var swap bool
-		if act, swap = siluMulOf(ls, j, outs); act != nil {
-			if swap {
-				segs[0], segs[1] = segs[1], segs[0]
-				outs[0], outs[1] = outs[1], outs[0]
-			}
-			j++
-		}
-	}
-	if len(segs) == 0 || (norm == nil && len(segs) < 2) {
+	g, ok := matchGEMVGroup(ls, i, qmSegs, head, seg, func(p *packed) (tensor.DType, int) { return p.dt, p.n })
+	if !ok || g.px%16 != 0 || g.pnw%16 != 0 || g.pxn%16 != 0 {
 		return backend.Launch{}, 0, false
 	}
-	group := ls[i:j]
-	writeXN, writeOut, ok := groupWrites(group, norm, xv, outs, act)
-	if !ok {
-		return backend.Launch{}, 0, false
-	}
-	ptr := viewPtr(&ok)
-	var px, pnw, pxn, pact driver.Ptr
-	if norm != nil {
-		px, pnw = ptr(norm.Ins[0]), ptr(norm.Ins[1])
-		if writeXN {
-			pxn = ptr(xv)
-		}
-	} else {
-		px = ptr(xv)
-	}
-	if act != nil {
-		pact = ptr(*act)
-	}
-	if !ok || px%16 != 0 || pnw%16 != 0 || pxn%16 != 0 {
-		return backend.Launch{}, 0, false
-	}
+	segs, group, m, k, pair := g.segs, g.group, g.m, g.k, g.pact != 0
 	prepared := gemvPrepare && b.xq != 0
 	f, err := b.ks.Func(gemvMultiName(m, prepared))
 	if err != nil {
@@ -397,50 +348,32 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 	le := binary.LittleEndian
 	blocks := 0
 	for s, p := range segs {
-		wpr, rpb := gemvMultiShape(p.dt, p.n, p.k, act != nil, prepared)
+		wpr, rpb := gemvMultiShape(p.dt, p.n, p.k, pair, prepared)
 		o := s * qmSegSize
-		var py driver.Ptr
-		if writeOut[s] {
-			py = ptr(outs[s])
-		}
 		le.PutUint64(args[o:], uint64(p.w))
 		le.PutUint64(args[o+8:], uint64(p.aux))
-		le.PutUint64(args[o+16:], uint64(py))
+		le.PutUint64(args[o+16:], uint64(g.ys[s]))
 		le.PutUint32(args[o+24:], uint32(p.n))
 		le.PutUint32(args[o+28:], uint32(qiTypes[p.dt]))
 		le.PutUint32(args[o+32:], uint32(rpb))
 		le.PutUint32(args[o+36:], uint32(wpr))
 		le.PutUint32(args[o+40:], uint32(blocks))
 		nb := (p.n + rpb - 1) / rpb
-		if act == nil {
+		if !pair {
 			blocks += nb
 		} else if s == 0 {
 			blocks = nb
 		}
 	}
-	if !ok {
-		return backend.Launch{}, 0, false
-	}
-	eps := float32(0)
-	if nk != nil {
-		eps = nk.eps
-	}
-	le.PutUint64(args[144:], uint64(px))
-	le.PutUint64(args[152:], uint64(pnw))
-	le.PutUint64(args[160:], uint64(pxn))
-	le.PutUint64(args[168:], uint64(pact))
+	le.PutUint64(args[144:], uint64(g.px))
+	le.PutUint64(args[152:], uint64(g.pnw))
+	le.PutUint64(args[160:], uint64(g.pxn))
+	le.PutUint64(args[168:], uint64(g.pact))
 	le.PutUint32(args[176:], uint32(len(segs)))
 	le.PutUint32(args[180:], uint32(m))
 	le.PutUint32(args[184:], uint32(k))
-	le.PutUint32(args[188:], math.Float32bits(eps))
-	name := fmt.Sprintf("GEMV×%d", len(segs))
-	if act != nil {
-		name = "GEMV×2+SiLU·up"
-	}
-	if norm != nil {
-		name = "RMSNorm+" + name
-	}
-	kern := &multiGEMV{b: b, f: f, args: args, blocks: blocks, shared: int8Shared(m, k), name: name}
+	le.PutUint32(args[188:], math.Float32bits(g.eps))
+	kern := &multiGEMV{b: b, f: f, args: args, blocks: blocks, shared: int8Shared(m, k), name: g.name()}
 	if prepared {
 		// The norm and the quantization run once, in their own launch; the
 		// GEMVs read its output from b.xq.
@@ -449,14 +382,14 @@ func (b *Backend) fuseNormGEMV(ls []backend.Launch, i int) (backend.Launch, int,
 			return backend.Launch{}, 0, false
 		}
 		kern.prepRows = m
-		kern.prepArgs = []any{px, pnw, pxn, eps, b.xq, b.xq + driver.Ptr(m*k), m, k}
+		kern.prepArgs = []any{g.px, g.pnw, g.pxn, g.eps, b.xq, b.xq + driver.Ptr(m*k), m, k}
 		le.PutUint64(args[144:], uint64(b.xq))
 		le.PutUint64(args[152:], 0)
 		le.PutUint64(args[160:], 0)
 		kern.shared = 0
 	}
 	first, last := group[0], group[len(group)-1]
-	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(group)}, len(group), act != nil
+	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(group)}, len(group), pair
 }
 
 // normRoPE is an rmsnorm_rope_f32 launch with its arguments made once.
@@ -819,94 +752,144 @@ func (b *Backend) fuseNormGEMVHalf(ls []backend.Launch, i int) (backend.Launch, 
 	if fuseMode&fuseGEMV == 0 || !gemvHalf {
 		return backend.Launch{}, 0, false
 	}
+	head := func(l backend.Launch) (int, bool) {
+		if _, ok := l.Kernel.(*matmul); !ok || len(l.Ins[0].Shape) == 0 {
+			return 0, false
+		}
+		return l.Ins[0].Shape[len(l.Ins[0].Shape)-1], true
+	}
+	seg := func(l backend.Launch, xv backend.Tensor, k, m int) (hmSeg, bool) {
+		w, p, ok := halfGEMVOf(l, xv, k, m)
+		if !ok {
+			return hmSeg{}, false
+		}
+		return hmSeg{w: w, n: p.n, dt: p.dt}, true
+	}
+	g, ok := matchGEMVGroup(ls, i, hmSegs, head, seg, func(s hmSeg) (tensor.DType, int) { return s.dt, s.n })
+	if !ok || g.px%16 != 0 || g.pnw%16 != 0 {
+		return backend.Launch{}, 0, false
+	}
+	f, err := b.ks.Func(gemvHalfName(g.m))
+	if err != nil {
+		return backend.Launch{}, 0, false
+	}
+	for s := range g.segs {
+		g.segs[s].y = g.ys[s]
+	}
+	kern := &halfMulti{name: g.name(), b: b, f: f, l: encodeHM(g.segs, g.px, g.pnw, g.pxn, g.pact, 0, g.m, g.k, g.eps, false)}
+	first, last := g.group[0], g.group[len(g.group)-1]
+	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(g.group)}, len(g.group), g.pact != 0
+}
+
+// gemvGroup is a run of launches that fuseNormGEMV and fuseNormGEMVHalf
+// make one launch of: an optional RMSNorm, the 1–3 decode GEMVs of its
+// output (2–3 of one input without it) and, for two GEMVs of one type and
+// height, the SiLU·up chain on their outputs; with the device addresses
+// the fused launch takes.
+type gemvGroup[S any] struct {
+	group []backend.Launch
+	norm  bool
+	eps   float32 // the norm's
+	k, m  int     // m activation rows of k
+	segs  []S
+	ys    []driver.Ptr // the GEMVs' outputs; 0 where nothing reads one (pair mode)
+	// The input, the norm's weight and the normalized rows (0: not stored),
+	// and silu(gate)·up (0: not pair mode).
+	px, pnw, pxn, pact driver.Ptr
+}
+
+// name is the group's name in the device-time profile.
+func (g gemvGroup[S]) name() string {
+	name := fmt.Sprintf("GEMV×%d", len(g.segs))
+	if g.pact != 0 {
+		name = "GEMV×2+SiLU·up"
+	}
+	if g.norm {
+		name = "RMSNorm+" + name
+	}
+	return name
+}
+
+// matchGEMVGroup matches a gemvGroup at ls[i]. head reports whether a
+// launch without a norm before it may start a group, and its k; seg
+// returns a launch's segment when it is a GEMV of the group's m rows of k
+// activations xv; shape gives a segment's type and height (pair mode needs
+// both equal). It fails when the group would read what it writes.
+func matchGEMVGroup[S any](ls []backend.Launch, i, maxSegs int, head func(backend.Launch) (int, bool),
+	seg func(l backend.Launch, xv backend.Tensor, k, m int) (S, bool), shape func(S) (tensor.DType, int)) (gemvGroup[S], bool) {
+	var g gemvGroup[S]
 	var norm *backend.Launch
-	var nk *rmsnorm
-	var xv backend.Tensor
+	var xv backend.Tensor // the GEMVs' input
 	j := i
 	if r, ok := ls[i].Kernel.(*rmsnorm); ok && fuseMode&fuseNorm != 0 && len(ls[i].Ins) >= 2 && len(ls[i].Out.Shape) > 0 {
-		norm, nk, xv, j = &ls[i], r, ls[i].Out, i+1
-		k := xv.Shape[len(xv.Shape)-1]
-		if ls[i].Ins[0].Bytes() != xv.Bytes() || ls[i].Ins[1].Bytes() != int64(k)*4 {
-			return backend.Launch{}, 0, false
+		norm, xv, j, g.eps = &ls[i], ls[i].Out, i+1, r.eps
+		g.k = xv.Shape[len(xv.Shape)-1]
+		if ls[i].Ins[0].Bytes() != xv.Bytes() || ls[i].Ins[1].Bytes() != int64(g.k)*4 {
+			return g, false
 		}
-	} else if _, ok := ls[i].Kernel.(*matmul); ok && len(ls[i].Ins) >= 2 {
-		xv = ls[i].Ins[0]
+	} else if k, ok := head(ls[i]); ok && len(ls[i].Ins) >= 2 {
+		xv, g.k = ls[i].Ins[0], k
 	} else {
-		return backend.Launch{}, 0, false
+		return g, false
 	}
-	if len(xv.Shape) == 0 {
-		return backend.Launch{}, 0, false
+	if g.k <= 0 || xv.Bytes()%(int64(g.k)*4) != 0 {
+		return g, false
 	}
-	k := xv.Shape[len(xv.Shape)-1]
-	if k <= 0 || xv.Bytes()%(int64(k)*4) != 0 {
-		return backend.Launch{}, 0, false
+	if g.m = int(xv.Bytes() / 4 / int64(g.k)); g.m < 1 {
+		return g, false
 	}
-	m := int(xv.Bytes() / 4 / int64(k))
-	var segs []hmSeg
 	var outs []backend.Tensor
-	for ; j < len(ls) && len(segs) < hmSegs; j++ {
-		w, p, ok := halfGEMVOf(ls[j], xv, k, m)
+	for ; j < len(ls) && len(g.segs) < maxSegs && len(ls[j].Ins) >= 2; j++ {
+		sg, ok := seg(ls[j], xv, g.k, g.m)
 		if !ok {
 			break
 		}
-		segs = append(segs, hmSeg{w: w, n: p.n, dt: p.dt})
+		g.segs = append(g.segs, sg)
 		outs = append(outs, ls[j].Out)
 	}
 	var act *backend.Tensor
-	if len(segs) == 2 && segs[0].dt == segs[1].dt && segs[0].n == segs[1].n {
+	if len(g.segs) == 2 {
+		dt0, n0 := shape(g.segs[0])
+		dt1, n1 := shape(g.segs[1])
 		var swap bool
-		if act, swap = siluMulOf(ls, j, outs); act != nil {
+		if dt0 == dt1 && n0 == n1 {
+			act, swap = siluMulOf(ls, j, outs)
+		}
+		if act != nil {
 			if swap {
-				segs[0], segs[1] = segs[1], segs[0]
+				g.segs[0], g.segs[1] = g.segs[1], g.segs[0]
 				outs[0], outs[1] = outs[1], outs[0]
 			}
 			j++
 		}
 	}
-	if len(segs) == 0 || (norm == nil && len(segs) < 2) {
-		return backend.Launch{}, 0, false
+	if len(g.segs) == 0 || (norm == nil && len(g.segs) < 2) {
+		return g, false
 	}
-	group := ls[i:j]
-	writeXN, writeOut, ok := groupWrites(group, norm, xv, outs, act)
+	g.group, g.norm = ls[i:j], norm != nil
+	writeXN, writeOut, ok := groupWrites(g.group, norm, xv, outs, act)
 	if !ok {
-		return backend.Launch{}, 0, false
+		return g, false
 	}
 	ptr := viewPtr(&ok)
-	var px, pnw, pxn, pact driver.Ptr
-	eps := float32(0)
 	if norm != nil {
-		px, pnw, eps = ptr(norm.Ins[0]), ptr(norm.Ins[1]), nk.eps
+		g.px, g.pnw = ptr(norm.Ins[0]), ptr(norm.Ins[1])
 		if writeXN {
-			pxn = ptr(xv)
+			g.pxn = ptr(xv)
 		}
 	} else {
-		px = ptr(xv)
+		g.px = ptr(xv)
 	}
 	if act != nil {
-		pact = ptr(*act)
+		g.pact = ptr(*act)
 	}
-	for s := range segs {
+	g.ys = make([]driver.Ptr, len(outs))
+	for s, o := range outs {
 		if writeOut[s] {
-			segs[s].y = ptr(outs[s])
+			g.ys[s] = ptr(o)
 		}
 	}
-	if !ok || px%16 != 0 || pnw%16 != 0 {
-		return backend.Launch{}, 0, false
-	}
-	f, err := b.ks.Func(gemvHalfName(m))
-	if err != nil {
-		return backend.Launch{}, 0, false
-	}
-	name := fmt.Sprintf("GEMV×%d", len(segs))
-	if act != nil {
-		name = "GEMV×2+SiLU·up"
-	}
-	if norm != nil {
-		name = "RMSNorm+" + name
-	}
-	kern := &halfMulti{name: name, b: b, f: f, l: encodeHM(segs, px, pnw, pxn, pact, 0, m, k, eps, false)}
-	first, last := group[0], group[len(group)-1]
-	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(group)}, len(group), act != nil
+	return g, ok
 }
 
 // viewPtr returns a function giving a view's device address that clears
