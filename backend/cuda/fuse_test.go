@@ -13,7 +13,6 @@ import (
 	"github.com/rlx-go/rlx/backend/cuda/driver"
 	"github.com/rlx-go/rlx/compile"
 	"github.com/rlx-go/rlx/ir"
-	"github.com/rlx-go/rlx/quant"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -41,18 +40,7 @@ func fuseProgram(t testing.TB, be *cuda.Backend, rng *rand.Rand, c fuseCase) *co
 	params := ir.MapParams{}
 	b := ir.NewBuilder()
 	weight := func(name string, dt tensor.DType, n, k int) ir.Value {
-		wf := make([]float32, n*k)
-		for i := range wf {
-			wf[i] = float32(rng.NormFloat64())
-		}
-		w, err := tensor.New(dt, n, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := quant.Quantize(dt, w.Data, wf); err != nil {
-			t.Fatal(err)
-		}
-		params[name] = w
+		params[name], _ = randomWeight(t, rng, dt, n, k)
 		return b.Param(name, dt, ir.N(n), ir.N(k))
 	}
 	vec := func(name string, n int) ir.Value {
@@ -122,6 +110,34 @@ func fuseProgram(t testing.TB, be *cuda.Backend, rng *rand.Rand, c fuseCase) *co
 	return prog
 }
 
+// fuseInputs draws m rows of the layer's input and their positions (I64
+// when c.pos64, else I32).
+func fuseInputs(t *testing.T, rng *rand.Rand, c fuseCase, m int) map[string]*tensor.Tensor {
+	t.Helper()
+	xs := make([]float32, m*c.hidden)
+	for i := range xs {
+		xs[i] = float32(rng.NormFloat64() * 3)
+	}
+	in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, m, c.hidden)}
+	if !c.pos64 {
+		p32 := make([]int32, m)
+		for i := range p32 {
+			p32[i] = int32(rng.IntN(5000))
+		}
+		in["pos"] = tensor.FromI32(p32, m)
+		return in
+	}
+	t64, err := tensor.New(tensor.I64, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m {
+		binary.LittleEndian.PutUint64(t64.Data[8*i:], uint64(rng.IntN(5000)))
+	}
+	in["pos"] = t64
+	return in
+}
+
 // TestFuseLaunches runs decoder-layer launch lists with the fusion pass
 // off and on (plain launches, then captured and replayed as graphs) and
 // checks that the fused kernels give the unfused launches' results (the
@@ -157,31 +173,7 @@ func TestFuseLaunches(t *testing.T) {
 			}
 			prog := fuseProgram(t, be, rng, c)
 			for _, m := range []int{1, 2, 3, 4, 5} {
-				xs := make([]float32, m*c.hidden)
-				for i := range xs {
-					xs[i] = float32(rng.NormFloat64() * 3)
-				}
-				ps := make([]int64, m)
-				for i := range ps {
-					ps[i] = int64(rng.IntN(5000))
-				}
-				in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, m, c.hidden)}
-				if c.pos64 {
-					t64, err := tensor.New(tensor.I64, m)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for i, p := range ps {
-						binary.LittleEndian.PutUint64(t64.Data[8*i:], uint64(p))
-					}
-					in["pos"] = t64
-				} else {
-					p32 := make([]int32, m)
-					for i, p := range ps {
-						p32[i] = int32(p)
-					}
-					in["pos"] = tensor.FromI32(p32, m)
-				}
+				in := fuseInputs(t, rng, c, m)
 				run := func(fuse, graphs bool, times int) map[string][]float32 {
 					restore := cuda.SetFusion(fuse)
 					defer restore()
@@ -398,27 +390,7 @@ func TestFuseLaunchesHalf(t *testing.T) {
 	for _, c := range cases {
 		prog := fuseProgram(t, be, rng, c)
 		for _, m := range []int{1, 2, 3} {
-			xs := make([]float32, m*c.hidden)
-			for i := range xs {
-				xs[i] = float32(rng.NormFloat64() * 3)
-			}
-			in := map[string]*tensor.Tensor{"x": tensor.FromF32(xs, m, c.hidden)}
-			if c.pos64 {
-				t64, err := tensor.New(tensor.I64, m)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i := range m {
-					binary.LittleEndian.PutUint64(t64.Data[8*i:], uint64(rng.IntN(5000)))
-				}
-				in["pos"] = t64
-			} else {
-				p32 := make([]int32, m)
-				for i := range p32 {
-					p32[i] = int32(rng.IntN(5000))
-				}
-				in["pos"] = tensor.FromI32(p32, m)
-			}
+			in := fuseInputs(t, rng, c, m)
 			run := func(fuse, graphs bool) (map[string][]float32, cuda.FuseStats) {
 				restore := cuda.SetFusion(fuse)
 				defer restore()

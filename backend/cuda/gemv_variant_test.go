@@ -10,7 +10,6 @@ import (
 	"github.com/rlx-go/rlx/backend/cuda"
 	"github.com/rlx-go/rlx/compile"
 	"github.com/rlx-go/rlx/ir"
-	"github.com/rlx-go/rlx/quant"
 	"github.com/rlx-go/rlx/tensor"
 )
 
@@ -28,17 +27,7 @@ func TestGEMVVariantsAgree(t *testing.T) {
 	for _, dt := range []tensor.DType{tensor.Q4_0, tensor.Q8_0, tensor.Q4_K, tensor.Q5_K, tensor.Q6_K, tensor.F16, tensor.BF16} {
 		for _, sh := range [][2]int{{259, 768}, {33, 256 * 9}, {4301, 256}} {
 			n, k := sh[0], sh[1]
-			wf := make([]float32, n*k)
-			for i := range wf {
-				wf[i] = float32(rng.NormFloat64())
-			}
-			w, err := tensor.New(dt, n, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := quant.Quantize(dt, w.Data, wf); err != nil {
-				t.Fatal(err)
-			}
+			w, _ := randomWeight(t, rng, dt, n, k)
 			for _, m := range []int{1, 2, 4} {
 				xs := make([]float32, m*k)
 				for i := range xs {

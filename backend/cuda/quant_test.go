@@ -24,23 +24,31 @@ type packedCase struct {
 	bias     bool // a bias [N], broadcast into the output before the product accumulates
 }
 
+// randomWeight is an [n, k] weight of type dt holding standard normal
+// values, and those values before quantization.
+func randomWeight(t testing.TB, rng *rand.Rand, dt tensor.DType, n, k int) (*tensor.Tensor, []float32) {
+	t.Helper()
+	wf := make([]float32, n*k)
+	for i := range wf {
+		wf[i] = float32(rng.NormFloat64())
+	}
+	w, err := tensor.New(dt, n, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := quant.Quantize(dt, w.Data, wf); err != nil {
+		t.Fatal(err)
+	}
+	return w, wf
+}
+
 // runPacked compiles the case for be (no host fallback: every node must run
 // on the GPU) and checks rows ms. tol(m) bounds |y − ref| relative to
 // Σ_k |x·w| of the output.
 func runPacked(t *testing.T, be *cuda.Backend, rng *rand.Rand, c packedCase, ms []int, tol func(m int) float64) {
 	t.Helper()
 	name := fmt.Sprintf("%v/%dx%d/residual=%v/bias=%v", c.dt, c.n, c.k, c.residual, c.bias)
-	wf := make([]float32, c.n*c.k)
-	for i := range wf {
-		wf[i] = float32(rng.NormFloat64())
-	}
-	w, err := tensor.New(c.dt, c.n, c.k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := quant.Quantize(c.dt, w.Data, wf); err != nil {
-		t.Fatal(err)
-	}
+	w, wf := randomWeight(t, rng, c.dt, c.n, c.k)
 	// What the weight holds (the reference multiplies these values).
 	if err := quant.Dequantize(c.dt, wf, w.Data); err != nil {
 		t.Fatal(err)
