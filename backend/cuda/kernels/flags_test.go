@@ -14,7 +14,7 @@ func TestFlags(t *testing.T) {
 		{"", "", base},
 		{"1", "", base},
 		{"0", "", append(slices.Clone(base), "-DRLX_PREFETCH=0")},
-		{"", "QI_Q8_PIECE=16, B ,", append(slices.Clone(base), "-DQI_Q8_PIECE=16", "-DB")},
+		{"", "QI_ROWS=2, B ,", append(slices.Clone(base), "-DQI_ROWS=2", "-DB")},
 	} {
 		if got := flags(c.prefetch, c.defines); !slices.Equal(got, c.want) {
 			t.Errorf("flags(%q, %q) = %q, want %q", c.prefetch, c.defines, got, c.want)

@@ -365,8 +365,8 @@ QT_GEMV(q5_k, QT_Q5_K, 32)
 // rint(x·127/amax), with (d = amax/127, d·Σq) per group — once, by
 // gemvq_prepare(_norm) into device memory (gemvqp_*), or by every block in
 // its prologue into shared memory (gemvq_*). A weight row is then the work
-// of 1–8 warps: each lane takes 32-weight pieces (Q8_0: a block, or half
-// with -DQI_Q8_PIECE=16; Q6_K as 4 × 8) with one to three vector loads, forms the integer
+// of 1–8 warps: each lane takes 32-weight pieces (Q8_0: a block; Q6_K as
+// 4 × 8) with one to three vector loads, forms the integer
 // weights as signed bytes and multiplies 4 at a time with dp4a; scales are
 // applied per scale group in f32. Offsets (Q4_0's −8, Q6_K's −32) are
 // subtracted in the bytes; Q4_K/Q5_K's minimum term uses the group's d·Σq.
@@ -384,11 +384,6 @@ QT_GEMV(q5_k, QT_Q5_K, 32)
 // Rows a warp takes at once (qi_rows; gate/up pairs: of each matrix).
 #ifndef QI_ROWS
 #define QI_ROWS 1
-#endif
-
-// Weights per piece of a Q8_0 row (qi_piece): 32, or 16 (-DQI_Q8_PIECE=16).
-#ifndef QI_Q8_PIECE
-#define QI_Q8_PIECE 32
 #endif
 
 __device__ __forceinline__ int qi_dp4a(int a, int b, int c) {
@@ -466,15 +461,9 @@ __device__ __forceinline__ int qi_dot16(int4 w, int4 a) {
     return qi_dp4a(w.w, a.w, qi_dp4a(w.z, a.z, qi_dp4a(w.y, a.y, qi_dp4a(w.x, a.x, 0))));
 }
 
-// The number of pieces a row of K weights is taken in by the int8 GEMV:
-// 32 weights each (Q8_0: QI_Q8_PIECE, 32 or 16; a whole block per piece
-// halves the scale loads and the scaling FMAs and ran faster on an H100).
-template <int T>
-__device__ __forceinline__ int qi_pieces(int K) {
-    return T == QT_Q8_0 && QI_Q8_PIECE == 16 ? K >> 4 : K >> 5;
-}
-
-// acc[m] += Σ_k x[m, k]·W[row, k] over piece i of the row (qi_pieces).
+// acc[m] += Σ_k x[m, k]·W[row, k] over piece i (weights 32i .. 32i+31) of
+// the row; Q8_0's piece is a whole block, which halved the scale loads and
+// scaling FMAs against half blocks and ran faster on an H100.
 // Lanes take pieces lane, lane + step, …, so a warp's loads are contiguous.
 template <int T, int MM>
 __device__ __forceinline__ void qi_piece(const rlx_u8* __restrict__ w, const rlx_u8* __restrict__ aux,
@@ -482,7 +471,7 @@ __device__ __forceinline__ void qi_piece(const rlx_u8* __restrict__ w, const rlx
                                          float* acc) {
     const int groups = K >> 5;
     const rlx_u16* scl = (const rlx_u16*)aux;
-    if (T == QT_Q8_0 && QI_Q8_PIECE == 32) {  // a block of 32 weights
+    if (T == QT_Q8_0) {  // a block of 32 weights
         const int4 q0 = *(const int4*)(w + row * K + 32 * i);
         const int4 q1 = *(const int4*)(w + row * K + 32 * i + 16);
         const float dw = qt_h2f(scl[row * groups + i]);
@@ -492,17 +481,6 @@ __device__ __forceinline__ void qi_piece(const rlx_u8* __restrict__ w, const rlx
                 const signed char* xm = xq + m * K + 32 * i;
                 const int s = qi_dot16(q0, *(const int4*)xm) + qi_dot16(q1, *(const int4*)(xm + 16));
                 acc[m] += dw * xd[m * groups + i].x * (float)s;
-            }
-        }
-    } else if (T == QT_Q8_0) {  // 16 weights
-        const int c = i;
-        const int4 q = *(const int4*)(w + row * K + 16 * c);
-        const float dw = qt_h2f(scl[row * groups + (c >> 1)]);
-#pragma unroll
-        for (int m = 0; m < MM; m++) {
-            if (m < M) {
-                const int4 a = *(const int4*)(xq + m * K + 16 * c);
-                acc[m] += dw * xd[m * groups + (c >> 1)].x * (float)qi_dot16(q, a);
             }
         }
     } else if (T == QT_Q4_0) {  // a block of 32 weights
@@ -616,7 +594,7 @@ template <int T, int MM, int NS>
 __device__ __forceinline__ void qi_streams(const rlx_u8* const* w, const rlx_u8* const* aux, const long long* row,
                                            const bool* valid, const signed char* xq, const float2* xd, int M, int K,
                                            int lane, int step, float (*acc)[MM]) {
-    const int n = qi_pieces<T>(K);
+    const int n = K >> 5;  // pieces
     for (int i0 = lane; i0 < n; i0 += QI_UNROLL * step) {
 #pragma unroll
         for (int u = 0; u < QI_UNROLL; u++) {
