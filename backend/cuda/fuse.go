@@ -711,7 +711,7 @@ func groupWrites(group []backend.Launch, norm *backend.Launch, xv backend.Tensor
 
 // halfGEMVOf returns the weight (as the launch reads it) and the packed
 // layout of l when it is an F16/BF16 MatMul without addend that
-// matmul.Run sends to gemvh_multi for m rows of the k activations xv.
+// matmul.Run sends to gemvh_* for m rows of the k activations xv.
 func halfGEMVOf(l backend.Launch, xv backend.Tensor, k, m int) (driver.Ptr, *packed, bool) {
 	mk, ok := l.Kernel.(*matmul)
 	if !ok || mk.half == nil || mk.add || mk.akm || mk.bkn || len(l.Ins) < 2 || !sameView(l.Ins[0], xv) {
@@ -731,7 +731,7 @@ func halfGEMVOf(l backend.Launch, xv backend.Tensor, k, m int) (driver.Ptr, *pac
 	return w, p, true
 }
 
-// halfMulti is a gemvh_multi launch with its arguments encoded once.
+// halfMulti is a gemvh_* launch with its arguments encoded once.
 type halfMulti struct {
 	name string // for the profile
 	b    *Backend
@@ -745,7 +745,7 @@ func (k *halfMulti) Run(*backend.Env, []backend.Tensor, backend.Tensor) error {
 	return k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: k.l.blocks}, driver.Dim3{X: hmThreads}, 0, k.b.stream, k.l.args)
 }
 
-// fuseNormGEMVHalf is fuseNormGEMV for F16/BF16 weights (gemvh_multi):
+// fuseNormGEMVHalf is fuseNormGEMV for F16/BF16 weights (gemvh_*):
 // RMSNorm at ls[i] followed by 1–3 GEMVs of its output (and, for two of
 // them, the SiLU·up chain), or 2–3 such GEMVs of one input at ls[i].
 func (b *Backend) fuseNormGEMVHalf(ls []backend.Launch, i int) (backend.Launch, int, bool) {
@@ -769,7 +769,7 @@ func (b *Backend) fuseNormGEMVHalf(ls []backend.Launch, i int) (backend.Launch, 
 	if !ok || g.px%16 != 0 || g.pnw%16 != 0 {
 		return backend.Launch{}, 0, false
 	}
-	f, err := b.ks.Func(gemvHalfName(g.m))
+	f, err := b.ks.Func(gemvHalfName(g.m, g.pact != 0, g.pnw != 0))
 	if err != nil {
 		return backend.Launch{}, 0, false
 	}

@@ -9,13 +9,13 @@ import (
 	"github.com/rlx-go/rlx/tensor"
 )
 
-// The decode GEMV of F16/BF16 weights (kernels/gemvh.cu): gemvh_multi
-// multiplies M ≤ 2 f32 activation rows by 1–3 matrices in one launch, with
+// The decode GEMV of F16/BF16 weights (kernels/gemvh.cu): gemvh_*
+// multiply M ≤ 2 f32 activation rows by 1–3 matrices in one launch, with
 // an optional RMSNorm prologue, gate/up pair mode (silu(gate)·up) or
 // addend. Lone GEMVs (nseg = 1) and fuse.go's groups share it, so a fused
 // group computes every output with the arithmetic of its unfused launches.
 
-// gemvHalf sends F16/BF16 decode GEMVs to gemvh_multi (RLX_CUDA_GEMVH=0:
+// gemvHalf sends F16/BF16 decode GEMVs to gemvh_* (RLX_CUDA_GEMVH=0:
 // the older gemv_<type>_r<R> kernels, and no F16/BF16 grouping in fuse.go).
 var gemvHalf = os.Getenv("RLX_CUDA_GEMVH") != "0"
 
@@ -32,7 +32,7 @@ const (
 // hmTypes are gemvh.cu's type codes.
 var hmTypes = map[tensor.DType]int{tensor.F16: 0, tensor.BF16: 1}
 
-// gemvHalfOK reports whether gemvh_multi takes an [n, k] weight of type dt
+// gemvHalfOK reports whether gemvh_* take an [n, k] weight of type dt
 // with m activation rows.
 func gemvHalfOK(dt tensor.DType, k, m int) bool {
 	_, ok := hmTypes[dt]
@@ -57,7 +57,7 @@ func gemvHalfShape(n, k int) (warpsPerRow, rowsPerBlock int) {
 	return wpr, (hmThreads / 32) / wpr
 }
 
-// hmSeg is one matrix of a gemvh_multi launch.
+// hmSeg is one matrix of a gemvh_* launch.
 type hmSeg struct {
 	w, y driver.Ptr
 	n    int
@@ -109,16 +109,25 @@ func encodeHM(segs []hmSeg, x, nw, xn, act, add driver.Ptr, m, k int, eps float3
 	return hmLaunch{args: args, blocks: blocks}
 }
 
-// gemvHalfName is the kernel for m activation rows.
-func gemvHalfName(m int) string {
+// gemvHalfName is the gemvh.cu entry point for m activation rows, pair
+// mode (silu(gate)·up) and the RMSNorm prologue: each mode is compiled on
+// its own, with the registers it needs.
+func gemvHalfName(m int, pair, norm bool) string {
+	name := "gemvh_2"
 	if m == 1 {
-		return "gemvh_multi1"
+		name = "gemvh_1"
 	}
-	return "gemvh_multi"
+	if pair {
+		name += "p"
+	}
+	if norm {
+		name += "n"
+	}
+	return name
 }
 
 // launchGEMVHalf queues y[m, n] = (add or y, when accumulating) +
-// x[m, :]·W[n, :] through gemvh_multi with one segment.
+// x[m, :]·W[n, :] through gemvh_1 or gemvh_2 (one segment).
 func (b *Backend) launchGEMVHalf(p *packed, w, x, y, add driver.Ptr, m int, accumulate bool) error {
 	f := p.gemvH
 	if m == 1 {

@@ -203,7 +203,7 @@ func testGEMVHalfCase(t *testing.T, be *Backend, rng *rand.Rand, name string, dt
 	if add {
 		padd = devBytes(t, be, f32Bytes(init))
 	}
-	f, err := be.ks.Func(gemvHalfName(m))
+	f, err := be.ks.Func(gemvHalfName(m, pair, norm))
 	if err != nil {
 		t.Fatal(err)
 	}

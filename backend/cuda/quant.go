@@ -141,7 +141,7 @@ type packed struct {
 	// gemvInt8Rows rows, gemvq1_* for one; gemvqp_*/gemvqp1_* read
 	// activations that gemvq_prepare quantized.
 	gemvQ, gemvQ1, gemvQP, gemvQP1 driver.Function
-	// gemvh_multi and gemvh_multi1 (F16/BF16 only, gemvh.go).
+	// gemvh_2 and gemvh_1 (F16/BF16 only, gemvh.go).
 	gemvH, gemvH1 driver.Function
 }
 
@@ -180,10 +180,10 @@ func (b *Backend) packed(dt tensor.DType, n, k int, t *tensor.Tensor, upload boo
 		}
 	}
 	if _, ok := hmTypes[dt]; ok {
-		if p.gemvH, err = b.ks.Func(gemvHalfName(2)); err != nil {
+		if p.gemvH, err = b.ks.Func(gemvHalfName(2, false, false)); err != nil {
 			return nil, err
 		}
-		if p.gemvH1, err = b.ks.Func(gemvHalfName(1)); err != nil {
+		if p.gemvH1, err = b.ks.Func(gemvHalfName(1, false, false)); err != nil {
 			return nil, err
 		}
 	}

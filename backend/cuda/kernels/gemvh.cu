@@ -19,7 +19,9 @@ typedef unsigned int rlx_u32;
 
 #define HM_SEGS 3
 #define HM_MAX_M 2
-#define HM_U 4
+#ifndef HM_U
+#define HM_U 4  // RLX_CUDA_DEFINES=HM_U=n: chunks in flight per matrix and lane
+#endif
 #define HM_F16 0
 #define HM_BF16 1
 
@@ -72,14 +74,15 @@ __device__ __forceinline__ void hm_decode(uint4 a, float* v) {
 }
 
 // The 8 activations of chunk c of row m; normalized as rmsnorm_f32 does
-// ((x·scale)·w) when nw is not null.
+// ((x·scale)·w) with NORM.
+template <int NORM>
 __device__ __forceinline__ void hm_x(const float* __restrict__ x, const float* __restrict__ nw, float s, int K, int m,
                                      int c, float* xv) {
     const float4* p = (const float4*)(x + (long long)m * K + 8 * c);
     const float4 a = p[0], b = p[1];
     xv[0] = a.x, xv[1] = a.y, xv[2] = a.z, xv[3] = a.w;
     xv[4] = b.x, xv[5] = b.y, xv[6] = b.z, xv[7] = b.w;
-    if (nw != 0) {
+    if (NORM) {
         const float4* q = (const float4*)(nw + 8 * c);
         const float4 g = q[0], h = q[1];
         const float gs[8] = {g.x, g.y, g.z, g.w, h.x, h.y, h.z, h.w};
@@ -90,7 +93,7 @@ __device__ __forceinline__ void hm_x(const float* __restrict__ x, const float* _
 
 // Accumulates, for S matrices (1, or 2: gate and up), lane's share of row
 // `row`: chunks lane0, lane0 + stride, … of the K/8.
-template <int T, int MM, int S>
+template <int T, int MM, int S, int NORM>
 __device__ __forceinline__ void hm_row(const rlx_u8* const* ws, long long row, const float* __restrict__ x,
                                        const float* __restrict__ nw, const float* scl, int M, int K, int lane0,
                                        int stride, float (*acc)[MM]) {
@@ -117,7 +120,7 @@ __device__ __forceinline__ void hm_row(const rlx_u8* const* ws, long long row, c
             for (int m = 0; m < MM; m++) {
                 if (m < M) {
                     float xv[8];
-                    hm_x(x, nw, nw != 0 ? scl[m] : 0.0f, K, m, cc, xv);
+                    hm_x<NORM>(x, nw, NORM ? scl[m] : 0.0f, K, m, cc, xv);
 #pragma unroll
                     for (int s = 0; s < S; s++) {
                         float d = 0.0f;
@@ -145,7 +148,7 @@ __device__ __forceinline__ void hm_put(const HMArgs& a, const HMSeg& g, const HM
     a.act[o] = sg * uv;
 }
 
-template <int T, int MM, int S>
+template <int T, int MM, int S, int NORM>
 __device__ void hm_rows(const HMArgs& a, const HMSeg& g, const HMSeg& u, const float* scl, long long row0) {
     __shared__ float red[8][2][MM];
     const int wpr = g.warps_per_row, N = g.n;
@@ -163,7 +166,7 @@ __device__ void hm_rows(const HMArgs& a, const HMSeg& g, const HMSeg& u, const f
         for (int s = 0; s < S; s++)
 #pragma unroll
             for (int m = 0; m < MM; m++) acc[s][m] = 0.0f;
-        if (valid) hm_row<T, MM, S>(ws, row, a.x, a.nw, scl, a.M, a.K, 32 * sub + lane, 32 * wpr, acc);
+        if (valid) hm_row<T, MM, S, NORM>(ws, row, a.x, a.nw, scl, a.M, a.K, 32 * sub + lane, 32 * wpr, acc);
 #pragma unroll
         for (int s = 0; s < S; s++)
 #pragma unroll
@@ -196,12 +199,11 @@ __device__ void hm_rows(const HMArgs& a, const HMSeg& g, const HMSeg& u, const f
     }
 }
 
-template <int MM>
+template <int MM, int PAIR, int NORM>
 __device__ void hm_multi(const HMArgs& a) {
     __shared__ float scl[HM_MAX_M];
     const int b = (int)blockIdx.x;
-    const bool pair = a.act != 0;
-    const int s = pair ? 0 : ((a.nseg > 2 && b >= a.seg[2].block0) ? 2 : ((a.nseg > 1 && b >= a.seg[1].block0) ? 1 : 0));
+    const int s = PAIR ? 0 : ((a.nseg > 2 && b >= a.seg[2].block0) ? 2 : ((a.nseg > 1 && b >= a.seg[1].block0) ? 1 : 0));
     const HMSeg sg = s == 0 ? a.seg[0] : (s == 1 ? a.seg[1] : a.seg[2]);
     const long long row0 = (long long)(b - sg.block0) * sg.rows_per_block;
     // The weights do not depend on the kernel ahead: ask the L2 for this
@@ -210,11 +212,11 @@ __device__ void hm_multi(const HMArgs& a) {
     if (rows > 0) {
         const long long rb = 2ll * a.K, lim = (32ll << 20) / gridDim.x;
         rlx_prefetch_l2(sg.w + row0 * rb, min(rows * rb, lim));
-        if (pair) rlx_prefetch_l2(a.seg[1].w + row0 * rb, min(rows * rb, lim));
+        if (PAIR) rlx_prefetch_l2(a.seg[1].w + row0 * rb, min(rows * rb, lim));
     }
     RLX_GRID_WAIT();  // launched with LaunchDependent
     RLX_GRID_LAUNCH_DEPENDENTS();
-    if (a.nw != 0) {
+    if (NORM) {
         // scl[m] = 1/sqrt(mean(x[m, :]²) + eps), summed as rmsnorm_f32 does
         // (256 threads, rlx_block_sum), so the bits are the same.
         for (int m = 0; m < a.M; m++) {
@@ -233,15 +235,30 @@ __device__ void hm_multi(const HMArgs& a) {
             }
         }
     }
-    if (pair) {
-        if (sg.type == HM_F16) hm_rows<HM_F16, MM, 2>(a, a.seg[0], a.seg[1], scl, row0);
-        else hm_rows<HM_BF16, MM, 2>(a, a.seg[0], a.seg[1], scl, row0);
+    if (PAIR) {
+        if (sg.type == HM_F16) hm_rows<HM_F16, MM, 2, NORM>(a, a.seg[0], a.seg[1], scl, row0);
+        else hm_rows<HM_BF16, MM, 2, NORM>(a, a.seg[0], a.seg[1], scl, row0);
     } else {
-        if (sg.type == HM_F16) hm_rows<HM_F16, MM, 1>(a, sg, sg, scl, row0);
-        else hm_rows<HM_BF16, MM, 1>(a, sg, sg, scl, row0);
+        if (sg.type == HM_F16) hm_rows<HM_F16, MM, 1, NORM>(a, sg, sg, scl, row0);
+        else hm_rows<HM_BF16, MM, 1, NORM>(a, sg, sg, scl, row0);
     }
 }
 
-// gemvh_multi takes M ≤ 2 activation rows; gemvh_multi1 one (fewer registers).
-extern "C" __global__ void __launch_bounds__(256) gemvh_multi(HMArgs a) { hm_multi<HM_MAX_M>(a); }
-extern "C" __global__ void __launch_bounds__(256) gemvh_multi1(HMArgs a) { hm_multi<1>(a); }
+// One entry point per (activation rows, pair mode, norm prologue):
+// gemvh_<M>[p][n]. A kernel that has every mode in it takes the registers
+// of the widest (the gate/up pair: 80 a thread), which leaves room for
+// three 256-thread blocks an SM and splits the grid of a 2048-row matrix
+// into two waves; each mode alone needs fewer.
+#ifndef HM_MINB
+#define HM_MINB 1  // RLX_CUDA_DEFINES=HM_MINB=n: __launch_bounds__' blocks an SM
+#endif
+#define HM_ENTRY(name, MM, PAIR, NORM) \
+    extern "C" __global__ void __launch_bounds__(256, HM_MINB) name(HMArgs a) { hm_multi<MM, PAIR, NORM>(a); }
+HM_ENTRY(gemvh_1, 1, 0, 0)
+HM_ENTRY(gemvh_1n, 1, 0, 1)
+HM_ENTRY(gemvh_1p, 1, 1, 0)
+HM_ENTRY(gemvh_1pn, 1, 1, 1)
+HM_ENTRY(gemvh_2, HM_MAX_M, 0, 0)
+HM_ENTRY(gemvh_2n, HM_MAX_M, 0, 1)
+HM_ENTRY(gemvh_2p, HM_MAX_M, 1, 0)
+HM_ENTRY(gemvh_2pn, HM_MAX_M, 1, 1)
