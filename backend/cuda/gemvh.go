@@ -21,6 +21,10 @@ var gemvHalf = os.Getenv("RLX_CUDA_GEMVH") != "0"
 
 var gemvHalfWPR = envInt("RLX_CUDA_GEMVH_WPR", 0)
 
+// gemvHalfWarps is the warps gemvHalfShape aims to put on one matrix
+// (RLX_CUDA_GEMVH_WARPS; 4096 takes the shapes of before the sweep).
+var gemvHalfWarps = envInt("RLX_CUDA_GEMVH_WARPS", 16384)
+
 const (
 	hmSegs     = 3   // HM_SEGS in gemvh.cu
 	hmMaxM     = 2   // HM_MAX_M
@@ -40,15 +44,24 @@ func gemvHalfOK(dt tensor.DType, k, m int) bool {
 }
 
 // gemvHalfShape picks the warps per row (1, 2, 4 or 8) and rows per
-// 256-thread block for an [n, k] weight: more warps share a row while
-// there are fewer than 4096 warps in all and each lane still gets at least
-// two of the row's 16-byte chunks; rows per block follow (one round of the
-// block's warps). gemvHalfWPR overrides the warps per row when non-zero
-// (RLX_CUDA_GEMVH_WPR; BenchmarkGEMVHalf).
+// 256-thread block for an [n, k] weight. More warps share a row while
+// there are fewer than gemvHalfWarps warps on the matrix and each lane
+// still gets at least four of the row's 16-byte chunks, or, below 4096
+// warps, two; rows per block follow (one round of the block's warps).
+// Measured on the H100 (BenchmarkGEMVHalf, BenchmarkGEMVHalfGroup):
+// Llama-3.2-1B's down projection [2048, 8192] reads 2.35 TB/s at 8 warps
+// a row against 1.78 at 2, its gate/up [8192, 2048] 2.4 at 2 against 2.0
+// at 1, while its q [2048, 2048] is no faster at 4 than at 2 alone and
+// 10% slower in the q/k/v launch. gemvHalfWPR overrides the warps per row
+// when non-zero (RLX_CUDA_GEMVH_WPR).
 func gemvHalfShape(n, k int) (warpsPerRow, rowsPerBlock int) {
 	chunks := k / 8
 	wpr := 1
-	for wpr < 8 && n*wpr < 4096 && chunks >= 32*wpr*2*2 {
+	for wpr < 8 && n*wpr < gemvHalfWarps {
+		lanes := 32 * wpr * 2 // after doubling
+		if chunks < 4*lanes && (n*wpr >= 4096 || chunks < 2*lanes) {
+			break
+		}
 		wpr *= 2
 	}
 	if gemvHalfWPR > 0 {

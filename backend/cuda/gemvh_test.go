@@ -292,7 +292,7 @@ func BenchmarkGEMVHalf(b *testing.B) {
 // matrices of Llama-3.2-1B and Qwen3-0.6B (no GPU needed).
 func TestGEMVHalfShape(t *testing.T) {
 	for _, c := range []struct{ n, k, wpr, rpb int }{
-		{8192, 2048, 1, 8}, {2048, 8192, 2, 4}, {2048, 2048, 2, 4}, {512, 2048, 4, 2},
+		{8192, 2048, 2, 4}, {2048, 8192, 8, 1}, {2048, 2048, 2, 4}, {512, 2048, 4, 2},
 		{128256, 2048, 1, 8}, {151936, 1024, 1, 8}, {3072, 1024, 2, 4}, {1024, 3072, 4, 2}, {13, 64 * 129, 8, 1},
 	} {
 		if w, r := gemvHalfShape(c.n, c.k); w != c.wpr || r != c.rpb {
@@ -302,5 +302,78 @@ func TestGEMVHalfShape(t *testing.T) {
 	l := encodeHM([]hmSeg{{n: 100, dt: tensor.F16}, {n: 30, dt: tensor.BF16}}, 1, 0, 0, 0, 0, 2, 2048, 0, false)
 	if len(l.args) != hmArgsSize || l.blocks != 100/2+(30+1)/2 {
 		t.Errorf("encodeHM: %d bytes, %d blocks", len(l.args), l.blocks)
+	}
+}
+
+// BenchmarkGEMVHalfGroup times the fused F16 decode launches of a layer
+// (fuse.go's groups, one activation row): RMSNorm + q/k/v, and RMSNorm +
+// gate/up + SiLU·up, for the shapes of Llama-3.2-1B and Qwen3-0.6B, each
+// launch on its own copy of the weights (more than the L2 holds in all).
+// The wN variants set the warps per row (RLX_CUDA_GEMVH_WPR).
+func BenchmarkGEMVHalfGroup(b *testing.B) {
+	be := openInternal(b)
+	const poolBytes = 1 << 30
+	pool := weightPool(b, be, poolBytes)
+	const k0 = 8192
+	x := devBytes(b, be, make([]byte, 4*k0))
+	nw := devBytes(b, be, make([]byte, 4*k0))
+	for _, p := range []driver.Ptr{x, nw} {
+		if err := be.ctx.Memset(p, 0x3c, 4*k0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	y := devBytes(b, be, make([]byte, 3*4*16384))
+	for _, c := range []struct {
+		name string
+		ns   []int
+		k    int
+		pair bool
+	}{
+		{"llama/qkv", []int{2048, 512, 512}, 2048, false},
+		{"llama/gateup", []int{8192, 8192}, 2048, true},
+		{"qwen3/qkv", []int{2048, 1024, 1024}, 1024, false},
+		{"qwen3/gateup", []int{3072, 3072}, 1024, true},
+	} {
+		for _, v := range []string{"auto", "w1", "w2", "w4", "w8"} {
+			b.Run(c.name+"/"+v, func(b *testing.B) {
+				defer func(w int) { gemvHalfWPR = w }(gemvHalfWPR)
+				if v[0] == 'w' {
+					gemvHalfWPR = int(v[1] - '0')
+				}
+				set := int64(0)
+				for _, n := range c.ns {
+					set += int64(n) * int64(c.k) * 2
+				}
+				copies := min(poolBytes/set, (300<<20+set-1)/set)
+				if copies < 2 {
+					b.Skipf("%d MB a set", set>>20)
+				}
+				f, err := be.ks.Func(gemvHalfName(1, c.pair, true))
+				if err != nil {
+					b.Fatal(err)
+				}
+				var act driver.Ptr
+				if c.pair {
+					act = y.Add(2 * 4 * 16384)
+				}
+				ls := make([]hmLaunch, copies)
+				for i := range ls {
+					segs := make([]hmSeg, len(c.ns))
+					off := pool.Add(int64(i) * set)
+					for s, n := range c.ns {
+						segs[s] = hmSeg{w: off, y: y.Add(int64(s) * 4 * 16384), n: n, dt: tensor.F16}
+						off = off.Add(int64(n) * int64(c.k) * 2)
+					}
+					ls[i] = encodeHM(segs, x, nw, 0, act, 0, 1, c.k, 1e-6, false)
+				}
+				ms := gpuTime(b, be, b.N, func(i int) error {
+					l := ls[i%len(ls)]
+					return be.ctx.LaunchDependent(f, driver.Dim3{X: l.blocks}, driver.Dim3{X: hmThreads}, 0, be.stream, l.args)
+				})
+				us := ms * 1e3 / float64(b.N)
+				b.ReportMetric(us, "us/call")
+				b.ReportMetric(float64(set)/(us*1e-6)/1e9, "GB/s")
+			})
+		}
 	}
 }

@@ -20,7 +20,10 @@ typedef unsigned int rlx_u32;
 #define HM_SEGS 3
 #define HM_MAX_M 2
 #ifndef HM_U
-#define HM_U 4  // RLX_CUDA_DEFINES=HM_U=n: chunks in flight per matrix and lane
+#define HM_U 2  // RLX_CUDA_DEFINES=HM_U=n: chunks in flight per matrix and lane (2 measured best)
+#endif
+#ifndef HM_PF_MB
+#define HM_PF_MB 32  // RLX_CUDA_DEFINES=HM_PF_MB=n
 #endif
 #define HM_F16 0
 #define HM_BF16 1
@@ -207,10 +210,11 @@ __device__ void hm_multi(const HMArgs& a) {
     const HMSeg sg = s == 0 ? a.seg[0] : (s == 1 ? a.seg[1] : a.seg[2]);
     const long long row0 = (long long)(b - sg.block0) * sg.rows_per_block;
     // The weights do not depend on the kernel ahead: ask the L2 for this
-    // block's rows while it still runs (at most 32 MiB over all blocks).
+    // block's rows while it still runs (at most HM_PF_MB MiB a matrix over
+    // all blocks).
     const long long rows = min((long long)sg.rows_per_block, (long long)sg.n - row0);
     if (rows > 0) {
-        const long long rb = 2ll * a.K, lim = (32ll << 20) / gridDim.x;
+        const long long rb = 2ll * a.K, lim = ((long long)HM_PF_MB << 20) / gridDim.x;
         rlx_prefetch_l2(sg.w + row0 * rb, min(rows * rb, lim));
         if (PAIR) rlx_prefetch_l2(a.seg[1].w + row0 * rb, min(rows * rb, lim));
     }
