@@ -49,17 +49,20 @@ import (
 
 // Fusions the pass makes (fuseMode, a bit set).
 const (
-	fuseRoPE = 1 << iota // RMSNorm → RoPE
-	fuseGEMV             // sibling GEMVs in one launch
-	fuseNorm             // the RMSNorm folded into the GEMVs' prologue
-	fuseSiLU             // gate/up GEMVs + silu(gate)·up
-	fuseDep              // one-for-one: lone RMSNorms as dependent launches, F16/BF16 GEMVs reading their residual
-	fuseAll  = fuseRoPE | fuseGEMV | fuseNorm | fuseSiLU | fuseDep
+	fuseRoPE      = 1 << iota // RMSNorm → RoPE
+	fuseGEMV                  // sibling GEMVs in one launch
+	fuseNorm                  // the RMSNorm folded into the GEMVs' prologue
+	fuseSiLU                  // gate/up GEMVs + silu(gate)·up
+	fuseDep                   // one-for-one: lone RMSNorms as dependent launches, F16/BF16 GEMVs reading their residual
+	fuseRoPERows              // RMSNorm → RoPE for more than fuseMaxTokens tokens (prefill)
+	fuseSplit                 // consecutive tensor-core GEMMs of one input split it into half terms once
+	fuseSplitNorm             // … and the RMSNorm before them writes the terms itself
+	fuseAll       = fuseRoPE | fuseGEMV | fuseNorm | fuseSiLU | fuseDep | fuseRoPERows | fuseSplit | fuseSplitNorm
 )
 
 // fuseMode is read once from RLX_CUDA_FUSE: unset or "1" fuses
 // everything, "0" nothing, else a comma list of rope, gemv, norm, silu,
-// dep.
+// dep, roperows (rope for prefill too), split, splitnorm.
 var fuseMode = fuseModeOf(os.Getenv("RLX_CUDA_FUSE"))
 
 // fuseRowsScale and fusePairRowsScale multiply the rows per block of the
@@ -98,14 +101,44 @@ func fuseModeOf(v string) int {
 			m |= fuseSiLU | fuseGEMV
 		case "dep":
 			m |= fuseDep
+		case "roperows":
+			m |= fuseRoPERows | fuseRoPE
+		case "split":
+			m |= fuseSplit
+		case "splitnorm":
+			m |= fuseSplit | fuseSplitNorm
 		}
 	}
 	return m
 }
 
-// fuseMaxTokens is the most rows of q/k (batch × tokens) that the norm and
-// RoPE fusion takes: decode steps only.
+// fuseMaxTokens is the most tokens (batch × tokens) of q/k that the norm
+// and RoPE fusion runs with rmsnorm_rope_f32 (a block per head row, the
+// decode kernel); more go to rmsnorm_rope_rows_f32 when the head size is at
+// most normRoPERowsMaxD (fuseRoPERows), else to rmsnorm_rope_f32 too.
 const fuseMaxTokens = 4
+
+// rmsnorm_rope_rows_f32's launch: kernels/rope.cu's NR_MAXD, NR_WARPS·32
+// threads and NR_MAXTPB tokens per block at most.
+const (
+	normRoPERowsMaxD    = 256
+	normRoPERowsThreads = 256
+	normRoPERowsMaxTPB  = 8
+)
+
+// normRoPETokensPerBlock is how many tokens a block of rmsnorm_rope_rows_f32
+// takes, for rowsPerToken head rows (q's and k's) of each: enough for about
+// two rows per warp (Qwen3-0.6B's 24 heads: one token a block; a single
+// 2-head side: 8), within the kernel's (cos, sin) table of
+// normRoPERowsMaxTPB·128 pairs.
+func normRoPETokensPerBlock(rowsPerToken, pairs int) int {
+	tpb := (2*normRoPERowsThreads/32 + rowsPerToken - 1) / max(rowsPerToken, 1)
+	tpb = min(max(tpb, 1), normRoPERowsMaxTPB)
+	for tpb > 1 && tpb*pairs > normRoPERowsMaxTPB*normRoPERowsMaxD/2 {
+		tpb--
+	}
+	return tpb
+}
 
 // FuseStats counts the groups the fusion pass made for one launch list.
 type FuseStats struct {
@@ -117,6 +150,11 @@ type FuseStats struct {
 	// launched as a dependent launch, an F16/BF16 GEMV reading its
 	// residual in the kernel.
 	Relaunched int
+	// SplitShared counts groups of tensor-core GEMMs of one input that
+	// split it into half terms once (splitGroup), SplitNorm those of them
+	// whose RMSNorm writes the terms itself, SplitsSaved the split_half
+	// launches that saves.
+	SplitShared, SplitNorm, SplitsSaved int
 }
 
 // fuseLaunches returns the list to run for ls: the entry's fused list,
@@ -148,6 +186,9 @@ func (b *Backend) Fusions() FuseStats {
 		st.NormRoPE += e.fstats.NormRoPE
 		st.Removed += e.fstats.Removed
 		st.Relaunched += e.fstats.Relaunched
+		st.SplitShared += e.fstats.SplitShared
+		st.SplitNorm += e.fstats.SplitNorm
+		st.SplitsSaved += e.fstats.SplitsSaved
 	}
 	return st
 }
@@ -182,6 +223,16 @@ func (b *Backend) fuseList(ls []backend.Launch) ([]backend.Launch, FuseStats) {
 			i += n
 			continue
 		}
+		if l, n := b.fuseSplit(ls, i); n > 0 {
+			out = append(out, l)
+			st.SplitShared++
+			st.SplitsSaved += n - 1
+			if l.Kernel.(*splitGroup).norm != nil {
+				st.SplitNorm++
+			}
+			i += n
+			continue
+		}
 		if l, ok := b.fuseHalfAdd(ls[i]); ok && fuseMode&fuseDep != 0 {
 			out = append(out, l)
 			st.Relaunched++
@@ -197,7 +248,7 @@ func (b *Backend) fuseList(ls []backend.Launch) ([]backend.Launch, FuseStats) {
 		out = append(out, ls[i])
 		i++
 	}
-	if st.Removed == 0 && st.Relaunched == 0 {
+	if st.Removed == 0 && st.Relaunched == 0 && st.SplitShared == 0 {
 		return nil, st
 	}
 	return out, st
@@ -469,7 +520,9 @@ func (b *Backend) fuseNormRoPE(ls []backend.Launch, i int) (backend.Launch, int)
 		return backend.Launch{}, 0
 	}
 	d := rsh[3]
-	if d <= 0 || d > 1024 || at.RotaryDim <= 0 || at.RotaryDim > d || at.RotaryDim%2 != 0 || rsh[0]*rsh[1] > fuseMaxTokens {
+	tokens := rsh[0] * rsh[1]
+	if d <= 0 || d > 1024 || at.RotaryDim <= 0 || at.RotaryDim > d || at.RotaryDim%2 != 0 || tokens < 1 ||
+		(tokens > fuseMaxTokens && fuseMode&fuseRoPERows == 0) {
 		return backend.Launch{}, 0
 	}
 	var reads, writes, inPlace []backend.Tensor
@@ -569,6 +622,17 @@ func (b *Backend) fuseNormRoPE(ls []backend.Launch, i int) (backend.Launch, int)
 	}
 	kern := &normRoPE{name: name, b: b, f: f, blocks: int(qrows + krows), threads: threadsFor(d),
 		args: []any{qa, ka, pos, pos64, posRows, inv, int64(rsh[1]), d, at.RotaryDim, inter, float32(at.Scale), qeps, keps}}
+	if tokens > fuseMaxTokens && d <= normRoPERowsMaxD {
+		// Prefill: a warp per row, a block per few tokens sharing the
+		// (cos, sin) of each pair across heads.
+		if f, err = b.ks.Func("rmsnorm_rope_rows_f32"); err != nil {
+			return backend.Launch{}, 0
+		}
+		tpb := normRoPETokensPerBlock(int(qrows+krows)/tokens, at.RotaryDim/2)
+		kern.f, kern.threads, kern.blocks = f, normRoPERowsThreads, (tokens+tpb-1)/tpb
+		kern.args = []any{qa, ka, pos, pos64, posRows, inv, int64(rsh[1]), int64(tokens), tpb, d, at.RotaryDim, inter,
+			float32(at.Scale), qeps, keps}
+	}
 	first, last := group[0], group[len(group)-1]
 	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(group)}, n
 }
@@ -903,4 +967,209 @@ func viewPtr(ok *bool) func(backend.Tensor) driver.Ptr {
 		}
 		return p
 	}
+}
+
+// splitGroup runs consecutive tensor-core GEMM launches that read the same
+// activations (q/k/v, gate/up in a prefill) as they would run alone, except
+// that the activations are split into half terms (split_half) once and the
+// GEMMs reuse the terms (Backend.splitHalf under scr.share): the same terms,
+// so the same bits. With norm, the RMSNorm that made the activations is
+// part of the group and writes the terms itself (rmsnorm_split_f32).
+type splitGroup struct {
+	b       *Backend
+	members []backend.Launch
+	x       driver.Ptr
+	n       int64
+	parts   int
+	bf16    bool
+	norm    *splitNorm
+}
+
+// splitNorm is the RMSNorm of a splitGroup: rmsnorm_f32's arguments, the
+// output o only when something after the group reads it (else 0).
+type splitNorm struct {
+	x, w, o    driver.Ptr
+	xn         driver.Ptr // the norm's output view, written anyway if a member would read it
+	rows, cols int
+	threads    int
+	eps        float32
+}
+
+func (k *splitGroup) fusedName() string {
+	name := fmt.Sprintf("MatMul×%d (one split)", len(k.members))
+	if k.norm != nil {
+		name = "RMSNorm+" + name
+	}
+	return name
+}
+
+func (k *splitGroup) Run(env *backend.Env, _ []backend.Tensor, _ backend.Tensor) error {
+	if err := k.start(); err != nil {
+		return err
+	}
+	defer func() {
+		k.b.scr.mu.Lock()
+		k.b.scr.share = nil
+		k.b.scr.mu.Unlock()
+	}()
+	for _, l := range k.members {
+		if err := l.Kernel.Run(env, l.Ins, l.Out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start sets the share the members' splitHalf calls see, after queueing
+// the norm with the split folded in when the group has one.
+func (k *splitGroup) start() error {
+	b := k.b
+	b.scr.mu.Lock()
+	defer b.scr.mu.Unlock()
+	sh := &splitShare{x: k.x, n: k.n, parts: k.parts, bf16: k.bf16}
+	if nm := k.norm; nm != nil {
+		f, err := b.ks.Func("rmsnorm_split_f32")
+		if err != nil {
+			return err
+		}
+		stride := (2*k.n + 255) &^ 255 // as splitHalf lays the terms out
+		out, err := b.grow(&b.scr.xs, stride*int64(k.parts))
+		if err != nil {
+			return err
+		}
+		bf := 0
+		if k.bf16 {
+			bf = 1
+		}
+		base := nm.o
+		if base == 0 {
+			// The GEMV-or-GEMM choice is made again in each member's Run
+			// (SetGEMVUpTo may have moved since the list was fused): a
+			// member that would read the activations gets them.
+			for _, l := range k.members {
+				if _, _, ok := b.halfSplitOf(l); !ok {
+					base = nm.xn
+				}
+			}
+		}
+		for r0 := 0; r0 < nm.rows; r0 += 65535 { // grid.x limit for one launch, as rmsnorm
+			nr := min(nm.rows-r0, 65535)
+			off := int64(r0) * int64(nm.cols)
+			o := base
+			if o != 0 {
+				o = o.Add(off * 4)
+			}
+			if err := b.ctx.LaunchDependent(f, driver.Dim3{X: nr}, driver.Dim3{X: nm.threads}, 0, b.stream,
+				nm.x.Add(off*4), nm.w, o, out.Add(off*2), nm.cols, nm.eps, stride/2, k.parts, bf); err != nil {
+				return err
+			}
+		}
+		sh.out, sh.stride, sh.done = out, stride, true
+	}
+	b.scr.share = sh
+	return nil
+}
+
+// halfSplitOf reports whether l is a GEMM whose Run splits its activations
+// l.Ins[0] into half terms for the tensor cores (an F16/BF16 MatMul or a
+// DequantMatMul of more rows than the GEMV takes, in the [M, K]·[N, K]ᵀ
+// layout of a Linear), and into how many terms of which type.
+func (b *Backend) halfSplitOf(l backend.Launch) (parts int, bf16, ok bool) {
+	if len(l.Ins) < 2 || len(l.Ins[0].Shape) == 0 || l.Ins[0].DType != tensor.F32 {
+		return 0, false, false
+	}
+	var p *packed
+	switch k := l.Kernel.(type) {
+	case *matmul:
+		if k.half == nil || k.akm || k.bkn || len(l.Ins[1].Shape) != 2 {
+			return 0, false, false
+		}
+		p = k.half
+	case *dequantMatMul:
+		p = k.p
+	default:
+		return 0, false, false
+	}
+	xs := l.Ins[0].Shape
+	if xs[len(xs)-1] != p.k || prod(xs[:len(xs)-1]) <= gemvUpTo(p.dt) {
+		return 0, false, false
+	}
+	return b.halfParts(p.dt), p.dt == tensor.BF16, true
+}
+
+// fuseSplit matches, at ls[i], consecutive GEMMs that split the same
+// activations the same way (halfSplitOf) and write nothing over them —
+// two or more, or one or more after the RMSNorm that makes the activations
+// (fuseSplitNorm) — and makes them one splitGroup. It returns the launch
+// and how many it replaces (0: none).
+func (b *Backend) fuseSplit(ls []backend.Launch, i int) (backend.Launch, int) {
+	if fuseMode&fuseSplit == 0 {
+		return backend.Launch{}, 0
+	}
+	j := i
+	var norm *backend.Launch
+	if _, ok := ls[i].Kernel.(*rmsnorm); ok && fuseMode&fuseSplitNorm != 0 {
+		norm, j = &ls[i], i+1
+	}
+	if j >= len(ls) {
+		return backend.Launch{}, 0
+	}
+	parts, bf16, ok := b.halfSplitOf(ls[j])
+	if !ok {
+		return backend.Launch{}, 0
+	}
+	xv := ls[j].Ins[0]
+	start := j
+	for ; j < len(ls); j++ {
+		p, bf, ok := b.halfSplitOf(ls[j])
+		// A GEMM that wrote over the input would change what the
+		// next one splits.
+		if !ok || p != parts || bf != bf16 || !sameView(ls[j].Ins[0], xv) || overlap(ls[j].Out, xv) {
+			break
+		}
+	}
+	members := ls[start:j]
+	group := ls[i:j]
+	if len(members) < 2 && norm == nil {
+		return backend.Launch{}, 0
+	}
+	x, xb, err := view(xv)
+	if err != nil {
+		return backend.Launch{}, 0
+	}
+	kern := &splitGroup{b: b, members: members, x: x, n: xb / 4, parts: parts, bf16: bf16}
+	if norm != nil {
+		// A norm that cannot fold stays a launch of its own; the GEMMs
+		// after it may still group (fuseSplit at i+1).
+		if kern.norm, ok = b.splitNormOf(*norm, xv, released(group, xv)); !ok {
+			return backend.Launch{}, 0
+		}
+	}
+	first, last := group[0], group[len(group)-1]
+	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(group)}, len(group)
+}
+
+// splitNormOf returns the rmsnorm_split_f32 launch of the RMSNorm l whose
+// output is xv, the activations of a splitGroup: a plain row norm of F32
+// rows, written in place or to a view disjoint from its input. dead says
+// that nothing after the group reads xv (then only the terms are written).
+func (b *Backend) splitNormOf(l backend.Launch, xv backend.Tensor, dead bool) (*splitNorm, bool) {
+	nk, ok := l.Kernel.(*rmsnorm)
+	if !ok || len(l.Ins) < 2 || len(l.Out.Shape) == 0 || !sameView(l.Out, xv) || l.Out.DType != tensor.F32 {
+		return nil, false
+	}
+	cols := l.Out.Shape[len(l.Out.Shape)-1]
+	ok = true
+	ptr := viewPtr(&ok)
+	x, w, o := ptr(l.Ins[0]), ptr(l.Ins[1]), ptr(l.Out)
+	ob := l.Out.Bytes()
+	if !ok || cols <= 0 || ob == 0 || l.Ins[0].Bytes() != ob || l.Ins[1].Bytes() != int64(cols)*4 || ob%(int64(cols)*4) != 0 ||
+		(overlap(l.Out, l.Ins[0]) && !sameView(l.Out, l.Ins[0])) {
+		return nil, false
+	}
+	xn := o
+	if dead {
+		o = 0
+	}
+	return &splitNorm{x: x, w: w, o: o, xn: xn, rows: int(ob / 4 / int64(cols)), cols: cols, threads: threadsFor(cols), eps: nk.eps}, true
 }

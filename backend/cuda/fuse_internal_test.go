@@ -146,3 +146,104 @@ func TestMatchGEMVGroup(t *testing.T) {
 		t.Errorf("F16 gate/up: ok=%v %+v", ok, hs)
 	}
 }
+
+// TestFuseSplit pins the matching of fuseSplit (no GPU needed: fake device
+// buffers): which runs of prefill GEMMs share one split of their
+// activations, when the RMSNorm before them writes the terms, and what is
+// left alone.
+func TestFuseSplit(t *testing.T) {
+	defer func(m int) { fuseMode = m }(fuseMode)
+	fuseMode = fuseAll
+	const k, m = 256, 37
+	mem := &Buffer{p: 1 << 20, n: 1 << 26}
+	next := int64(0)
+	alloc := func(shape ...int) backend.Tensor {
+		v := backend.Tensor{Buf: mem, Off: next, DType: tensor.F32, Shape: shape}
+		next += (v.Bytes() + 255) &^ 255
+		return v
+	}
+	b := &Backend{}
+	x, nw, xn := alloc(m, k), alloc(k), alloc(m, k)
+	norm := backend.Launch{Kernel: &rmsnorm{eps: 1e-6}, Ins: []backend.Tensor{x, nw}, Out: xn}
+	gemm := func(dt tensor.DType, in backend.Tensor, n int) backend.Launch {
+		if dt.Quantized() {
+			p := &packed{dt: dt, n: n, k: k}
+			return backend.Launch{Kernel: &dequantMatMul{p: p}, Ins: []backend.Tensor{in, alloc(n, k)}, Out: alloc(in.Shape[0], n)}
+		}
+		w := alloc(n, k/2)
+		w.Shape, w.DType = []int{n, k}, dt
+		return backend.Launch{Kernel: &matmul{half: &packed{dt: dt, n: n, k: k}}, Ins: []backend.Tensor{in, w}, Out: alloc(in.Shape[0], n)}
+	}
+	group := func(ls []backend.Launch, i int) (*splitGroup, int) {
+		l, n := b.fuseSplit(ls, i)
+		if n == 0 {
+			return nil, 0
+		}
+		return l.Kernel.(*splitGroup), n
+	}
+	last := backend.Launch{Kernel: &rmsnorm{}, Ins: []backend.Tensor{x, nw}, Out: alloc(m, k)}
+
+	// q/k/v after their norm: one group, the norm writes two F16 terms;
+	// the normalized rows are stored only while something later reads them.
+	q, kk, v := gemm(tensor.F16, xn, 512), gemm(tensor.F16, xn, 128), gemm(tensor.F16, xn, 128)
+	ls := []backend.Launch{norm, q, kk, v, last}
+	g, n := group(ls, 0)
+	if n != 4 || g.norm == nil || len(g.members) != 3 || g.parts != 2 || g.bf16 || g.n != m*k || g.norm.o == 0 || g.norm.rows != m || g.norm.cols != k {
+		t.Fatalf("q/k/v: n=%d %+v", n, g)
+	}
+	if g.fusedName() != "RMSNorm+MatMul×3 (one split)" {
+		t.Errorf("name %q", g.fusedName())
+	}
+	v.Release = []backend.Tensor{xn}
+	if g, _ := group([]backend.Launch{norm, q, kk, v, last}, 0); g == nil || g.norm.o != 0 || g.norm.xn == 0 {
+		t.Errorf("released rows: %+v, want the norm output not stored", g)
+	}
+	// Without the norm fusion, or at the first GEMM: the GEMMs alone.
+	if g, n := group(ls, 1); n != 3 || g.norm != nil {
+		t.Errorf("GEMMs alone: n=%d %+v", n, g)
+	}
+	fuseMode = fuseAll &^ fuseSplitNorm
+	if _, n := group(ls, 0); n != 0 {
+		t.Errorf("norm taken with splitnorm off: n=%d", n)
+	}
+	fuseMode = fuseAll
+	// BF16: three terms; quantized: one; mixed types end the group.
+	if g, n := group([]backend.Launch{gemm(tensor.BF16, xn, 64), gemm(tensor.BF16, xn, 96)}, 0); n != 2 || g.parts != 3 || !g.bf16 {
+		t.Errorf("BF16: n=%d %+v", n, g)
+	}
+	if g, n := group([]backend.Launch{norm, gemm(tensor.Q4_K, xn, 64), gemm(tensor.Q6_K, xn, 64), gemm(tensor.F16, xn, 64)}, 0); n != 3 || g.parts != 1 {
+		t.Errorf("Q4_K, Q6_K then F16: n=%d %+v", n, g)
+	}
+	// One GEMM: only with its norm.
+	if _, n := group([]backend.Launch{q, last}, 0); n != 0 {
+		t.Errorf("a lone GEMM grouped")
+	}
+	if g, n := group([]backend.Launch{norm, q, last}, 0); n != 2 || len(g.members) != 1 {
+		t.Errorf("norm + one GEMM: n=%d", n)
+	}
+	// Another input, a GEMM writing over the input, decode-sized rows.
+	if _, n := group([]backend.Launch{q, gemm(tensor.F16, x, 64)}, 0); n != 0 {
+		t.Errorf("GEMMs of two inputs grouped")
+	}
+	bad := gemm(tensor.F16, xn, 64)
+	bad.Out = backend.Tensor{Buf: mem, Off: xn.Off + 256, DType: tensor.F32, Shape: []int{4, 16}}
+	if g, n := group([]backend.Launch{q, kk, bad, v}, 0); n != 2 || len(g.members) != 2 {
+		t.Errorf("a GEMM over the input: n=%d, want the two before it", n)
+	}
+	xd := alloc(2, k)
+	if _, n := group([]backend.Launch{gemm(tensor.F16, xd, 64), gemm(tensor.F16, xd, 64)}, 0); n != 0 {
+		t.Errorf("decode-sized GEMMs (the GEMV's) grouped")
+	}
+	// A norm whose output partly overlaps its input stays apart.
+	skew := norm
+	skew.Out = backend.Tensor{Buf: mem, Off: x.Off + 4, DType: tensor.F32, Shape: []int{m, k}}
+	if _, n := group([]backend.Launch{skew, gemm(tensor.F16, skew.Out, 64), gemm(tensor.F16, skew.Out, 64)}, 0); n != 0 {
+		t.Errorf("a skewed in-place norm folded")
+	}
+	// The prefill norm+RoPE launch shape.
+	for _, c := range []struct{ rows, pairs, want int }{{24, 64, 1}, {16, 64, 1}, {2, 8, 8}, {3, 64, 6}, {40, 32, 1}} {
+		if got := normRoPETokensPerBlock(c.rows, c.pairs); got != c.want {
+			t.Errorf("normRoPETokensPerBlock(%d, %d) = %d, want %d", c.rows, c.pairs, got, c.want)
+		}
+	}
+}

@@ -160,6 +160,10 @@ func TestFuseLaunches(t *testing.T) {
 			hq: 5, hk: 1, d: 256, rot: 256, kNorm: true},
 		{q: tensor.Q4_K, k: tensor.Q4_K, v: tensor.Q6_K, gate: tensor.Q4_K, up: tensor.Q4_K, hidden: 512, ffn: 300,
 			hq: 8, hk: 2, d: 64, rot: 32, noQNorm: true, pos64: true},
+		// A head size that is no multiple of 32 (lanes past the row in
+		// rmsnorm_rope_rows_f32), partial rotary dims.
+		{q: tensor.Q8_0, k: tensor.Q8_0, v: tensor.Q8_0, gate: tensor.Q8_0, up: tensor.Q8_0, hidden: 160, ffn: 96,
+			hq: 4, hk: 1, d: 80, rot: 64, kNorm: true},
 	}
 	names := []string{"q", "k", "v", "act", "h", "g"}
 	for ci, c := range cases {
@@ -172,7 +176,11 @@ func TestFuseLaunches(t *testing.T) {
 				restoreRows = cuda.SetFuseRowsScale(rows)
 			}
 			prog := fuseProgram(t, be, rng, c)
-			for _, m := range []int{1, 2, 3, 4, 5} {
+			ms := []int{1, 2, 3, 4, 5}
+			if rows == 0 {
+				ms = append(ms, 37, 300) // prefill: rmsnorm_rope_rows_f32, split groups
+			}
+			for _, m := range ms {
 				in := fuseInputs(t, rng, c, m)
 				run := func(fuse, graphs bool, times int) map[string][]float32 {
 					restore := cuda.SetFusion(fuse)
@@ -236,17 +244,26 @@ func TestFuseLaunches(t *testing.T) {
 						want.Removed += 2
 					}
 				} else {
-					// Too many tokens: only the lone norms become dependent
-					// launches.
-					want.Relaunched = 3
+					// Prefill: q/k norms and RoPEs in one launch
+					// (rmsnorm_rope_rows_f32), the input norms folded into
+					// the split of the q/k/v and gate/up GEMMs' activations
+					// (one split per input, none of its own).
+					want.NormRoPE = 1
+					want.Removed = 2 // q norm, q RoPE, k RoPE
 					switch {
 					case c.noQNorm:
-						want.Relaunched--
+						want.Removed--
 					case c.kNorm:
-						want.Relaunched++
+						want.Removed++
 					}
+					want.SplitShared, want.SplitNorm, want.SplitsSaved = 2, 2, 3+2
 				}
 				switch {
+				case c.keep && m > 4:
+					// As below: gate and up need not be adjacent.
+					if st.SplitNorm < 1 || st.NormRoPE != 1 {
+						t.Errorf("%v m=%d: fused %+v, want at least one norm+split group and one norm+RoPE", c, m, st)
+					}
 				case c.keep && m <= 4:
 					// g is an output too, so the compiler keeps silu(g) apart
 					// and gate and up need not be adjacent: at least the
@@ -254,7 +271,7 @@ func TestFuseLaunches(t *testing.T) {
 					if st.NormGEMV < 1 || st.NormRoPE != 1 {
 						t.Errorf("%v m=%d: fused %+v, want at least one norm+GEMV group and one norm+RoPE", c, m, st)
 					}
-				case !c.kNorm && !c.noQNorm && m <= 4 && st != want:
+				case !c.kNorm && !c.noQNorm && st != want:
 					// k's RoPE (no norm) may be scheduled apart from q's
 					// norm and RoPE (seen at one token): then it is a
 					// dependent launch of its own.
@@ -286,7 +303,8 @@ func TestFuseLaunches(t *testing.T) {
 							}
 							worst = max(worst, math.Abs(float64(g[i])-float64(r[i]))/max(scale, 1e-30))
 						}
-						if worst > 1e-6 || math.IsNaN(worst) {
+						if worst > 1e-6 || math.IsNaN(worst) || (m > 4 && diff > 0) {
+							// Prefill fusions must keep every bit.
 							t.Errorf("%v rows×%d m=%d %s %s: worst difference %.3g of max |y| (%d of %d values differ)", c, rows, m, n, which, worst, diff, len(r))
 						} else if diff > 0 {
 							t.Logf("%v rows×%d m=%d %s %s: %d of %d values differ in their bits (worst %.3g of max |y|)", c, rows, m, n, which, diff, len(r), worst)
@@ -372,8 +390,10 @@ func openB(b *testing.B) *cuda.Backend {
 // TestFuseLaunchesHalf is TestFuseLaunches for F16/BF16 weights: at one
 // and two rows the RMSNorm folds into gemvh_multi with q/k/v, and with
 // gate/up and silu(gate)·up, and every output keeps the unfused list's
-// bits (the lone GEMVs run the same kernel); at three rows (tensor-core
-// GEMMs) no GEMV group forms.
+// bits (the lone GEMVs run the same kernel); at three rows and more
+// (tensor-core GEMMs) no GEMV group forms, and the norms before q/k/v and
+// gate/up write the activations' half terms (two for F16, three for BF16)
+// that the GEMMs share, again with every bit kept.
 func TestFuseLaunchesHalf(t *testing.T) {
 	be := open(t, cuda.Options{})
 	rng := rand.New(rand.NewPCG(8, 2))
@@ -389,7 +409,7 @@ func TestFuseLaunchesHalf(t *testing.T) {
 	names := []string{"q", "k", "v", "act", "h", "g"}
 	for _, c := range cases {
 		prog := fuseProgram(t, be, rng, c)
-		for _, m := range []int{1, 2, 3} {
+		for _, m := range []int{1, 2, 3, 37, 130} {
 			in := fuseInputs(t, rng, c, m)
 			run := func(fuse, graphs bool) (map[string][]float32, cuda.FuseStats) {
 				restore := cuda.SetFusion(fuse)
@@ -420,6 +440,14 @@ func TestFuseLaunchesHalf(t *testing.T) {
 				t.Errorf("%v m=%d: fused %+v, want at least one norm+GEMV group", c, m, st)
 			case m > 2 && st.NormGEMV != 0:
 				t.Errorf("%v m=%d: fused %+v, want no GEMV group (tensor-core GEMMs)", c, m, st)
+			case m > 2 && !c.keep && (st.SplitNorm != 2 || st.SplitsSaved != 5):
+				// F16: two terms, BF16: three, made once per input by the
+				// norm before q/k/v and before gate/up.
+				t.Errorf("%v m=%d: fused %+v, want 2 norm+split groups saving 5 splits", c, m, st)
+			case m > 2 && c.keep && st.SplitNorm < 1:
+				t.Errorf("%v m=%d: fused %+v, want a norm+split group", c, m, st)
+			case m > 4 && st.NormRoPE != 1:
+				t.Errorf("%v m=%d: fused %+v, want the norm+RoPE group", c, m, st)
 			}
 			for _, n := range names {
 				r, ok := ref[n]

@@ -416,6 +416,22 @@ type scratch struct {
 type scratchSpace struct {
 	mu         sync.Mutex
 	weight, xs scratch
+	// share, while a splitGroup runs (fuse.go), lets the GEMMs of one
+	// input reuse the half terms the first of them wrote to xs.
+	share *splitShare
+}
+
+// splitShare is the split a group of GEMMs of one input shares: the input
+// (address and f32 count), the terms asked for, and where splitHalf wrote
+// them once done.
+type splitShare struct {
+	x      driver.Ptr
+	n      int64
+	parts  int
+	bf16   bool
+	done   bool
+	out    driver.Ptr
+	stride int64
 }
 
 // grow returns at least n bytes of s; the caller holds the scratch lock.
@@ -461,7 +477,21 @@ func (b *Backend) freeScratch() error {
 // splitHalf writes the n f32 values at x as `parts` half-precision terms
 // (f16, or bf16 when bf16) whose sum approximates x, in scratch: term i at
 // the returned address + i·stride bytes. The caller holds the scratch lock.
+//
+// Inside a splitGroup (b.scr.share set) the split of the group's input is
+// made once: a later call for the same input and terms returns the first
+// call's scratch without a launch (nothing but splitHalf writes xs, and the
+// group's GEMMs do not write their input), and a split of anything else
+// makes the shared one stale.
 func (b *Backend) splitHalf(f driver.Function, x driver.Ptr, n int64, parts int, bf16 bool) (driver.Ptr, int64, error) {
+	sh := b.scr.share
+	if sh != nil && (sh.x != x || sh.n != n || sh.parts != parts || sh.bf16 != bf16) {
+		sh.done = false // xs is about to hold another split
+		sh = nil
+	}
+	if sh != nil && sh.done {
+		return sh.out, sh.stride, nil
+	}
 	stride := (2*n + 255) &^ 255
 	out, err := b.grow(&b.scr.xs, stride*int64(parts))
 	if err != nil {
@@ -473,6 +503,9 @@ func (b *Backend) splitHalf(f driver.Function, x driver.Ptr, n int64, parts int,
 	}
 	if err := b.ctx.Launch(f, grid(n), driver.Dim3{X: 256}, 0, b.stream, x, out, n, stride/2, parts, isBF); err != nil {
 		return 0, 0, err
+	}
+	if sh != nil {
+		sh.out, sh.stride, sh.done = out, stride, true
 	}
 	return out, stride, nil
 }

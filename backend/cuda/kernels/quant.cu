@@ -763,6 +763,33 @@ extern "C" __global__ void split_half(const float* __restrict__ x, rlx_u16* __re
     }
 }
 
+// rmsnorm_split_f32 is rmsnorm_f32 (a block per row, the same threads,
+// sums and products, so the same y) whose rows also go out as `parts` half
+// terms exactly as split_half would write them from y (fuse.go: the norm
+// before a prefill's q/k/v or gate/up GEMMs; dst is null when nothing else
+// reads y). out holds the rows' terms, term p at out + p·stride; launched
+// with LaunchDependent.
+extern "C" __global__ void rmsnorm_split_f32(const float* x, const float* w, float* dst, rlx_u16* out, int cols,
+                                             float eps, long long stride, int parts, int bf16) {
+    const long long r = blockIdx.x;
+    const float* row = x + r * cols;
+    RLX_GRID_WAIT();
+    RLX_GRID_LAUNCH_DEPENDENTS();
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) ss += row[i] * row[i];
+    float scale = rsqrtf(rlx_block_sum(ss) / cols + eps);
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+        const float y = row[i] * scale * w[i];
+        if (dst != 0) dst[r * cols + i] = y;
+        float rest = y;
+        for (int p = 0; p < parts; p++) {
+            rlx_u16 h = bf16 ? qt_f2bf(rest) : qt_f2h(rest);
+            out[p * stride + r * cols + i] = h;
+            rest -= bf16 ? qt_bf2f(h) : qt_h2f(h);
+        }
+    }
+}
+
 // Busy-waits about `cycles` SM clocks: benchmarks queue it first, so that
 // the launches queued behind it run back to back, timed by events, without
 // the host's launch rate in the measurement.
