@@ -238,8 +238,9 @@ func (k *attention) Run(env *backend.Env, ins []backend.Tensor, out backend.Tens
 		}
 		// Both caches in one launch.
 		krow, vrow := int64(kc.Shape[2]*kc.Shape[3]), int64(vc.Shape[2]*vc.Shape[3])
-		if err := k.b.ctx.LaunchDependent(k.store, grid(int64(B*T)*(krow+vrow)), driver.Dim3{X: 256}, 0, k.b.stream,
-			kp, vp, kcp, vcp, f16, B, T, krow, vrow, int64(keys), past, pastRows, k.b.errFlag); err != nil {
+		vec := kvStoreVec(krow, vrow, f16 == 1, kp, vp, kcp, vcp)
+		if err := k.b.ctx.LaunchDependent(k.store, grid(int64(B*T)*(krow+vrow)/int64(vec)), driver.Dim3{X: 256}, 0, k.b.stream,
+			kp, vp, kcp, vcp, f16, B, T, krow, vrow, int64(keys), past, pastRows, k.b.errFlag, vec); err != nil {
 			return err
 		}
 		kp, _, _ = view(kc)
@@ -378,4 +379,19 @@ func (k *copyKernel) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tenso
 		return nil
 	}
 	return k.b.ctx.CopyDtoDAsync(d, s, db, k.b.stream)
+}
+
+// kvStoreVec is how many consecutive values of a row each kv_store2 thread
+// stores: 4 when both rows are multiples of 4 and the step's keys/values
+// (16-byte loads) and the caches (8-byte f16 or 16-byte f32 stores, at
+// row starts that are multiples of 4 values) are aligned for it, else 1.
+func kvStoreVec(krow, vrow int64, f16 bool, k, v, kc, vc driver.Ptr) int {
+	align := driver.Ptr(16)
+	if f16 {
+		align = 8
+	}
+	if krow%4 != 0 || vrow%4 != 0 || k%16 != 0 || v%16 != 0 || kc%align != 0 || vc%align != 0 {
+		return 1
+	}
+	return 4
 }

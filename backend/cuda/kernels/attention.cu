@@ -278,13 +278,17 @@ extern "C" __global__ void attn_combine(const float* part, float* out, long long
 // the cache are not written and set *err.
 extern "C" __global__ void kv_store2(const float* ks, const float* vs, void* kc, void* vc, int f16, int B, int T,
                                      long long krow, long long vrow, long long Sk, int past, const int* past_rows,
-                                     int* err) {
+                                     int* err, int vec) {
     RLX_GRID_WAIT();  // launched with LaunchDependent
     RLX_GRID_LAUNCH_DEPENDENTS();
-    const long long nk = (long long)B * T * krow, n = nk + (long long)B * T * vrow;
+    // A thread takes `vec` consecutive values of one row (vec = 4: krow and
+    // vrow multiples of 4, ks/vs 16-byte aligned, the caches 8- (f16) or
+    // 16-byte (f32) aligned; the host checks), so one float4 load, one
+    // store and one row/position computation serve four values.
+    const long long nk = (long long)B * T * krow / vec, n = nk + (long long)B * T * vrow / vec;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
         const bool isv = i >= nk;
-        const long long j = isv ? i - nk : i, row = isv ? vrow : krow;
+        const long long j = (isv ? i - nk : i) * vec, row = isv ? vrow : krow;
         const float* src = isv ? vs : ks;
         void* cache = isv ? vc : kc;
         const long long r = j / row, c = j - r * row;
@@ -295,6 +299,17 @@ extern "C" __global__ void kv_store2(const float* ks, const float* vs, void* kc,
             continue;
         }
         const long long at = ((long long)b * Sk + p) * row + c;
+        if (vec == 4) {
+            const float4 v = *(const float4*)(src + j);
+            if (f16) {
+                const unsigned lo = att_to_half(v.x) | ((unsigned)att_to_half(v.y) << 16);
+                const unsigned hi = att_to_half(v.z) | ((unsigned)att_to_half(v.w) << 16);
+                *(uint2*)((unsigned short*)cache + at) = make_uint2(lo, hi);
+            } else {
+                *(float4*)((float*)cache + at) = v;
+            }
+            continue;
+        }
         if (f16) ((unsigned short*)cache)[at] = att_to_half(src[j]);
         else ((float*)cache)[at] = src[j];
     }
