@@ -309,7 +309,8 @@ func TestGEMVHalfShape(t *testing.T) {
 // (fuse.go's groups, one activation row): RMSNorm + q/k/v, and RMSNorm +
 // gate/up + SiLU·up, for the shapes of Llama-3.2-1B and Qwen3-0.6B, each
 // launch on its own copy of the weights (more than the L2 holds in all).
-// The wN variants set the warps per row (RLX_CUDA_GEMVH_WPR).
+// The wN variants set the warps per row (RLX_CUDA_GEMVH_WPR); "nonorm"
+// leaves the RMSNorm prologue out.
 func BenchmarkGEMVHalfGroup(b *testing.B) {
 	be := openInternal(b)
 	const poolBytes = 1 << 30
@@ -334,7 +335,7 @@ func BenchmarkGEMVHalfGroup(b *testing.B) {
 		{"qwen3/qkv", []int{2048, 1024, 1024}, 1024, false},
 		{"qwen3/gateup", []int{3072, 3072}, 1024, true},
 	} {
-		for _, v := range []string{"auto", "w1", "w2", "w4", "w8"} {
+		for _, v := range []string{"auto", "w1", "w2", "w4", "w8", "nonorm"} {
 			b.Run(c.name+"/"+v, func(b *testing.B) {
 				defer func(w int) { gemvHalfWPR = w }(gemvHalfWPR)
 				if v[0] == 'w' {
@@ -348,7 +349,8 @@ func BenchmarkGEMVHalfGroup(b *testing.B) {
 				if copies < 2 {
 					b.Skipf("%d MB a set", set>>20)
 				}
-				f, err := be.ks.Func(gemvHalfName(1, c.pair, true))
+				norm := v != "nonorm"
+				f, err := be.ks.Func(gemvHalfName(1, c.pair, norm))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -364,7 +366,11 @@ func BenchmarkGEMVHalfGroup(b *testing.B) {
 						segs[s] = hmSeg{w: off, y: y.Add(int64(s) * 4 * 16384), n: n, dt: tensor.F16}
 						off = off.Add(int64(n) * int64(c.k) * 2)
 					}
-					ls[i] = encodeHM(segs, x, nw, 0, act, 0, 1, c.k, 1e-6, false)
+					pnw := nw
+					if !norm {
+						pnw = 0
+					}
+					ls[i] = encodeHM(segs, x, pnw, 0, act, 0, 1, c.k, 1e-6, false)
 				}
 				ms := gpuTime(b, be, b.N, func(i int) error {
 					l := ls[i%len(ls)]
