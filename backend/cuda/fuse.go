@@ -151,10 +151,10 @@ type FuseStats struct {
 	// residual in the kernel.
 	Relaunched int
 	// SplitShared counts groups of tensor-core GEMMs of one input that
-	// split it into half terms once (splitGroup), SplitNorm those of them
-	// whose RMSNorm writes the terms itself, SplitsSaved the split_half
-	// launches that saves.
-	SplitShared, SplitNorm, SplitsSaved int
+	// split it into half terms once (splitGroup), SplitNorm and SplitChain
+	// those of them whose RMSNorm or fused chain writes the terms itself,
+	// SplitsSaved the split_half launches that saves.
+	SplitShared, SplitNorm, SplitChain, SplitsSaved int
 }
 
 // fuseLaunches returns the list to run for ls: the entry's fused list,
@@ -188,6 +188,7 @@ func (b *Backend) Fusions() FuseStats {
 		st.Relaunched += e.fstats.Relaunched
 		st.SplitShared += e.fstats.SplitShared
 		st.SplitNorm += e.fstats.SplitNorm
+		st.SplitChain += e.fstats.SplitChain
 		st.SplitsSaved += e.fstats.SplitsSaved
 	}
 	return st
@@ -227,8 +228,11 @@ func (b *Backend) fuseList(ls []backend.Launch) ([]backend.Launch, FuseStats) {
 			out = append(out, l)
 			st.SplitShared++
 			st.SplitsSaved += n - 1
-			if l.Kernel.(*splitGroup).norm != nil {
+			switch sg := l.Kernel.(*splitGroup); {
+			case sg.norm != nil:
 				st.SplitNorm++
+			case sg.chain != nil:
+				st.SplitChain++
 			}
 			i += n
 			continue
@@ -973,8 +977,10 @@ func viewPtr(ok *bool) func(backend.Tensor) driver.Ptr {
 // activations (q/k/v, gate/up in a prefill) as they would run alone, except
 // that the activations are split into half terms (split_half) once and the
 // GEMMs reuse the terms (Backend.splitHalf under scr.share): the same terms,
-// so the same bits. With norm, the RMSNorm that made the activations is
-// part of the group and writes the terms itself (rmsnorm_split_f32).
+// so the same bits. With norm or chain, the RMSNorm (rmsnorm_split_f32) or
+// the fused elementwise chain (fused_split, e.g. silu(gate)·up before the
+// down projection) that made the activations is part of the group and
+// writes the terms itself.
 type splitGroup struct {
 	b       *Backend
 	members []backend.Launch
@@ -983,6 +989,7 @@ type splitGroup struct {
 	parts   int
 	bf16    bool
 	norm    *splitNorm
+	chain   *splitChain
 }
 
 // splitNorm is the RMSNorm of a splitGroup: rmsnorm_f32's arguments, the
@@ -995,10 +1002,22 @@ type splitNorm struct {
 	eps        float32
 }
 
+// splitChain is the fused chain of a splitGroup: its launch, and whether
+// something after the group reads its output.
+type splitChain struct {
+	k     *fused
+	ins   []backend.Tensor
+	out   backend.Tensor
+	write bool
+}
+
 func (k *splitGroup) fusedName() string {
 	name := fmt.Sprintf("MatMul×%d (one split)", len(k.members))
-	if k.norm != nil {
+	switch {
+	case k.norm != nil:
 		name = "RMSNorm+" + name
+	case k.chain != nil:
+		name = "Fused+" + name
 	}
 	return name
 }
@@ -1021,36 +1040,57 @@ func (k *splitGroup) Run(env *backend.Env, _ []backend.Tensor, _ backend.Tensor)
 }
 
 // start sets the share the members' splitHalf calls see, after queueing
-// the norm with the split folded in when the group has one.
+// the norm or chain with the split folded in when the group has one.
 func (k *splitGroup) start() error {
 	b := k.b
 	b.scr.mu.Lock()
 	defer b.scr.mu.Unlock()
 	sh := &splitShare{x: k.x, n: k.n, parts: k.parts, bf16: k.bf16}
-	if nm := k.norm; nm != nil {
+	if k.norm == nil && k.chain == nil {
+		b.scr.share = sh
+		return nil
+	}
+	stride := (2*k.n + 255) &^ 255 // as splitHalf lays the terms out
+	out, err := b.grow(&b.scr.xs, stride*int64(k.parts))
+	if err != nil {
+		return err
+	}
+	bf := 0
+	if k.bf16 {
+		bf = 1
+	}
+	// The GEMV-or-GEMM choice is made again in each member's Run
+	// (SetGEMVUpTo may have moved since the list was fused): a member
+	// that would read the activations gets them.
+	allSplit := true
+	for _, l := range k.members {
+		if _, _, ok := b.halfSplitOf(l); !ok {
+			allSplit = false
+		}
+	}
+	if c := k.chain; c != nil {
+		o, n, args, err := c.k.launchArgs(c.ins, c.out)
+		if err != nil {
+			return err
+		}
+		if n != k.n {
+			return fmt.Errorf("cuda: fused chain of %d values before GEMMs of %d", n, k.n)
+		}
+		if !c.write && allSplit {
+			o = 0
+		}
+		if err := b.ctx.LaunchDependent(c.k.fsplit, grid(n), driver.Dim3{X: 256}, 0, b.stream, o, args, out, stride/2, k.parts, bf); err != nil {
+			return err
+		}
+	} else {
+		nm := k.norm
 		f, err := b.ks.Func("rmsnorm_split_f32")
 		if err != nil {
 			return err
 		}
-		stride := (2*k.n + 255) &^ 255 // as splitHalf lays the terms out
-		out, err := b.grow(&b.scr.xs, stride*int64(k.parts))
-		if err != nil {
-			return err
-		}
-		bf := 0
-		if k.bf16 {
-			bf = 1
-		}
 		base := nm.o
-		if base == 0 {
-			// The GEMV-or-GEMM choice is made again in each member's Run
-			// (SetGEMVUpTo may have moved since the list was fused): a
-			// member that would read the activations gets them.
-			for _, l := range k.members {
-				if _, _, ok := b.halfSplitOf(l); !ok {
-					base = nm.xn
-				}
-			}
+		if base == 0 && !allSplit {
+			base = nm.xn
 		}
 		for r0 := 0; r0 < nm.rows; r0 += 65535 { // grid.x limit for one launch, as rmsnorm
 			nr := min(nm.rows-r0, 65535)
@@ -1064,8 +1104,8 @@ func (k *splitGroup) start() error {
 				return err
 			}
 		}
-		sh.out, sh.stride, sh.done = out, stride, true
 	}
+	sh.out, sh.stride, sh.done = out, stride, true
 	b.scr.share = sh
 	return nil
 }
@@ -1099,17 +1139,20 @@ func (b *Backend) halfSplitOf(l backend.Launch) (parts int, bf16, ok bool) {
 
 // fuseSplit matches, at ls[i], consecutive GEMMs that split the same
 // activations the same way (halfSplitOf) and write nothing over them —
-// two or more, or one or more after the RMSNorm that makes the activations
-// (fuseSplitNorm) — and makes them one splitGroup. It returns the launch
+// two or more, or one or more after the RMSNorm or fused chain that makes
+// the activations (fuseSplitNorm) — and makes them one splitGroup. It returns the launch
 // and how many it replaces (0: none).
 func (b *Backend) fuseSplit(ls []backend.Launch, i int) (backend.Launch, int) {
 	if fuseMode&fuseSplit == 0 {
 		return backend.Launch{}, 0
 	}
 	j := i
-	var norm *backend.Launch
-	if _, ok := ls[i].Kernel.(*rmsnorm); ok && fuseMode&fuseSplitNorm != 0 {
-		norm, j = &ls[i], i+1
+	var head *backend.Launch // the norm or chain that makes the activations
+	switch ls[i].Kernel.(type) {
+	case *rmsnorm, *fused:
+		if fuseMode&fuseSplitNorm != 0 {
+			head, j = &ls[i], i+1
+		}
 	}
 	if j >= len(ls) {
 		return backend.Launch{}, 0
@@ -1130,7 +1173,7 @@ func (b *Backend) fuseSplit(ls []backend.Launch, i int) (backend.Launch, int) {
 	}
 	members := ls[start:j]
 	group := ls[i:j]
-	if len(members) < 2 && norm == nil {
+	if len(members) < 2 && head == nil {
 		return backend.Launch{}, 0
 	}
 	x, xb, err := view(xv)
@@ -1138,10 +1181,15 @@ func (b *Backend) fuseSplit(ls []backend.Launch, i int) (backend.Launch, int) {
 		return backend.Launch{}, 0
 	}
 	kern := &splitGroup{b: b, members: members, x: x, n: xb / 4, parts: parts, bf16: bf16}
-	if norm != nil {
-		// A norm that cannot fold stays a launch of its own; the GEMMs
+	if head != nil {
+		// A head that cannot fold stays a launch of its own; the GEMMs
 		// after it may still group (fuseSplit at i+1).
-		if kern.norm, ok = b.splitNormOf(*norm, xv, released(group, xv)); !ok {
+		if _, isNorm := head.Kernel.(*rmsnorm); isNorm {
+			kern.norm, ok = b.splitNormOf(*head, xv, released(group, xv))
+		} else {
+			kern.chain, ok = splitChainOf(*head, xv, released(group, xv))
+		}
+		if !ok {
 			return backend.Launch{}, 0
 		}
 	}
@@ -1172,4 +1220,20 @@ func (b *Backend) splitNormOf(l backend.Launch, xv backend.Tensor, dead bool) (*
 		o = 0
 	}
 	return &splitNorm{x: x, w: w, o: o, xn: xn, rows: int(ob / 4 / int64(cols)), cols: cols, threads: threadsFor(cols), eps: nk.eps}, true
+}
+
+// splitChainOf returns the fused_split launch of the fused chain l whose
+// output is xv, the activations of a splitGroup. dead says that nothing
+// after the group reads xv (then only the terms are written).
+func splitChainOf(l backend.Launch, xv backend.Tensor, dead bool) (*splitChain, bool) {
+	fk, ok := l.Kernel.(*fused)
+	if !ok || fk.fsplit == 0 || !sameView(l.Out, xv) || l.Out.DType != tensor.F32 {
+		return nil, false
+	}
+	for _, in := range l.Ins {
+		if overlap(in, l.Out) && !sameView(in, l.Out) {
+			return nil, false
+		}
+	}
+	return &splitChain{k: fk, ins: l.Ins, out: l.Out, write: !dead}, true
 }

@@ -240,6 +240,29 @@ func TestFuseSplit(t *testing.T) {
 	if _, n := group([]backend.Launch{skew, gemm(tensor.F16, skew.Out, 64), gemm(tensor.F16, skew.Out, 64)}, 0); n != 0 {
 		t.Errorf("a skewed in-place norm folded")
 	}
+	// silu(gate)·up before the down projection: the chain writes the
+	// terms (fused_split), and its output only while something reads it.
+	g1, u1, act := alloc(m, 512), alloc(m, 512), alloc(m, 512)
+	chain := backend.Launch{Kernel: &fused{fsplit: 1}, Ins: []backend.Tensor{g1, u1}, Out: act}
+	down := gemm(tensor.F16, act, k)
+	down.Ins[1].Shape = []int{k, 512}
+	down.Kernel.(*matmul).half.k = 512
+	if g, n := group([]backend.Launch{chain, down, last}, 0); n != 2 || g.chain == nil || !g.chain.write || g.norm != nil ||
+		g.fusedName() != "Fused+MatMul×1 (one split)" {
+		t.Errorf("chain + down: n=%d %+v", n, g)
+	}
+	down.Release = []backend.Tensor{act}
+	if g, _ := group([]backend.Launch{chain, down, last}, 0); g == nil || g.chain.write {
+		t.Errorf("dead chain output: %+v, want it not written", g)
+	}
+	if _, n := group([]backend.Launch{{Kernel: &fused{}, Ins: chain.Ins, Out: act}, down}, 0); n != 0 {
+		t.Errorf("a chain without fused_split folded")
+	}
+	inPlace := chain
+	inPlace.Ins = []backend.Tensor{{Buf: mem, Off: act.Off + 8, DType: tensor.F32, Shape: []int{m, 512}}, u1}
+	if _, n := group([]backend.Launch{inPlace, down}, 0); n != 0 {
+		t.Errorf("a chain over a shifted view of its input folded")
+	}
 	// The prefill norm+RoPE launch shape.
 	for _, c := range []struct{ rows, pairs, want int }{{24, 64, 1}, {16, 64, 1}, {2, 8, 8}, {3, 64, 6}, {40, 32, 1}} {
 		if got := normRoPETokensPerBlock(c.rows, c.pairs); got != c.want {

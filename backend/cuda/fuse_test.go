@@ -27,11 +27,15 @@ type fuseCase struct {
 	pos64             bool
 	keep              bool // the norm output and gate are program outputs too (not released)
 	noQNorm           bool // no q/k norms at all (Llama)
+	// down adds the down projection (weight type down, the residual o
+	// added) as output "down"; act is then an output only with keep, so
+	// silu(gate)·up is dead after the down GEMM.
+	down tensor.DType
 }
 
 func (c fuseCase) String() string {
-	return fmt.Sprintf("%v%v%v-%v%v/h%d/f%d/%dx%d+%dx%d/rot%d/inter=%v/knorm=%v/keep=%v",
-		c.q, c.k, c.v, c.gate, c.up, c.hidden, c.ffn, c.hq, c.d, c.hk, c.d, c.rot, c.interleaved, c.kNorm, c.keep)
+	return fmt.Sprintf("%v%v%v-%v%v/h%d/f%d/%dx%d+%dx%d/rot%d/inter=%v/knorm=%v/keep=%v/down=%v",
+		c.q, c.k, c.v, c.gate, c.up, c.hidden, c.ffn, c.hq, c.d, c.hk, c.d, c.rot, c.interleaved, c.kNorm, c.keep, c.down)
 }
 
 // fuseProgram compiles the case's graph for be.
@@ -93,7 +97,13 @@ func fuseProgram(t testing.TB, be *cuda.Backend, rng *rand.Rand, c fuseCase) *co
 	b.Output("q", q)
 	b.Output("k", k)
 	b.Output("v", v)
-	b.Output("act", b.Mul(b.Silu(g), u))
+	act := b.Mul(b.Silu(g), u)
+	if c.down == 0 || c.keep {
+		b.Output("act", act)
+	}
+	if c.down != 0 {
+		b.Output("down", b.Add(b.Linear(act, weight("wd", c.down, c.hidden, c.ffn), ir.Value{}), o))
+	}
 	if c.keep {
 		b.Output("h", h)
 		b.Output("g", g)
@@ -163,9 +173,13 @@ func TestFuseLaunches(t *testing.T) {
 		// A head size that is no multiple of 32 (lanes past the row in
 		// rmsnorm_rope_rows_f32), partial rotary dims.
 		{q: tensor.Q8_0, k: tensor.Q8_0, v: tensor.Q8_0, gate: tensor.Q8_0, up: tensor.Q8_0, hidden: 160, ffn: 96,
-			hq: 4, hk: 1, d: 80, rot: 64, kNorm: true},
+			hq: 4, hk: 1, d: 80, rot: 64, kNorm: true, down: tensor.Q8_0},
+		// Qwen3-0.6B's shapes with the down projection: in a prefill
+		// silu(gate)·up writes the down GEMM's half terms (fused_split).
+		{q: tensor.Q4_0, k: tensor.Q4_0, v: tensor.Q4_0, gate: tensor.Q6_K, up: tensor.Q6_K, hidden: 1024, ffn: 3072,
+			hq: 16, hk: 8, d: 128, rot: 128, kNorm: true, down: tensor.Q6_K},
 	}
-	names := []string{"q", "k", "v", "act", "h", "g"}
+	names := []string{"q", "k", "v", "act", "h", "g", "down"}
 	for ci, c := range cases {
 		for _, rows := range []int{0, 1, 3} { // rows per block of the fused GEMVs: the default, then others
 			if rows > 0 && ci%2 != 0 {
@@ -257,6 +271,9 @@ func TestFuseLaunches(t *testing.T) {
 						want.Removed++
 					}
 					want.SplitShared, want.SplitNorm, want.SplitsSaved = 2, 2, 3+2
+					if c.down != 0 {
+						want.SplitShared, want.SplitChain, want.SplitsSaved = 3, 1, 6
+					}
 				}
 				switch {
 				case c.keep && m > 4:
@@ -400,13 +417,15 @@ func TestFuseLaunchesHalf(t *testing.T) {
 	ctx := context.Background()
 	cases := []fuseCase{
 		{q: tensor.F16, k: tensor.F16, v: tensor.F16, gate: tensor.F16, up: tensor.F16, hidden: 512, ffn: 1280,
-			hq: 4, hk: 2, d: 64, rot: 64, kNorm: true},
+			hq: 4, hk: 2, d: 64, rot: 64, kNorm: true, down: tensor.F16},
 		{q: tensor.BF16, k: tensor.BF16, v: tensor.BF16, gate: tensor.BF16, up: tensor.BF16, hidden: 96, ffn: 37,
 			hq: 3, hk: 1, d: 32, rot: 16, interleaved: true, kNorm: true, keep: true},
 		{q: tensor.F16, k: tensor.F16, v: tensor.F16, gate: tensor.F16, up: tensor.F16, hidden: 2112, ffn: 300,
 			hq: 8, hk: 2, d: 64, rot: 32, noQNorm: true, pos64: true},
+		{q: tensor.BF16, k: tensor.BF16, v: tensor.BF16, gate: tensor.BF16, up: tensor.BF16, hidden: 256, ffn: 160,
+			hq: 4, hk: 2, d: 64, rot: 64, kNorm: true, down: tensor.BF16},
 	}
-	names := []string{"q", "k", "v", "act", "h", "g"}
+	names := []string{"q", "k", "v", "act", "h", "g", "down"}
 	for _, c := range cases {
 		prog := fuseProgram(t, be, rng, c)
 		for _, m := range []int{1, 2, 3, 37, 130} {
@@ -440,10 +459,13 @@ func TestFuseLaunchesHalf(t *testing.T) {
 				t.Errorf("%v m=%d: fused %+v, want at least one norm+GEMV group", c, m, st)
 			case m > 2 && st.NormGEMV != 0:
 				t.Errorf("%v m=%d: fused %+v, want no GEMV group (tensor-core GEMMs)", c, m, st)
-			case m > 2 && !c.keep && (st.SplitNorm != 2 || st.SplitsSaved != 5):
+			case m > 2 && !c.keep && c.down == 0 && (st.SplitNorm != 2 || st.SplitsSaved != 5):
 				// F16: two terms, BF16: three, made once per input by the
 				// norm before q/k/v and before gate/up.
 				t.Errorf("%v m=%d: fused %+v, want 2 norm+split groups saving 5 splits", c, m, st)
+			case m > 2 && c.down != 0 && (st.SplitNorm != 2 || st.SplitChain != 1 || st.SplitsSaved != 6):
+				// … and silu(gate)·up before the down projection.
+				t.Errorf("%v m=%d: fused %+v, want 2 norm+split groups and a chain+split one saving 6 splits", c, m, st)
 			case m > 2 && c.keep && st.SplitNorm < 1:
 				t.Errorf("%v m=%d: fused %+v, want a norm+split group", c, m, st)
 			case m > 4 && st.NormRoPE != 1:

@@ -100,43 +100,87 @@ func fusedSource(n *ir.Node) (string, string) {
 			return "", "fused inputs other than F32"
 		}
 	}
-	var b strings.Builder
-	b.WriteString(kernels.Prelude)
-	b.WriteString(fusedHeader)
-	b.WriteString(`extern "C" __global__ void fused(float* out, FusedArgs s) {
-    RLX_GRID_WAIT();  // launched with LaunchDependent
-    RLX_GRID_LAUNCH_DEPENDENTS();
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < s.n; i += (long long)gridDim.x * blockDim.x) {
-`)
+	var body strings.Builder
+	b := &body
 	for k := range nin {
-		fmt.Fprintf(&b, "        long long o%d = i;\n", k)
+		fmt.Fprintf(b, "        long long o%d = i;\n", k)
 	}
 	b.WriteString("        if (!s.contig) {\n            long long rest = i;\n")
 	for k := range nin {
-		fmt.Fprintf(&b, "            o%d = 0;\n", k)
+		fmt.Fprintf(b, "            o%d = 0;\n", k)
 	}
 	b.WriteString("            for (int d = s.rank - 1; d >= 0; d--) {\n                long long c = rest % s.dims[d];\n                rest /= s.dims[d];\n")
 	for k := range nin {
-		fmt.Fprintf(&b, "                o%d += c * s.st[%d][d];\n", k, k)
+		fmt.Fprintf(b, "                o%d += c * s.st[%d][d];\n", k, k)
 	}
 	b.WriteString("            }\n        }\n")
 	for k := range nin {
-		fmt.Fprintf(&b, "        float r%d = s.in[%d][o%d];\n", k, k, k)
+		fmt.Fprintf(b, "        float r%d = s.in[%d][o%d];\n", k, k, k)
 	}
 	for i, in := range at.Code {
 		e := fusedExpr(in)
 		if e == "" {
 			return "", fmt.Sprintf("no CUDA form for %v in a fused chain", in.Op)
 		}
-		fmt.Fprintf(&b, "        float r%d = %s;\n", nin+i, e)
+		fmt.Fprintf(b, "        float r%d = %s;\n", nin+i, e)
 	}
-	fmt.Fprintf(&b, "        out[i] = r%d;\n    }\n}\n", nin+len(at.Code)-1)
-	return b.String(), ""
+	last := nin + len(at.Code) - 1
+	var src strings.Builder
+	src.WriteString(kernels.Prelude)
+	src.WriteString(fusedHeader)
+	src.WriteString(fusedSplitHelpers)
+	loop := `    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
+    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < s.n; i += (long long)gridDim.x * blockDim.x) {
+`
+	src.WriteString("extern \"C\" __global__ void fused(float* out, FusedArgs s) {\n" + loop)
+	src.WriteString(body.String())
+	fmt.Fprintf(&src, "        out[i] = r%d;\n    }\n}\n\n", last)
+	// The same chain whose result also goes out as half terms, as
+	// split_half (kernels/quant.cu) writes them (fuse.go's splitGroup:
+	// the activations of the GEMM after the chain); out may be null.
+	src.WriteString("extern \"C\" __global__ void fused_split(float* out, FusedArgs s, unsigned short* h, long long stride,\n" +
+		"                                        int parts, int bf16) {\n" + loop)
+	src.WriteString(body.String())
+	fmt.Fprintf(&src, "        const float y = r%d;\n", last)
+	src.WriteString(`        if (out != 0) out[i] = y;
+        float left = y;
+        for (int p = 0; p < parts; p++) {
+            const unsigned short t = bf16 ? fz_f2bf(left) : fz_f2h(left);
+            h[p * stride + i] = t;
+            left -= bf16 ? fz_bf2f(t) : fz_h2f(t);
+        }
+    }
+}
+`)
+	return src.String(), ""
 }
 
+// fusedSplitHelpers are split_half's conversions (kernels/quant.cu's qt_*),
+// for fused_split: the same instructions, so the same terms.
+const fusedSplitHelpers = `__device__ __forceinline__ float fz_h2f(unsigned short h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+__device__ __forceinline__ unsigned short fz_f2h(float f) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+__device__ __forceinline__ float fz_bf2f(unsigned short h) { return __uint_as_float((unsigned)h << 16); }
+__device__ __forceinline__ unsigned short fz_f2bf(float f) {
+    unsigned u = __float_as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (unsigned short)(u >> 16);
+}
+`
+
 type fused struct {
-	b *Backend
-	f driver.Function
+	b      *Backend
+	f      driver.Function
+	fsplit driver.Function // fused_split, the chain with half terms out (fuse.go)
 }
 
 // fusedKernel compiles (or loads from the cache) the node's kernel.
@@ -149,9 +193,10 @@ func (b *Backend) fusedKernel(n *ir.Node) (backend.Kernel, error) {
 	name := "fused_" + hex.EncodeToString(sum[:6]) + ".cu"
 	b.mu.Lock()
 	f, ok := b.fusedFns[name]
+	fs := b.fusedFns[name+"#split"]
 	b.mu.Unlock()
 	if ok {
-		return &fused{b: b, f: f}, nil
+		return &fused{b: b, f: f, fsplit: fs}, nil
 	}
 	ver, err := driver.Version()
 	if err != nil {
@@ -169,21 +214,36 @@ func (b *Backend) fusedKernel(n *ir.Node) (backend.Kernel, error) {
 		b.ctx.Unload(m)
 		return nil, err
 	}
+	if fs, err = b.ctx.Function(m, "fused_split"); err != nil {
+		b.ctx.Unload(m)
+		return nil, err
+	}
 	b.mu.Lock()
 	b.modules = append(b.modules, m)
 	b.fusedFns[name] = f
+	b.fusedFns[name+"#split"] = fs
 	b.mu.Unlock()
-	return &fused{b: b, f: f}, nil
+	return &fused{b: b, f: f, fsplit: fs}, nil
 }
 
 func (k *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) error {
+	o, n, args, err := k.launchArgs(ins, out)
+	if err != nil || n == 0 {
+		return err
+	}
+	return k.b.ctx.LaunchDependent(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, o, args)
+}
+
+// launchArgs returns the output's address, its element count and the
+// FusedArgs of a launch of the chain over ins into out.
+func (k *fused) launchArgs(ins []backend.Tensor, out backend.Tensor) (driver.Ptr, int64, []byte, error) {
 	o, ob, err := view(out)
 	if err != nil {
-		return err
+		return 0, 0, nil, err
 	}
 	n := ob / 4
 	if n == 0 {
-		return nil
+		return o, 0, nil, nil
 	}
 	args := make([]byte, fusedArgsSize)
 	le := binary.LittleEndian
@@ -198,13 +258,13 @@ func (k *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) er
 	for k, x := range ins {
 		p, xb, err := view(x)
 		if err != nil {
-			return err
+			return 0, 0, nil, err
 		}
 		if xb != ob {
 			contig = 0
 		}
 		if len(x.Shape) > len(shape) {
-			return fmt.Errorf("fused input %v has a higher rank than the result %v", x.Shape, out.Shape)
+			return 0, 0, nil, fmt.Errorf("fused input %v has a higher rank than the result %v", x.Shape, out.Shape)
 		}
 		st := int64(1)
 		for i := len(x.Shape) - 1; i >= 0; i-- {
@@ -219,5 +279,5 @@ func (k *fused) Run(_ *backend.Env, ins []backend.Tensor, out backend.Tensor) er
 	le.PutUint64(args[496:], uint64(n))
 	le.PutUint32(args[504:], uint32(len(shape)))
 	le.PutUint32(args[508:], uint32(contig))
-	return k.b.ctx.LaunchDependent(k.f, grid(n), driver.Dim3{X: 256}, 0, k.b.stream, o, args)
+	return o, n, args, nil
 }
