@@ -39,9 +39,16 @@ import (
 // inside the group (backend.Launch.Release: no later launch reads them),
 // and a group is left alone when a view it writes overlaps one it reads
 // (other than a row rewritten in place by the block that reads it), so
-// correctness does not depend on the memory plan. Only decode-sized groups
-// (at most gemvInt8Rows activation rows, 4 tokens for the norm and RoPE)
-// are fused; prefill lists run as compiled.
+// correctness does not depend on the memory plan. The GEMV groups are
+// decode-sized (at most gemvInt8Rows activation rows).
+//
+// Prefill lists (docs/cuda.md, "Prefill fusions"):
+//
+//   - the q/k norms and RoPEs of more than 4 tokens → one
+//     rmsnorm_rope_rows_f32 launch (a warp per head row);
+//   - tensor-core GEMMs of one input (q/k/v, gate/up) split it into half
+//     terms once (splitGroup), and the RMSNorm or fused chain (silu·up
+//     before down) that makes the input writes the terms itself.
 //
 // The fused list is made once per graph entry (graph.go: the same launch
 // slice, binding and memory generation) and is what both the plain path
