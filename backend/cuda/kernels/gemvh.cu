@@ -225,9 +225,7 @@ __device__ void hm_multi(const HMArgs& a) {
         // (256 threads, rlx_block_sum), so the bits are the same.
         for (int m = 0; m < a.M; m++) {
             const float* row = a.x + (long long)m * a.K;
-            float ss = 0.0f;
-            for (int i = threadIdx.x; i < a.K; i += blockDim.x) ss += row[i] * row[i];
-            const float t = rlx_block_sum(ss);
+            const float t = rlx_block_sum(rlx_sq_sum(row, a.K));
             if (threadIdx.x == 0) scl[m] = rsqrtf(t / a.K + a.eps);
         }
         __syncthreads();

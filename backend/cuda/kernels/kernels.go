@@ -34,8 +34,8 @@ func Source(file string) (string, error) {
 
 // Prelude is prepended to every kernel source (and belongs at the top of
 // generated ones): the device side of programmatic dependent launch
-// (driver.Context.LaunchDependent, sm_90 and newer), rlx_block_sum and
-// rlx_prefetch_l2.
+// (driver.Context.LaunchDependent, sm_90 and newer), rlx_block_sum,
+// rlx_sq_sum and rlx_prefetch_l2.
 //
 // RLX_GRID_WAIT() returns once the grid ahead of this one in the stream has
 // completed and its writes are visible. A kernel launched with
@@ -67,6 +67,26 @@ __device__ float rlx_block_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     __syncthreads();  // partial may be reused by the next call
     return v;
+}
+
+// This thread's share of the sum of squares of row[0, n): elements
+// threadIdx.x, threadIdx.x + blockDim.x, … added in that order, as every
+// norm sums them before rlx_block_sum, but eight loads at a time in
+// flight instead of one (a loop that adds each load as it comes waits a
+// memory round trip per element). The zeros past n add nothing.
+__device__ __forceinline__ float rlx_sq_sum(const float* row, int n) {
+    float ss = 0.0f;
+    for (int i0 = threadIdx.x; i0 < n; i0 += 8 * blockDim.x) {
+        float v[8];
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            const int i = i0 + j * blockDim.x;
+            v[j] = i < n ? row[i] : 0.0f;
+        }
+#pragma unroll
+        for (int j = 0; j < 8; j++) ss += v[j] * v[j];
+    }
+    return ss;
 }
 
 // Asks the L2 cache to fetch [p, p + n) from device memory, one 128-byte
