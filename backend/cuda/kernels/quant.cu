@@ -841,9 +841,7 @@ struct QMArgs {
 __device__ void qm_norm_scales(const float* __restrict__ x, int M, int K, float eps, float* scl) {
     for (int m = 0; m < M; m++) {
         const float* row = x + (long long)m * K;
-        float ss = 0.0f;
-        for (int i = threadIdx.x; i < K; i += blockDim.x) ss += row[i] * row[i];
-        const float t = rlx_block_sum(ss);
+        const float t = rlx_block_sum(rlx_sq_sum(row, K));
         if (threadIdx.x == 0) scl[m] = rsqrtf(t / K + eps);
     }
     __syncthreads();
