@@ -405,7 +405,7 @@ func openB(b *testing.B) *cuda.Backend {
 }
 
 // TestFuseLaunchesHalf is TestFuseLaunches for F16/BF16 weights: at one
-// and two rows the RMSNorm folds into gemvh_multi with q/k/v, and with
+// and two rows the RMSNorm folds into gemvh_* with q/k/v, and with
 // gate/up and silu(gate)·up, and every output keeps the unfused list's
 // bits (the lone GEMVs run the same kernel); at three rows and more
 // (tensor-core GEMMs) no GEMV group forms, and the norms before q/k/v and

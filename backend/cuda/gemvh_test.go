@@ -88,7 +88,7 @@ func halfWeight(tb testing.TB, rng *rand.Rand, dt tensor.DType, n, k int) ([]byt
 	return b, wf
 }
 
-// TestGEMVHalf checks gemvh_multi against a float64 reference: lone GEMVs
+// TestGEMVHalf checks the gemvh_* kernels against a float64 reference: lone GEMVs
 // (plain, with an addend, accumulating), 1–3 matrices with and without the
 // RMSNorm prologue (and its stored output), and the gate/up pair writing
 // silu(gate)·up, for F16 and BF16 at awkward sizes, one and two rows.
@@ -248,7 +248,7 @@ func testGEMVHalfCase(t *testing.T, be *Backend, rng *rand.Rand, name string, dt
 
 // BenchmarkGEMVHalf times lone F16/BF16 decode GEMVs (weights rotated
 // through more than the L2 holds): "old" is the gemv_<type>_r<R> kernel
-// (RLX_CUDA_GEMVH=0), "auto" gemvh_multi with gemvHalfShape's warps per
+// (RLX_CUDA_GEMVH=0), "auto" gemvh_1 or gemvh_2 with gemvHalfShape's warps per
 // row, wN with N warps per row. GB/s counts the weight bytes.
 func BenchmarkGEMVHalf(b *testing.B) {
 	be := openInternal(b)
