@@ -72,6 +72,7 @@ type attention struct {
 	store    driver.Function
 	at       ir.AttentionAttr
 	dec      [4][3]driver.Function      // attn_dec_<lanes>_<rows>
+	dec2     [4][3]driver.Function      // attn_dec2_<lanes>_<rows>
 	mma      map[[3]int]driver.Function // attn_mma(h)_<head size>_<warps>, by (head size, warps, half)
 	scratch  driver.Ptr
 	scratchN int64

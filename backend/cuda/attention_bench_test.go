@@ -11,12 +11,13 @@ import (
 
 // BenchmarkAttention times one cached attention call on the device (all
 // its launches; device time only): decode steps of Qwen3-0.6B (16/8 heads
-// × 128) and Llama-3.2-1B (32/8 × 64) shapes at short and long pasts over
-// an F16 cache of 4096, and 512-token prefills, through the decode kernel
-// (attn_dec, several split settings), the tensor-core one (attn_mma, 4 or
-// 2 warps; its causal rows split over blocks of at least 64/128/256 keys or
-// not, whatever the number of row blocks) and the general one (kv_store2 +
-// attn_f32); attn_dec also with its L2 prefetch before RLX_GRID_WAIT. It
+// × 128) and Llama-3.2-1B (32/8 × 64) shapes at pasts of 1, 128, 1024 and
+// 4095 over an F16 cache of 4096, and 512-token prefills, through the
+// decode kernels (attn_dec with its defaults, and attn_dec2 with 128 or
+// 256 threads a block, 1 or 2 blocks per SM and ranges of up to 0/128/256
+// keys in one block), the tensor-core one (attn_mma, 4 or 2 warps; its causal
+// rows split over blocks of at least 64/128/256 keys or not, whatever the
+// number of row blocks) and the general one (kv_store2 + attn_f32). It
 // reports µs per call and the K/V bytes read per second.
 func BenchmarkAttention(b *testing.B) {
 	be := openBench(b)
@@ -27,12 +28,14 @@ func BenchmarkAttention(b *testing.B) {
 	}
 	const maxSeq = 4096
 	for _, s := range []shape{
-		{"qwen3-0.6b/decode/past64", 16, 8, 128, 1, 64},
-		{"qwen3-0.6b/decode/past512", 16, 8, 128, 1, 512},
-		{"qwen3-0.6b/decode/past2048", 16, 8, 128, 1, 2048},
-		{"qwen3-0.6b/decode/past4000", 16, 8, 128, 1, 4000},
-		{"llama-1b/decode/past64", 32, 8, 64, 1, 64},
-		{"llama-1b/decode/past4000", 32, 8, 64, 1, 4000},
+		{"qwen3-0.6b/decode/past1", 16, 8, 128, 1, 1},
+		{"qwen3-0.6b/decode/past128", 16, 8, 128, 1, 128},
+		{"qwen3-0.6b/decode/past1024", 16, 8, 128, 1, 1024},
+		{"qwen3-0.6b/decode/past4095", 16, 8, 128, 1, 4095},
+		{"llama-1b/decode/past1", 32, 8, 64, 1, 1},
+		{"llama-1b/decode/past128", 32, 8, 64, 1, 128},
+		{"llama-1b/decode/past1024", 32, 8, 64, 1, 1024},
+		{"llama-1b/decode/past4095", 32, 8, 64, 1, 4095},
 		{"qwen3-0.6b/prefill512", 16, 8, 128, 512, 0},
 		{"llama-1b/prefill512", 32, 8, 64, 512, 0},
 	} {
@@ -42,22 +45,31 @@ func BenchmarkAttention(b *testing.B) {
 			split           int  // attn_mma's mmaSplitKeys
 			prefetch        bool // attn_dec with its L2 prefetch
 			whole           int  // attn_dec's decWhole
+			mode            int  // decMode: 0 attn_dec, 2 attn_dec2
+			threads         int  // attn_dec2's threads a block
 		}
-		vs := []variant{{"attn_f32", 0, 0, 0, false, 0}, {"attn_dec/perSM4/min32", 4, 32, 0, false, 0}, {"attn_dec/perSM2/min64", 2, 64, 0, false, 0},
-			{"attn_dec/perSM2/min32", 2, 32, 0, false, 0}, {"attn_dec/perSM2/min64/prefetch", 2, 64, 0, true, 0}, {"attn_dec/perSM1/min128", 1, 128, 0, false, 0},
-			{"attn_dec/perSM2/min64/whole128", 2, 64, 0, false, 128}}
+		vs := []variant{{"attn_dec/perSM2/min64/whole128", 2, 64, 0, false, 128, 0, 0}}
+		for _, th := range []int{128, 256} {
+			for _, per := range []int{1, 2} {
+				for _, whole := range []int{0, 128, 256} {
+					vs = append(vs, variant{fmt.Sprintf("attn_dec2/threads%d/perSM%d/min64/whole%d", th, per, whole), per, 64, 0, false, whole, 2, th})
+				}
+			}
+		}
 		if s.t > 1 {
 			// Prefills do not fit the decode kernel; minSplit is attn_mma's warps here.
-			vs = []variant{{"attn_f32", 0, 0, 0, false, 0}, {"attn_mma/warps4/nosplit", -1, 4, 0, false, 0}, {"attn_mma/warps4/split64", -1, 4, 64, false, 0},
-				{"attn_mma/warps4/split128", -1, 4, 128, false, 0}, {"attn_mma/warps4/split256", -1, 4, 256, false, 0},
-				{"attn_mma/warps2/nosplit", -1, 2, 0, false, 0}, {"attn_mma/warps2/split128", -1, 2, 128, false, 0}}
+			vs = []variant{{"attn_f32", 0, 0, 0, false, 0, 0, 0}, {"attn_mma/warps4/nosplit", -1, 4, 0, false, 0, 0, 0}, {"attn_mma/warps4/split64", -1, 4, 64, false, 0, 0, 0},
+				{"attn_mma/warps4/split128", -1, 4, 128, false, 0, 0, 0}, {"attn_mma/warps4/split256", -1, 4, 256, false, 0, 0, 0},
+				{"attn_mma/warps2/nosplit", -1, 2, 0, false, 0, 0, 0}, {"attn_mma/warps2/split128", -1, 2, 128, false, 0, 0, 0}}
 		}
 		for _, v := range vs {
 			b.Run(fmt.Sprintf("%s/%s", s.name, v.name), func(b *testing.B) {
 				oldPer, oldMin, oldSplit, oldPre := decBlocksPerSM, decMinSplit, mmaSplitKeys, decPrefetch
+				oldMode, oldThreads, oldPer2, oldWhole := decMode, decThreads, dec2PerSM, decWhole
 				decOff, mmaOff = v.perSM <= 0, v.perSM == 0
 				if !decOff {
 					decBlocksPerSM, decMinSplit = v.perSM, v.minSplit
+					decMode, decThreads, dec2PerSM = v.mode, v.threads, v.perSM
 				}
 				if v.perSM < 0 {
 					mmaWarps, mmaSplitKeys, mmaSplitAlways = v.minSplit, v.split, true
@@ -65,7 +77,8 @@ func BenchmarkAttention(b *testing.B) {
 				decPrefetch, decWhole = v.prefetch, v.whole
 				defer func() {
 					decOff, mmaOff, mmaWarps, decBlocksPerSM, decMinSplit, mmaSplitKeys, decPrefetch = false, false, 4, oldPer, oldMin, oldSplit, oldPre
-					mmaSplitAlways, decWhole = false, 0
+					mmaSplitAlways, decWhole = false, oldWhole
+					decMode, decThreads, dec2PerSM = oldMode, oldThreads, oldPer2
 				}()
 				bd := ir.NewBuilder()
 				cache := bd.KVCache("l", tensor.F16, ir.N(1), ir.N(maxSeq), s.hkv, s.d)

@@ -47,17 +47,35 @@ var (
 	decWhole = decWholeSetting()
 	// decLaunches counts attn_dec launches (tests check that decode steps took it).
 	decLaunches atomic.Int64
+
+	// decMode picks the decode kernel (RLX_CUDA_DEC_V2): 2 (default)
+	// attn_dec2, with blocks of decThreads threads (RLX_CUDA_DEC_THREADS;
+	// capped at 128 where a block's partials would pass 32 KiB of shared
+	// memory) and splits until about dec2PerSM blocks per multiprocessor
+	// (RLX_CUDA_DEC_PERSM, rounded down so that no block waits for a second
+	// wave); 0 attn_dec. H100, BenchmarkAttention (docs/PERFORMANCE.md):
+	// 128 threads and 2 blocks per SM (attn_dec's launch shape) were at
+	// least as fast as attn_dec at every past and shape measured; 256
+	// threads and one block per SM were faster than that at pasts of
+	// 128–1024 but slower at 1 and, reading device memory (ncu), at 4096.
+	decMode    = decEnv("RLX_CUDA_DEC_V2", 2)
+	decThreads = decEnv("RLX_CUDA_DEC_THREADS", 128)
+	dec2PerSM  = decEnv("RLX_CUDA_DEC_PERSM", 2)
 )
 
-// decWholeSetting is RLX_CUDA_DEC_WHOLE (keys), else 128.
-func decWholeSetting() int {
-	if v, err := strconv.Atoi(os.Getenv("RLX_CUDA_DEC_WHOLE")); err == nil && v >= 0 {
+// decEnv is the non-negative integer in the environment variable name, else def.
+func decEnv(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v >= 0 {
 		return v
 	}
-	return 128
+	return def
 }
 
-// decFuncs resolves the decode kernels, indexed by [log2(lanes per key)-2][rows index].
+// decWholeSetting is RLX_CUDA_DEC_WHOLE (keys), else 128.
+func decWholeSetting() int { return decEnv("RLX_CUDA_DEC_WHOLE", 128) }
+
+// decFuncs resolves the decode kernels (attn_dec and attn_dec2), indexed
+// by [log2(lanes per key)-2][rows index].
 func (k *attention) decFuncs() error {
 	for i, lk := range []int{4, 8, 16, 32} {
 		for j, rm := range []int{2, 4, 8} {
@@ -66,9 +84,27 @@ func (k *attention) decFuncs() error {
 				return err
 			}
 			k.dec[i][j] = f
+			if f, err = k.b.ks.Func(fmt.Sprintf("attn_dec2_%d_%d", lk, rm)); err != nil {
+				return err
+			}
+			k.dec2[i][j] = f
 		}
 	}
 	return nil
+}
+
+// decShape is the launch of a decode step of units (batch row, kv head)
+// pairs: splits per unit and threads per block.
+func (k *attention) decShape(units, lk, rm int) (splits, threads int) {
+	sms := k.b.ctx.Device.SMs
+	if decMode == 0 {
+		return min(decMaxSplits, max(1, (decBlocksPerSM*sms+units-1)/units)), 128
+	}
+	threads = min(max(decThreads/32*32, 64), 256)
+	if rm*lk > 128 {
+		threads = min(threads, 128) // attn_dec2's shared partials
+	}
+	return min(decMaxSplits, max(1, dec2PerSM*sms/units)), threads
 }
 
 // decode runs the attention as one attn_dec launch when it fits that
@@ -105,7 +141,7 @@ func (k *attention) decode(ins []backend.Tensor, out, kc, vc backend.Tensor, qp,
 	for lk < D/8 {
 		lk, li = lk*2, li+1
 	}
-	splits := min(decMaxSplits, max(1, (decBlocksPerSM*k.b.ctx.Device.SMs+units-1)/units))
+	splits, threads := k.decShape(units, lk, rm)
 	partBytes := int64(units*splits*rm*(D+2)) * 4
 	for splits > 1 && partBytes > k.scratchN {
 		splits /= 2
@@ -146,5 +182,9 @@ func (k *attention) decode(ins []backend.Tensor, out, kc, vc backend.Tensor, qp,
 		return false, fmt.Errorf("attention: decode argument block of %d bytes, want %d", o, decArgsSize)
 	}
 	decLaunches.Add(1)
-	return true, k.b.ctx.LaunchDependent(k.dec[li][ri], driver.Dim3{X: units, Y: splits}, driver.Dim3{X: 128}, 0, k.b.stream, args)
+	f := k.dec[li][ri]
+	if decMode != 0 {
+		f = k.dec2[li][ri]
+	}
+	return true, k.b.ctx.LaunchDependent(f, driver.Dim3{X: units, Y: splits}, driver.Dim3{X: threads}, 0, k.b.stream, args)
 }

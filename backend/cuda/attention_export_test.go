@@ -37,3 +37,19 @@ func SetDecWhole(keys int) (restore func()) {
 	decWhole = keys
 	return func() { decWhole = old }
 }
+
+// SetDecMode picks the decode kernel: 0 attn_dec, 2 attn_dec2 (the
+// default); the returned func restores the default.
+func SetDecMode(mode int) (restore func()) {
+	old := decMode
+	decMode = mode
+	return func() { decMode = old }
+}
+
+// SetDecThreads sets attn_dec2's threads per block; the returned func
+// restores the default.
+func SetDecThreads(n int) (restore func()) {
+	old := decThreads
+	decThreads = n
+	return func() { decThreads = old }
+}
