@@ -396,19 +396,19 @@ DEC_KERNEL(32, 8)
 // ---------------------------------------------------------------------------
 // attn_dec2_<lanes>_<rows>: the same launch contract and DecArgs as
 // attn_dec, rebuilt for fewer instructions a warp (the host picks it unless
-// RLX_CUDA_DEC_V2=0). A decode step reads little, so a block's time is its
-// chain of dependent steps and what each warp issues (on the H100 the time
-// of attn_dec's launches followed their instruction count), not bandwidth.
-// attn_dec gave each key group KU consecutive keys and ran all KU of them
-// whatever the range (at past 1 a thread still scored 8 keys × 4 rows of
-// zeros). Here:
+// RLX_CUDA_DEC_V2=0). A decode step reads little and runs few warps an SM
+// (attn_dec: 254 registers, 8 warps), so a block's time is its chain of
+// dependent steps and what each warp issues more than bandwidth. attn_dec
+// gave each key group KU consecutive keys and ran all KU of them whatever
+// the range (at past 1 a thread still scored 8 keys × 4 rows of zeros).
+// Here:
 //  - keys are dealt round-robin over the groups (key base + u·NG + g), and a
 //    step u that holds no key of the range is skipped by the whole block, so
 //    a thread's work follows the number of keys, not KU;
 //  - blockDim.x is the host's (128 by default, as attn_dec; up to 256);
 //  - the queries are loaded before the past (both right after the grid
 //    wait) and folded with the scale and log2(e), so that scores are in
-//    base 2 (exp2f is one MUFU instruction and a scale; expf is several);
+//    base 2 (exp2f takes fewer instructions than expf);
 //  - the key groups merge through warp shuffles to one partial per warp,
 //    then through shared memory (two block barriers), instead of a
 //    shared-memory slot per group and serial loops over the groups.
