@@ -104,6 +104,10 @@ type Backend struct {
 	ring        stageRing
 	stageFailed bool
 	capturing   bool
+
+	// hmResident caches, per gemvh_* entry point, the blocks one
+	// multiprocessor holds (gemvh.go's grid cap).
+	hmResident sync.Map
 }
 
 var _ backend.Backend = (*Backend)(nil)

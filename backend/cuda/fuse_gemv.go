@@ -219,12 +219,13 @@ type halfMulti struct {
 	b    *Backend
 	f    driver.Function
 	l    hmLaunch
+	grid int // hmGrid
 }
 
 func (k *halfMulti) fusedName() string { return k.name }
 
 func (k *halfMulti) Run(*backend.Env, []backend.Tensor, backend.Tensor) error {
-	return k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: k.l.blocks}, driver.Dim3{X: hmThreads}, 0, k.b.stream, k.l.args)
+	return k.b.ctx.LaunchDependent(k.f, driver.Dim3{X: k.grid}, driver.Dim3{X: hmThreads}, 0, k.b.stream, k.l.args)
 }
 
 // fuseNormGEMVHalf is fuseNormGEMV for F16/BF16 weights (gemvh_*):
@@ -259,6 +260,7 @@ func (b *Backend) fuseNormGEMVHalf(ls []backend.Launch, i int) (backend.Launch, 
 		g.segs[s].y = g.ys[s]
 	}
 	kern := &halfMulti{name: g.name(), b: b, f: f, l: encodeHM(g.segs, g.px, g.pnw, g.pxn, g.pact, 0, g.m, g.k, g.eps, false)}
+	kern.grid = b.hmGrid(f, kern.l.blocks, g.pnw != 0 && g.pact == 0)
 	first, last := g.group[0], g.group[len(g.group)-1]
 	return backend.Launch{Node: first.Node, Kernel: kern, Ins: first.Ins, Out: last.Out, Release: releases(g.group)}, len(g.group), g.pact != 0
 }

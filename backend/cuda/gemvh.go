@@ -21,6 +21,18 @@ var gemvHalf = os.Getenv("RLX_CUDA_GEMVH") != "0"
 
 var gemvHalfWPR = envInt("RLX_CUDA_GEMVH_WPR", 0)
 
+// gemvHalfPerSM caps the grid of a q/k/v launch with the RMSNorm prologue
+// (gemvh_*n, no pair) at this many blocks a multiprocessor
+// (RLX_CUDA_GEMVH_PERSM; -1, the default: as many as fit at once, 0: no
+// cap). Row groups beyond the single wave become loop iterations of the
+// resident blocks, which then compute the norm once instead of once per
+// group (BenchmarkGEMVHalfGroup on the H100: Llama-3.2-1B's q/k/v 1594
+// against 1312 GB/s, Qwen3-0.6B's 1273 against 1029). The gate/up pair
+// measured slower on one wave (2186 against 2421) and lone GEMVs gain
+// nothing: their entry points keep a block a group, without the loop's
+// registers.
+var gemvHalfPerSM = decEnv("RLX_CUDA_GEMVH_PERSM", -1)
+
 // gemvHalfWarps is the warps gemvHalfShape aims to put on one matrix
 // (RLX_CUDA_GEMVH_WARPS; 4096 takes the shapes of before the sweep).
 var gemvHalfWarps = envInt("RLX_CUDA_GEMVH_WARPS", 16384)
@@ -119,7 +131,32 @@ func encodeHM(segs []hmSeg, x, nw, xn, act, add driver.Ptr, m, k int, eps float3
 	if accumulate {
 		le.PutUint32(args[o+56:], 1)
 	}
+	le.PutUint32(args[o+60:], uint32(blocks))
 	return hmLaunch{args: args, blocks: blocks}
+}
+
+// hmGrid is the grid of a gemvh_* launch of f over blocks row groups:
+// for a q/k/v launch with the norm prologue (wave), at most one wave of
+// resident blocks (gemvHalfPerSM), each looping over the groups it is
+// given; otherwise a block a group (which entry points without the
+// prologue require).
+func (b *Backend) hmGrid(f driver.Function, blocks int, wave bool) int {
+	if gemvHalfPerSM == 0 || !wave {
+		return blocks
+	}
+	per, ok := b.hmResident.Load(f)
+	if !ok {
+		n, err := b.ctx.ActiveBlocks(f, hmThreads, 0)
+		if err != nil || n < 1 {
+			n = 1 // the occupancy query cannot fail for a loaded kernel; one a multiprocessor is always safe
+		}
+		per, _ = b.hmResident.LoadOrStore(f, n)
+	}
+	n := per.(int)
+	if gemvHalfPerSM > 0 {
+		n = min(n, gemvHalfPerSM)
+	}
+	return min(blocks, n*b.ctx.Device.SMs)
 }
 
 // gemvHalfName is the gemvh.cu entry point for m activation rows, pair

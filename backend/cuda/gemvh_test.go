@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/rlx-go/rlx/backend/cuda/driver"
@@ -91,7 +92,9 @@ func halfWeight(tb testing.TB, rng *rand.Rand, dt tensor.DType, n, k int) ([]byt
 // TestGEMVHalf checks the gemvh_* kernels against a float64 reference: lone GEMVs
 // (plain, with an addend, accumulating), 1–3 matrices with and without the
 // RMSNorm prologue (and its stored output), and the gate/up pair writing
-// silu(gate)·up, for F16 and BF16 at awkward sizes, one and two rows.
+// silu(gate)·up, for F16 and BF16 at awkward sizes, one and two rows; with
+// the prologue, on a grid of one block per row group, hmGrid's resident
+// wave or three blocks looping over every group (across segments).
 func TestGEMVHalf(t *testing.T) {
 	be := openInternal(t)
 	rng := rand.New(rand.NewPCG(41, 7))
@@ -113,15 +116,21 @@ func TestGEMVHalf(t *testing.T) {
 					continue // the largest shape on half the modes
 				}
 				for _, m := range []int{1, 2} {
-					name := fmt.Sprintf("%v/%dx%d/%s/m%d", dt, sh[0], sh[1], md.name, m)
-					testGEMVHalfCase(t, be, rng, name, dt, sh[0], sh[1], m, md.nseg, md.norm, md.add, md.acc, md.pr)
+					grid := (si + mi + m) % 3
+					if !md.norm || md.pr {
+						grid = 0 // only q/k/v with the prologue loop over groups
+					}
+					name := fmt.Sprintf("%v/%dx%d/%s/m%d/grid%d", dt, sh[0], sh[1], md.name, m, grid)
+					testGEMVHalfCase(t, be, rng, name, dt, sh[0], sh[1], m, md.nseg, md.norm, md.add, md.acc, md.pr, grid)
 				}
 			}
 		}
 	}
 }
 
-func testGEMVHalfCase(t *testing.T, be *Backend, rng *rand.Rand, name string, dt tensor.DType, n, k, m, nseg int, norm, add, acc, pair bool) {
+// testGEMVHalfCase runs one case; grid 0 launches a block per row group,
+// 1 hmGrid's grid, 2 three blocks.
+func testGEMVHalfCase(t *testing.T, be *Backend, rng *rand.Rand, name string, dt tensor.DType, n, k, m, nseg int, norm, add, acc, pair bool, grid int) {
 	ns := make([]int, nseg)
 	for s := range ns {
 		ns[s] = n
@@ -166,17 +175,24 @@ func testGEMVHalfCase(t *testing.T, be *Backend, rng *rand.Rand, name string, dt
 		segs[s] = hmSeg{w: devBytes(t, be, wb), n: ns[s], dt: dt}
 		ref[s] = make([]float64, m*ns[s])
 		bound[s] = make([]float64, m*ns[s])
+		// Rows in parallel: the largest cases are ~10⁸ products.
+		var wg sync.WaitGroup
 		for r := range m {
-			for j := range ns[s] {
-				var d, a float64
-				for i := range k {
-					p := float64(wf[j*k+i]) * xr[r*k+i]
-					d += p
-					a += math.Abs(p)
-				}
-				ref[s][r*ns[s]+j], bound[s][r*ns[s]+j] = d, a
+			for j0 := 0; j0 < ns[s]; j0 += 256 {
+				wg.Go(func() {
+					for j := j0; j < min(j0+256, ns[s]); j++ {
+						var d, a float64
+						for i := range k {
+							p := float64(wf[j*k+i]) * xr[r*k+i]
+							d += p
+							a += math.Abs(p)
+						}
+						ref[s][r*ns[s]+j], bound[s][r*ns[s]+j] = d, a
+					}
+				})
 			}
 		}
+		wg.Wait()
 		if s == 0 && (add || acc) {
 			init = make([]float32, m*ns[0])
 			for i := range init {
@@ -208,7 +224,17 @@ func testGEMVHalfCase(t *testing.T, be *Backend, rng *rand.Rand, name string, dt
 		t.Fatal(err)
 	}
 	l := encodeHM(segs, px, pnw, pxn, pact, padd, m, k, eps, acc)
-	if err := be.ctx.LaunchDependent(f, driver.Dim3{X: l.blocks}, driver.Dim3{X: hmThreads}, 0, be.stream, l.args); err != nil {
+	blocks := l.blocks
+	switch grid {
+	case 1:
+		blocks = be.hmGrid(f, l.blocks, true)
+		if per, err := be.ctx.ActiveBlocks(f, hmThreads, 0); err != nil || per < 1 || per > 2048/hmThreads || blocks > l.blocks || blocks < min(l.blocks, be.ctx.Device.SMs) {
+			t.Fatalf("%s: %d blocks resident a multiprocessor (%v), grid %d of %d groups", name, per, err, blocks, l.blocks)
+		}
+	case 2:
+		blocks = min(blocks, 3)
+	}
+	if err := be.ctx.LaunchDependent(f, driver.Dim3{X: blocks}, driver.Dim3{X: hmThreads}, 0, be.stream, l.args); err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
 	if err := be.ctx.Synchronize(); err != nil {
@@ -310,7 +336,9 @@ func TestGEMVHalfShape(t *testing.T) {
 // gate/up + SiLU·up, for the shapes of Llama-3.2-1B and Qwen3-0.6B, each
 // launch on its own copy of the weights (more than the L2 holds in all).
 // The wN variants set the warps per row (RLX_CUDA_GEMVH_WPR); "nonorm"
-// leaves the RMSNorm prologue out.
+// leaves the RMSNorm prologue out. "auto" takes hmGrid's grid (one wave
+// of resident blocks for q/k/v with the prologue), "full" a block a row
+// group, "waveN" at most N blocks a multiprocessor (q/k/v only).
 func BenchmarkGEMVHalfGroup(b *testing.B) {
 	be := openInternal(b)
 	const poolBytes = 1 << 30
@@ -335,12 +363,21 @@ func BenchmarkGEMVHalfGroup(b *testing.B) {
 		{"qwen3/qkv", []int{2048, 1024, 1024}, 1024, false},
 		{"qwen3/gateup", []int{3072, 3072}, 1024, true},
 	} {
-		for _, v := range []string{"auto", "w1", "w2", "w4", "w8", "nonorm"} {
+		for _, v := range []string{"auto", "full", "w1", "w2", "w4", "w8", "nonorm", "wave2", "wave3"} {
+			if c.pair && v[:2] == "wa" {
+				continue
+			}
 			b.Run(c.name+"/"+v, func(b *testing.B) {
-				defer func(w int) { gemvHalfWPR = w }(gemvHalfWPR)
-				if v[0] == 'w' {
+				defer func(w, p int) { gemvHalfWPR, gemvHalfPerSM = w, p }(gemvHalfWPR, gemvHalfPerSM)
+				switch {
+				case v == "full":
+					gemvHalfPerSM = 0
+				case len(v) == 5 && v[:4] == "wave":
+					gemvHalfPerSM = int(v[4] - '0')
+				case v[0] == 'w':
 					gemvHalfWPR = int(v[1] - '0')
 				}
+				wave := v != "nonorm" && !c.pair
 				set := int64(0)
 				for _, n := range c.ns {
 					set += int64(n) * int64(c.k) * 2
@@ -374,7 +411,7 @@ func BenchmarkGEMVHalfGroup(b *testing.B) {
 				}
 				ms := gpuTime(b, be, b.N, func(i int) error {
 					l := ls[i%len(ls)]
-					return be.ctx.LaunchDependent(f, driver.Dim3{X: l.blocks}, driver.Dim3{X: hmThreads}, 0, be.stream, l.args)
+					return be.ctx.LaunchDependent(f, driver.Dim3{X: be.hmGrid(f, l.blocks, wave)}, driver.Dim3{X: hmThreads}, 0, be.stream, l.args)
 				})
 				us := ms * 1e3 / float64(b.N)
 				b.ReportMetric(us, "us/call")

@@ -228,6 +228,15 @@ func (c *Context) Function(m Module, name string) (Function, error) {
 	return Function(f), nil
 }
 
+// ActiveBlocks is how many blocks of f, of block threads and shared bytes
+// of dynamic shared memory each, one multiprocessor holds at once (the
+// limit of its registers, shared memory and threads).
+func (c *Context) ActiveBlocks(f Function, block, shared int) (int, error) {
+	var n int32
+	err := c.do("cuOccupancyMaxActiveBlocksPerMultiprocessor", uintptr(unsafe.Pointer(&n)), uintptr(f), uintptr(block), uintptr(shared))
+	return int(n), err
+}
+
 // Dim3 is a grid or block size.
 type Dim3 struct{ X, Y, Z int }
 

@@ -12,6 +12,11 @@
 // A weight row is read as 16-byte chunks (8 values); the lanes of a row's
 // warps take consecutive chunks, HM_U of them (per matrix) loaded before
 // any is used, so that each thread has several loads in flight.
+//
+// With the norm prologue and no pair (q/k/v) the grid may be smaller than
+// the row groups (HMArgs.blocks): each block then takes groups blockIdx.x,
+// blockIdx.x + gridDim.x, …, so that the grid is one wave and the
+// prologue runs once per block instead of once per group.
 
 typedef unsigned char rlx_u8;
 typedef unsigned short rlx_u16;
@@ -51,7 +56,7 @@ struct HMArgs {
     int K;
     float eps;
     int accumulate;  // y += the product (one segment)
-    int pad;
+    int blocks;      // row groups over all segments (≥ gridDim.x for q/k/v with the norm, else =)
 };
 
 __device__ __forceinline__ float hm_h2f(rlx_u32 h) {
@@ -202,47 +207,83 @@ __device__ void hm_rows(const HMArgs& a, const HMSeg& g, const HMSeg& u, const f
     }
 }
 
-template <int MM, int PAIR, int NORM>
-__device__ void hm_multi(const HMArgs& a) {
-    __shared__ float scl[HM_MAX_M];
-    const int b = (int)blockIdx.x;
-    const int s = PAIR ? 0 : ((a.nseg > 2 && b >= a.seg[2].block0) ? 2 : ((a.nseg > 1 && b >= a.seg[1].block0) ? 1 : 0));
-    const HMSeg sg = s == 0 ? a.seg[0] : (s == 1 ? a.seg[1] : a.seg[2]);
-    const long long row0 = (long long)(b - sg.block0) * sg.rows_per_block;
-    // The weights do not depend on the kernel ahead: ask the L2 for this
-    // block's rows while it still runs (at most HM_PF_MB MiB a matrix over
-    // all blocks).
+// The segment of row group b and its first row.
+__device__ __forceinline__ int hm_seg_of(const HMArgs& a, int b) {
+    return (a.nseg > 2 && b >= a.seg[2].block0) ? 2 : ((a.nseg > 1 && b >= a.seg[1].block0) ? 1 : 0);
+}
+
+// Asks the L2 for the weight rows of row group b (at most lim bytes a
+// matrix).
+template <int PAIR>
+__device__ __forceinline__ void hm_prefetch(const HMArgs& a, int b, long long lim) {
+    const int s = PAIR ? 0 : hm_seg_of(a, b);
+    const HMSeg& sg = s == 0 ? a.seg[0] : (s == 1 ? a.seg[1] : a.seg[2]);
+    const long long rb = 2ll * a.K, row0 = (long long)(b - sg.block0) * sg.rows_per_block;
     const long long rows = min((long long)sg.rows_per_block, (long long)sg.n - row0);
     if (rows > 0) {
-        const long long rb = 2ll * a.K, lim = ((long long)HM_PF_MB << 20) / gridDim.x;
         rlx_prefetch_l2(sg.w + row0 * rb, min(rows * rb, lim));
         if (PAIR) rlx_prefetch_l2(a.seg[1].w + row0 * rb, min(rows * rb, lim));
     }
-    RLX_GRID_WAIT();  // launched with LaunchDependent
-    RLX_GRID_LAUNCH_DEPENDENTS();
-    if (NORM) {
-        // scl[m] = 1/sqrt(mean(x[m, :]²) + eps), summed as rmsnorm_f32 does
-        // (256 threads, rlx_block_sum), so the bits are the same.
-        for (int m = 0; m < a.M; m++) {
-            const float* row = a.x + (long long)m * a.K;
-            const float t = rlx_block_sum(rlx_sq_sum(row, a.K));
-            if (threadIdx.x == 0) scl[m] = rsqrtf(t / a.K + a.eps);
-        }
-        __syncthreads();
-        if (b == 0 && a.xn != 0) {
-            for (int m = 0; m < a.M; m++) {
-                const float* row = a.x + (long long)m * a.K;
-                for (int i = threadIdx.x; i < a.K; i += blockDim.x)
-                    a.xn[(long long)m * a.K + i] = row[i] * scl[m] * a.nw[i];
-            }
-        }
-    }
+}
+
+// The rows of group b (a block's share of a launch of one block a group).
+template <int MM, int PAIR, int NORM>
+__device__ __forceinline__ void hm_group(const HMArgs& a, const float* scl, int b) {
+    const int s = PAIR ? 0 : hm_seg_of(a, b);
+    const HMSeg sg = s == 0 ? a.seg[0] : (s == 1 ? a.seg[1] : a.seg[2]);
+    const long long row0 = (long long)(b - sg.block0) * sg.rows_per_block;
     if (PAIR) {
         if (sg.type == HM_F16) hm_rows<HM_F16, MM, 2, NORM>(a, a.seg[0], a.seg[1], scl, row0);
         else hm_rows<HM_BF16, MM, 2, NORM>(a, a.seg[0], a.seg[1], scl, row0);
     } else {
         if (sg.type == HM_F16) hm_rows<HM_F16, MM, 1, NORM>(a, sg, sg, scl, row0);
         else hm_rows<HM_BF16, MM, 1, NORM>(a, sg, sg, scl, row0);
+    }
+}
+
+// The norm prologue: scl[m] = 1/sqrt(mean(x[m, :]²) + eps), summed as
+// rmsnorm_f32 does (256 threads, rlx_block_sum), so the bits are the
+// same; block 0 stores the normalized rows where they are still read.
+__device__ __forceinline__ void hm_scale(const HMArgs& a, float* scl) {
+    for (int m = 0; m < a.M; m++) {
+        const float* row = a.x + (long long)m * a.K;
+        const float t = rlx_block_sum(rlx_sq_sum(row, a.K));
+        if (threadIdx.x == 0) scl[m] = rsqrtf(t / a.K + a.eps);
+    }
+    __syncthreads();
+    if (blockIdx.x == 0 && a.xn != 0) {
+        for (int m = 0; m < a.M; m++) {
+            const float* row = a.x + (long long)m * a.K;
+            for (int i = threadIdx.x; i < a.K; i += blockDim.x)
+                a.xn[(long long)m * a.K + i] = row[i] * scl[m] * a.nw[i];
+        }
+    }
+}
+
+template <int MM, int PAIR, int NORM>
+__device__ void hm_multi(const HMArgs& a) {
+    __shared__ float scl[HM_MAX_M];
+    // The weights do not depend on the kernel ahead: ask the L2 for this
+    // block's first rows while it still runs (at most HM_PF_MB MiB a
+    // matrix over the row groups).
+    hm_prefetch<PAIR>(a, blockIdx.x, ((long long)HM_PF_MB << 20) / a.blocks);
+    RLX_GRID_WAIT();  // launched with LaunchDependent
+    RLX_GRID_LAUNCH_DEPENDENTS();
+    if (!NORM || PAIR) {
+        // A block a group: without the prologue there is nothing to share
+        // between groups, and the gate/up pair measured slower on one
+        // wave; the loop's registers would cost either a block an SM.
+        if (NORM) hm_scale(a, scl);
+        hm_group<MM, PAIR, NORM>(a, scl, blockIdx.x);
+        return;
+    }
+    hm_scale(a, scl);
+    for (int b = blockIdx.x; b < a.blocks; b += gridDim.x) {
+        // As a block of a full grid does on its start: the whole group's
+        // rows asked for at once keep more of the DRAM's requests in flight
+        // than the lanes' own loads.
+        if (b != blockIdx.x) hm_prefetch<PAIR>(a, b, ((long long)HM_PF_MB << 20) / a.blocks);
+        hm_group<MM, PAIR, NORM>(a, scl, b);
     }
 }
 
