@@ -121,7 +121,9 @@ func TestGEMVHalf(t *testing.T) {
 						grid = 0 // only q/k/v with the prologue loop over groups
 					}
 					name := fmt.Sprintf("%v/%dx%d/%s/m%d/grid%d", dt, sh[0], sh[1], md.name, m, grid)
-					testGEMVHalfCase(t, be, rng, name, dt, sh[0], sh[1], m, md.nseg, md.norm, md.add, md.acc, md.pr, grid)
+					t.Run(name, func(t *testing.T) {
+						testGEMVHalfCase(t, be, rng, name, dt, sh[0], sh[1], m, md.nseg, md.norm, md.add, md.acc, md.pr, grid)
+					})
 				}
 			}
 		}

@@ -9,9 +9,8 @@ extern "C" __global__ void rmsnorm_f32(const float* x, const float* w, float* ou
     float* dst = out + (long long)blockIdx.x * cols;
     RLX_GRID_WAIT();  // fuse.go may launch it with LaunchDependent
     RLX_GRID_LAUNCH_DEPENDENTS();
-    float ss = 0.0f;
-    for (int i = threadIdx.x; i < cols; i += blockDim.x) ss += row[i] * row[i];
-    float scale = rsqrtf(rlx_block_sum(ss) / cols + eps);
+    // rlx_sq_sum: the same sum as one square at a time, eight loads in flight.
+    float scale = rsqrtf(rlx_block_sum(rlx_sq_sum(row, cols)) / cols + eps);
     for (int i = threadIdx.x; i < cols; i += blockDim.x) dst[i] = row[i] * scale * w[i];
 }
 

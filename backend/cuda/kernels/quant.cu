@@ -775,9 +775,7 @@ extern "C" __global__ void rmsnorm_split_f32(const float* x, const float* w, flo
     const float* row = x + r * cols;
     RLX_GRID_WAIT();
     RLX_GRID_LAUNCH_DEPENDENTS();
-    float ss = 0.0f;
-    for (int i = threadIdx.x; i < cols; i += blockDim.x) ss += row[i] * row[i];
-    float scale = rsqrtf(rlx_block_sum(ss) / cols + eps);
+    float scale = rsqrtf(rlx_block_sum(rlx_sq_sum(row, cols)) / cols + eps);  // rmsnorm_f32's sum
     for (int i = threadIdx.x; i < cols; i += blockDim.x) {
         const float y = row[i] * scale * w[i];
         if (dst != 0) dst[r * cols + i] = y;
